@@ -1,0 +1,56 @@
+//! FAT12/16/32 layout planning and formatting, to Microsoft's FAT specification
+//! (fatgen103, "FAT32 File System Specification").
+//!
+//! Shared vocabulary lives here; the planner, the formatter and the FastFAT
+//! acceptance oracle live in submodules.
+
+/// The file system a user asked for (registry `FileSystem`, or a test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FileSystem {
+    /// Pick the type from the resulting cluster count.
+    Auto,
+    /// FAT12.
+    Fat12,
+    /// FAT16.
+    Fat16,
+    /// FAT32.
+    Fat32,
+}
+
+/// The FAT type a layout ended up with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FatType {
+    /// 12-bit FAT entries (fewer than 4085 clusters).
+    Fat12,
+    /// 16-bit FAT entries (4085..65525 clusters).
+    Fat16,
+    /// 28-bit FAT entries (65525 clusters or more).
+    Fat32,
+}
+
+/// Why a layout could not be planned or an image not formatted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FormatError {
+    /// The disk is too small for the requested (or any) FAT type.
+    TooSmall,
+    /// The disk is too large for the requested (or any) FAT type.
+    TooLarge,
+    /// The disk size is not a whole number of sectors.
+    NotSectorMultiple,
+    /// Bytes per sector other than 512 or 4096.
+    InvalidBytesPerSector,
+    /// Sectors per cluster not a power of two in 1..=128, or a cluster over the size limit.
+    InvalidSectorsPerCluster,
+    /// The requested type cannot be reached with a legal cluster count at this size.
+    ClusterCountOutOfRange,
+    /// Root directory entry count of 0 or too large.
+    InvalidRootDirEntries,
+    /// Number of FATs other than 1 or 2.
+    InvalidNumFats,
+    /// Media byte not in {F0, F8..FF}.
+    InvalidMedia,
+    /// Volume label longer than 11 bytes or with a character FAT does not allow.
+    InvalidLabel,
+    /// The sector writer failed.
+    WriteFailed,
+}

@@ -1,0 +1,14 @@
+//! `ramdisk-core`: every decision the ramdisk driver makes, as pure functions.
+//!
+//! The kernel glue in the `ramdisk` crate only moves bytes between Windows and
+//! these functions: configuration parsing and validation, read/write request
+//! checks, IOCTL request/reply encoding, and the FAT12/16/32 layout planner and
+//! formatter. Nothing here allocates, panics on input, or uses `unsafe`.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod fat;

@@ -1,0 +1,2 @@
+//! ramdisk: a WDM RAM disk driver.
+#![no_std]
