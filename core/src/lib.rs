@@ -12,3 +12,8 @@
 extern crate std;
 
 pub mod fat;
+pub mod config;
+pub mod geometry;
+pub mod ioctl;
+pub mod request;
+pub mod status;
