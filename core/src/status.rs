@@ -1,1 +1,107 @@
-//! TODO
+//! The `NTSTATUS` values `ramdisk-core` returns, with their WDK names.
+//!
+//! Every value was checked against `ntstatus.h` (mingw-w64 copy of the
+//! Windows SDK header). They are `i32` because `NTSTATUS` is a signed `LONG`:
+//! errors (severity 3) are negative, warnings (severity 2) too, success is
+//! zero or positive.
+
+#![allow(clippy::cast_possible_wrap)] // 0xC... literals are meant as negative i32 bit patterns.
+
+/// `STATUS_SUCCESS`: the request completed.
+pub const STATUS_SUCCESS: i32 = 0x0000_0000;
+
+/// `STATUS_BUFFER_OVERFLOW` (a warning): the output buffer held only the fixed
+/// header of a variable-length reply (`MOUNTDEV_NAME`, `MOUNTDEV_UNIQUE_ID`);
+/// the header's length field tells the caller how much room to supply.
+pub const STATUS_BUFFER_OVERFLOW: i32 = 0x8000_0005_u32 as i32;
+
+/// `STATUS_INVALID_PARAMETER`: out-of-range registry value, out-of-bounds or
+/// misaligned transfer, too-small IOCTL input buffer, inconsistent buffers.
+pub const STATUS_INVALID_PARAMETER: i32 = 0xC000_000D_u32 as i32;
+
+/// `STATUS_INVALID_DEVICE_REQUEST`: an IOCTL code the driver does not handle.
+pub const STATUS_INVALID_DEVICE_REQUEST: i32 = 0xC000_0010_u32 as i32;
+
+/// `STATUS_BUFFER_TOO_SMALL`: the output buffer cannot hold even the smallest
+/// meaningful reply; nothing was written (`Information` is 0).
+pub const STATUS_BUFFER_TOO_SMALL: i32 = 0xC000_0023_u32 as i32;
+
+/// `STATUS_OBJECT_TYPE_MISMATCH`: a registry value has the wrong `REG_*` type.
+pub const STATUS_OBJECT_TYPE_MISMATCH: i32 = 0xC000_0024_u32 as i32;
+
+/// `STATUS_OBJECT_NAME_COLLISION`: the drive letter's `\DosDevices\X:` link
+/// already exists (returned by the glue from `IoCreateSymbolicLink`; listed
+/// here so the whole driver's vocabulary is in one place).
+pub const STATUS_OBJECT_NAME_COLLISION: i32 = 0xC000_0035_u32 as i32;
+
+/// `STATUS_INSUFFICIENT_RESOURCES`: the disk image could not be allocated
+/// (returned by the glue; listed for completeness).
+pub const STATUS_INSUFFICIENT_RESOURCES: i32 = 0xC000_009A_u32 as i32;
+
+/// `STATUS_NOT_SUPPORTED`: a recognised request asking for something the
+/// driver does not provide (an unsupported `IOCTL_STORAGE_QUERY_PROPERTY`
+/// property or query type).
+pub const STATUS_NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
+
+/// `STATUS_INVALID_BUFFER_SIZE`: a registry value's data has the wrong size
+/// for its type (a `REG_DWORD` that is not 4 bytes, odd-length `REG_SZ`, data
+/// larger than [`crate::config::MAX_VALUE_DATA`]).
+pub const STATUS_INVALID_BUFFER_SIZE: i32 = 0xC000_0206_u32 as i32;
+
+/// `NT_SUCCESS(status)`: success and informational values (severity 0 and 1).
+#[must_use]
+pub const fn nt_success(status: i32) -> bool {
+    status >= 0
+}
+
+/// The WDK name of a status value defined in this module, for log lines.
+#[must_use]
+pub const fn name(status: i32) -> &'static str {
+    match status {
+        STATUS_SUCCESS => "STATUS_SUCCESS",
+        STATUS_BUFFER_OVERFLOW => "STATUS_BUFFER_OVERFLOW",
+        STATUS_INVALID_PARAMETER => "STATUS_INVALID_PARAMETER",
+        STATUS_INVALID_DEVICE_REQUEST => "STATUS_INVALID_DEVICE_REQUEST",
+        STATUS_BUFFER_TOO_SMALL => "STATUS_BUFFER_TOO_SMALL",
+        STATUS_OBJECT_TYPE_MISMATCH => "STATUS_OBJECT_TYPE_MISMATCH",
+        STATUS_OBJECT_NAME_COLLISION => "STATUS_OBJECT_NAME_COLLISION",
+        STATUS_INSUFFICIENT_RESOURCES => "STATUS_INSUFFICIENT_RESOURCES",
+        STATUS_NOT_SUPPORTED => "STATUS_NOT_SUPPORTED",
+        STATUS_INVALID_BUFFER_SIZE => "STATUS_INVALID_BUFFER_SIZE",
+        _ => "(unknown NTSTATUS)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bit patterns exactly as `ntstatus.h` spells them.
+    #[test]
+    fn values_match_ntstatus_h() {
+        let table: [(i32, u32); 10] = [
+            (STATUS_SUCCESS, 0x0000_0000),
+            (STATUS_BUFFER_OVERFLOW, 0x8000_0005),
+            (STATUS_INVALID_PARAMETER, 0xC000_000D),
+            (STATUS_INVALID_DEVICE_REQUEST, 0xC000_0010),
+            (STATUS_BUFFER_TOO_SMALL, 0xC000_0023),
+            (STATUS_OBJECT_TYPE_MISMATCH, 0xC000_0024),
+            (STATUS_OBJECT_NAME_COLLISION, 0xC000_0035),
+            (STATUS_INSUFFICIENT_RESOURCES, 0xC000_009A),
+            (STATUS_NOT_SUPPORTED, 0xC000_00BB),
+            (STATUS_INVALID_BUFFER_SIZE, 0xC000_0206),
+        ];
+        for (value, bits) in table {
+            assert_eq!(value.cast_unsigned(), bits, "{}", name(value));
+            assert_ne!(name(value), "(unknown NTSTATUS)");
+        }
+    }
+
+    #[test]
+    fn success_classes() {
+        assert!(nt_success(STATUS_SUCCESS));
+        assert!(!nt_success(STATUS_BUFFER_OVERFLOW));
+        assert!(!nt_success(STATUS_INVALID_PARAMETER));
+        assert_eq!(name(1), "(unknown NTSTATUS)");
+    }
+}

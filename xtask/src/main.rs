@@ -1,1 +1,145 @@
-fn main() {}
+//! `cargo xtask`: host automation for ramdisk.
+//!
+//! - `build`: install what is missing, generate the WDK stand-in, cross-build
+//!   `target/x86_64-pc-windows-msvc/release/ramdisk.sys`.
+//! - `test`: every test that exists, with stage times.
+//! - `demo`: the main demo.
+//! - `pe-check FILE`: the driver PE checks on any file.
+
+mod cross;
+mod deps;
+mod pe_check;
+mod util;
+mod wdk_standin;
+
+use std::{path::PathBuf, process::Command};
+
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::util::{Stages, run, workspace_root};
+
+#[derive(Parser)]
+#[command(about = "ramdisk host automation")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install missing tools, then cross-build ramdisk.sys.
+    Build,
+    /// Run every test: host tests, cross-build, PE checks.
+    Test,
+    /// The demo: build and show what was built.
+    Demo,
+    /// Run the driver PE checks on a file.
+    PeCheck {
+        /// The image to check.
+        file: PathBuf,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    cross::rustc_wrapper_mode();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Build => build().map(|_| ()),
+        Cmd::Test => test(),
+        Cmd::Demo => demo(),
+        Cmd::PeCheck { file } => pe_check_file(&file),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn build() -> Result<PathBuf> {
+    deps::ensure()?;
+    cross::build_driver(&cross::DriverBuild::release())
+}
+
+fn pe_check_file(file: &std::path::Path) -> Result<()> {
+    let data = std::fs::read(file)?;
+    let report = pe_check::check_driver(&data);
+    for fact in &report.facts {
+        println!("  ok    {fact}");
+    }
+    for failure in &report.failures {
+        println!("  FAIL  {failure}");
+    }
+    if report.failures.is_empty() {
+        println!("{}: a well-formed WDM driver image", file.display());
+        Ok(())
+    } else {
+        bail!("{}: {} PE check(s) failed", file.display(), report.failures.len())
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root()).env_remove("CARGO_TARGET_DIR");
+    c
+}
+
+fn test() -> Result<()> {
+    let mut stages = Stages::default();
+    let result = test_stages(&mut stages);
+    stages.summary();
+    result
+}
+
+fn lock_clean_in_git() -> bool {
+    workspace_root().join(".git").exists()
+        && Command::new("git")
+            .current_dir(workspace_root())
+            .args(["diff", "--quiet", "HEAD", "--", "Cargo.lock"])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+fn test_stages(stages: &mut Stages) -> Result<()> {
+    stages.run("install missing tools", deps::ensure)?;
+    let lock = workspace_root().join("Cargo.lock");
+    let lock_was_clean = lock_clean_in_git();
+    stages.run("host tests (cargo test)", || run(&mut cargo().arg("test")))?;
+    let lock_before = std::fs::read(&lock)?;
+    let sys = stages.run("cross-build ramdisk.sys", || {
+        cross::build_driver(&cross::DriverBuild::release())
+    })?;
+    stages.run("Cargo.lock untouched by the cross-build", || {
+        if std::fs::read(&lock)? != lock_before {
+            bail!("the cross-build changed Cargo.lock");
+        }
+        if lock_was_clean {
+            // On a clean checkout (CI), the committed lock must also be what cargo wants.
+            run(Command::new("git")
+                .current_dir(workspace_root())
+                .args(["diff", "--exit-code", "--stat", "HEAD", "--", "Cargo.lock"]))?;
+            println!("Cargo.lock identical to the committed one");
+        } else {
+            println!("Cargo.lock unchanged by the cross-build (it has uncommitted edits of yours)");
+        }
+        Ok(())
+    })?;
+    stages.run("PE checks", || {
+        pe_check_file(&sys)?;
+        run(cargo()
+            .args(["test", "-p", "xtask", "--", "--include-ignored"])
+            .env("RAMDISK_SYS", &sys))
+    })?;
+    Ok(())
+}
+
+fn demo() -> Result<()> {
+    let sys = build()?;
+    println!();
+    pe_check_file(&sys)?;
+    println!("\nThe Wine demo arrives with ramdiskctl; for now this is the driver that was built.");
+    Ok(())
+}

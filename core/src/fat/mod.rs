@@ -4,6 +4,21 @@
 //! Shared vocabulary lives here; the planner, the formatter and the FastFAT
 //! acceptance oracle live in submodules.
 
+mod boot_sector;
+mod check;
+mod format;
+mod label;
+mod plan;
+
+pub use boot_sector::{BootSector, NUM_HEADS, OEM_NAME, SECTORS_PER_TRACK, encode_boot_sector, encode_fs_info};
+pub use check::fastfat_accepts;
+pub use format::{MAX_SECTOR_SIZE, SectorWriter, SliceWriter, Zeroed, format};
+pub use label::VolumeLabel;
+pub use plan::{
+    FAT12_MAX_CLUSTERS, FAT16_MAX_CLUSTERS, FAT16_MIN_CLUSTERS, FAT32_MAX_CLUSTERS, FAT32_MIN_CLUSTERS,
+    FormatOptions, Layout, plan, planned_cluster_range, spec_cluster_range,
+};
+
 /// The file system a user asked for (registry `FileSystem`, or a test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FileSystem {
@@ -51,6 +66,10 @@ pub enum FormatError {
     InvalidMedia,
     /// Volume label longer than 11 bytes or with a character FAT does not allow.
     InvalidLabel,
-    /// The sector writer failed.
+    /// The sector writer failed (or a write fell outside its image).
     WriteFailed,
+    /// A boot sector handed to [`BootSector::parse`] is not a usable FAT boot sector.
+    InvalidBootSector,
+    /// A hand-made [`Layout`] is inconsistent (regions, sizes or type fields disagree).
+    InvalidLayout,
 }

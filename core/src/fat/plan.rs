@@ -1,0 +1,565 @@
+//! The layout planner: from [`FormatOptions`] to a [`Layout`] (fatgen103 section 3.5).
+//!
+//! # Supported sizes (512-byte sectors, 32 KiB cluster limit)
+//!
+//! | type  | cluster count (ours)      | disk size                       |
+//! |-------|---------------------------|---------------------------------|
+//! | FAT12 | 1 ..= 4068                | 18.5 KiB (37 sectors) .. ~127 MiB |
+//! | FAT16 | 4102 ..= 65508            | ~2.1 MiB .. ~2 GiB              |
+//! | FAT32 | 65542 ..= 0x0FFF_FFF5     | ~32.6 MiB .. 2 TiB − 512 bytes  |
+//!
+//! The FAT32 upper bound is `BPB_TotSec32` (32 bits) with 512-byte sectors; with
+//! 4096-byte sectors it is the 0x0FFF_FFF5 cluster limit (8 TiB with 32 KiB clusters).
+//! Cluster counts within ±16 of 4085 and 65525 are never produced: implementations
+//! disagree there (`FastFAT` switches FAT12/FAT16 at 4087, the spec at 4085).
+
+use super::{FatType, FileSystem, FormatError, VolumeLabel};
+
+/// Largest cluster count planned for FAT12 (4085 − 17).
+pub const FAT12_MAX_CLUSTERS: u32 = 4068;
+/// Smallest cluster count planned for FAT16 (4085 + 17).
+pub const FAT16_MIN_CLUSTERS: u32 = 4102;
+/// Largest cluster count planned for FAT16 (65525 − 17).
+pub const FAT16_MAX_CLUSTERS: u32 = 65508;
+/// Smallest cluster count planned for FAT32 (65525 + 17).
+pub const FAT32_MIN_CLUSTERS: u32 = 65542;
+/// Largest FAT32 cluster count: cluster numbers must stay below 0x0FFF_FFF7 (bad cluster).
+pub const FAT32_MAX_CLUSTERS: u32 = 0x0FFF_FFF5;
+
+/// Everything the user (registry, test) may choose about a FAT volume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FormatOptions {
+    /// Disk size in bytes; must be a multiple of `bytes_per_sector`.
+    pub disk_size: u64,
+    /// 512 (the driver) or 4096.
+    pub bytes_per_sector: u32,
+    /// Requested type, or [`FileSystem::Auto`].
+    pub file_system: FileSystem,
+    /// 0 = automatic, else a power of two 1..=128 (cluster at most 32 KiB, or 64 KiB when allowed).
+    pub sectors_per_cluster: u32,
+    /// Allow 64 KiB clusters (not every implementation supports them).
+    pub allow_64k_clusters: bool,
+    /// FAT12/16 root directory entries (rounded up to whole sectors); ignored for FAT32.
+    pub root_dir_entries: u32,
+    /// 1 or 2.
+    pub num_fats: u8,
+    /// Volume label.
+    pub label: VolumeLabel,
+    /// Volume serial number.
+    pub volume_serial: u32,
+    /// Media descriptor: 0xF0 or 0xF8..=0xFF.
+    pub media: u8,
+}
+
+impl FormatOptions {
+    /// Defaults for a disk of `disk_size` bytes: 512-byte sectors, automatic
+    /// type and cluster size, 512 root entries, 2 FATs, label `RAMDISK`,
+    /// serial 0, media 0xF8.
+    #[must_use]
+    pub const fn new(disk_size: u64) -> Self {
+        Self {
+            disk_size,
+            bytes_per_sector: 512,
+            file_system: FileSystem::Auto,
+            sectors_per_cluster: 0,
+            allow_64k_clusters: false,
+            root_dir_entries: 512,
+            num_fats: 2,
+            label: VolumeLabel::DEFAULT,
+            volume_serial: 0,
+            media: 0xF8,
+        }
+    }
+}
+
+/// A planned volume; field names follow the spec's BPB names. All sector
+/// numbers are relative to the start of the disk (no hidden sectors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// `BPB_BytsPerSec`.
+    pub bytes_per_sector: u32,
+    /// `BPB_SecPerClus`.
+    pub sectors_per_cluster: u32,
+    /// `BPB_RsvdSecCnt`: 1 for FAT12/16, 32 for FAT32.
+    pub reserved_sector_count: u32,
+    /// `BPB_NumFATs`.
+    pub num_fats: u8,
+    /// `BPB_RootEntCnt` (0 for FAT32).
+    pub root_entry_count: u32,
+    /// Total sectors (`BPB_TotSec16` or `BPB_TotSec32`); at most `u32::MAX`.
+    pub total_sectors: u64,
+    /// Sectors per FAT (`BPB_FATSz16` or `BPB_FATSz32`).
+    pub fat_size_sectors: u32,
+    /// Sectors of the FAT12/16 root directory region (0 for FAT32).
+    pub root_dir_sectors: u32,
+    /// First sector of the data region (cluster 2).
+    pub first_data_sector: u32,
+    /// Number of data clusters.
+    pub cluster_count: u32,
+    /// The FAT type, which follows from `cluster_count`.
+    pub fat_type: FatType,
+    /// `BPB_Media`.
+    pub media: u8,
+    /// `BS_VolLab`.
+    pub label: VolumeLabel,
+    /// `BS_VolID`.
+    pub volume_serial: u32,
+    /// `BPB_RootClus` (2 for FAT32, 0 otherwise).
+    pub root_cluster: u32,
+    /// `BPB_FSInfo` (1 for FAT32, 0 otherwise).
+    pub fs_info_sector: u32,
+    /// `BPB_BkBootSec` (6 for FAT32, 0 otherwise).
+    pub backup_boot_sector: u32,
+}
+
+impl Layout {
+    /// Bytes per cluster.
+    #[must_use]
+    pub const fn cluster_bytes(&self) -> u64 {
+        self.bytes_per_sector as u64 * self.sectors_per_cluster as u64
+    }
+
+    /// Disk size in bytes covered by the file system.
+    #[must_use]
+    pub const fn disk_size(&self) -> u64 {
+        self.total_sectors * self.bytes_per_sector as u64
+    }
+
+    /// First sector of FAT number `index` (0-based).
+    #[must_use]
+    pub const fn fat_start_sector(&self, index: u8) -> u64 {
+        self.reserved_sector_count as u64 + index as u64 * self.fat_size_sectors as u64
+    }
+
+    /// First sector of the FAT12/16 root directory region (equals the data start on FAT32).
+    #[must_use]
+    pub const fn root_dir_start_sector(&self) -> u64 {
+        self.fat_start_sector(self.num_fats)
+    }
+
+    /// Bytes of user data the volume can hold (all clusters).
+    #[must_use]
+    pub const fn data_bytes(&self) -> u64 {
+        self.cluster_count as u64 * self.cluster_bytes()
+    }
+
+    /// Free clusters right after formatting (FAT32's root directory takes one).
+    #[must_use]
+    pub const fn free_clusters(&self) -> u32 {
+        match self.fat_type {
+            FatType::Fat32 => self.cluster_count.saturating_sub(1),
+            FatType::Fat12 | FatType::Fat16 => self.cluster_count,
+        }
+    }
+
+    /// Bits per FAT entry as stored (32 for FAT32).
+    #[must_use]
+    pub const fn fat_entry_bits(&self) -> u32 {
+        entry_bits(self.fat_type)
+    }
+
+    /// Checks the layout is self-consistent and legal for its type (spec
+    /// thresholds, not the planner's ±16 margins). [`format`](super::format) calls this,
+    /// so a hand-made `Layout` cannot make it write out of place.
+    ///
+    /// # Errors
+    /// The [`FormatError`] naming the first broken rule.
+    pub fn validate(&self) -> Result<(), FormatError> {
+        let bps = self.bytes_per_sector;
+        if !matches!(bps, 512 | 1024 | 2048 | 4096) {
+            return Err(FormatError::InvalidBytesPerSector);
+        }
+        let spc = self.sectors_per_cluster;
+        if !spc.is_power_of_two() || spc > 128 || u64::from(spc) * u64::from(bps) > 65536 {
+            return Err(FormatError::InvalidSectorsPerCluster);
+        }
+        if !matches!(self.num_fats, 1 | 2) {
+            return Err(FormatError::InvalidNumFats);
+        }
+        if !media_ok(self.media) {
+            return Err(FormatError::InvalidMedia);
+        }
+        if self.total_sectors > u64::from(u32::MAX) {
+            return Err(FormatError::TooLarge);
+        }
+        let fat32 = self.fat_type == FatType::Fat32;
+        let (min, max) = spec_cluster_range(self.fat_type);
+        if self.cluster_count < min || self.cluster_count > max {
+            return Err(FormatError::ClusterCountOutOfRange);
+        }
+        let entries_per_sector = bps / 32;
+        if fat32 {
+            if self.root_entry_count != 0
+                || self.root_dir_sectors != 0
+                || self.reserved_sector_count < 8
+                || self.reserved_sector_count > 0xFFFF
+                || self.fs_info_sector != 1
+                || self.backup_boot_sector != 6
+                || self.root_cluster != 2
+            {
+                return Err(FormatError::InvalidLayout);
+            }
+        } else {
+            if self.root_entry_count == 0
+                || self.root_entry_count > 0xFFFF
+                || self.root_entry_count % entries_per_sector != 0
+            {
+                return Err(FormatError::InvalidRootDirEntries);
+            }
+            if self.root_dir_sectors != self.root_entry_count / entries_per_sector
+                || self.reserved_sector_count == 0
+                || self.reserved_sector_count > 0xFFFF
+                || self.fat_size_sectors > 0xFFFF
+                || self.root_cluster != 0
+                || self.fs_info_sector != 0
+                || self.backup_boot_sector != 0
+            {
+                return Err(FormatError::InvalidLayout);
+            }
+        }
+        if self.fat_size_sectors == 0 {
+            return Err(FormatError::InvalidLayout);
+        }
+        // The FAT must hold entries 0 and 1 plus one per cluster.
+        let fat_bits = u64::from(self.fat_size_sectors) * u64::from(bps) * 8;
+        if (u64::from(self.cluster_count) + 2) * u64::from(entry_bits(self.fat_type)) > fat_bits {
+            return Err(FormatError::InvalidLayout);
+        }
+        let data_start = u64::from(self.reserved_sector_count)
+            + u64::from(self.num_fats) * u64::from(self.fat_size_sectors)
+            + u64::from(self.root_dir_sectors);
+        if data_start != u64::from(self.first_data_sector) {
+            return Err(FormatError::InvalidLayout);
+        }
+        if data_start + u64::from(self.cluster_count) * u64::from(spc) > self.total_sectors {
+            return Err(FormatError::InvalidLayout);
+        }
+        Ok(())
+    }
+}
+
+pub(super) const fn media_ok(media: u8) -> bool {
+    media == 0xF0 || media >= 0xF8
+}
+
+const fn entry_bits(fat_type: FatType) -> u32 {
+    match fat_type {
+        FatType::Fat12 => 12,
+        FatType::Fat16 => 16,
+        FatType::Fat32 => 32,
+    }
+}
+
+/// The cluster-count range the spec allows for a type (FAT12 < 4085 <= FAT16 < 65525 <= FAT32).
+#[must_use]
+pub const fn spec_cluster_range(fat_type: FatType) -> (u32, u32) {
+    match fat_type {
+        FatType::Fat12 => (1, 4084),
+        FatType::Fat16 => (4085, 65524),
+        FatType::Fat32 => (65525, FAT32_MAX_CLUSTERS),
+    }
+}
+
+/// The cluster-count range the planner accepts for a type (with ±16 margins).
+#[must_use]
+pub const fn planned_cluster_range(fat_type: FatType) -> (u32, u32) {
+    match fat_type {
+        FatType::Fat12 => (1, FAT12_MAX_CLUSTERS),
+        FatType::Fat16 => (FAT16_MIN_CLUSTERS, FAT16_MAX_CLUSTERS),
+        FatType::Fat32 => (FAT32_MIN_CLUSTERS, FAT32_MAX_CLUSTERS),
+    }
+}
+
+/// Region sizes for one (type, cluster size) candidate.
+#[derive(Clone, Copy)]
+struct Geometry {
+    reserved: u32,
+    root_entries: u32,
+    root_sectors: u32,
+    fat_size: u32,
+    clusters: u32,
+}
+
+/// Outcome of trying one candidate.
+enum Attempt {
+    Fits(Geometry),
+    /// No data region, or fewer clusters than the type needs.
+    TooFew,
+    /// More clusters than the type allows (or a FAT too big for its field).
+    TooMany,
+    /// Within a ±16 margin of a type boundary.
+    Margin,
+}
+
+/// Plans a volume.
+///
+/// # Errors
+/// * [`FormatError::InvalidBytesPerSector`], [`FormatError::NotSectorMultiple`],
+///   [`FormatError::InvalidNumFats`], [`FormatError::InvalidMedia`],
+///   [`FormatError::InvalidSectorsPerCluster`], [`FormatError::InvalidRootDirEntries`]
+///   for malformed options;
+/// * [`FormatError::TooSmall`] / [`FormatError::TooLarge`] when no cluster size
+///   gives a legal cluster count for the requested (or any) type;
+/// * [`FormatError::ClusterCountOutOfRange`] when an explicit cluster size
+///   gives an illegal count, or sizes fail in both directions.
+pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
+    let bps = options.bytes_per_sector;
+    if bps != 512 && bps != 4096 {
+        return Err(FormatError::InvalidBytesPerSector);
+    }
+    if options.disk_size % u64::from(bps) != 0 {
+        return Err(FormatError::NotSectorMultiple);
+    }
+    if !matches!(options.num_fats, 1 | 2) {
+        return Err(FormatError::InvalidNumFats);
+    }
+    if !media_ok(options.media) {
+        return Err(FormatError::InvalidMedia);
+    }
+    let max_spc = max_sectors_per_cluster(options);
+    let spc = options.sectors_per_cluster;
+    if spc != 0 && (!spc.is_power_of_two() || spc > max_spc) {
+        return Err(FormatError::InvalidSectorsPerCluster);
+    }
+    let root_entries = if options.file_system == FileSystem::Fat32 {
+        0
+    } else {
+        let per_sector = bps / 32;
+        let rounded = options.root_dir_entries.div_ceil(per_sector).saturating_mul(per_sector);
+        if rounded == 0 || rounded > 0xFFFF {
+            return Err(FormatError::InvalidRootDirEntries);
+        }
+        rounded
+    };
+    let total = options.disk_size / u64::from(bps);
+    if total > u64::from(u32::MAX) {
+        return Err(FormatError::TooLarge);
+    }
+    if total == 0 {
+        return Err(FormatError::TooSmall);
+    }
+    #[allow(clippy::cast_possible_truncation)] // checked against u32::MAX above
+    let total = total as u32;
+    let ctx = Ctx { options, total, root_entries, max_spc };
+
+    let order: &[FatType] = match options.file_system {
+        FileSystem::Fat12 => &[FatType::Fat12],
+        FileSystem::Fat16 => &[FatType::Fat16],
+        FileSystem::Fat32 => &[FatType::Fat32],
+        FileSystem::Auto => auto_order(options.disk_size),
+    };
+    let mut too_few = false;
+    let mut too_many = false;
+    for &fat_type in order {
+        match ctx.plan_type(fat_type) {
+            Ok(layout) => return Ok(layout),
+            Err(FormatError::TooSmall) => too_few = true,
+            Err(FormatError::TooLarge) => too_many = true,
+            Err(_) => {
+                too_few = true;
+                too_many = true;
+            }
+        }
+    }
+    Err(match (too_few, too_many) {
+        (true, false) => FormatError::TooSmall,
+        (false, true) => FormatError::TooLarge,
+        _ => FormatError::ClusterCountOutOfRange,
+    })
+}
+
+/// Type preference for [`FileSystem::Auto`] by disk size: FAT12 up to 8400
+/// sectors of 512 bytes (where the spec's FAT16 table starts), FAT16 up to 512 MiB
+/// (the spec recommends FAT32 above), FAT32 above; the others as fallbacks.
+const fn auto_order(disk_size: u64) -> &'static [FatType] {
+    if disk_size <= 8400 * 512 {
+        &[FatType::Fat12, FatType::Fat16]
+    } else if disk_size <= 512 * 1024 * 1024 {
+        &[FatType::Fat16, FatType::Fat12, FatType::Fat32]
+    } else {
+        &[FatType::Fat32, FatType::Fat16]
+    }
+}
+
+const fn max_sectors_per_cluster(options: &FormatOptions) -> u32 {
+    let limit = if options.allow_64k_clusters { 65536 } else { 32768 };
+    let spc = limit / options.bytes_per_sector;
+    if spc > 128 { 128 } else { spc }
+}
+
+/// Preferred cluster size in bytes: the spec's tables for FAT16/FAT32 (given in
+/// 512-byte sectors, applied to the byte size), the smallest size for FAT12.
+const fn preferred_cluster_bytes(fat_type: FatType, disk_size: u64) -> u32 {
+    let sectors = disk_size / 512;
+    match fat_type {
+        FatType::Fat12 => 512,
+        FatType::Fat16 => {
+            if sectors <= 32_680 {
+                1024
+            } else if sectors <= 262_144 {
+                2048
+            } else if sectors <= 524_288 {
+                4096
+            } else if sectors <= 1_048_576 {
+                8192
+            } else if sectors <= 2_097_152 {
+                16_384
+            } else if sectors <= 4_194_304 {
+                32_768
+            } else {
+                65_536
+            }
+        }
+        FatType::Fat32 => {
+            if sectors <= 532_480 {
+                512
+            } else if sectors <= 16_777_216 {
+                4096
+            } else if sectors <= 33_554_432 {
+                8192
+            } else if sectors <= 67_108_864 {
+                16_384
+            } else {
+                32_768
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    options: &'a FormatOptions,
+    total: u32,
+    root_entries: u32,
+    max_spc: u32,
+}
+
+impl Ctx<'_> {
+    fn plan_type(&self, fat_type: FatType) -> Result<Layout, FormatError> {
+        let explicit = self.options.sectors_per_cluster;
+        if explicit != 0 {
+            return match self.attempt(fat_type, explicit) {
+                Attempt::Fits(g) => Ok(self.layout(fat_type, explicit, g)),
+                Attempt::TooFew => Err(FormatError::TooSmall),
+                Attempt::TooMany => Err(FormatError::TooLarge),
+                Attempt::Margin => Err(FormatError::ClusterCountOutOfRange),
+            };
+        }
+        let bps = self.options.bytes_per_sector;
+        let preferred = preferred_cluster_bytes(fat_type, self.options.disk_size) / bps;
+        let preferred = if preferred == 0 {
+            1
+        } else if preferred > self.max_spc {
+            self.max_spc
+        } else {
+            preferred
+        };
+        // Try the preferred size, then larger ones, then smaller ones.
+        let mut too_few = false;
+        let mut too_many = false;
+        let mut spc = preferred;
+        let mut going_up = true;
+        loop {
+            match self.attempt(fat_type, spc) {
+                Attempt::Fits(g) => return Ok(self.layout(fat_type, spc, g)),
+                Attempt::TooFew => too_few = true,
+                Attempt::TooMany => too_many = true,
+                Attempt::Margin => {}
+            }
+            if going_up && spc < self.max_spc {
+                spc *= 2;
+            } else {
+                if going_up {
+                    going_up = false;
+                    spc = preferred;
+                }
+                if spc <= 1 {
+                    break;
+                }
+                spc /= 2;
+            }
+        }
+        Err(match (too_few, too_many) {
+            (true, false) => FormatError::TooSmall,
+            (false, true) => FormatError::TooLarge,
+            _ => FormatError::ClusterCountOutOfRange,
+        })
+    }
+
+    /// Computes the regions for one candidate and judges its cluster count.
+    fn attempt(&self, fat_type: FatType, spc: u32) -> Attempt {
+        let bps = u64::from(self.options.bytes_per_sector);
+        let fat32 = fat_type == FatType::Fat32;
+        let reserved: u32 = if fat32 { 32 } else { 1 };
+        let root_entries = if fat32 { 0 } else { self.root_entries };
+        #[allow(clippy::cast_possible_truncation)] // at most 0xFFFF * 32 / 512
+        let root_sectors = (u64::from(root_entries) * 32 / bps) as u32;
+        let meta = u64::from(reserved) + u64::from(root_sectors);
+        let total = u64::from(self.total);
+        if total <= meta {
+            return Attempt::TooFew;
+        }
+        let data = total - meta;
+        let nf = u64::from(self.options.num_fats);
+        let spc64 = u64::from(spc);
+        let bits = u64::from(entry_bits(fat_type));
+        let clusters_for = |fat: u64| -> u64 { data.saturating_sub(nf * fat) / spc64 };
+        let fits = |fat: u64| -> bool { (clusters_for(fat) + 2) * bits <= fat * bps * 8 };
+        // Smallest FAT with fat*bps*8 >= ((data - nf*fat)/spc + 2)*bits, ignoring the
+        // floor: fat >= (data + 2*spc)*bits / (bps*8*spc + nf*bits). The floor can only
+        // make a smaller FAT sufficient, so step down while it still fits.
+        let mut fat = ((data + 2 * spc64) * bits).div_ceil(bps * 8 * spc64 + nf * bits);
+        while fat > 1 && fits(fat - 1) {
+            fat -= 1;
+        }
+        while !fits(fat) {
+            fat += 1;
+        }
+        if nf * fat >= data {
+            return Attempt::TooFew;
+        }
+        let clusters = clusters_for(fat);
+        let (min, max) = planned_cluster_range(fat_type);
+        let (spec_min, spec_max) = spec_cluster_range(fat_type);
+        if clusters < u64::from(spec_min) {
+            return Attempt::TooFew;
+        }
+        if clusters > u64::from(spec_max) || (!fat32 && fat > 0xFFFF) {
+            return Attempt::TooMany;
+        }
+        if clusters < u64::from(min) || clusters > u64::from(max) {
+            return Attempt::Margin;
+        }
+        #[allow(clippy::cast_possible_truncation)] // clusters <= 0x0FFF_FFF5, fat < data <= u32::MAX
+        Attempt::Fits(Geometry {
+            reserved,
+            root_entries,
+            root_sectors,
+            fat_size: fat as u32,
+            clusters: clusters as u32,
+        })
+    }
+
+    fn layout(&self, fat_type: FatType, spc: u32, g: Geometry) -> Layout {
+        let fat32 = fat_type == FatType::Fat32;
+        let o = self.options;
+        Layout {
+            bytes_per_sector: o.bytes_per_sector,
+            sectors_per_cluster: spc,
+            reserved_sector_count: g.reserved,
+            num_fats: o.num_fats,
+            root_entry_count: g.root_entries,
+            total_sectors: u64::from(self.total),
+            fat_size_sectors: g.fat_size,
+            root_dir_sectors: g.root_sectors,
+            first_data_sector: g.reserved + u32::from(o.num_fats) * g.fat_size + g.root_sectors,
+            cluster_count: g.clusters,
+            fat_type,
+            media: o.media,
+            label: o.label,
+            volume_serial: o.volume_serial,
+            root_cluster: if fat32 { 2 } else { 0 },
+            fs_info_sector: u32::from(fat32),
+            backup_boot_sector: if fat32 { 6 } else { 0 },
+        }
+    }
+}
