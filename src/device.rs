@@ -1,5 +1,5 @@
 //! The device object, its drive-letter link and its extension, each owned by a guard
-//! that undoes its creation unless DriverEntry completes: every failure path rolls
+//! that undoes its creation unless `DriverEntry` completes: every failure path rolls
 //! back exactly what was done, in reverse order.
 
 use core::ptr;
@@ -28,6 +28,11 @@ pub struct Extension {
     pub link: [u16; 14],
 }
 
+/// `size_of::<Extension>()` as `IoCreateDevice` takes it (a few dozen bytes).
+#[allow(clippy::cast_possible_truncation)]
+const EXTENSION_SIZE: u32 = core::mem::size_of::<Extension>() as u32;
+const _: () = assert!(core::mem::size_of::<Extension>() <= 4096);
+
 /// A created device object, deleted on drop unless [`Device::keep`] is called.
 pub struct Device(*mut DEVICE_OBJECT);
 
@@ -44,7 +49,7 @@ impl Device {
         let status = unsafe {
             IoCreateDevice(
                 driver,
-                core::mem::size_of::<Extension>() as _,
+                EXTENSION_SIZE,
                 &raw mut us,
                 FILE_DEVICE_DISK as _,
                 FILE_DEVICE_SECURE_OPEN as _,
@@ -56,22 +61,22 @@ impl Device {
             return Err(status);
         }
         // SAFETY: IoCreateDevice succeeded, so `device` is ours and not yet visible.
-        unsafe {
-            ffi::update_device_flags(device, DO_DIRECT_IO, 0);
-            ffi::set_device_geometry(device, FILE_WORD_ALIGNMENT, 512);
-        }
+        unsafe { ffi::update_device_flags(device, DO_DIRECT_IO, 0) };
+        // SAFETY: as above.
+        unsafe { ffi::set_device_geometry(device, FILE_WORD_ALIGNMENT, 512) };
         Ok(Self(device))
     }
 
-    /// Moves `extension` into the device extension and clears DO_DEVICE_INITIALIZING
+    /// Moves `extension` into the device extension and clears `DO_DEVICE_INITIALIZING`
     /// (last: the device becomes usable); the device then lives until unload.
     pub fn keep(self, extension: Extension) {
-        // SAFETY: the extension area is `size_of::<Extension>()` bytes, suitably aligned
-        // by the I/O manager, and nobody can send IRPs before the flag is cleared.
-        unsafe {
-            ptr::write(ffi::device_extension(self.0).cast::<Extension>(), extension);
-            ffi::update_device_flags(self.0, 0, DO_DEVICE_INITIALIZING);
-        }
+        // SAFETY: our device object.
+        let slot = unsafe { ffi::device_extension(self.0) }.cast::<Extension>();
+        // SAFETY: the extension area is `size_of::<Extension>()` bytes, aligned by the
+        // I/O manager, and no IRP can arrive before DO_DEVICE_INITIALIZING is cleared.
+        unsafe { ptr::write(slot, extension) };
+        // SAFETY: our device object; clearing the flag last makes it usable.
+        unsafe { ffi::update_device_flags(self.0, 0, DO_DEVICE_INITIALIZING) };
         core::mem::forget(self);
     }
 }
@@ -104,7 +109,7 @@ impl<'a> Link<'a> {
     }
 
     /// Keeps the link until unload.
-    pub fn keep(self) {
+    pub const fn keep(self) {
         core::mem::forget(self);
     }
 }
@@ -122,22 +127,25 @@ pub fn delete_link(link: &[u16]) {
     let _ = unsafe { IoDeleteSymbolicLink(&raw mut l) };
 }
 
-/// Undoes a successful DriverEntry: link, device, image, in that order.
+/// Undoes a successful `DriverEntry`: link, device, image, in that order.
 ///
 /// # Safety
 /// `driver` is this driver's object at unload; no IRP is in flight.
 pub unsafe fn destroy_all(driver: *mut DRIVER_OBJECT) {
-    // SAFETY: at unload the I/O manager guarantees no open handles or IRPs.
-    unsafe {
-        let device = ffi::first_device(driver);
-        if device.is_null() {
-            return;
-        }
-        let ext = ptr::read(ffi::device_extension(device).cast::<Extension>());
-        delete_link(&ext.link);
-        IoDeleteDevice(device);
-        drop(PoolBlock::from_raw(ext.image, ext.image_len));
+    // SAFETY: the caller passes our driver object at unload.
+    let device = unsafe { ffi::first_device(driver) };
+    if device.is_null() {
+        return;
     }
+    // SAFETY: our device object.
+    let slot = unsafe { ffi::device_extension(device) }.cast::<Extension>();
+    // SAFETY: written by `Device::keep`; read once here, never again.
+    let ext = unsafe { ptr::read(slot) };
+    delete_link(&ext.link);
+    // SAFETY: at unload no handle or IRP refers to the device; the link is gone.
+    unsafe { IoDeleteDevice(device) };
+    // SAFETY: `(image, image_len)` came from `PoolBlock::into_raw` in DriverEntry.
+    drop(unsafe { PoolBlock::from_raw(ext.image, ext.image_len) });
 }
 
 /// The formatter's sector writer over the raw image: bounds-checked, raw-pointer copies.
@@ -157,11 +165,11 @@ impl SectorWriter for ImageWriter<'_> {
             Some(end) if end <= self.0.len() => {}
             _ => return Err(FormatError::WriteFailed),
         }
-        // SAFETY: `start + data.len() <= len` was checked; `data` cannot overlap the
-        // pool block (it is the formatter's own buffer).
-        unsafe {
-            ptr::copy_nonoverlapping(data.as_ptr(), self.0.as_ptr().add(start), data.len());
-        }
+        // SAFETY: `start + data.len() <= len` was checked, so this stays in the block.
+        let dest = unsafe { self.0.as_ptr().add(start) };
+        // SAFETY: `dest` has room for `data.len()` bytes; `data` is the formatter's own
+        // buffer, so the ranges cannot overlap.
+        unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dest, data.len()) };
         Ok(())
     }
 }

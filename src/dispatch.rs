@@ -27,21 +27,34 @@ pub const MAJORS: [u32; 7] = [
 /// # Safety
 /// Called by the I/O manager with our device and a valid IRP.
 pub unsafe extern "C" fn dispatch(device: *mut DEVICE_OBJECT, irp: *mut IRP) -> NTSTATUS {
-    // SAFETY: the I/O manager passes a valid IRP for our device; its extension was
-    // fully written before DO_DEVICE_INITIALIZING was cleared and is read-only after.
-    unsafe {
-        let ext = &*ffi::device_extension(device).cast::<Extension>();
-        match u32::from(ffi::major_function(irp)) {
-            IRP_MJ_READ => read_write(ext, irp, false),
-            IRP_MJ_WRITE => read_write(ext, irp, true),
-            IRP_MJ_DEVICE_CONTROL => device_control(ext, irp),
+    // SAFETY: the I/O manager passes our own device object.
+    let ext = unsafe { ffi::device_extension(device) }.cast::<Extension>();
+    // SAFETY: the extension was fully written before DO_DEVICE_INITIALIZING was cleared
+    // and is only read afterwards (until unload, when no IRP is in flight).
+    let ext = unsafe { &*ext };
+    // SAFETY: a valid IRP for our device.
+    let major = unsafe { ffi::major_function(irp) };
+    match u32::from(major) {
+        IRP_MJ_READ | IRP_MJ_WRITE => {
+            // SAFETY: a read or write IRP for this device, completed once in there.
+            unsafe { read_write(ext, irp, u32::from(major) == IRP_MJ_WRITE) }
+        }
+        IRP_MJ_DEVICE_CONTROL => {
+            // SAFETY: a device-control IRP for this device, completed once in there.
+            unsafe { device_control(ext, irp) }
+        }
+        _ => {
             // CREATE, CLOSE, CLEANUP, FLUSH: nothing to do for memory.
-            _ => ffi::complete(irp, status::STATUS_SUCCESS, 0),
+            // SAFETY: completing our IRP once.
+            unsafe { ffi::complete(irp, status::STATUS_SUCCESS, 0) }
         }
     }
 }
 
 /// READ/WRITE: core validates the 64-bit offset and length; one raw copy, no lock.
+///
+/// # Safety
+/// `irp` is a read or write IRP for the device whose extension is `ext`.
 unsafe fn read_write(ext: &Extension, irp: *mut IRP, is_write: bool) -> NTSTATUS {
     // SAFETY: a read/write IRP for our device.
     let (offset, length) = unsafe { ffi::read_write_params(irp, is_write) };
@@ -65,21 +78,27 @@ unsafe fn read_write(ext: &Extension, irp: *mut IRP, is_write: bool) -> NTSTATUS
         // SAFETY: completing our IRP once.
         return unsafe { ffi::complete(irp, status::STATUS_INVALID_PARAMETER, 0) };
     };
-    // SAFETY: [offset, offset + length) lies inside the image (validated by core);
-    // `buffer` maps `length` bytes of the caller's locked pages, which are not part of
-    // the image. Raw copies only: concurrent IRPs may touch overlapping image ranges.
-    unsafe {
-        let image = ext.image.add(offset);
-        if is_write {
-            ptr::copy_nonoverlapping(buffer.cast_const(), image, range.length);
-        } else {
-            ptr::copy_nonoverlapping(image.cast_const(), buffer, range.length);
-        }
-        ffi::complete(irp, status::STATUS_SUCCESS, range.length)
+    // SAFETY: `offset + length <= image_len` (core validated it), so this stays inside
+    // the image allocation.
+    let image = unsafe { ext.image.add(offset) };
+    // Raw copies only: concurrent IRPs may touch overlapping image ranges, so no
+    // reference is ever made over the image. `buffer` maps `length` bytes of the
+    // caller's locked pages, which are not part of the image.
+    if is_write {
+        // SAFETY: both ranges are `length` bytes, valid, and disjoint (see above).
+        unsafe { ptr::copy_nonoverlapping(buffer.cast_const(), image, range.length) };
+    } else {
+        // SAFETY: as above.
+        unsafe { ptr::copy_nonoverlapping(image.cast_const(), buffer, range.length) };
     }
+    // SAFETY: completing our IRP once.
+    unsafe { ffi::complete(irp, status::STATUS_SUCCESS, range.length) }
 }
 
-/// DEVICE_CONTROL: core answers from its table into the IRP's own SystemBuffer.
+/// `DEVICE_CONTROL`: core answers from its table into the IRP's own `SystemBuffer`.
+///
+/// # Safety
+/// `irp` is a device-control IRP for the device whose extension is `ext`.
 unsafe fn device_control(ext: &Extension, irp: *mut IRP) -> NTSTATUS {
     // SAFETY: a device-control IRP for our device.
     let (code, input_len, output_len) = unsafe { ffi::ioctl_params(irp) };

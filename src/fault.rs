@@ -1,6 +1,6 @@
 //! Fault injection for tests (cargo feature `fault-injection`, never enabled in the
-//! release driver): a `FaultInject` REG_DWORD in Parameters makes one step of
-//! DriverEntry fail so tests can prove each rollback path leaks nothing.
+//! release driver): a `FaultInject` `REG_DWORD` in Parameters makes one step of
+//! `DriverEntry` fail so tests can prove each rollback path leaks nothing.
 //! Without the feature every check is a constant `false` and compiles away.
 
 #[cfg(feature = "fault-injection")]
@@ -27,11 +27,13 @@ pub const LINK: u32 = 3;
 
 /// Arms a fault (no-op without the feature).
 #[cfg_attr(not(feature = "fault-injection"), allow(dead_code, unused_variables))]
+#[allow(clippy::missing_const_for_fn)] // const only without the feature
 pub fn set(mode: u32) {
     #[cfg(feature = "fault-injection")]
     enabled::set(mode);
 }
 
+#[allow(clippy::missing_const_for_fn)] // const only without the feature
 fn active(mode: u32) -> bool {
     #[cfg(feature = "fault-injection")]
     return enabled::active(mode);

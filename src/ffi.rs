@@ -38,15 +38,17 @@ const MDL_MAPPING_NO_EXECUTE: ULONG = 0x4000_0000;
 /// # Safety
 /// `irp` must be a valid IRP owned by the caller's dispatch routine.
 pub unsafe fn current_stack_location(irp: *mut IRP) -> *mut IO_STACK_LOCATION {
-    // SAFETY: the caller guarantees `irp` is valid; this reads one pointer field.
-    unsafe {
-        (*irp)
+    // SAFETY: the caller guarantees `irp` is valid; this only projects to the field.
+    let field = unsafe {
+        &raw const (*irp)
             .Tail
             .Overlay
             .__bindgen_anon_2
             .__bindgen_anon_1
             .CurrentStackLocation
-    }
+    };
+    // SAFETY: the I/O manager set the current stack location before dispatching.
+    unsafe { field.read() }
 }
 
 /// The major function code of the current stack location.
@@ -54,8 +56,10 @@ pub unsafe fn current_stack_location(irp: *mut IRP) -> *mut IO_STACK_LOCATION {
 /// # Safety
 /// As [`current_stack_location`].
 pub unsafe fn major_function(irp: *mut IRP) -> u8 {
+    // SAFETY: the caller guarantees a valid IRP.
+    let stack = unsafe { current_stack_location(irp) };
     // SAFETY: the stack location of a valid IRP is valid.
-    unsafe { (*current_stack_location(irp)).MajorFunction }
+    unsafe { (*stack).MajorFunction }
 }
 
 /// `Parameters.Read` (`is_write == false`) or `Parameters.Write`: `(ByteOffset, Length)`.
@@ -63,17 +67,24 @@ pub unsafe fn major_function(irp: *mut IRP) -> u8 {
 /// # Safety
 /// As [`current_stack_location`]; the IRP must be a read or write.
 pub unsafe fn read_write_params(irp: *mut IRP, is_write: bool) -> (i64, u32) {
-    // SAFETY: the caller guarantees a read/write IRP, so the Read/Write arm is active.
-    unsafe {
-        let stack = current_stack_location(irp);
-        if is_write {
-            let p = &(*stack).Parameters.Write;
-            (p.ByteOffset.QuadPart, p.Length)
-        } else {
-            let p = &(*stack).Parameters.Read;
-            (p.ByteOffset.QuadPart, p.Length)
-        }
-    }
+    // SAFETY: the caller guarantees a valid IRP.
+    let stack = unsafe { current_stack_location(irp) };
+    let (offset, length) = if is_write {
+        // SAFETY: a write IRP: the Write arm of Parameters is the active one.
+        let p = unsafe { &raw const (*stack).Parameters.Write };
+        // SAFETY: initialized by the I/O manager for this request.
+        let p = unsafe { p.read() };
+        // SAFETY: LARGE_INTEGER's QuadPart spans the whole union.
+        (unsafe { p.ByteOffset.QuadPart }, p.Length)
+    } else {
+        // SAFETY: a read IRP: the Read arm of Parameters is the active one.
+        let p = unsafe { &raw const (*stack).Parameters.Read };
+        // SAFETY: initialized by the I/O manager for this request.
+        let p = unsafe { p.read() };
+        // SAFETY: LARGE_INTEGER's QuadPart spans the whole union.
+        (unsafe { p.ByteOffset.QuadPart }, p.Length)
+    };
+    (offset, length)
 }
 
 /// `Parameters.DeviceIoControl`: `(IoControlCode, InputBufferLength, OutputBufferLength)`.
@@ -81,11 +92,13 @@ pub unsafe fn read_write_params(irp: *mut IRP, is_write: bool) -> (i64, u32) {
 /// # Safety
 /// As [`current_stack_location`]; the IRP must be a device control.
 pub unsafe fn ioctl_params(irp: *mut IRP) -> (u32, u32, u32) {
-    // SAFETY: the caller guarantees a device-control IRP.
-    unsafe {
-        let p = &(*current_stack_location(irp)).Parameters.DeviceIoControl;
-        (p.IoControlCode, p.InputBufferLength, p.OutputBufferLength)
-    }
+    // SAFETY: the caller guarantees a valid IRP.
+    let stack = unsafe { current_stack_location(irp) };
+    // SAFETY: a device-control IRP: the DeviceIoControl arm is the active one.
+    let p = unsafe { &raw const (*stack).Parameters.DeviceIoControl };
+    // SAFETY: initialized by the I/O manager for this request.
+    let p = unsafe { p.read() };
+    (p.IoControlCode, p.InputBufferLength, p.OutputBufferLength)
 }
 
 /// `Irp->AssociatedIrp.SystemBuffer`.
@@ -93,8 +106,11 @@ pub unsafe fn ioctl_params(irp: *mut IRP) -> (u32, u32, u32) {
 /// # Safety
 /// `irp` must be valid.
 pub unsafe fn system_buffer(irp: *mut IRP) -> *mut u8 {
-    // SAFETY: reading a pointer-sized union member of a valid IRP.
-    unsafe { (*irp).AssociatedIrp.SystemBuffer.cast() }
+    // SAFETY: a valid IRP; projecting to a pointer-sized union member.
+    let field = unsafe { &raw const (*irp).AssociatedIrp.SystemBuffer };
+    // SAFETY: every member of this union is pointer-sized; reading it as a pointer is
+    // what the WDK does for buffered I/O.
+    unsafe { field.read() }.cast()
 }
 
 /// `MmGetSystemAddressForMdlSafe(Irp->MdlAddress, NormalPagePriority | MdlMappingNoExecute)`
@@ -102,27 +118,37 @@ pub unsafe fn system_buffer(irp: *mut IRP) -> *mut u8 {
 ///
 /// # Safety
 /// `irp` must be valid; its MDL (if any) describes locked pages.
+// The bindings' enum constants are wider than the parameter types (KPROCESSOR_MODE is
+// a CCHAR, the priority a ULONG in one header set and an enum in the other); the
+// values (0 and 0x4000_0010) fit.
+#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
 pub unsafe fn mdl_system_address(irp: *mut IRP) -> *mut u8 {
-    // SAFETY: the caller guarantees a valid IRP; an MDL it carries is valid and locked.
+    // SAFETY: the caller guarantees a valid IRP.
+    let mdl: *mut MDL = unsafe { (*irp).MdlAddress };
+    if mdl.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: an MDL carried by a valid IRP is valid.
+    let flags = u32::from(unsafe { (*mdl).MdlFlags }.cast_unsigned());
+    if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
+        // SAFETY: as above; the flags say MappedSystemVa is the system address.
+        return unsafe { (*mdl).MappedSystemVa }.cast();
+    }
+    // The enum's Rust type differs between header sets (i32 or u32): `as` covers both.
+    #[allow(clippy::cast_sign_loss)]
+    let priority = NormalPagePriority as ULONG | MDL_MAPPING_NO_EXECUTE;
+    // SAFETY: the MDL describes locked pages (direct I/O); kernel-mode mapping of them.
     unsafe {
-        let mdl: *mut MDL = (*irp).MdlAddress;
-        if mdl.is_null() {
-            return ptr::null_mut();
-        }
-        let flags = u32::from((*mdl).MdlFlags.cast_unsigned());
-        if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
-            return (*mdl).MappedSystemVa.cast();
-        }
         MmMapLockedPagesSpecifyCache(
             mdl,
             KernelMode as _,
             MmCached,
             ptr::null_mut(),
             0,
-            (NormalPagePriority as ULONG | MDL_MAPPING_NO_EXECUTE) as _,
+            priority as _,
         )
-        .cast()
     }
+    .cast()
 }
 
 /// Sets `IoStatus` and completes the IRP (`IoCompleteRequest` is a macro for the
@@ -133,11 +159,14 @@ pub unsafe fn mdl_system_address(irp: *mut IRP) -> *mut u8 {
 /// `irp` must be valid and not yet completed; it must not be touched afterwards.
 pub unsafe fn complete(irp: *mut IRP, status: NTSTATUS, information: usize) -> NTSTATUS {
     // SAFETY: the caller owns the IRP until this completion.
-    unsafe {
-        (*irp).IoStatus.__bindgen_anon_1.Status = status;
-        (*irp).IoStatus.Information = information as _;
-        IofCompleteRequest(irp, IO_NO_INCREMENT as CCHAR);
-    }
+    let io_status = unsafe { &mut (*irp).IoStatus };
+    io_status.__bindgen_anon_1.Status = status;
+    io_status.Information = information as _;
+    // IO_NO_INCREMENT is 0: it fits a CCHAR.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let boost = IO_NO_INCREMENT as CCHAR;
+    // SAFETY: completes the IRP exactly once.
+    unsafe { IofCompleteRequest(irp, boost) };
     status
 }
 
@@ -156,7 +185,8 @@ pub unsafe fn device_extension(device: *mut DEVICE_OBJECT) -> PVOID {
 /// `device` must be a valid device object this driver created.
 pub unsafe fn update_device_flags(device: *mut DEVICE_OBJECT, set: u32, clear: u32) {
     // SAFETY: the driver owns its device object's Flags during creation.
-    unsafe { (*device).Flags = ((*device).Flags | set) & !clear };
+    let flags = unsafe { &mut (*device).Flags };
+    *flags = (*flags | set) & !clear;
 }
 
 /// Sets `AlignmentRequirement` and `SectorSize`.
@@ -164,11 +194,10 @@ pub unsafe fn update_device_flags(device: *mut DEVICE_OBJECT, set: u32, clear: u
 /// # Safety
 /// As [`update_device_flags`].
 pub unsafe fn set_device_geometry(device: *mut DEVICE_OBJECT, alignment: u32, sector_size: u16) {
-    // SAFETY: as above.
-    unsafe {
-        (*device).AlignmentRequirement = alignment;
-        (*device).SectorSize = sector_size;
-    }
+    // SAFETY: as above: the device is ours and not yet visible.
+    let device = unsafe { &mut *device };
+    device.AlignmentRequirement = alignment;
+    device.SectorSize = sector_size;
 }
 
 /// `DriverObject->DeviceObject` (the first device of the driver).
@@ -190,15 +219,14 @@ pub unsafe fn set_dispatch(
     routine: DRIVER_DISPATCH,
     unload: unsafe extern "C" fn(*mut DRIVER_OBJECT),
 ) {
-    // SAFETY: DriverEntry owns the driver object; indices are IRP_MJ_* codes < 28.
-    unsafe {
-        for &major in majors {
-            if let Some(slot) = (*driver).MajorFunction.get_mut(major as usize) {
-                *slot = routine;
-            }
+    // SAFETY: DriverEntry owns the driver object.
+    let driver = unsafe { &mut *driver };
+    for &major in majors {
+        if let Some(slot) = driver.MajorFunction.get_mut(major as usize) {
+            *slot = routine;
         }
-        (*driver).DriverUnload = Some(unload);
     }
+    driver.DriverUnload = Some(unload);
 }
 
 /// Byte offset of `Data` in `KEY_VALUE_PARTIAL_INFORMATION` (3 ULONGs).
@@ -232,11 +260,13 @@ pub fn unicode_string(text: &[u16]) -> wdk_sys::UNICODE_STRING {
 }
 
 /// `InitializeObjectAttributes(&oa, name, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, root, NULL)`.
-pub fn object_attributes(
+pub const fn object_attributes(
     name: *mut wdk_sys::UNICODE_STRING,
     root: wdk_sys::HANDLE,
 ) -> wdk_sys::OBJECT_ATTRIBUTES {
     wdk_sys::OBJECT_ATTRIBUTES {
+        // 48 bytes on x64.
+        #[allow(clippy::cast_possible_truncation)]
         Length: core::mem::size_of::<wdk_sys::OBJECT_ATTRIBUTES>() as ULONG,
         RootDirectory: root,
         ObjectName: name,
@@ -252,11 +282,10 @@ pub fn object_attributes(
 /// `us` must point at a valid `UNICODE_STRING` whose buffer outlives `'a`.
 pub unsafe fn unicode_slice<'a>(us: *const wdk_sys::UNICODE_STRING) -> &'a [u16] {
     // SAFETY: the caller guarantees a valid counted string.
-    unsafe {
-        let us = &*us;
-        if us.Buffer.is_null() {
-            return &[];
-        }
-        core::slice::from_raw_parts(us.Buffer, usize::from(us.Length) / 2)
+    let us = unsafe { &*us };
+    if us.Buffer.is_null() {
+        return &[];
     }
+    // SAFETY: `Buffer` holds `Length` bytes of UTF-16 that outlive `'a`.
+    unsafe { core::slice::from_raw_parts(us.Buffer, usize::from(us.Length) / 2) }
 }

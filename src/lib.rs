@@ -1,9 +1,9 @@
 //! ramdisk: a WDM RAM disk driver.
 //!
 //! Kernel glue only: every decision (configuration, request checks, IOCTL replies,
-//! FAT layout) is made by `ramdisk-core`. DriverEntry reads the Parameters key,
+//! FAT layout) is made by `ramdisk-core`. `DriverEntry` reads the Parameters key,
 //! plans and formats a FAT image in nonpaged pool, creates `\Device\Ramdisk` and
-//! `\DosDevices\<L>:`; DriverUnload undoes all of it.
+//! `\DosDevices\<L>:`; `DriverUnload` undoes all of it.
 
 #![no_std]
 
@@ -64,10 +64,10 @@ fn system_time() -> i64 {
 }
 
 /// `DriverEntry`: load, validate, format, publish. Any failure returns a specific
-/// status after undoing exactly what was done (DriverUnload is not called then).
+/// status after undoing exactly what was done (`DriverUnload` is not called then).
 ///
 /// # Safety
-/// Called once by the I/O manager at PASSIVE_LEVEL with valid arguments.
+/// Called once by the I/O manager at `PASSIVE_LEVEL` with valid arguments.
 #[unsafe(export_name = "DriverEntry")]
 pub unsafe extern "system" fn driver_entry(
     driver: *mut DRIVER_OBJECT,
@@ -156,8 +156,8 @@ fn load(driver: *mut DRIVER_OBJECT, registry_path: PCUNICODE_STRING) -> NTSTATUS
             &dispatch::MAJORS,
             Some(dispatch::dispatch),
             driver_unload,
-        )
-    };
+        );
+    }
     link.keep();
     device.keep(Extension {
         image,

@@ -17,13 +17,13 @@ use wdk_sys::{_POOL_TYPE::NonPagedPoolNx, POOL_TYPE, PVOID, SIZE_T, ULONG};
 /// `POOL_FLAG_NON_PAGED` (wdm.h). Spelled out: the stand-in headers define it twice.
 const POOL_FLAG_NON_PAGED: u64 = 0x0000_0000_0000_0040;
 
-/// The pool tag, `'RamD'` as it shows in pool tools (stored little-endian: "DmaR").
+/// The pool tag, `'RamD'` as it shows in pool tools (stored little-endian: `DmaR`).
 pub const TAG: u32 = u32::from_le_bytes(*b"DmaR");
 
 type ExAllocatePool2Fn = unsafe extern "system" fn(flags: u64, size: SIZE_T, tag: ULONG) -> PVOID;
 
 unsafe extern "system" {
-    /// Blocklisted by wdk-build's bindings (deprecated in favour of ExAllocatePool2),
+    /// Blocklisted by wdk-build's bindings (deprecated in favour of `ExAllocatePool2`),
     /// but exported by every ntoskrnl and by Wine: declared here for the fallback.
     fn ExAllocatePoolWithTag(pool_type: POOL_TYPE, size: SIZE_T, tag: ULONG) -> PVOID;
 }
@@ -31,7 +31,7 @@ unsafe extern "system" {
 static EX_ALLOCATE_POOL2: AtomicPtr<c_void> = AtomicPtr::new(ptr::null_mut());
 static LIVE_ALLOCATIONS: AtomicIsize = AtomicIsize::new(0);
 
-/// Resolves `ExAllocatePool2` once (PASSIVE_LEVEL, from DriverEntry). Returns whether it exists.
+/// Resolves `ExAllocatePool2` once (`PASSIVE_LEVEL`, from `DriverEntry`). Returns whether it exists.
 pub fn init() -> bool {
     let name: [u16; 15] = crate::utf16!("ExAllocatePool2");
     let mut us = crate::ffi::unicode_string(&name);
@@ -68,12 +68,11 @@ impl PoolBlock {
             }
             p
         } else {
-            // SAFETY: `pool2` is the kernel's ExAllocatePool2 export, which has this
-            // signature; it zero-fills unless POOL_FLAG_UNINITIALIZED is passed.
-            unsafe {
-                let f: ExAllocatePool2Fn = core::mem::transmute(pool2);
-                f(POOL_FLAG_NON_PAGED, len as SIZE_T, TAG)
-            }
+            // SAFETY: `pool2` is the kernel's ExAllocatePool2 export, which has this signature.
+            let f: ExAllocatePool2Fn = unsafe { core::mem::transmute(pool2) };
+            // SAFETY: nonpaged allocation at PASSIVE_LEVEL; zero-filled unless
+            // POOL_FLAG_UNINITIALIZED is passed; the result is checked below.
+            unsafe { f(POOL_FLAG_NON_PAGED, len as SIZE_T, TAG) }
         };
         let ptr = NonNull::new(raw.cast::<u8>())?;
         LIVE_ALLOCATIONS.fetch_add(1, Ordering::AcqRel);
@@ -91,7 +90,7 @@ impl PoolBlock {
     }
 
     /// Gives up ownership; [`PoolBlock::from_raw`] takes it back.
-    pub fn into_raw(self) -> (*mut u8, usize) {
+    pub const fn into_raw(self) -> (*mut u8, usize) {
         let parts = (self.ptr.as_ptr(), self.len);
         core::mem::forget(self);
         parts

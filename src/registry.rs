@@ -56,6 +56,10 @@ impl Drop for Key {
 #[repr(C, align(8))]
 struct ValueBuffer([u8; KEY_VALUE_PARTIAL_DATA_OFFSET + MAX_VALUE_DATA + 8]);
 
+/// The buffer's size as `ZwQueryValueKey` takes it (84 bytes).
+#[allow(clippy::cast_possible_truncation)]
+const VALUE_BUFFER_LEN: ULONG = core::mem::size_of::<ValueBuffer>() as ULONG;
+
 /// Reads and validates the Parameters values. A missing Parameters key means all defaults.
 pub fn read(registry_path: PCUNICODE_STRING, volume_serial: u32) -> Result<Config, Error> {
     // SAFETY: the I/O manager hands DriverEntry a valid, counted RegistryPath that
@@ -81,7 +85,7 @@ pub fn read(registry_path: PCUNICODE_STRING, volume_serial: u32) -> Result<Confi
         |name, out| {
             let key = parameters.as_ref()?;
             query(key, name.utf16(), out).unwrap_or_else(|status| {
-                failure.get_or_insert((status, name.name()));
+                failure.get_or_insert_with(|| (status, name.name()));
                 None
             })
         },
@@ -106,7 +110,7 @@ fn query(key: &Key, name: &[u16], out: &mut [u8]) -> Result<Option<(u32, usize)>
             &raw mut us,
             KeyValuePartialInformation,
             buffer.0.as_mut_ptr().cast(),
-            buffer.0.len() as ULONG,
+            VALUE_BUFFER_LEN,
             &raw mut result_len,
         )
     };

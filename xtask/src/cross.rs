@@ -196,8 +196,9 @@ impl DriverBuild<'_> {
     }
 }
 
-/// Cross-builds the driver and returns the `.sys` path.
-pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
+/// Prepares the stand-in, the host shims and the scratch workspace, and returns a
+/// `cargo <subcommand> -p ramdisk --target x86_64-pc-windows-msvc` command there.
+fn cross_cargo(subcommand: &str, target_subdir: &str, features: &[&str]) -> Result<Command> {
     let standin = wdk_standin::ensure()?;
     let shims = prepare_host_shims()?;
     let scratch = scratch_dir();
@@ -221,13 +222,12 @@ rustflags = ["-C", "target-feature=+crt-static", "-C", "link-arg=/RELEASE"]
         )
         .as_bytes(),
     )?;
-    let target = scratch.join(spec.target_subdir);
     let resource_dir = clang_resource_dir()?;
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&scratch)
-        .args(["build", "--release", "-p", "ramdisk", "--target", DRIVER_TARGET, "--config"])
+        .args([subcommand, "--release", "-p", "ramdisk", "--target", DRIVER_TARGET, "--config"])
         .arg(&config)
-        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_TARGET_DIR", scratch.join(target_subdir))
         .env("WDKContentRoot", &standin)
         .env(
             "BINDGEN_EXTRA_CLANG_ARGS",
@@ -237,9 +237,22 @@ rustflags = ["-C", "target-feature=+crt-static", "-C", "link-arg=/RELEASE"]
         .env(WRAPPER_ENV, &shims.host_std_rlib)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    if !spec.features.is_empty() {
-        cmd.arg("--features").arg(spec.features.join(","));
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
     }
+    Ok(cmd)
+}
+
+/// Runs clippy on the driver crate for the driver target with the lints it declares
+/// (clippy::all denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
+pub fn clippy_driver() -> Result<()> {
+    run(&mut cross_cargo("clippy", "target", &[])?)
+}
+
+/// Cross-builds the driver and returns the `.sys` path.
+pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
+    let mut cmd = cross_cargo("build", spec.target_subdir, spec.features)?;
+    let target = scratch_dir().join(spec.target_subdir);
     run(&mut cmd)?;
     let built = target.join(DRIVER_TARGET).join("release");
     fs::create_dir_all(&spec.out_dir)?;

@@ -34,6 +34,8 @@ enum Cmd {
     Test,
     /// The demo: build and show what was built.
     Demo,
+    /// Clippy on the host crates and on the driver for its target.
+    Clippy,
     /// Run the driver PE checks on a file.
     PeCheck {
         /// The image to check.
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Test => test(),
         Cmd::Demo => demo(),
         Cmd::PeCheck { file } => pe_check_file(&file),
+        Cmd::Clippy => clippy(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -112,6 +115,7 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     let sys = stages.run("cross-build ramdisk.sys", || {
         cross::build_driver(&cross::DriverBuild::release())
     })?;
+    stages.run("clippy (host crates, and the driver for its target)", clippy)?;
     stages.run("Cargo.lock untouched by the cross-build", || {
         if std::fs::read(&lock)? != lock_before {
             bail!("the cross-build changed Cargo.lock");
@@ -134,6 +138,11 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
             .env("RAMDISK_SYS", &sys))
     })?;
     Ok(())
+}
+
+fn clippy() -> Result<()> {
+    cross::clippy_driver()?;
+    run(&mut cargo().args(["clippy", "--all-targets"]))
 }
 
 fn demo() -> Result<()> {

@@ -35,7 +35,9 @@ pub struct SliceWriter<'a>(pub &'a mut [u8]);
 impl SectorWriter for SliceWriter<'_> {
     fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
         let start = usize::try_from(byte_offset).map_err(|_| FormatError::WriteFailed)?;
-        let end = start.checked_add(data.len()).ok_or(FormatError::WriteFailed)?;
+        let end = start
+            .checked_add(data.len())
+            .ok_or(FormatError::WriteFailed)?;
         self.0
             .get_mut(start..end)
             .ok_or(FormatError::WriteFailed)?
@@ -55,8 +57,9 @@ const ATTR_VOLUME_ID: u8 = 0x08;
 /// 1980-01-01 as a FAT date (no clock in `no_std`; any valid date will do).
 const LABEL_DATE: u16 = (1 << 5) | 1;
 
-/// Formats `layout` through `writer`: boot sector, FAT32 FSInfo and backups,
-/// every FAT copy, the root directory (with a volume-label entry unless the
+/// Formats `layout` through `writer`.
+///
+/// Writes the boot sector, FAT32 `FSInfo` and backups, every FAT copy, the root directory (with a volume-label entry unless the
 /// label is `NO NAME`). The data area is never written. With [`Zeroed::Yes`]
 /// only the handful of non-zero sectors are written.
 ///
@@ -72,39 +75,63 @@ pub fn format<W: SectorWriter + ?Sized>(
     let bps = layout.bytes_per_sector as usize;
     let sector_bytes = u64::from(layout.bytes_per_sector);
     let at = |sector: u64| sector * sector_bytes;
-    let mut buf = [0u8; MAX_SECTOR_SIZE];
-    let sector = buf.get_mut(..bps).ok_or(FormatError::InvalidBytesPerSector)?;
+    if !(512..=MAX_SECTOR_SIZE).contains(&bps) {
+        return Err(FormatError::InvalidBytesPerSector);
+    }
+    // Everything the formatter writes lies in the first 512 bytes of a sector; larger
+    // sectors get zeros after that. A 512-byte working buffer keeps the stack frame
+    // small enough for a kernel stack (no stack probe, no `__chkstk`).
+    let mut buf = [0u8; 512];
+    let sector = &mut buf;
+    let put_sector = |writer: &mut W, offset: u64, head: &[u8]| -> Result<(), FormatError> {
+        writer.write(offset, head)?;
+        if bps > 512 && zeroed == Zeroed::No {
+            write_zeros(writer, offset + 512, (bps - 512) as u64)?;
+        }
+        Ok(())
+    };
     let fat32 = layout.fat_type == FatType::Fat32;
     let root_cluster_sector = u64::from(layout.first_data_sector);
     let (root_start, root_sectors) = if fat32 {
         (root_cluster_sector, u64::from(layout.sectors_per_cluster))
     } else {
-        (layout.root_dir_start_sector(), u64::from(layout.root_dir_sectors))
+        (
+            layout.root_dir_start_sector(),
+            u64::from(layout.root_dir_sectors),
+        )
     };
 
     if zeroed == Zeroed::No {
         // Everything after the boot sector up to the end of the root directory,
         // except what is written below anyway: first FAT sectors, FAT32's root cluster.
-        write_zeros(writer, at(1), at(u64::from(layout.reserved_sector_count) - 1))?;
+        write_zeros(
+            writer,
+            at(1),
+            at(u64::from(layout.reserved_sector_count) - 1),
+        )?;
         for index in 0..layout.num_fats {
             let start = layout.fat_start_sector(index) + 1;
-            write_zeros(writer, at(start), at(u64::from(layout.fat_size_sectors) - 1))?;
+            write_zeros(
+                writer,
+                at(start),
+                at(u64::from(layout.fat_size_sectors) - 1),
+            )?;
         }
         write_zeros(writer, at(root_start), at(root_sectors))?;
     }
 
     encode_boot_sector(layout, sector);
-    writer.write(0, sector)?;
+    put_sector(writer, 0, sector)?;
     if fat32 {
-        writer.write(at(u64::from(layout.backup_boot_sector)), sector)?;
+        put_sector(writer, at(u64::from(layout.backup_boot_sector)), sector)?;
         encode_fs_info(layout, sector);
-        writer.write(at(u64::from(layout.fs_info_sector)), sector)?;
-        writer.write(at(u64::from(layout.backup_boot_sector) + 1), sector)?;
+        put_sector(writer, at(u64::from(layout.fs_info_sector)), sector)?;
+        put_sector(writer, at(u64::from(layout.backup_boot_sector) + 1), sector)?;
     }
 
     encode_first_fat_sector(layout, sector);
     for index in 0..layout.num_fats {
-        writer.write(at(layout.fat_start_sector(index)), sector)?;
+        put_sector(writer, at(layout.fat_start_sector(index)), sector)?;
     }
 
     if !layout.label.is_no_name() {
@@ -112,7 +139,7 @@ pub fn format<W: SectorWriter + ?Sized>(
         sector[..11].copy_from_slice(layout.label.as_bytes());
         sector[11] = ATTR_VOLUME_ID;
         sector[24..26].copy_from_slice(&LABEL_DATE.to_le_bytes());
-        writer.write(at(root_start), sector)?;
+        put_sector(writer, at(root_start), sector)?;
     }
     Ok(())
 }
@@ -164,7 +191,8 @@ mod tests {
 
     impl SectorWriter for Recorder {
         fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
-            self.0.push((byte_offset, data.len(), data.iter().all(|&b| b == 0)));
+            self.0
+                .push((byte_offset, data.len(), data.iter().all(|&b| b == 0)));
             Ok(())
         }
     }
@@ -172,12 +200,20 @@ mod tests {
     #[test]
     fn zeroed_yes_writes_only_nonzero_sectors() {
         for fs in [FileSystem::Fat12, FileSystem::Fat16, FileSystem::Fat32] {
-            let mut o = FormatOptions::new(if fs == FileSystem::Fat32 { 1 << 30 } else { 8 << 20 });
+            let mut o = FormatOptions::new(if fs == FileSystem::Fat32 {
+                1 << 30
+            } else {
+                8 << 20
+            });
             o.file_system = fs;
             let layout = plan(&o).unwrap();
             let mut rec = Recorder::default();
             format(&layout, &mut rec, Zeroed::Yes).unwrap();
-            let expected = if fs == FileSystem::Fat32 { 4 + 2 + 1 } else { 1 + 2 + 1 };
+            let expected = if fs == FileSystem::Fat32 {
+                4 + 2 + 1
+            } else {
+                1 + 2 + 1
+            };
             assert_eq!(rec.0.len(), expected, "{fs:?}");
             assert!(rec.0.iter().all(|&(off, len, zero)| !zero
                 && len == 512
@@ -233,7 +269,10 @@ mod tests {
         assert!(format(&bad, &mut rec, Zeroed::Yes).is_err());
         let mut bad = layout;
         bad.bytes_per_sector = 8192;
-        assert_eq!(format(&bad, &mut rec, Zeroed::Yes), Err(FormatError::InvalidBytesPerSector));
+        assert_eq!(
+            format(&bad, &mut rec, Zeroed::Yes),
+            Err(FormatError::InvalidBytesPerSector)
+        );
         let mut bad = layout;
         bad.cluster_count += 100;
         assert!(format(&bad, &mut rec, Zeroed::Yes).is_err());

@@ -6,10 +6,10 @@
 //! |-------|---------------------------|---------------------------------|
 //! | FAT12 | 1 ..= 4068                | 18.5 KiB (37 sectors) .. ~127 MiB |
 //! | FAT16 | 4102 ..= 65508            | ~2.1 MiB .. ~2 GiB              |
-//! | FAT32 | 65542 ..= 0x0FFF_FFF5     | ~32.6 MiB .. 2 TiB − 512 bytes  |
+//! | FAT32 | 65542 ..= `0x0FFF_FFF5`   | ~32.6 MiB .. 2 TiB − 512 bytes  |
 //!
 //! The FAT32 upper bound is `BPB_TotSec32` (32 bits) with 512-byte sectors; with
-//! 4096-byte sectors it is the 0x0FFF_FFF5 cluster limit (8 TiB with 32 KiB clusters).
+//! 4096-byte sectors it is the `0x0FFF_FFF5` cluster limit (8 TiB with 32 KiB clusters).
 //! Cluster counts within ±16 of 4085 and 65525 are never produced: implementations
 //! disagree there (`FastFAT` switches FAT12/FAT16 at 4087, the spec at 4085).
 
@@ -23,7 +23,7 @@ pub const FAT16_MIN_CLUSTERS: u32 = 4102;
 pub const FAT16_MAX_CLUSTERS: u32 = 65508;
 /// Smallest cluster count planned for FAT32 (65525 + 17).
 pub const FAT32_MIN_CLUSTERS: u32 = 65542;
-/// Largest FAT32 cluster count: cluster numbers must stay below 0x0FFF_FFF7 (bad cluster).
+/// Largest FAT32 cluster count: cluster numbers must stay below `0x0FFF_FFF7` (bad cluster).
 pub const FAT32_MAX_CLUSTERS: u32 = 0x0FFF_FFF5;
 
 /// Everything the user (registry, test) may choose about a FAT volume.
@@ -202,7 +202,7 @@ impl Layout {
         } else {
             if self.root_entry_count == 0
                 || self.root_entry_count > 0xFFFF
-                || self.root_entry_count % entries_per_sector != 0
+                || !self.root_entry_count.is_multiple_of(entries_per_sector)
             {
                 return Err(FormatError::InvalidRootDirEntries);
             }
@@ -283,6 +283,8 @@ struct Geometry {
 /// Outcome of trying one candidate.
 enum Attempt {
     Fits(Geometry),
+    /// Metadata alone fills the disk.
+    NoData,
     /// No data region, or fewer clusters than the type needs.
     TooFew,
     /// More clusters than the type allows (or a FAT too big for its field).
@@ -307,7 +309,7 @@ pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
     if bps != 512 && bps != 4096 {
         return Err(FormatError::InvalidBytesPerSector);
     }
-    if options.disk_size % u64::from(bps) != 0 {
+    if !options.disk_size.is_multiple_of(u64::from(bps)) {
         return Err(FormatError::NotSectorMultiple);
     }
     if !matches!(options.num_fats, 1 | 2) {
@@ -325,7 +327,10 @@ pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
         0
     } else {
         let per_sector = bps / 32;
-        let rounded = options.root_dir_entries.div_ceil(per_sector).saturating_mul(per_sector);
+        let rounded = options
+            .root_dir_entries
+            .div_ceil(per_sector)
+            .saturating_mul(per_sector);
         if rounded == 0 || rounded > 0xFFFF {
             return Err(FormatError::InvalidRootDirEntries);
         }
@@ -340,7 +345,12 @@ pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
     }
     #[allow(clippy::cast_possible_truncation)] // checked against u32::MAX above
     let total = total as u32;
-    let ctx = Ctx { options, total, root_entries, max_spc };
+    let ctx = Ctx {
+        options,
+        total,
+        root_entries,
+        max_spc,
+    };
 
     let order: &[FatType] = match options.file_system {
         FileSystem::Fat12 => &[FatType::Fat12],
@@ -382,7 +392,11 @@ const fn auto_order(disk_size: u64) -> &'static [FatType] {
 }
 
 const fn max_sectors_per_cluster(options: &FormatOptions) -> u32 {
-    let limit = if options.allow_64k_clusters { 65536 } else { 32768 };
+    let limit = if options.allow_64k_clusters {
+        65536
+    } else {
+        32768
+    };
     let spc = limit / options.bytes_per_sector;
     if spc > 128 { 128 } else { spc }
 }
@@ -439,9 +453,10 @@ impl Ctx<'_> {
         if explicit != 0 {
             return match self.attempt(fat_type, explicit) {
                 Attempt::Fits(g) => Ok(self.layout(fat_type, explicit, g)),
-                Attempt::TooFew => Err(FormatError::TooSmall),
-                Attempt::TooMany => Err(FormatError::TooLarge),
-                Attempt::Margin => Err(FormatError::ClusterCountOutOfRange),
+                Attempt::NoData => Err(FormatError::TooSmall),
+                Attempt::TooFew | Attempt::TooMany | Attempt::Margin => {
+                    Err(FormatError::ClusterCountOutOfRange)
+                }
             };
         }
         let bps = self.options.bytes_per_sector;
@@ -461,7 +476,7 @@ impl Ctx<'_> {
         loop {
             match self.attempt(fat_type, spc) {
                 Attempt::Fits(g) => return Ok(self.layout(fat_type, spc, g)),
-                Attempt::TooFew => too_few = true,
+                Attempt::NoData | Attempt::TooFew => too_few = true,
                 Attempt::TooMany => too_many = true,
                 Attempt::Margin => {}
             }
@@ -496,7 +511,7 @@ impl Ctx<'_> {
         let meta = u64::from(reserved) + u64::from(root_sectors);
         let total = u64::from(self.total);
         if total <= meta {
-            return Attempt::TooFew;
+            return Attempt::NoData;
         }
         let data = total - meta;
         let nf = u64::from(self.options.num_fats);
@@ -515,7 +530,7 @@ impl Ctx<'_> {
             fat += 1;
         }
         if nf * fat >= data {
-            return Attempt::TooFew;
+            return Attempt::NoData;
         }
         let clusters = clusters_for(fat);
         let (min, max) = planned_cluster_range(fat_type);
@@ -529,7 +544,8 @@ impl Ctx<'_> {
         if clusters < u64::from(min) || clusters > u64::from(max) {
             return Attempt::Margin;
         }
-        #[allow(clippy::cast_possible_truncation)] // clusters <= 0x0FFF_FFF5, fat < data <= u32::MAX
+        #[allow(clippy::cast_possible_truncation)]
+        // clusters <= 0x0FFF_FFF5, fat < data <= u32::MAX
         Attempt::Fits(Geometry {
             reserved,
             root_entries,
@@ -561,5 +577,299 @@ impl Ctx<'_> {
             fs_info_sector: u32::from(fat32),
             backup_boot_sector: if fat32 { 6 } else { 0 },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+
+    fn with(size: u64, fs: FileSystem, spc: u32) -> FormatOptions {
+        let mut o = FormatOptions::new(size);
+        o.file_system = fs;
+        o.sectors_per_cluster = spc;
+        o
+    }
+
+    fn auto(size: u64) -> (FatType, u32) {
+        let l = plan(&FormatOptions::new(size)).unwrap();
+        (l.fat_type, l.sectors_per_cluster)
+    }
+
+    #[test]
+    fn auto_type_and_cluster_size() {
+        assert_eq!(auto(1_474_560), (FatType::Fat12, 1));
+        assert_eq!(auto(MIB), (FatType::Fat12, 1));
+        assert_eq!(auto(4 * MIB), (FatType::Fat12, 2));
+        assert_eq!(auto(16 * MIB), (FatType::Fat16, 4));
+        assert_eq!(auto(64 * MIB), (FatType::Fat16, 4));
+        assert_eq!(auto(256 * MIB), (FatType::Fat16, 8));
+        assert_eq!(auto(512 * MIB), (FatType::Fat16, 16));
+        assert_eq!(auto(512 * MIB + 512), (FatType::Fat32, 8));
+        assert_eq!(auto(GIB), (FatType::Fat32, 8));
+        assert_eq!(auto(16 * GIB), (FatType::Fat32, 16));
+        assert_eq!(auto(32 * GIB), (FatType::Fat32, 32));
+        assert_eq!(auto(64 * GIB), (FatType::Fat32, 64));
+        assert_eq!(auto((2 << 40) - 512), (FatType::Fat32, 64));
+    }
+
+    #[test]
+    fn fat_is_minimal_and_sufficient() {
+        for size in [
+            20 * 1024,
+            MIB,
+            33 * MIB,
+            700 * MIB,
+            5 * GIB,
+            (2 << 40) - 512,
+        ] {
+            for fs in [
+                FileSystem::Auto,
+                FileSystem::Fat12,
+                FileSystem::Fat16,
+                FileSystem::Fat32,
+            ] {
+                let Ok(l) = plan(&with(size, fs, 0)) else {
+                    continue;
+                };
+                l.validate().unwrap();
+                let bits = u64::from(l.fat_entry_bits());
+                let capacity = |fat: u32| u64::from(fat) * u64::from(l.bytes_per_sector) * 8 / bits;
+                assert!(capacity(l.fat_size_sectors) >= u64::from(l.cluster_count) + 2);
+                // One sector less would not hold the clusters the freed sectors would allow.
+                let smaller = l.fat_size_sectors - 1;
+                let data = l.total_sectors
+                    - u64::from(l.reserved_sector_count + l.root_dir_sectors)
+                    - u64::from(l.num_fats) * u64::from(smaller);
+                let clusters = data / u64::from(l.sectors_per_cluster);
+                assert!(capacity(smaller) < clusters + 2, "{size} {fs:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn never_near_a_type_boundary() {
+        // Sweep every size where some cluster size lands near 4085 or 65525.
+        for spc in [1u64, 2, 4, 8, 16, 32, 64] {
+            for (boundary, types) in [
+                (
+                    4085u64,
+                    [FileSystem::Fat12, FileSystem::Fat16, FileSystem::Auto],
+                ),
+                (
+                    65525,
+                    [FileSystem::Fat16, FileSystem::Fat32, FileSystem::Auto],
+                ),
+            ] {
+                let centre = boundary * spc + 1200;
+                for sectors in (centre - 200 * spc)..(centre + 200 * spc) {
+                    for fs in types {
+                        let Ok(l) = plan(&with(sectors * 512, fs, 0)) else {
+                            continue;
+                        };
+                        let c = l.cluster_count;
+                        assert!(
+                            c.abs_diff(4085) > 16 && c.abs_diff(65525) > 16,
+                            "{sectors} {fs:?}: {c}"
+                        );
+                        let (min, max) = planned_cluster_range(l.fat_type);
+                        assert!((min..=max).contains(&c));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn explicit_cluster_size_in_margin_is_rejected() {
+        // 128 MiB with 32 KiB clusters: about 4090 clusters.
+        assert_eq!(
+            plan(&with(128 * MIB, FileSystem::Fat16, 64)),
+            Err(FormatError::ClusterCountOutOfRange)
+        );
+        assert_eq!(
+            plan(&with(128 * MIB, FileSystem::Fat12, 64)),
+            Err(FormatError::ClusterCountOutOfRange)
+        );
+        // Auto type with the same explicit size finds no type either.
+        assert_eq!(
+            plan(&with(128 * MIB, FileSystem::Auto, 64)),
+            Err(FormatError::ClusterCountOutOfRange)
+        );
+        // 16 MiB as FAT12 with 4 KiB clusters: 4096 clusters, too many.
+        assert_eq!(
+            plan(&with(16 * MIB, FileSystem::Fat12, 8)),
+            Err(FormatError::ClusterCountOutOfRange)
+        );
+    }
+
+    #[test]
+    fn size_limits_per_type() {
+        // FAT12: the smallest volume is 1 cluster after 1 + 2 + 32 metadata sectors.
+        assert_eq!(
+            plan(&with(35 * 512, FileSystem::Fat12, 0)),
+            Err(FormatError::TooSmall)
+        );
+        assert_eq!(
+            plan(&with(36 * 512, FileSystem::Fat12, 0))
+                .unwrap()
+                .cluster_count,
+            1
+        );
+        assert_eq!(
+            plan(&FormatOptions::new(35 * 512)),
+            Err(FormatError::TooSmall)
+        );
+        assert_eq!(plan(&FormatOptions::new(0)), Err(FormatError::TooSmall));
+        assert_eq!(
+            plan(&with(200 * MIB, FileSystem::Fat12, 0)),
+            Err(FormatError::TooLarge)
+        );
+        // FAT16 from about 2.1 MiB to just under 2 GiB (32 KiB clusters).
+        assert_eq!(
+            plan(&with(2 * MIB, FileSystem::Fat16, 0)),
+            Err(FormatError::TooSmall)
+        );
+        assert!(plan(&with(2200 * 1024, FileSystem::Fat16, 0)).is_ok());
+        assert!(plan(&with(2047 * MIB, FileSystem::Fat16, 0)).is_ok());
+        assert_eq!(
+            plan(&with(2 * GIB, FileSystem::Fat16, 0)),
+            Err(FormatError::TooLarge)
+        );
+        let mut o = with(4 * GIB - 64 * MIB, FileSystem::Fat16, 0);
+        o.allow_64k_clusters = true;
+        assert_eq!(plan(&o).unwrap().sectors_per_cluster, 128);
+        // FAT32 from about 32.6 MiB to 2 TiB - 512 (BPB_TotSec32).
+        assert_eq!(
+            plan(&with(32 * MIB, FileSystem::Fat32, 0)),
+            Err(FormatError::TooSmall)
+        );
+        assert!(plan(&with(33 * MIB, FileSystem::Fat32, 0)).is_ok());
+        let max = plan(&with((2 << 40) - 512, FileSystem::Fat32, 0)).unwrap();
+        assert_eq!(max.total_sectors, u64::from(u32::MAX));
+        assert_eq!(
+            plan(&with(2 << 40, FileSystem::Fat32, 0)),
+            Err(FormatError::TooLarge)
+        );
+        assert_eq!(
+            plan(&FormatOptions::new(2 << 40)),
+            Err(FormatError::TooLarge)
+        );
+        assert_eq!(
+            plan(&FormatOptions::new(u64::MAX - 511)),
+            Err(FormatError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn smallest_fat32_is_exact() {
+        let mut sectors = 60_000u64;
+        while plan(&with(sectors * 512, FileSystem::Fat32, 0)).is_err() {
+            sectors += 1;
+        }
+        let l = plan(&with(sectors * 512, FileSystem::Fat32, 0)).unwrap();
+        assert_eq!(l.cluster_count, FAT32_MIN_CLUSTERS);
+        assert_eq!(l.sectors_per_cluster, 1);
+    }
+
+    #[test]
+    fn option_errors() {
+        let base = FormatOptions::new(64 * MIB);
+        let check = |f: &dyn Fn(&mut FormatOptions), e: FormatError| {
+            let mut o = base;
+            f(&mut o);
+            assert_eq!(plan(&o), Err(e), "{o:?}");
+        };
+        check(
+            &|o| o.bytes_per_sector = 1024,
+            FormatError::InvalidBytesPerSector,
+        );
+        check(
+            &|o| o.bytes_per_sector = 0,
+            FormatError::InvalidBytesPerSector,
+        );
+        check(
+            &|o| o.disk_size = 64 * MIB + 100,
+            FormatError::NotSectorMultiple,
+        );
+        check(&|o| o.num_fats = 0, FormatError::InvalidNumFats);
+        check(&|o| o.num_fats = 3, FormatError::InvalidNumFats);
+        check(&|o| o.media = 0xF1, FormatError::InvalidMedia);
+        check(&|o| o.media = 0x00, FormatError::InvalidMedia);
+        check(
+            &|o| o.sectors_per_cluster = 3,
+            FormatError::InvalidSectorsPerCluster,
+        );
+        check(
+            &|o| o.sectors_per_cluster = 256,
+            FormatError::InvalidSectorsPerCluster,
+        );
+        check(
+            &|o| o.sectors_per_cluster = 128,
+            FormatError::InvalidSectorsPerCluster,
+        );
+        check(
+            &|o| {
+                o.bytes_per_sector = 4096;
+                o.sectors_per_cluster = 16;
+            },
+            FormatError::InvalidSectorsPerCluster,
+        );
+        check(
+            &|o| o.root_dir_entries = 0,
+            FormatError::InvalidRootDirEntries,
+        );
+        check(
+            &|o| o.root_dir_entries = 65_535,
+            FormatError::InvalidRootDirEntries,
+        );
+        check(
+            &|o| o.root_dir_entries = u32::MAX,
+            FormatError::InvalidRootDirEntries,
+        );
+        let mut o = base;
+        o.sectors_per_cluster = 128;
+        o.allow_64k_clusters = true;
+        assert_eq!(plan(&o).unwrap().sectors_per_cluster, 128);
+        // FAT32 ignores the root entry count.
+        let mut o = with(64 * MIB, FileSystem::Fat32, 0);
+        o.root_dir_entries = 0;
+        assert_eq!(plan(&o).unwrap().root_entry_count, 0);
+    }
+
+    #[test]
+    fn root_entries_round_up_to_whole_sectors() {
+        let mut o = with(64 * MIB, FileSystem::Fat16, 0);
+        for (asked, got) in [(1, 16), (100, 112), (512, 512), (65_520, 65_520)] {
+            o.root_dir_entries = asked;
+            let l = plan(&o).unwrap();
+            assert_eq!(l.root_entry_count, got);
+            assert_eq!(l.root_dir_sectors * 16, got);
+        }
+        o.bytes_per_sector = 4096;
+        o.root_dir_entries = 100;
+        assert_eq!(plan(&o).unwrap().root_entry_count, 128);
+    }
+
+    #[test]
+    fn fat32_fixed_fields() {
+        let l = plan(&with(GIB, FileSystem::Fat32, 0)).unwrap();
+        assert_eq!(
+            (
+                l.reserved_sector_count,
+                l.root_cluster,
+                l.fs_info_sector,
+                l.backup_boot_sector
+            ),
+            (32, 2, 1, 6)
+        );
+        assert_eq!((l.root_entry_count, l.root_dir_sectors), (0, 0));
+        assert_eq!(l.free_clusters(), l.cluster_count - 1);
+        let l = plan(&with(GIB, FileSystem::Fat16, 0)).unwrap();
+        assert_eq!((l.reserved_sector_count, l.root_cluster), (1, 0));
+        assert_eq!(l.free_clusters(), l.cluster_count);
     }
 }
