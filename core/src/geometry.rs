@@ -255,7 +255,10 @@ mod tests {
     fn geometry_one_mib() {
         let d = DiskInfo::new(MIB, FatType::Fat12);
         assert_eq!(d.bytes_per_sector, 512);
-        assert_eq!((d.cylinders, d.tracks_per_cylinder, d.sectors_per_track), (32, 2, 32));
+        assert_eq!(
+            (d.cylinders, d.tracks_per_cylinder, d.sectors_per_track),
+            (32, 2, 32)
+        );
         assert_eq!(d.partition_type, 0x01);
         assert_eq!(d.media, MediaKind::Fixed);
         assert_eq!(d.disk_size_i64(), 1 << 20);
@@ -268,7 +271,10 @@ mod tests {
             let d = DiskInfo::new(size, FatType::Fat16);
             let cyl = u64::from(d.tracks_per_cylinder * d.sectors_per_track * d.bytes_per_sector);
             assert!(d.cylinders * cyl <= size, "{size}");
-            assert!(size - d.cylinders * cyl < cyl, "{size}: wastes a whole cylinder");
+            assert!(
+                size - d.cylinders * cyl < cyl,
+                "{size}: wastes a whole cylinder"
+            );
             assert!(d.cylinders >= 1, "{size}");
         }
     }

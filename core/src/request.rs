@@ -86,7 +86,7 @@ pub const fn check(offset: i64, length: u32, disk_size: u64) -> Result<Range, i3
     }
     let offset = offset.cast_unsigned();
     let len = length as u64;
-    if offset % sector != 0 || len % sector != 0 {
+    if !offset.is_multiple_of(sector) || !len.is_multiple_of(sector) {
         return Err(STATUS_INVALID_PARAMETER);
     }
     match offset.checked_add(len) {
@@ -108,6 +108,7 @@ mod tests {
     const MIB: u64 = 1 << 20;
     const BAD: Result<Range, i32> = Err(STATUS_INVALID_PARAMETER);
 
+    #[allow(clippy::unnecessary_wraps)] // Compared against `check`'s result.
     fn ok(offset: u64, length: usize) -> Result<Range, i32> {
         Ok(Range { offset, length })
     }
@@ -135,7 +136,10 @@ mod tests {
         let top = i64::MAX - 511; // largest aligned i64
         assert_eq!(check(top, 0, MIB), BAD);
         assert_eq!(check(top, 512, u64::MAX), ok(top.cast_unsigned(), 512));
-        assert_eq!(check(top, u32::MAX - 511, u64::MAX), ok(top.cast_unsigned(), (u32::MAX - 511) as usize));
+        assert_eq!(
+            check(top, u32::MAX - 511, u64::MAX),
+            ok(top.cast_unsigned(), (u32::MAX - 511) as usize)
+        );
         assert_eq!(check(top, 512, top.cast_unsigned()), BAD);
         // Misalignment.
         assert_eq!(check(1, 512, MIB), BAD);

@@ -10,9 +10,10 @@
 /// `STATUS_SUCCESS`: the request completed.
 pub const STATUS_SUCCESS: i32 = 0x0000_0000;
 
-/// `STATUS_BUFFER_OVERFLOW` (a warning): the output buffer held only the fixed
-/// header of a variable-length reply (`MOUNTDEV_NAME`, `MOUNTDEV_UNIQUE_ID`);
-/// the header's length field tells the caller how much room to supply.
+/// `STATUS_BUFFER_OVERFLOW` (a warning): only the header of the reply fit.
+///
+/// Used for the variable-length `MOUNTDEV_NAME` and `MOUNTDEV_UNIQUE_ID`; the
+/// header's length field tells the caller how much room to supply.
 pub const STATUS_BUFFER_OVERFLOW: i32 = 0x8000_0005_u32 as i32;
 
 /// `STATUS_INVALID_PARAMETER`: out-of-range registry value, out-of-bounds or
@@ -29,9 +30,10 @@ pub const STATUS_BUFFER_TOO_SMALL: i32 = 0xC000_0023_u32 as i32;
 /// `STATUS_OBJECT_TYPE_MISMATCH`: a registry value has the wrong `REG_*` type.
 pub const STATUS_OBJECT_TYPE_MISMATCH: i32 = 0xC000_0024_u32 as i32;
 
-/// `STATUS_OBJECT_NAME_COLLISION`: the drive letter's `\DosDevices\X:` link
-/// already exists (returned by the glue from `IoCreateSymbolicLink`; listed
-/// here so the whole driver's vocabulary is in one place).
+/// `STATUS_OBJECT_NAME_COLLISION`: the drive letter is already taken.
+///
+/// Returned by the glue when `IoCreateSymbolicLink` finds `\DosDevices\X:`
+/// in use; listed here so the whole driver's vocabulary is in one place.
 pub const STATUS_OBJECT_NAME_COLLISION: i32 = 0xC000_0035_u32 as i32;
 
 /// `STATUS_INSUFFICIENT_RESOURCES`: the disk image could not be allocated

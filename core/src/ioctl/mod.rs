@@ -1,1 +1,398 @@
-//! TODO
+//! `IRP_MJ_DEVICE_CONTROL`: the IOCTL table and the reply encoding.
+//!
+//! Every IOCTL the driver answers is `METHOD_BUFFERED`: the I/O manager hands
+//! the driver one `SystemBuffer` that holds the input on entry and receives the
+//! output, so [`answer`] copies the whole input into locals before a byte of
+//! output is written. The reply is a status and the `IoStatus.Information`
+//! byte count, which is never more than the output buffer length.
+//!
+//! # The table
+//!
+//! | IOCTL | input | output | reply |
+//! |---|---|---|---|
+//! | `IOCTL_DISK_GET_DRIVE_GEOMETRY` | – | fixed 24 | `DISK_GEOMETRY` |
+//! | `IOCTL_DISK_GET_DRIVE_GEOMETRY_EX` | – | ≥ 32 | `DISK_GEOMETRY_EX` header (32); + `DISK_PARTITION_INFO` if ≥ 56; + `DISK_DETECTION_INFO` if ≥ 112 |
+//! | `IOCTL_DISK_GET_LENGTH_INFO` | – | fixed 8 | `GET_LENGTH_INFORMATION` (real size) |
+//! | `IOCTL_DISK_GET_PARTITION_INFO` | – | fixed 32 | `PARTITION_INFORMATION` |
+//! | `IOCTL_DISK_GET_PARTITION_INFO_EX` | – | fixed 144 | `PARTITION_INFORMATION_EX` (MBR) |
+//! | `IOCTL_DISK_IS_WRITABLE` | – | – | success |
+//! | `IOCTL_DISK_CHECK_VERIFY`, `IOCTL_STORAGE_CHECK_VERIFY(2)` | – | 0, or ≥ 4 | media change count 0 when there is room |
+//! | `IOCTL_DISK_VERIFY` | ≥ 16 `VERIFY_INFORMATION` | – | [`crate::request::check`] |
+//! | `IOCTL_DISK_GET_MEDIA_TYPES` | – | fixed 24 | one `DISK_GEOMETRY` |
+//! | `IOCTL_STORAGE_GET_DEVICE_NUMBER` | – | fixed 12 | `FILE_DEVICE_DISK`, 0xFFFFFFFF, 0xFFFFFFFF |
+//! | `IOCTL_STORAGE_GET_HOTPLUG_INFO` | – | fixed 8 | `STORAGE_HOTPLUG_INFO` |
+//! | `IOCTL_STORAGE_GET_MEDIA_TYPES_EX` | – | fixed 40 | `GET_MEDIA_TYPES`, one `DEVICE_MEDIA_INFO` |
+//! | `IOCTL_STORAGE_QUERY_PROPERTY` | ≥ 12 `STORAGE_PROPERTY_QUERY` | see below | device / adapter descriptor |
+//! | `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` | – | ≥ 4 | `MOUNTDEV_NAME` `\Device\Ramdisk` |
+//! | `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` | – | ≥ 4 | `MOUNTDEV_UNIQUE_ID` (the device name's bytes) |
+//!
+//! # Statuses
+//!
+//! * unknown code → `STATUS_INVALID_DEVICE_REQUEST`
+//! * `system_buffer` shorter than either length → `STATUS_INVALID_PARAMETER`
+//! * input shorter than the table's minimum → `STATUS_INVALID_PARAMETER`
+//! * output shorter than a fixed reply or the minimum → `STATUS_BUFFER_TOO_SMALL`, Information 0
+//! * `MOUNTDEV_*` with 4 bytes up to one less than the full reply →
+//!   `STATUS_BUFFER_OVERFLOW`, the length field set, Information 4
+//! * `QUERY_PROPERTY`: a property other than `StorageDeviceProperty` /
+//!   `StorageAdapterProperty`, or a query type other than standard / exists →
+//!   `STATUS_NOT_SUPPORTED`; `PropertyExistsQuery` → success, Information 0;
+//!   `PropertyStandardQuery` with < 8 bytes → `STATUS_BUFFER_TOO_SMALL`,
+//!   otherwise as much of the descriptor as fits (at least the
+//!   `STORAGE_DESCRIPTOR_HEADER`, whose `Size` tells the full size),
+//!   success, Information = bytes written
+//! * `IOCTL_DISK_VERIFY` out of bounds or misaligned → `STATUS_INVALID_PARAMETER`
+
+pub mod codes;
+pub mod layout;
+
+#[cfg(test)]
+mod tests;
+
+use crate::geometry::DiskInfo;
+use crate::request;
+use crate::status::{
+    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_SUCCESS,
+};
+use codes::{
+    IOCTL_DISK_CHECK_VERIFY, IOCTL_DISK_GET_DRIVE_GEOMETRY, IOCTL_DISK_GET_DRIVE_GEOMETRY_EX,
+    IOCTL_DISK_GET_LENGTH_INFO, IOCTL_DISK_GET_MEDIA_TYPES, IOCTL_DISK_GET_PARTITION_INFO,
+    IOCTL_DISK_GET_PARTITION_INFO_EX, IOCTL_DISK_IS_WRITABLE, IOCTL_DISK_VERIFY,
+    IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, IOCTL_STORAGE_CHECK_VERIFY,
+    IOCTL_STORAGE_CHECK_VERIFY2, IOCTL_STORAGE_GET_DEVICE_NUMBER, IOCTL_STORAGE_GET_HOTPLUG_INFO,
+    IOCTL_STORAGE_GET_MEDIA_TYPES_EX, IOCTL_STORAGE_QUERY_PROPERTY,
+};
+use layout::{
+    DEVICE_NAME_BYTES, PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY, STORAGE_ADAPTER_PROPERTY,
+    STORAGE_DEVICE_PROPERTY, UNIQUE_ID, disk_geometry, disk_geometry_ex, get_length_information,
+    get_media_types, mountdev_image, partition_information, partition_information_ex,
+    storage_descriptor_header, storage_device_number, storage_hotplug_info, storage_property_query,
+    verify_information,
+};
+
+/// What the glue stores in the IRP: `IoStatus.Status` and `IoStatus.Information`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reply {
+    /// `IoStatus.Status`.
+    pub status: i32,
+    /// `IoStatus.Information`: bytes of output written; never more than the
+    /// output buffer length.
+    pub information: usize,
+}
+
+impl Reply {
+    /// Success with `information` bytes of output.
+    const fn ok(information: usize) -> Self {
+        Self {
+            status: STATUS_SUCCESS,
+            information,
+        }
+    }
+
+    /// A failure: no output.
+    const fn fail(status: i32) -> Self {
+        Self {
+            status,
+            information: 0,
+        }
+    }
+}
+
+/// How an IOCTL uses the output buffer; checked before the handler runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// No output; Information is 0 whatever the buffer.
+    None,
+    /// A reply of exactly this size; a smaller buffer is `STATUS_BUFFER_TOO_SMALL`.
+    Fixed(usize),
+    /// No buffer at all is fine (Information 0); otherwise as [`Output::Fixed`].
+    Optional(usize),
+    /// At least `min` bytes (else `STATUS_BUFFER_TOO_SMALL`); the handler
+    /// decides how much of the reply fits.
+    AtLeast(usize),
+}
+
+impl Output {
+    /// The smallest output length that is not `STATUS_BUFFER_TOO_SMALL`.
+    #[must_use]
+    pub const fn min(self) -> usize {
+        match self {
+            Self::None | Self::Optional(_) => 0,
+            Self::Fixed(n) | Self::AtLeast(n) => n,
+        }
+    }
+}
+
+/// The largest input any IOCTL reads (`VERIFY_INFORMATION`).
+const MAX_INPUT: usize = verify_information::SIZE;
+
+/// The input, copied out of the system buffer before any output is written.
+struct Input {
+    bytes: [u8; MAX_INPUT],
+}
+
+impl Input {
+    fn u32(&self, offset: usize) -> u32 {
+        let mut b = [0u8; 4];
+        if let Some(src) = self.bytes.get(offset..offset.saturating_add(4)) {
+            b.copy_from_slice(src);
+        }
+        u32::from_le_bytes(b)
+    }
+
+    fn i64(&self, offset: usize) -> i64 {
+        let mut b = [0u8; 8];
+        if let Some(src) = self.bytes.get(offset..offset.saturating_add(8)) {
+            b.copy_from_slice(src);
+        }
+        i64::from_le_bytes(b)
+    }
+}
+
+/// A handler: the copied input, the output buffer (exactly `output_len` bytes,
+/// already checked against the entry's [`Output`] rule), the disk.
+type Handler = fn(&Input, &mut [u8], &DiskInfo) -> Reply;
+
+/// One IOCTL the driver answers.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The IOCTL code.
+    pub code: u32,
+    /// Its WDK name.
+    pub name: &'static str,
+    /// Smallest `InputBufferLength`; less is `STATUS_INVALID_PARAMETER`.
+    pub min_input: usize,
+    /// The output rule.
+    pub output: Output,
+    handler: Handler,
+}
+
+impl core::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Entry")
+            .field("code", &format_args!("{:#010x}", self.code))
+            .field("name", &self.name)
+            .field("min_input", &self.min_input)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every IOCTL the driver answers, with its contract. Anything else is
+/// `STATUS_INVALID_DEVICE_REQUEST`.
+#[rustfmt::skip]
+pub const TABLE: [Entry; 17] = [
+    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY", min_input: 0, output: Output::Fixed(disk_geometry::SIZE), handler: get_drive_geometry },
+    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY_EX", min_input: 0, output: Output::AtLeast(layout::disk_geometry_ex::DATA), handler: get_drive_geometry_ex },
+    Entry { code: IOCTL_DISK_GET_LENGTH_INFO, name: "IOCTL_DISK_GET_LENGTH_INFO", min_input: 0, output: Output::Fixed(get_length_information::SIZE), handler: get_length_info },
+    Entry { code: IOCTL_DISK_GET_PARTITION_INFO, name: "IOCTL_DISK_GET_PARTITION_INFO", min_input: 0, output: Output::Fixed(partition_information::SIZE), handler: get_partition_info },
+    Entry { code: IOCTL_DISK_GET_PARTITION_INFO_EX, name: "IOCTL_DISK_GET_PARTITION_INFO_EX", min_input: 0, output: Output::Fixed(partition_information_ex::SIZE), handler: get_partition_info_ex },
+    Entry { code: IOCTL_DISK_IS_WRITABLE, name: "IOCTL_DISK_IS_WRITABLE", min_input: 0, output: Output::None, handler: no_output },
+    Entry { code: IOCTL_DISK_CHECK_VERIFY, name: "IOCTL_DISK_CHECK_VERIFY", min_input: 0, output: Output::Optional(4), handler: check_verify },
+    Entry { code: IOCTL_DISK_VERIFY, name: "IOCTL_DISK_VERIFY", min_input: verify_information::SIZE, output: Output::None, handler: verify },
+    Entry { code: IOCTL_DISK_GET_MEDIA_TYPES, name: "IOCTL_DISK_GET_MEDIA_TYPES", min_input: 0, output: Output::Fixed(disk_geometry::SIZE), handler: get_drive_geometry },
+    Entry { code: IOCTL_STORAGE_CHECK_VERIFY, name: "IOCTL_STORAGE_CHECK_VERIFY", min_input: 0, output: Output::Optional(4), handler: check_verify },
+    Entry { code: IOCTL_STORAGE_CHECK_VERIFY2, name: "IOCTL_STORAGE_CHECK_VERIFY2", min_input: 0, output: Output::Optional(4), handler: check_verify },
+    Entry { code: IOCTL_STORAGE_GET_DEVICE_NUMBER, name: "IOCTL_STORAGE_GET_DEVICE_NUMBER", min_input: 0, output: Output::Fixed(storage_device_number::SIZE), handler: get_device_number },
+    Entry { code: IOCTL_STORAGE_GET_HOTPLUG_INFO, name: "IOCTL_STORAGE_GET_HOTPLUG_INFO", min_input: 0, output: Output::Fixed(storage_hotplug_info::SIZE), handler: get_hotplug_info },
+    Entry { code: IOCTL_STORAGE_GET_MEDIA_TYPES_EX, name: "IOCTL_STORAGE_GET_MEDIA_TYPES_EX", min_input: 0, output: Output::Fixed(get_media_types::SIZE), handler: get_media_types_ex },
+    // Output rule depends on the query: 0 bytes for PropertyExistsQuery, 8 for a standard query.
+    Entry { code: IOCTL_STORAGE_QUERY_PROPERTY, name: "IOCTL_STORAGE_QUERY_PROPERTY", min_input: storage_property_query::SIZE, output: Output::AtLeast(0), handler: query_property },
+    Entry { code: IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, name: "IOCTL_MOUNTDEV_QUERY_DEVICE_NAME", min_input: 0, output: Output::AtLeast(layout::mountdev::HEADER), handler: query_device_name },
+    Entry { code: IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, name: "IOCTL_MOUNTDEV_QUERY_UNIQUE_ID", min_input: 0, output: Output::AtLeast(layout::mountdev::HEADER), handler: query_unique_id },
+];
+
+/// The table entry for `code`, if the driver answers it.
+#[must_use]
+pub fn find(code: u32) -> Option<&'static Entry> {
+    TABLE.iter().find(|e| e.code == code)
+}
+
+/// The WDK name of `code`, or `"(unknown IOCTL)"`, for log lines.
+#[must_use]
+pub fn name(code: u32) -> &'static str {
+    find(code).map_or("(unknown IOCTL)", |e| e.name)
+}
+
+/// Answers `IRP_MJ_DEVICE_CONTROL` for `code` (`IoControlCode`).
+///
+/// `system_buffer` is `Irp->AssociatedIrp.SystemBuffer` (an empty slice when
+/// it is NULL), at least `max(input_len, output_len)` bytes long;
+/// `input_len`/`output_len` are `InputBufferLength`/`OutputBufferLength`.
+/// The reply's `information` is always `<= output_len`, and no byte at or
+/// beyond `output_len` is written.
+#[must_use]
+pub fn answer(
+    code: u32,
+    system_buffer: &mut [u8],
+    input_len: usize,
+    output_len: usize,
+    info: &DiskInfo,
+) -> Reply {
+    let reply = answer_unclamped(code, system_buffer, input_len, output_len, info);
+    if reply.information > output_len {
+        // Unreachable (the tests prove every handler stays within bounds);
+        // a wrong Information would make the I/O manager copy too much.
+        return Reply::fail(STATUS_INVALID_PARAMETER);
+    }
+    reply
+}
+
+fn answer_unclamped(
+    code: u32,
+    system_buffer: &mut [u8],
+    input_len: usize,
+    output_len: usize,
+    info: &DiskInfo,
+) -> Reply {
+    let Some(entry) = find(code) else {
+        return Reply::fail(STATUS_INVALID_DEVICE_REQUEST);
+    };
+    if system_buffer.len() < input_len.max(output_len) {
+        return Reply::fail(STATUS_INVALID_PARAMETER);
+    }
+    if input_len < entry.min_input {
+        return Reply::fail(STATUS_INVALID_PARAMETER);
+    }
+    // Read ALL the input we use before anything is written.
+    let mut input = Input {
+        bytes: [0; MAX_INPUT],
+    };
+    let n = input_len.min(MAX_INPUT);
+    if let (Some(dst), Some(src)) = (input.bytes.get_mut(..n), system_buffer.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    let Some(out) = system_buffer.get_mut(..output_len) else {
+        return Reply::fail(STATUS_INVALID_PARAMETER);
+    };
+    match entry.output {
+        Output::None => {}
+        Output::Optional(_) if output_len == 0 => return Reply::ok(0),
+        Output::Fixed(n) | Output::Optional(n) | Output::AtLeast(n) => {
+            if output_len < n {
+                return Reply::fail(STATUS_BUFFER_TOO_SMALL);
+            }
+        }
+    }
+    (entry.handler)(&input, out, info)
+}
+
+/// Copies as much of `reply` as fits into `out`; returns the bytes copied.
+fn copy_out(out: &mut [u8], reply: &[u8]) -> usize {
+    let n = out.len().min(reply.len());
+    if let (Some(dst), Some(src)) = (out.get_mut(..n), reply.get(..n)) {
+        dst.copy_from_slice(src);
+        n
+    } else {
+        0
+    }
+}
+
+/// A fixed-size reply (the size was checked by [`answer`]).
+fn fixed(out: &mut [u8], reply: &[u8]) -> Reply {
+    Reply::ok(copy_out(out, reply))
+}
+
+fn get_drive_geometry(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &disk_geometry(info))
+}
+
+fn get_drive_geometry_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    use layout::disk_geometry_ex as g;
+    let fits = [g::FULL, g::WITH_PARTITION, g::DATA]
+        .into_iter()
+        .find(|&n| out.len() >= n)
+        .unwrap_or(0);
+    let full = disk_geometry_ex(info);
+    Reply::ok(copy_out(out, full.get(..fits).unwrap_or(&[])))
+}
+
+fn get_length_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &get_length_information(info))
+}
+
+fn get_partition_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &partition_information(info))
+}
+
+fn get_partition_info_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &partition_information_ex(info))
+}
+
+const fn no_output(_: &Input, _: &mut [u8], _: &DiskInfo) -> Reply {
+    Reply::ok(0)
+}
+
+/// Media change count 0: the medium never changes.
+fn check_verify(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+    fixed(out, &0u32.to_le_bytes())
+}
+
+fn verify(input: &Input, _: &mut [u8], info: &DiskInfo) -> Reply {
+    let offset = input.i64(verify_information::STARTING_OFFSET);
+    let length = input.u32(verify_information::LENGTH);
+    match request::check(offset, length, info.disk_size) {
+        Ok(_) => Reply::ok(0),
+        Err(status) => Reply::fail(status),
+    }
+}
+
+fn get_device_number(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+    fixed(out, &storage_device_number())
+}
+
+fn get_hotplug_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &storage_hotplug_info(info))
+}
+
+fn get_media_types_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    fixed(out, &get_media_types(info))
+}
+
+fn query_property(input: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+    let property = input.u32(storage_property_query::PROPERTY_ID);
+    let query = input.u32(storage_property_query::QUERY_TYPE);
+    if property != STORAGE_DEVICE_PROPERTY && property != STORAGE_ADAPTER_PROPERTY {
+        return Reply::fail(STATUS_NOT_SUPPORTED);
+    }
+    match query {
+        PROPERTY_EXISTS_QUERY => Reply::ok(0),
+        PROPERTY_STANDARD_QUERY if out.len() < storage_descriptor_header::SIZE => {
+            Reply::fail(STATUS_BUFFER_TOO_SMALL)
+        }
+        PROPERTY_STANDARD_QUERY if property == STORAGE_DEVICE_PROPERTY => {
+            Reply::ok(copy_out(out, &layout::storage_device_descriptor(info)))
+        }
+        PROPERTY_STANDARD_QUERY => Reply::ok(copy_out(out, &layout::storage_adapter_descriptor())),
+        _ => Reply::fail(STATUS_NOT_SUPPORTED),
+    }
+}
+
+/// `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID`: the whole reply if it fits, else the
+/// 4-byte header (length field plus the first payload bytes) with
+/// `STATUS_BUFFER_OVERFLOW`.
+fn mountdev_reply(out: &mut [u8], reply: &[u8]) -> Reply {
+    if out.len() >= reply.len() {
+        return Reply::ok(copy_out(out, reply));
+    }
+    let header = reply.get(..layout::mountdev::HEADER).unwrap_or(&[]);
+    Reply {
+        status: STATUS_BUFFER_OVERFLOW,
+        information: copy_out(out, header),
+    }
+}
+
+fn query_device_name(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+    mountdev_reply(
+        out,
+        &mountdev_image::<{ layout::mountdev::DATA + DEVICE_NAME_BYTES.len() }>(&DEVICE_NAME_BYTES),
+    )
+}
+
+fn query_unique_id(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+    mountdev_reply(
+        out,
+        &mountdev_image::<{ layout::mountdev::DATA + UNIQUE_ID.len() }>(&UNIQUE_ID),
+    )
+}

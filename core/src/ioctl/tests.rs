@@ -1,0 +1,610 @@
+//! IOCTL contract tests: exact bytes, every buffer-size boundary, the shared
+//! buffer, and a property test over arbitrary requests.
+
+use super::codes::*;
+use super::layout::*;
+use super::*;
+use crate::fat::FatType;
+use crate::status::STATUS_INVALID_PARAMETER;
+use proptest::prelude::*;
+use std::vec;
+use std::vec::Vec;
+
+const SENTINEL: u8 = 0xA5;
+
+fn one_mib() -> DiskInfo {
+    DiskInfo::new(1 << 20, FatType::Fat12)
+}
+
+/// Calls [`answer`] with a buffer of `buffer_len` sentinel bytes that starts
+/// with `input`; checks the universal guarantees and returns the reply and
+/// the buffer.
+fn call(
+    code: u32,
+    input: &[u8],
+    input_len: usize,
+    output_len: usize,
+    info: &DiskInfo,
+) -> (Reply, Vec<u8>) {
+    let buffer_len = input_len.max(output_len).max(input.len()) + 16;
+    let mut buffer = vec![SENTINEL; buffer_len];
+    buffer[..input.len()].copy_from_slice(input);
+    let before = buffer.clone();
+    let reply = answer(code, &mut buffer, input_len, output_len, info);
+    assert!(
+        reply.information <= output_len,
+        "{}: {reply:?} for {output_len}",
+        name(code)
+    );
+    assert_eq!(
+        &buffer[output_len..],
+        &before[output_len..],
+        "{}: wrote past the output",
+        name(code)
+    );
+    if reply.status != STATUS_SUCCESS && reply.status != STATUS_BUFFER_OVERFLOW {
+        assert_eq!(reply.information, 0, "{}", name(code));
+    }
+    (reply, buffer)
+}
+
+fn out(code: u32, output_len: usize) -> (Reply, Vec<u8>) {
+    call(code, &[], 0, output_len, &one_mib())
+}
+
+const fn ok(information: usize) -> Reply {
+    Reply {
+        status: STATUS_SUCCESS,
+        information,
+    }
+}
+
+const fn fail(status: i32) -> Reply {
+    Reply {
+        status,
+        information: 0,
+    }
+}
+
+/// A fixed-size reply: every size around the boundary.
+fn fixed_contract(code: u32, expected: &[u8]) {
+    let n = expected.len();
+    for len in [0, 1, n - 1] {
+        assert_eq!(
+            out(code, len).0,
+            fail(STATUS_BUFFER_TOO_SMALL),
+            "{} {len}",
+            name(code)
+        );
+    }
+    for len in [n, n + 1, n + 100] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(reply, ok(n), "{} {len}", name(code));
+        assert_eq!(&buffer[..n], expected, "{}", name(code));
+        assert!(buffer[n..].iter().all(|&b| b == SENTINEL), "{}", name(code));
+    }
+}
+
+#[test]
+fn struct_sizes_match_the_wdk() {
+    // sizeof/offsetof printed by a mingw-w64 program under Wine (x64).
+    assert_eq!(disk_geometry::SIZE, 24);
+    assert_eq!(disk_geometry_ex::DATA, 32);
+    assert_eq!(disk_geometry_ex::SIZE, 40);
+    assert_eq!(disk_partition_info::SIZE, 24);
+    assert_eq!(disk_detection_info::SIZE, 56);
+    assert_eq!(disk_detection_info::EX_INT13, 24);
+    assert_eq!(disk_geometry_ex::FULL, 112);
+    assert_eq!(partition_information::SIZE, 32);
+    assert_eq!(partition_information_ex::SIZE, 144);
+    assert_eq!(partition_information_ex::MBR_PARTITION_ID, 40);
+    assert_eq!(get_length_information::SIZE, 8);
+    assert_eq!(verify_information::SIZE, 16);
+    assert_eq!(storage_device_number::SIZE, 12);
+    assert_eq!(storage_hotplug_info::SIZE, 8);
+    assert_eq!(get_media_types::SIZE, 40);
+    assert_eq!(
+        get_media_types::MEDIA_INFO + get_media_types::DEVICE_MEDIA_INFO_SIZE,
+        40
+    );
+    assert_eq!(storage_property_query::SIZE, 12);
+    assert_eq!(storage_descriptor_header::SIZE, 8);
+    assert_eq!(storage_device_descriptor::SIZE, 40);
+    assert_eq!(storage_device_descriptor::RAW_DEVICE_PROPERTIES, 36);
+    assert_eq!(storage_adapter_descriptor::SIZE, 32);
+    assert_eq!(layout::mountdev::HEADER, 4);
+    assert_eq!(DEVICE_DESCRIPTOR_SIZE, 54);
+}
+
+#[test]
+fn table_is_consistent() {
+    for (i, e) in TABLE.iter().enumerate() {
+        assert!(e.name.starts_with("IOCTL_"), "{}", e.name);
+        assert_eq!(method(e.code), METHOD_BUFFERED, "{}", e.name);
+        assert!(
+            TABLE[..i].iter().all(|other| other.code != e.code),
+            "duplicate {}",
+            e.name
+        );
+        assert_eq!(find(e.code).map(|f| f.name), Some(e.name));
+        assert_eq!(name(e.code), e.name);
+        assert!(e.min_input <= MAX_INPUT);
+        assert!(std::format!("{e:?}").contains(e.name));
+    }
+    assert_eq!(name(0), "(unknown IOCTL)");
+    assert_eq!(Output::Optional(4).min(), 0);
+    assert_eq!(Output::Fixed(24).min(), 24);
+}
+
+#[test]
+fn unknown_codes() {
+    let info = one_mib();
+    // IOCTL_DISK_SET_DRIVE_LAYOUT, IOCTL_STORAGE_GET_MEDIA_TYPES, IOCTL_MOUNTDEV_QUERY_STABLE_GUID,
+    // IOCTL_DISK_FORMAT_TRACKS, a METHOD_NEITHER variant of GET_DRIVE_GEOMETRY, 0, all ones.
+    for code in [
+        0x0007_C010,
+        0x002D_0C00,
+        0x004D_0018,
+        0x0007_C018,
+        0x0007_0003,
+        0,
+        u32::MAX,
+    ] {
+        assert_eq!(
+            call(code, &[], 0, 64, &info).0,
+            fail(STATUS_INVALID_DEVICE_REQUEST),
+            "{code:#x}"
+        );
+        // Even with an inconsistent (e.g. non-buffered) buffer description.
+        assert_eq!(
+            answer(code, &mut [], 100, 100, &info),
+            fail(STATUS_INVALID_DEVICE_REQUEST)
+        );
+    }
+}
+
+#[test]
+fn buffer_shorter_than_the_lengths() {
+    let info = one_mib();
+    for e in &TABLE {
+        let mut small = [0u8; 8];
+        assert_eq!(
+            answer(e.code, &mut small, 0, 9, &info),
+            fail(STATUS_INVALID_PARAMETER),
+            "{}",
+            e.name
+        );
+        assert_eq!(
+            answer(e.code, &mut small, 9, 0, &info),
+            fail(STATUS_INVALID_PARAMETER),
+            "{}",
+            e.name
+        );
+        assert_eq!(
+            answer(e.code, &mut [], 0, 1, &info),
+            fail(STATUS_INVALID_PARAMETER),
+            "{}",
+            e.name
+        );
+    }
+}
+
+#[test]
+fn drive_geometry_and_media_types() {
+    let expected = [
+        32, 0, 0, 0, 0, 0, 0, 0, // Cylinders
+        12, 0, 0, 0, // FixedMedia
+        2, 0, 0, 0, // TracksPerCylinder
+        32, 0, 0, 0, // SectorsPerTrack
+        0, 2, 0, 0, // BytesPerSector
+    ];
+    fixed_contract(IOCTL_DISK_GET_DRIVE_GEOMETRY, &expected);
+    fixed_contract(IOCTL_DISK_GET_MEDIA_TYPES, &expected);
+}
+
+#[test]
+fn drive_geometry_ex() {
+    let code = IOCTL_DISK_GET_DRIVE_GEOMETRY_EX;
+    let mut full = Vec::new();
+    full.extend([
+        32, 0, 0, 0, 0, 0, 0, 0, 12, 0, 0, 0, 2, 0, 0, 0, 32, 0, 0, 0, 0, 2, 0, 0,
+    ]);
+    full.extend([0, 0, 0x10, 0, 0, 0, 0, 0]); // DiskSize
+    full.extend([24, 0, 0, 0, 0, 0, 0, 0]); // SizeOfPartitionInfo, PARTITION_STYLE_MBR
+    full.extend([0u8; 16]); // Signature, CheckSum, rest of the union
+    full.extend([56, 0, 0, 0, 0, 0, 0, 0]); // SizeOfDetectInfo, DetectNone
+    full.extend([0u8; 48]); // Int13, ExInt13
+    assert_eq!(full.len(), 112);
+    for len in [0, 1, 24, 31] {
+        assert_eq!(out(code, len).0, fail(STATUS_BUFFER_TOO_SMALL), "{len}");
+    }
+    for (len, written) in [
+        (32, 32),
+        (33, 32),
+        (40, 32),
+        (55, 32),
+        (56, 56),
+        (57, 56),
+        (111, 56),
+        (112, 112),
+        (500, 112),
+    ] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(reply, ok(written), "{len}");
+        assert_eq!(&buffer[..written], &full[..written], "{len}");
+        assert!(buffer[written..].iter().all(|&b| b == SENTINEL), "{len}");
+    }
+}
+
+#[test]
+fn length_info() {
+    fixed_contract(IOCTL_DISK_GET_LENGTH_INFO, &[0, 0, 0x10, 0, 0, 0, 0, 0]);
+    let info = DiskInfo::new((3 << 30) + 512, FatType::Fat32);
+    let (reply, buffer) = call(IOCTL_DISK_GET_LENGTH_INFO, &[], 0, 8, &info);
+    assert_eq!(reply, ok(8));
+    assert_eq!(buffer[..8], ((3u64 << 30) + 512).to_le_bytes());
+}
+
+#[test]
+fn partition_info() {
+    let expected = [
+        0, 0, 0, 0, 0, 0, 0, 0, // StartingOffset
+        0, 0, 0x10, 0, 0, 0, 0, 0, // PartitionLength
+        0, 0, 0, 0, // HiddenSectors
+        0, 0, 0, 0, // PartitionNumber
+        0x01, 0, 1, 0, // FAT12, BootIndicator, RecognizedPartition, RewritePartition
+        0, 0, 0, 0, // padding
+    ];
+    fixed_contract(IOCTL_DISK_GET_PARTITION_INFO, &expected);
+}
+
+#[test]
+fn partition_info_ex() {
+    let mut expected = vec![0u8; 144];
+    expected[16..24].copy_from_slice(&(1u64 << 20).to_le_bytes()); // PartitionLength
+    expected[32] = 0x01; // Mbr.PartitionType
+    expected[34] = 1; // Mbr.RecognizedPartition
+    fixed_contract(IOCTL_DISK_GET_PARTITION_INFO_EX, &expected);
+}
+
+#[test]
+fn partition_types_follow_the_fat_type() {
+    for (size, fat, ty) in [
+        (1u64 << 20, FatType::Fat12, 0x01),
+        (16 << 20, FatType::Fat16, 0x04),
+        (32 << 20, FatType::Fat16, 0x06),
+        (64 << 20, FatType::Fat32, 0x0C),
+    ] {
+        let info = DiskInfo::new(size, fat);
+        let (_, b) = call(IOCTL_DISK_GET_PARTITION_INFO, &[], 0, 32, &info);
+        assert_eq!(b[24], ty);
+        assert_eq!(b[8..16], size.to_le_bytes());
+        let (_, b) = call(IOCTL_DISK_GET_PARTITION_INFO_EX, &[], 0, 144, &info);
+        assert_eq!(b[32], ty);
+        assert_eq!(b[16..24], size.to_le_bytes());
+    }
+}
+
+#[test]
+fn is_writable_uses_no_buffers() {
+    for (input_len, output_len) in [(0, 0), (0, 100), (100, 0), (7, 7)] {
+        let (reply, buffer) = call(
+            IOCTL_DISK_IS_WRITABLE,
+            &[1, 2, 3],
+            input_len,
+            output_len,
+            &one_mib(),
+        );
+        assert_eq!(reply, ok(0));
+        assert_eq!(&buffer[..3], &[1, 2, 3]);
+        assert!(buffer[3..].iter().all(|&b| b == SENTINEL));
+    }
+}
+
+#[test]
+fn check_verify_output_is_optional() {
+    for code in [
+        IOCTL_DISK_CHECK_VERIFY,
+        IOCTL_STORAGE_CHECK_VERIFY,
+        IOCTL_STORAGE_CHECK_VERIFY2,
+    ] {
+        assert_eq!(out(code, 0).0, ok(0));
+        for len in 1..4 {
+            assert_eq!(out(code, len).0, fail(STATUS_BUFFER_TOO_SMALL));
+        }
+        for len in [4, 5, 64] {
+            let (reply, buffer) = out(code, len);
+            assert_eq!(reply, ok(4));
+            assert_eq!(&buffer[..4], &[0, 0, 0, 0]);
+        }
+    }
+}
+
+fn verify_input(offset: i64, length: u32) -> [u8; 16] {
+    let mut v = [SENTINEL; 16];
+    v[..8].copy_from_slice(&offset.to_le_bytes());
+    v[8..12].copy_from_slice(&length.to_le_bytes());
+    v
+}
+
+#[test]
+fn verify_checks_bounds_only() {
+    let code = IOCTL_DISK_VERIFY;
+    let info = one_mib();
+    let good = verify_input(0, 1 << 20);
+    for len in [0, 1, 12, 15] {
+        assert_eq!(
+            call(code, &good, len, 0, &info).0,
+            fail(STATUS_INVALID_PARAMETER),
+            "{len}"
+        );
+    }
+    assert_eq!(call(code, &good, 16, 0, &info).0, ok(0));
+    assert_eq!(call(code, &good, 64, 64, &info).0, ok(0));
+    assert_eq!(
+        call(code, &verify_input((1 << 20) - 512, 512), 16, 0, &info).0,
+        ok(0)
+    );
+    assert_eq!(call(code, &verify_input(1 << 20, 0), 16, 0, &info).0, ok(0));
+    for (offset, length) in [
+        (1 << 20, 512),
+        (0, (1 << 20) + 512),
+        (-512, 512),
+        (1, 512),
+        (0, 1),
+        (i64::MAX, 0),
+        (i64::MIN, 512),
+    ] {
+        assert_eq!(
+            call(code, &verify_input(offset, length), 16, 0, &info).0,
+            fail(STATUS_INVALID_PARAMETER),
+            "{offset} {length}"
+        );
+    }
+    // The input is judged as it was on entry, even with an output length covering it.
+    let (reply, buffer) = call(code, &verify_input(512, 512), 16, 16, &info);
+    assert_eq!(reply, ok(0));
+    assert_eq!(buffer[..16], verify_input(512, 512));
+}
+
+#[test]
+fn device_number() {
+    fixed_contract(
+        IOCTL_STORAGE_GET_DEVICE_NUMBER,
+        &[7, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+    );
+}
+
+#[test]
+fn hotplug_info() {
+    fixed_contract(IOCTL_STORAGE_GET_HOTPLUG_INFO, &[8, 0, 0, 0, 0, 0, 0, 0]);
+    let mut info = one_mib();
+    info.media = crate::geometry::MediaKind::Removable;
+    let (_, b) = call(IOCTL_STORAGE_GET_HOTPLUG_INFO, &[], 0, 8, &info);
+    assert_eq!(&b[..8], &[8, 0, 0, 0, 1, 0, 0, 0]);
+}
+
+#[test]
+fn media_types_ex() {
+    let expected = [
+        7, 0, 0, 0, // FILE_DEVICE_DISK
+        1, 0, 0, 0, // MediaInfoCount
+        32, 0, 0, 0, 0, 0, 0, 0, // Cylinders
+        12, 0, 0, 0, // FixedMedia
+        2, 0, 0, 0, 32, 0, 0, 0, 0, 2, 0, 0, // heads, sectors per track, bytes per sector
+        1, 0, 0, 0, // NumberMediaSides
+        0x08, 0, 0, 0x80, // MEDIA_READ_WRITE | MEDIA_CURRENTLY_MOUNTED
+    ];
+    fixed_contract(IOCTL_STORAGE_GET_MEDIA_TYPES_EX, &expected);
+}
+
+fn query(property: u32, query_type: u32) -> [u8; 12] {
+    let mut q = [SENTINEL; 12];
+    q[..4].copy_from_slice(&property.to_le_bytes());
+    q[4..8].copy_from_slice(&query_type.to_le_bytes());
+    q
+}
+
+fn device_descriptor_bytes() -> Vec<u8> {
+    let mut d = Vec::new();
+    d.extend([40, 0, 0, 0, 54, 0, 0, 0]); // Version, Size
+    d.extend([0, 0, 0, 0]); // DeviceType, modifier, RemovableMedia, CommandQueueing
+    d.extend([36, 0, 0, 0, 41, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0]); // vendor, product, revision, serial
+    d.extend([14, 0, 0, 0, 0, 0, 0, 0]); // BusTypeVirtual, RawPropertiesLength
+    d.extend(b"Rust\0RAM Disk\0");
+    d.extend(b"0.1\0");
+    d
+}
+
+fn adapter_descriptor_bytes() -> Vec<u8> {
+    let mut a = Vec::new();
+    a.extend([32, 0, 0, 0, 32, 0, 0, 0]);
+    a.extend((64u32 << 20).to_le_bytes());
+    a.extend(16385u32.to_le_bytes());
+    a.extend([0, 0, 0, 0]); // AlignmentMask
+    a.extend([1, 0, 0, 0]); // PIO, scans down, queueing, accelerated
+    a.extend([14, 0, 0, 0, 0, 0, 0, 0]); // BusType, pad, major, minor, SrbType, AddressType
+    a
+}
+
+#[test]
+fn query_property() {
+    let code = IOCTL_STORAGE_QUERY_PROPERTY;
+    let info = one_mib();
+    for (property, full) in [
+        (0, device_descriptor_bytes()),
+        (1, adapter_descriptor_bytes()),
+    ] {
+        let q = query(property, 0);
+        let n = full.len();
+        // Input too small.
+        for len in [0, 4, 8, 11] {
+            assert_eq!(
+                call(code, &q, len, 100, &info).0,
+                fail(STATUS_INVALID_PARAMETER),
+                "{len}"
+            );
+        }
+        // Output below the descriptor header.
+        for len in 0..8 {
+            assert_eq!(
+                call(code, &q, 12, len, &info).0,
+                fail(STATUS_BUFFER_TOO_SMALL),
+                "{len}"
+            );
+        }
+        // As much as fits: the header and more; the input read before being overwritten.
+        for len in [8, 9, 12, 20, n - 1, n, n + 1, 200] {
+            let (reply, buffer) = call(code, &q, 12, len, &info);
+            let written = len.min(n);
+            assert_eq!(reply, ok(written), "{property} {len}");
+            assert_eq!(&buffer[..written], &full[..written], "{property} {len}");
+        }
+        // Exists query: no output needed, none written.
+        let (reply, buffer) = call(code, &query(property, 1), 12, 0, &info);
+        assert_eq!(reply, ok(0));
+        assert_eq!(buffer[..12], query(property, 1));
+        assert_eq!(call(code, &query(property, 1), 12, 100, &info).0, ok(0));
+        // Other query types.
+        for qt in [2, 3, u32::MAX] {
+            assert_eq!(
+                call(code, &query(property, qt), 12, 100, &info).0,
+                fail(STATUS_NOT_SUPPORTED)
+            );
+        }
+    }
+    // Other properties (StorageDeviceIdProperty, StorageDeviceSeekPenaltyProperty, TrimProperty, ...).
+    for property in [2, 3, 7, 8, 0x0E, u32::MAX] {
+        for qt in [0, 1] {
+            assert_eq!(
+                call(code, &query(property, qt), 12, 100, &info).0,
+                fail(STATUS_NOT_SUPPORTED),
+                "{property}"
+            );
+            assert_eq!(
+                call(code, &query(property, qt), 12, 0, &info).0,
+                fail(STATUS_NOT_SUPPORTED),
+                "{property}"
+            );
+        }
+    }
+    // A larger input (AdditionalParameters) is fine.
+    assert_eq!(call(code, &query(0, 0), 16, 200, &info).0, ok(54));
+}
+
+#[test]
+fn removable_device_descriptor() {
+    let mut info = one_mib();
+    info.media = crate::geometry::MediaKind::Removable;
+    let (_, b) = call(IOCTL_STORAGE_QUERY_PROPERTY, &query(0, 0), 12, 64, &info);
+    assert_eq!(b[10], 1);
+}
+
+fn mountdev_contract(code: u32, payload: &[u8]) {
+    let full_len = 2 + payload.len();
+    let mut full = Vec::new();
+    full.extend(u16::try_from(payload.len()).unwrap().to_le_bytes());
+    full.extend(payload);
+    for len in 0..4 {
+        assert_eq!(
+            out(code, len).0,
+            fail(STATUS_BUFFER_TOO_SMALL),
+            "{} {len}",
+            name(code)
+        );
+    }
+    for len in [4, 5, 16, full_len - 1] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(
+            reply,
+            Reply {
+                status: STATUS_BUFFER_OVERFLOW,
+                information: 4
+            },
+            "{len}"
+        );
+        assert_eq!(&buffer[..4], &full[..4]);
+        assert!(buffer[4..].iter().all(|&b| b == SENTINEL));
+    }
+    for len in [full_len, full_len + 1, 512] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(reply, ok(full_len), "{len}");
+        assert_eq!(&buffer[..full_len], &full[..]);
+    }
+}
+
+#[test]
+fn mountdev_name_and_unique_id() {
+    let name: Vec<u8> = r"\Device\Ramdisk"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(name.len(), 30);
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, &name);
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, &UNIQUE_ID);
+    assert_eq!(out(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 4).1[..2], [30, 0]);
+}
+
+#[test]
+fn huge_disks_saturate_instead_of_wrapping() {
+    let info = DiskInfo::new(u64::MAX, FatType::Fat32);
+    let (reply, b) = call(IOCTL_DISK_GET_LENGTH_INFO, &[], 0, 8, &info);
+    assert_eq!(reply, ok(8));
+    assert_eq!(b[..8], i64::MAX.to_le_bytes());
+}
+
+/// The statuses [`answer`] may return.
+const DOCUMENTED: [i32; 6] = [
+    STATUS_SUCCESS,
+    STATUS_BUFFER_OVERFLOW,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_INVALID_PARAMETER,
+    STATUS_INVALID_DEVICE_REQUEST,
+    STATUS_NOT_SUPPORTED,
+];
+
+proptest! {
+    #[test]
+    fn any_request_is_answered_safely(
+        code in prop_oneof![
+            3 => (0..TABLE.len()).prop_map(|i| TABLE[i].code),
+            1 => any::<u32>(),
+        ],
+        contents in proptest::collection::vec(any::<u8>(), 0..300),
+        input_len in 0usize..320,
+        output_len in 0usize..320,
+        disk_size in prop_oneof![any::<u64>(), (1u64..1 << 22).prop_map(|s| s * 512)],
+        fat in prop_oneof![Just(FatType::Fat12), Just(FatType::Fat16), Just(FatType::Fat32)],
+        small_property in any::<bool>(),
+    ) {
+        let info = DiskInfo::new(disk_size, fat);
+        let mut buffer = contents;
+        if small_property && buffer.len() >= 8 {
+            // Make supported property queries likely.
+            let (property, query_type) = (u32::from(buffer[0] & 1), u32::from(buffer[4] % 3));
+            buffer[0..4].copy_from_slice(&property.to_le_bytes());
+            buffer[4..8].copy_from_slice(&query_type.to_le_bytes());
+        }
+        let before = buffer.clone();
+        let unclamped = answer_unclamped(code, &mut buffer.clone(), input_len, output_len, &info);
+        let reply = answer(code, &mut buffer, input_len, output_len, &info);
+        prop_assert_eq!(reply, unclamped);
+        prop_assert!(reply.information <= output_len);
+        prop_assert!(DOCUMENTED.contains(&reply.status));
+        if reply.status != STATUS_SUCCESS && reply.status != STATUS_BUFFER_OVERFLOW {
+            prop_assert_eq!(reply.information, 0);
+        }
+        // Nothing beyond the output buffer changes; nothing at all on failure.
+        let limit = output_len.min(buffer.len());
+        prop_assert_eq!(&buffer[limit..], &before[limit..]);
+        if !crate::status::nt_success(reply.status) && reply.status != STATUS_BUFFER_OVERFLOW {
+            prop_assert_eq!(&buffer, &before);
+        }
+        if find(code).is_none() {
+            prop_assert_eq!(reply.status, STATUS_INVALID_DEVICE_REQUEST);
+        }
+        if buffer.len() < input_len.max(output_len) && find(code).is_some() {
+            prop_assert_eq!(reply.status, STATUS_INVALID_PARAMETER);
+        }
+    }
+}
