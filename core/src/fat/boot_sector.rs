@@ -1,4 +1,4 @@
-//! Boot sector (BPB) encoding and decoding, FSInfo encoding.
+//! Boot sector (BPB) encoding and decoding, `FSInfo` encoding.
 
 use super::{FatType, FormatError, Layout};
 
@@ -31,11 +31,13 @@ fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
 }
 
 fn get16(buf: &[u8], at: usize) -> u16 {
-    buf.get(at..at + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    buf.get(at..at + 2)
+        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
 }
 
 fn get32(buf: &[u8], at: usize) -> u32 {
-    buf.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    buf.get(at..at + 4)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn get_array<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
@@ -47,6 +49,7 @@ fn get_array<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
 }
 
 /// Writes the boot sector of `layout` into `sector` (which is cleared first).
+///
 /// `sector` should be `bytes_per_sector` long; bytes beyond 512 stay zero.
 /// Numbers that do not fit their BPB fields are truncated: call
 /// [`Layout::validate`] first.
@@ -97,13 +100,13 @@ pub fn encode_boot_sector(layout: &Layout, sector: &mut [u8]) {
     put(sector, 510, &[0x55, 0xAA]);
 }
 
-/// Writes the FAT32 FSInfo sector of `layout` into `sector` (cleared first).
+/// Writes the FAT32 `FSInfo` sector of `layout` into `sector` (cleared first).
 pub fn encode_fs_info(layout: &Layout, sector: &mut [u8]) {
     sector.fill(0);
     put32(sector, 0, 0x4161_5252);
     put32(sector, 484, 0x6141_7272);
     put32(sector, 488, layout.free_clusters());
-    put32(sector, 492, layout.root_cluster + 1);
+    put32(sector, 492, layout.root_cluster.wrapping_add(1));
     put32(sector, 508, 0xAA55_0000);
 }
 
@@ -244,7 +247,11 @@ impl BootSector {
         } else {
             u32::from(bs.total_sectors_16)
         };
-        bs.fat_size_sectors = if fat32 { bs.fat_size_32 } else { u32::from(fat_size_16) };
+        bs.fat_size_sectors = if fat32 {
+            bs.fat_size_32
+        } else {
+            u32::from(fat_size_16)
+        };
         bs.root_dir_sectors = (u32::from(bs.root_entry_count) * 32).div_ceil(bps);
         let first_data = u64::from(bs.reserved_sector_count)
             + u64::from(bs.num_fats) * u64::from(bs.fat_size_sectors)
@@ -282,8 +289,14 @@ mod tests {
         let bs = BootSector::parse(sector).unwrap();
         assert_eq!(bs.fat_type, layout.fat_type);
         assert_eq!(u32::from(bs.bytes_per_sector), layout.bytes_per_sector);
-        assert_eq!(u32::from(bs.sectors_per_cluster), layout.sectors_per_cluster);
-        assert_eq!(u32::from(bs.reserved_sector_count), layout.reserved_sector_count);
+        assert_eq!(
+            u32::from(bs.sectors_per_cluster),
+            layout.sectors_per_cluster
+        );
+        assert_eq!(
+            u32::from(bs.reserved_sector_count),
+            layout.reserved_sector_count
+        );
         assert_eq!(bs.num_fats, layout.num_fats);
         assert_eq!(u32::from(bs.root_entry_count), layout.root_entry_count);
         assert_eq!(u64::from(bs.total_sectors), layout.total_sectors);
@@ -301,7 +314,10 @@ mod tests {
         assert_eq!(bs.boot_signature, 0x29);
         assert_eq!(bs.jump[0], 0xEB);
         let fat32 = layout.fat_type == FatType::Fat32;
-        assert_eq!(bs.total_sectors_16 != 0, !fat32 && layout.total_sectors < 0x1_0000);
+        assert_eq!(
+            bs.total_sectors_16 != 0,
+            !fat32 && layout.total_sectors < 0x1_0000
+        );
         assert_eq!(bs.fat_size_16 == 0, fat32);
         assert_eq!(super::super::fastfat_accepts(sector), Ok(()));
     }
@@ -331,8 +347,14 @@ mod tests {
 
     #[test]
     fn parse_rejects_garbage_without_panicking() {
-        assert_eq!(BootSector::parse(&[0; 100]), Err(FormatError::InvalidBootSector));
-        assert_eq!(BootSector::parse(&[0; 512]), Err(FormatError::InvalidBootSector));
+        assert_eq!(
+            BootSector::parse(&[0; 100]),
+            Err(FormatError::InvalidBootSector)
+        );
+        assert_eq!(
+            BootSector::parse(&[0; 512]),
+            Err(FormatError::InvalidBootSector)
+        );
         let mut s = [0xFFu8; 512];
         assert_eq!(BootSector::parse(&s), Err(FormatError::InvalidBootSector));
         s[19] = 0;

@@ -1,5 +1,5 @@
 //! `FastFAT` acceptance: the checks Windows' FAT driver makes of a boot sector
-//! before it mounts a volume (`FatIsBootSectorFat` in the public FastFAT
+//! before it mounts a volume (`FatIsBootSectorFat` in the public `FastFAT`
 //! sample). Used as a test oracle for every image we produce.
 
 /// Checks `sector` (a boot sector, at least 512 bytes) the way `FastFAT` does.
@@ -98,8 +98,14 @@ mod tests {
     fn rejects_each_broken_field() {
         let f16 = FileSystem::Fat16;
         let f32 = FileSystem::Fat32;
-        assert_eq!(broken(f16, 0, &[0x00]), Err("jump instruction not E9, EB or 49"));
-        assert_eq!(broken(f16, 0, &[0x90]), Err("jump instruction not E9, EB or 49"));
+        assert_eq!(
+            broken(f16, 0, &[0x00]),
+            Err("jump instruction not E9, EB or 49")
+        );
+        assert_eq!(
+            broken(f16, 0, &[0x90]),
+            Err("jump instruction not E9, EB or 49")
+        );
         for bps in [0u16, 64, 513, 768, 8192] {
             assert_eq!(
                 broken(f16, 11, &bps.to_le_bytes()),
@@ -107,7 +113,10 @@ mod tests {
             );
         }
         for spc in [0u8, 3, 255] {
-            assert_eq!(broken(f16, 13, &[spc]), Err("sectors per cluster not a power of two in 1..=128"));
+            assert_eq!(
+                broken(f16, 13, &[spc]),
+                Err("sectors per cluster not a power of two in 1..=128")
+            );
         }
         assert_eq!(broken(f16, 14, &[0, 0]), Err("reserved sectors is 0"));
         assert_eq!(broken(f16, 16, &[0]), Err("number of FATs is 0"));
@@ -119,9 +128,18 @@ mod tests {
         assert_eq!(broken(f32, 36, &[0, 0, 0, 0]), Err("sectors per FAT is 0"));
         assert_eq!(broken(f32, 42, &[1, 0]), Err("FAT32 version not 0.0"));
         for media in [0x00, 0xEF, 0xF1, 0xF7] {
-            assert_eq!(broken(f16, 21, &[media]), Err("media byte not F0 or F8..FF"));
+            assert_eq!(
+                broken(f16, 21, &[media]),
+                Err("media byte not F0 or F8..FF")
+            );
         }
-        assert_eq!(broken(f16, 17, &[0, 0]), Err("root entries is 0 on FAT12/16"));
-        assert_eq!(fastfat_accepts(&[0xEB; 100]), Err("sector shorter than 512 bytes"));
+        assert_eq!(
+            broken(f16, 17, &[0, 0]),
+            Err("root entries is 0 on FAT12/16")
+        );
+        assert_eq!(
+            fastfat_accepts(&[0xEB; 100]),
+            Err("sector shorter than 512 bytes")
+        );
     }
 }

@@ -225,14 +225,19 @@ mod tests {
     fn zeroed_no_covers_all_metadata_and_nothing_else() {
         let mut o = FormatOptions::new(64 << 20);
         o.label = VolumeLabel::NO_NAME;
-        for fs in [FileSystem::Fat16, FileSystem::Fat32] {
+        for (fs, bps) in [
+            (FileSystem::Fat16, 512),
+            (FileSystem::Fat32, 512),
+            (FileSystem::Fat16, 4096),
+        ] {
             o.file_system = fs;
+            o.bytes_per_sector = bps;
             let layout = plan(&o).unwrap();
             let end = if fs == FileSystem::Fat32 {
                 u64::from(layout.first_data_sector + layout.sectors_per_cluster)
             } else {
                 u64::from(layout.first_data_sector)
-            } * 512;
+            } * u64::from(bps);
             let mut image = vec![0xA5u8; usize::try_from(layout.disk_size()).unwrap()];
             format(&layout, &mut SliceWriter(&mut image), Zeroed::No).unwrap();
             let mut clean = vec![0u8; image.len()];

@@ -90,20 +90,39 @@ mod tests {
 
     #[test]
     fn pads_and_upper_cases() {
-        assert_eq!(VolumeLabel::parse(b"ramDisk").unwrap().as_bytes(), b"RAMDISK    ");
-        assert_eq!(VolumeLabel::parse(b"A B-C_1~#$!").unwrap().as_bytes(), b"A B-C_1~#$!");
-        assert_eq!(VolumeLabel::parse(b"ELEVENCHARS").unwrap().as_bytes(), b"ELEVENCHARS");
-        assert_eq!(VolumeLabel::parse(b"RAMDISK").unwrap(), VolumeLabel::DEFAULT);
+        assert_eq!(
+            VolumeLabel::parse(b"ramDisk").unwrap().as_bytes(),
+            b"RAMDISK    "
+        );
+        assert_eq!(
+            VolumeLabel::parse(b"A B-C_1~#$!").unwrap().as_bytes(),
+            b"A B-C_1~#$!"
+        );
+        assert_eq!(
+            VolumeLabel::parse(b"ELEVENCHARS").unwrap().as_bytes(),
+            b"ELEVENCHARS"
+        );
+        assert_eq!(
+            VolumeLabel::parse(b"RAMDISK").unwrap(),
+            VolumeLabel::DEFAULT
+        );
     }
 
     #[test]
     fn rejects_bad_text() {
-        assert_eq!(VolumeLabel::parse(b"TWELVECHARSX"), Err(FormatError::InvalidLabel));
+        assert_eq!(
+            VolumeLabel::parse(b"TWELVECHARSX"),
+            Err(FormatError::InvalidLabel)
+        );
         assert_eq!(VolumeLabel::parse(b" LEAD"), Err(FormatError::InvalidLabel));
         assert_eq!(VolumeLabel::parse(b"   "), Err(FormatError::InvalidLabel));
         for &c in b"\"*+,./:;<=>?[\\]|\x00\x05\x1f\x7f\x80\xe5\xff" {
             let text = [b'A', c, b'B'];
-            assert_eq!(VolumeLabel::parse(&text), Err(FormatError::InvalidLabel), "byte {c:#x}");
+            assert_eq!(
+                VolumeLabel::parse(&text),
+                Err(FormatError::InvalidLabel),
+                "byte {c:#x}"
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 //! FAT12/16/32 layout planning and formatting, to Microsoft's FAT specification
 //! (fatgen103, "FAT32 File System Specification").
 //!
-//! Shared vocabulary lives here; the planner, the formatter and the FastFAT
+//! Shared vocabulary lives here; the planner, the formatter and the `FastFAT`
 //! acceptance oracle live in submodules.
 
 mod boot_sector;
@@ -10,13 +10,15 @@ mod format;
 mod label;
 mod plan;
 
-pub use boot_sector::{BootSector, NUM_HEADS, OEM_NAME, SECTORS_PER_TRACK, encode_boot_sector, encode_fs_info};
+pub use boot_sector::{
+    BootSector, NUM_HEADS, OEM_NAME, SECTORS_PER_TRACK, encode_boot_sector, encode_fs_info,
+};
 pub use check::fastfat_accepts;
 pub use format::{MAX_SECTOR_SIZE, SectorWriter, SliceWriter, Zeroed, format};
 pub use label::VolumeLabel;
 pub use plan::{
-    FAT12_MAX_CLUSTERS, FAT16_MAX_CLUSTERS, FAT16_MIN_CLUSTERS, FAT32_MAX_CLUSTERS, FAT32_MIN_CLUSTERS,
-    FormatOptions, Layout, plan, planned_cluster_range, spec_cluster_range,
+    FAT12_MAX_CLUSTERS, FAT16_MAX_CLUSTERS, FAT16_MIN_CLUSTERS, FAT32_MAX_CLUSTERS,
+    FAT32_MIN_CLUSTERS, FormatOptions, Layout, plan, planned_cluster_range, spec_cluster_range,
 };
 
 /// The file system a user asked for (registry `FileSystem`, or a test).

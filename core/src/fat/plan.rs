@@ -1,15 +1,23 @@
 //! The layout planner: from [`FormatOptions`] to a [`Layout`] (fatgen103 section 3.5).
 //!
-//! # Supported sizes (512-byte sectors, 32 KiB cluster limit)
+//! # Supported sizes
 //!
-//! | type  | cluster count (ours)      | disk size                       |
-//! |-------|---------------------------|---------------------------------|
-//! | FAT12 | 1 ..= 4068                | 18.5 KiB (37 sectors) .. ~127 MiB |
-//! | FAT16 | 4102 ..= 65508            | ~2.1 MiB .. ~2 GiB              |
-//! | FAT32 | 65542 ..= `0x0FFF_FFF5`   | ~32.6 MiB .. 2 TiB − 512 bytes  |
+//! 512-byte sectors, default options (512 root entries, 2 FATs, clusters up to 32 KiB):
+//!
+//! | type  | cluster count (ours)      | smallest disk              | largest disk                  |
+//! |-------|---------------------------|----------------------------|-------------------------------|
+//! | FAT12 | 1 ..= 4068                | 36 sectors (18 KiB)        | 260 472 sectors (≈127.2 MiB)  |
+//! | FAT16 | 4102 ..= 65508            | 4169 sectors (≈2.04 MiB)   | 4 193 120 sectors (≈2047.4 MiB) |
+//! | FAT32 | 65542 ..= `0x0FFF_FFF5`   | 66 600 sectors (≈32.5 MiB) | `u32::MAX` sectors (2 TiB − 512 B) |
+//!
+//! With `allow_64k_clusters` FAT12 reaches ≈254 MiB and FAT16 ≈4094 MiB. Every size
+//! between a type's smallest and largest disk is accepted (the automatic cluster size
+//! steps around the margins). [`FileSystem::Auto`] picks FAT12 up to 8400 sectors,
+//! FAT16 up to 512 MiB, FAT32 above.
 //!
 //! The FAT32 upper bound is `BPB_TotSec32` (32 bits) with 512-byte sectors; with
-//! 4096-byte sectors it is the `0x0FFF_FFF5` cluster limit (8 TiB with 32 KiB clusters).
+//! 4096-byte sectors (tests and future use; the driver uses 512) FAT32 starts at
+//! ≈256 MiB and ends at the `0x0FFF_FFF5` cluster limit (≈8 TiB with 32 KiB clusters).
 //! Cluster counts within ±16 of 4085 and 65525 are never produced: implementations
 //! disagree there (`FastFAT` switches FAT12/FAT16 at 4087, the spec at 4085).
 
@@ -39,7 +47,10 @@ pub struct FormatOptions {
     pub sectors_per_cluster: u32,
     /// Allow 64 KiB clusters (not every implementation supports them).
     pub allow_64k_clusters: bool,
-    /// FAT12/16 root directory entries (rounded up to whole sectors); ignored for FAT32.
+    /// FAT12/16 root directory entries, rounded up to whole sectors (16 per
+    /// 512-byte sector); 1..=65520 after rounding. Ignored when `file_system`
+    /// is [`FileSystem::Fat32`]; with [`FileSystem::Auto`] it must be valid even
+    /// if the volume ends up FAT32.
     pub root_dir_entries: u32,
     /// 1 or 2.
     pub num_fats: u8,
@@ -116,13 +127,14 @@ impl Layout {
     /// Bytes per cluster.
     #[must_use]
     pub const fn cluster_bytes(&self) -> u64 {
-        self.bytes_per_sector as u64 * self.sectors_per_cluster as u64
+        (self.bytes_per_sector as u64).saturating_mul(self.sectors_per_cluster as u64)
     }
 
     /// Disk size in bytes covered by the file system.
     #[must_use]
     pub const fn disk_size(&self) -> u64 {
-        self.total_sectors * self.bytes_per_sector as u64
+        self.total_sectors
+            .saturating_mul(self.bytes_per_sector as u64)
     }
 
     /// First sector of FAT number `index` (0-based).
@@ -140,7 +152,7 @@ impl Layout {
     /// Bytes of user data the volume can hold (all clusters).
     #[must_use]
     pub const fn data_bytes(&self) -> u64 {
-        self.cluster_count as u64 * self.cluster_bytes()
+        (self.cluster_count as u64).saturating_mul(self.cluster_bytes())
     }
 
     /// Free clusters right after formatting (FAT32's root directory takes one).
@@ -652,7 +664,8 @@ mod tests {
 
     #[test]
     fn never_near_a_type_boundary() {
-        // Sweep every size where some cluster size lands near 4085 or 65525.
+        // Sweep every size where some cluster size lands near 4085 or 65525, and
+        // check the sweep really met the zone for each explicit type.
         for spc in [1u64, 2, 4, 8, 16, 32, 64] {
             for (boundary, types) in [
                 (
@@ -664,8 +677,15 @@ mod tests {
                     [FileSystem::Fat16, FileSystem::Fat32, FileSystem::Auto],
                 ),
             ] {
-                let centre = boundary * spc + 1200;
-                for sectors in (centre - 200 * spc)..(centre + 200 * spc) {
+                // Metadata adds 40..1100 sectors on top of the clusters.
+                let low = boundary * spc - 40 * spc;
+                let high = boundary * spc + 40 * spc + 1100;
+                let mut zone_hits = 0;
+                for sectors in low..high {
+                    let fixed = with(sectors * 512, types[1], u32::try_from(spc).unwrap());
+                    if plan(&fixed) == Err(FormatError::ClusterCountOutOfRange) {
+                        zone_hits += 1;
+                    }
                     for fs in types {
                         let Ok(l) = plan(&with(sectors * 512, fs, 0)) else {
                             continue;
@@ -679,6 +699,10 @@ mod tests {
                         assert!((min..=max).contains(&c));
                     }
                 }
+                assert!(
+                    zone_hits > 0,
+                    "sweep missed the zone: spc {spc}, {boundary}"
+                );
             }
         }
     }
