@@ -134,6 +134,19 @@ const HEADS: u32 = 2;
 /// See [`HEADS`].
 const SECTORS_PER_TRACK: u32 = 32;
 
+/// `(heads, sectors per track)` presented for a disk of `disk_size` bytes: 2 × 32
+/// (32 KiB cylinders), or 1 × 1 below one such cylinder so that `Cylinders` counts
+/// sectors. One source for `DISK_GEOMETRY` and the boot sector's BPB, so both agree.
+#[must_use]
+pub const fn heads_and_sectors_per_track(disk_size: u64) -> (u32, u32) {
+    let cylinder = (HEADS * SECTORS_PER_TRACK) as u64 * BYTES_PER_SECTOR as u64;
+    if disk_size >= cylinder {
+        (HEADS, SECTORS_PER_TRACK)
+    } else {
+        (1, 1)
+    }
+}
+
 /// `PARTITION_FAT_12`.
 pub const PARTITION_FAT_12: u8 = 0x01;
 /// `PARTITION_FAT_16` (FAT16 with fewer than 65536 sectors, i.e. under 32 MiB).
@@ -164,14 +177,8 @@ impl DiskInfo {
     /// `disk_size`; `IOCTL_DISK_GET_LENGTH_INFO` reports the exact size.
     #[must_use]
     pub const fn new(disk_size: u64, fat_type: FatType) -> Self {
-        let sector = BYTES_PER_SECTOR as u64;
-        let cylinder = (HEADS * SECTORS_PER_TRACK) as u64 * sector;
-        let (heads, spt) = if disk_size >= cylinder {
-            (HEADS, SECTORS_PER_TRACK)
-        } else {
-            (1, 1)
-        };
-        let cylinder_bytes = (heads * spt) as u64 * sector;
+        let (heads, spt) = heads_and_sectors_per_track(disk_size);
+        let cylinder_bytes = (heads * spt) as u64 * BYTES_PER_SECTOR as u64;
         Self {
             disk_size,
             bytes_per_sector: BYTES_PER_SECTOR,

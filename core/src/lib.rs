@@ -11,8 +11,8 @@
 #[cfg(test)]
 extern crate std;
 
-pub mod fat;
 pub mod config;
+pub mod fat;
 pub mod geometry;
 pub mod ioctl;
 pub mod request;

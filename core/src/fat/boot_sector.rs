@@ -4,10 +4,6 @@ use super::{FatType, FormatError, Layout};
 
 /// OEM name written to new volumes (the spec's recommended value).
 pub const OEM_NAME: [u8; 8] = *b"MSWIN4.1";
-/// Sectors per track recorded in the BPB (no real geometry; only for INT 13h users).
-pub const SECTORS_PER_TRACK: u16 = 63;
-/// Heads recorded in the BPB.
-pub const NUM_HEADS: u16 = 255;
 
 /// Boot code for a non-bootable volume: `cli; hlt; jmp $-2`.
 const BOOT_CODE: [u8; 4] = [0xFA, 0xF4, 0xEB, 0xFD];
@@ -74,8 +70,10 @@ pub fn encode_boot_sector(layout: &Layout, sector: &mut [u8]) {
     if !fat32 {
         put16(sector, 22, layout.fat_size_sectors as u16);
     }
-    put16(sector, 24, SECTORS_PER_TRACK);
-    put16(sector, 26, NUM_HEADS);
+    // The same CHS presentation IOCTL_DISK_GET_DRIVE_GEOMETRY reports.
+    let (heads, spt) = crate::geometry::heads_and_sectors_per_track(layout.disk_size());
+    put16(sector, 24, spt as u16);
+    put16(sector, 26, heads as u16);
     // 28: hidden sectors = 0 (the RAM disk is not partitioned).
     let ext = if fat32 {
         put32(sector, 36, layout.fat_size_sectors);

@@ -10,9 +10,7 @@ mod format;
 mod label;
 mod plan;
 
-pub use boot_sector::{
-    BootSector, NUM_HEADS, OEM_NAME, SECTORS_PER_TRACK, encode_boot_sector, encode_fs_info,
-};
+pub use boot_sector::{BootSector, OEM_NAME, encode_boot_sector, encode_fs_info};
 pub use check::fastfat_accepts;
 pub use format::{MAX_SECTOR_SIZE, SectorWriter, SliceWriter, Zeroed, format};
 pub use label::VolumeLabel;
