@@ -47,8 +47,12 @@ pub fn rustc_wrapper_mode() {
         std::process::exit(2);
     }
     let rustc = args.remove(0);
-    let is_wdk_build_for_host = args.windows(2).any(|w| w[0] == "--crate-name" && w[1] == "wdk_build")
-        && !args.iter().any(|a| a == "--target" || a.to_string_lossy().starts_with("--target="));
+    let is_wdk_build_for_host = args
+        .windows(2)
+        .any(|w| w[0] == "--crate-name" && w[1] == "wdk_build")
+        && !args
+            .iter()
+            .any(|a| a == "--target" || a.to_string_lossy().starts_with("--target="));
     // Crates that link against wdk_build must find the facade it was built with.
     if let Some(dir) = std::path::Path::new(&host_std).parent() {
         let mut dep = OsString::from("dependency=");
@@ -109,7 +113,14 @@ Win32_UI_Shell = []
     let changed = write_if_changed(&src, HOST_STD.as_bytes())?;
     if changed || !rlib.exists() || fs::read_to_string(&stamp).ok().as_deref() != Some(&want) {
         run(Command::new("rustc")
-            .args(["--edition", "2021", "--crate-type", "rlib", "--crate-name", "ramdisk_host_std"])
+            .args([
+                "--edition",
+                "2021",
+                "--crate-type",
+                "rlib",
+                "--crate-name",
+                "ramdisk_host_std",
+            ])
             .arg("-o")
             .arg(&rlib)
             .arg(&src))?;
@@ -190,6 +201,18 @@ impl DriverBuild<'_> {
         }
     }
 
+    /// The test-only driver with the `fault-injection` feature, built into its own
+    /// scratch target directory and placed at
+    /// `target/x86_64-pc-windows-msvc/fault-injection/ramdisk.sys`, so it can never
+    /// overwrite the release driver.
+    pub fn fault_injection() -> Self {
+        Self {
+            features: &["fault-injection"],
+            target_subdir: "target-fault",
+            out_dir: target_dir().join(DRIVER_TARGET).join("fault-injection"),
+        }
+    }
+
     /// Path of the resulting driver.
     pub fn sys_path(&self) -> PathBuf {
         self.out_dir.join("ramdisk.sys")
@@ -225,7 +248,15 @@ rustflags = ["-C", "target-feature=+crt-static", "-C", "link-arg=/RELEASE"]
     let resource_dir = clang_resource_dir()?;
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(&scratch)
-        .args([subcommand, "--release", "-p", "ramdisk", "--target", DRIVER_TARGET, "--config"])
+        .args([
+            subcommand,
+            "--release",
+            "-p",
+            "ramdisk",
+            "--target",
+            DRIVER_TARGET,
+            "--config",
+        ])
         .arg(&config)
         .env("CARGO_TARGET_DIR", scratch.join(target_subdir))
         .env("WDKContentRoot", &standin)
@@ -257,7 +288,10 @@ pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
     let built = target.join(DRIVER_TARGET).join("release");
     fs::create_dir_all(&spec.out_dir)?;
     let sys = spec.sys_path();
-    for (from, to) in [("ramdisk.dll", "ramdisk.sys"), ("ramdisk.pdb", "ramdisk.pdb")] {
+    for (from, to) in [
+        ("ramdisk.dll", "ramdisk.sys"),
+        ("ramdisk.pdb", "ramdisk.pdb"),
+    ] {
         let from = built.join(from);
         if !from.exists() {
             bail!("the build did not produce {}", from.display());

@@ -8,7 +8,10 @@ use crate::util::{output, run};
 
 /// Debian packages the Linux build and tests need, with what each is for.
 pub const APT_PACKAGES: &[(&str, &str)] = &[
-    ("mingw-w64", "DDK headers and import libraries for the WDK stand-in; ramdiskctl linker"),
+    (
+        "mingw-w64",
+        "DDK headers and import libraries for the WDK stand-in; ramdiskctl linker",
+    ),
     ("clang", "clang's resource headers for bindgen"),
     ("libclang-dev", "libclang for bindgen (wdk-sys bindings)"),
     ("llvm", "llvm-dlltool for MSVC-style import libraries"),
@@ -47,7 +50,10 @@ pub fn ensure() -> Result<()> {
             missing.join(" ")
         );
         if !is_root() {
-            bail!("missing Debian packages: {}\nrun as root:\n  {cmd}", missing.join(" "));
+            bail!(
+                "missing Debian packages: {}\nrun as root:\n  {cmd}",
+                missing.join(" ")
+            );
         }
         println!("installing missing Debian packages: {}", missing.join(" "));
         run(Command::new("apt-get").arg("update").arg("-q"))?;
@@ -65,7 +71,9 @@ pub fn ensure() -> Result<()> {
     if missing.is_empty() {
         println!("rust targets present: {}", RUST_TARGETS.join(", "));
     } else {
-        run(Command::new("rustup").args(["target", "add"]).args(&missing))?;
+        run(Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing))?;
     }
     Ok(())
 }

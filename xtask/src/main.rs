@@ -4,13 +4,21 @@
 //!   `target/x86_64-pc-windows-msvc/release/ramdisk.sys`.
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
+//! - `e2e`: only the Wine end-to-end suite.
+//! - `clippy`: clippy on the host crates and the driver.
+//! - `bench`, `fuzz`: benchmarks and fuzzing (see the README).
 //! - `pe-check FILE`: the driver PE checks on any file.
 
+mod bench;
 mod cross;
+mod demo;
 mod deps;
+mod e2e;
+mod fuzz;
 mod pe_check;
 mod util;
 mod wdk_standin;
+mod wine;
 
 use std::{path::PathBuf, process::Command};
 
@@ -30,16 +38,26 @@ struct Cli {
 enum Cmd {
     /// Install missing tools, then cross-build ramdisk.sys.
     Build,
-    /// Run every test: host tests, cross-build, PE checks.
+    /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end.
     Test,
-    /// The demo: build and show what was built.
+    /// The demo: build, load the driver under Wine, use the disk, unload it.
     Demo,
     /// Clippy on the host crates and on the driver for its target.
     Clippy,
+    /// Only the Wine end-to-end suite (builds the driver and ramdiskctl first).
+    E2e,
     /// Run the driver PE checks on a file.
     PeCheck {
         /// The image to check.
         file: PathBuf,
+    },
+    /// Criterion benchmarks of ramdisk-core; writes the README's Performance table.
+    Bench,
+    /// Run every cargo-fuzz target (nightly) for a while each.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
 }
 
@@ -52,6 +70,9 @@ fn main() -> std::process::ExitCode {
         Cmd::Demo => demo(),
         Cmd::PeCheck { file } => pe_check_file(&file),
         Cmd::Clippy => clippy(),
+        Cmd::E2e => build().and_then(|sys| e2e::run_suite(&sys)),
+        Cmd::Bench => bench::run(),
+        Cmd::Fuzz { seconds } => fuzz::run_all(seconds),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -64,7 +85,9 @@ fn main() -> std::process::ExitCode {
 
 fn build() -> Result<PathBuf> {
     deps::ensure()?;
-    cross::build_driver(&cross::DriverBuild::release())
+    let sys = cross::build_driver(&cross::DriverBuild::release())?;
+    e2e::build_ctl()?;
+    Ok(sys)
 }
 
 fn pe_check_file(file: &std::path::Path) -> Result<()> {
@@ -80,13 +103,18 @@ fn pe_check_file(file: &std::path::Path) -> Result<()> {
         println!("{}: a well-formed WDM driver image", file.display());
         Ok(())
     } else {
-        bail!("{}: {} PE check(s) failed", file.display(), report.failures.len())
+        bail!(
+            "{}: {} PE check(s) failed",
+            file.display(),
+            report.failures.len()
+        )
     }
 }
 
 fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    c.current_dir(workspace_root()).env_remove("CARGO_TARGET_DIR");
+    c.current_dir(workspace_root())
+        .env_remove("CARGO_TARGET_DIR");
     c
 }
 
@@ -110,21 +138,29 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     stages.run("install missing tools", deps::ensure)?;
     let lock = workspace_root().join("Cargo.lock");
     let lock_was_clean = lock_clean_in_git();
-    stages.run("host tests (cargo test)", || run(&mut cargo().arg("test")))?;
+    stages.run("host tests (cargo test)", || run(cargo().arg("test")))?;
     let lock_before = std::fs::read(&lock)?;
     let sys = stages.run("cross-build ramdisk.sys", || {
         cross::build_driver(&cross::DriverBuild::release())
     })?;
-    stages.run("clippy (host crates, and the driver for its target)", clippy)?;
+    stages.run(
+        "clippy (host crates, and the driver for its target)",
+        clippy,
+    )?;
     stages.run("Cargo.lock untouched by the cross-build", || {
         if std::fs::read(&lock)? != lock_before {
             bail!("the cross-build changed Cargo.lock");
         }
         if lock_was_clean {
             // On a clean checkout (CI), the committed lock must also be what cargo wants.
-            run(Command::new("git")
-                .current_dir(workspace_root())
-                .args(["diff", "--exit-code", "--stat", "HEAD", "--", "Cargo.lock"]))?;
+            run(Command::new("git").current_dir(workspace_root()).args([
+                "diff",
+                "--exit-code",
+                "--stat",
+                "HEAD",
+                "--",
+                "Cargo.lock",
+            ]))?;
             println!("Cargo.lock identical to the committed one");
         } else {
             println!("Cargo.lock unchanged by the cross-build (it has uncommitted edits of yours)");
@@ -137,18 +173,16 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
             .args(["test", "-p", "xtask", "--", "--include-ignored"])
             .env("RAMDISK_SYS", &sys))
     })?;
+    stages.run("Wine end-to-end", || e2e::run_suite(&sys))?;
     Ok(())
 }
 
 fn clippy() -> Result<()> {
     cross::clippy_driver()?;
-    run(&mut cargo().args(["clippy", "--all-targets"]))
+    run(cargo().args(["clippy", "--all-targets"]))
 }
 
 fn demo() -> Result<()> {
     let sys = build()?;
-    println!();
-    pe_check_file(&sys)?;
-    println!("\nThe Wine demo arrives with ramdiskctl; for now this is the driver that was built.");
-    Ok(())
+    demo::run(&sys)
 }

@@ -68,14 +68,18 @@ pub fn check_driver(data: &[u8]) -> Report {
     };
     let nt = pe.nt_headers();
     let machine = nt.file_header().machine.get(LE);
-    r.check(machine == IMAGE_FILE_MACHINE_AMD64, "machine AMD64".into(), || {
-        format!("machine is {machine:#06x}, not AMD64")
-    });
+    r.check(
+        machine == IMAGE_FILE_MACHINE_AMD64,
+        "machine AMD64".into(),
+        || format!("machine is {machine:#06x}, not AMD64"),
+    );
     let opt = nt.optional_header();
     let subsystem = opt.subsystem();
-    r.check(subsystem == IMAGE_SUBSYSTEM_NATIVE, "subsystem NATIVE".into(), || {
-        format!("subsystem is {subsystem}, not NATIVE (1)")
-    });
+    r.check(
+        subsystem == IMAGE_SUBSYSTEM_NATIVE,
+        "subsystem NATIVE".into(),
+        || format!("subsystem is {subsystem}, not NATIVE (1)"),
+    );
     let dllch = opt.dll_characteristics();
     for (flag, name) in [
         (IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE, "DYNAMIC_BASE"),
@@ -96,7 +100,12 @@ pub fn check_driver(data: &[u8]) -> Report {
                 Some(e) => r.check(
                     e.address() == entry,
                     "entry point = DriverEntry export".into(),
-                    || format!("entry point {entry:#x} is not DriverEntry ({:#x})", e.address()),
+                    || {
+                        format!(
+                            "entry point {entry:#x} is not DriverEntry ({:#x})",
+                            e.address()
+                        )
+                    },
                 ),
                 None => r.failures.push("no DriverEntry export".into()),
             }
@@ -113,7 +122,10 @@ pub fn check_driver(data: &[u8]) -> Report {
                 .collect();
             libs.sort();
             libs.dedup();
-            let bad: Vec<&String> = libs.iter().filter(|l| !ALLOWED_DLLS.contains(&l.as_str())).collect();
+            let bad: Vec<&String> = libs
+                .iter()
+                .filter(|l| !ALLOWED_DLLS.contains(&l.as_str()))
+                .collect();
             r.check(
                 bad.is_empty() && !libs.is_empty(),
                 format!("{} imports, only from {}", imports.len(), libs.join(", ")),
@@ -143,7 +155,11 @@ pub fn check_driver(data: &[u8]) -> Report {
             ));
         }
     }
-    if !r.failures.iter().any(|f| f.contains("writable and executable")) {
+    if !r
+        .failures
+        .iter()
+        .any(|f| f.contains("writable and executable"))
+    {
         r.facts.push("no W+X section".into());
     }
 
@@ -234,7 +250,11 @@ mod tests {
         d[opt + 68] = 3; // Subsystem = WINDOWS_CUI
         assert_fails_with(&d, "subsystem");
 
-        for (bit, name) in [(0x40u16, "DYNAMIC_BASE"), (0x100, "NX_COMPAT"), (0x80, "FORCE_INTEGRITY")] {
+        for (bit, name) in [
+            (0x40u16, "DYNAMIC_BASE"),
+            (0x100, "NX_COMPAT"),
+            (0x80, "FORCE_INTEGRITY"),
+        ] {
             let mut d = good.clone();
             let v = u16::from_le_bytes([d[opt + 70], d[opt + 71]]) & !bit;
             d[opt + 70..opt + 72].copy_from_slice(&v.to_le_bytes());
@@ -279,7 +299,9 @@ mod tests {
         let mut d = good;
         let sections = opt + usize::from(u16::from_le_bytes([d[opt - 4], d[opt - 3]]));
         let ch = sections + 36;
-        let v = u32::from_le_bytes(d[ch..ch + 4].try_into().unwrap()) | IMAGE_SCN_MEM_WRITE | IMAGE_SCN_MEM_EXECUTE;
+        let v = u32::from_le_bytes(d[ch..ch + 4].try_into().unwrap())
+            | IMAGE_SCN_MEM_WRITE
+            | IMAGE_SCN_MEM_EXECUTE;
         d[ch..ch + 4].copy_from_slice(&v.to_le_bytes());
         assert_fails_with(&d, "writable and executable");
     }

@@ -24,7 +24,9 @@ pub fn target_dir() -> PathBuf {
 /// Runs a command to completion, failing with its command line when it exits non-zero.
 pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("command failed ({status}): {shown}");
     }
@@ -34,7 +36,9 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 /// Runs a command and returns its standard output, failing when it exits non-zero.
 pub fn output(cmd: &mut Command) -> Result<String> {
     let shown = format!("{cmd:?}");
-    let out = cmd.output().with_context(|| format!("cannot start {shown}"))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !out.status.success() {
         bail!(
             "command failed ({}): {shown}\n{}",
@@ -72,7 +76,10 @@ impl Stages {
         let result = f();
         let secs = start.elapsed().as_secs_f64();
         let ok = result.is_ok();
-        println!("<== {name}: {} in {secs:.1} s", if ok { "ok" } else { "FAILED" });
+        println!(
+            "<== {name}: {} in {secs:.1} s",
+            if ok { "ok" } else { "FAILED" }
+        );
         self.done.push((name.to_string(), secs, ok));
         result
     }
@@ -83,7 +90,10 @@ impl Stages {
         let mut total = 0.0;
         for (name, secs, ok) in &self.done {
             total += secs;
-            println!("  {secs:7.1} s  {}  {name}", if *ok { "ok  " } else { "FAIL" });
+            println!(
+                "  {secs:7.1} s  {}  {name}",
+                if *ok { "ok  " } else { "FAIL" }
+            );
         }
         println!("  {total:7.1} s  total");
     }

@@ -34,12 +34,9 @@ pub fn root() -> PathBuf {
 pub fn ensure() -> Result<PathBuf> {
     let root = root();
     let stamp = root.join(".generated");
-    let mingw_version = output(Command::new("dpkg-query").args([
-        "-W",
-        "-f=${Version}",
-        "mingw-w64-x86-64-dev",
-    ]))
-    .unwrap_or_default();
+    let mingw_version =
+        output(Command::new("dpkg-query").args(["-W", "-f=${Version}", "mingw-w64-x86-64-dev"]))
+            .unwrap_or_default();
     let want = format!("{GENERATION} mingw {mingw_version}\n");
     if fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
         println!("WDK stand-in up to date: {}", root.display());
@@ -132,6 +129,10 @@ fn import_lib(dir: &Path, name: &str, dll: &str, extra: &[&str]) -> Result<()> {
         .arg(&def_path)
         .arg("-l")
         .arg(dir.join(format!("{name}.lib"))))?;
-    println!("  {name}.lib: {} code + {} data exports", code.len(), imp.difference(&code).count());
+    println!(
+        "  {name}.lib: {} code + {} data exports",
+        code.len(),
+        imp.difference(&code).count()
+    );
     Ok(())
 }

@@ -1,0 +1,635 @@
+//! The fuzz-target bodies, shared by the cargo-fuzz crate (`core/fuzz`, on
+//! nightly) and `tests/fuzz_corpus.rs` (which replays the committed corpus on
+//! stable). Each body decodes raw bytes into a call of `ramdisk-core` and
+//! asserts the contract of that call; a panic is a finding.
+//!
+//! The decoding is hand-written (no `arbitrary`) so that a corpus file means
+//! the same thing to both users, and it is biased: a selector byte picks
+//! between "well-formed" and "anything", so the fuzzer reaches the interesting
+//! branches quickly without losing the raw cases.
+
+// Each fuzz target uses one body; the others are dead code there.
+#![allow(dead_code)]
+
+use ramdisk_core::config::{
+    self, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, RawValue, ValueName,
+    explain_format_error,
+};
+use ramdisk_core::fat::{
+    BootSector, FatType, FileSystem, FormatError, FormatOptions, Layout, SectorWriter, SliceWriter,
+    VolumeLabel, Zeroed, encode_boot_sector, fastfat_accepts, format, plan, planned_cluster_range,
+};
+use ramdisk_core::geometry::DiskInfo;
+use ramdisk_core::ioctl::{
+    self, Output, TABLE, codes::IOCTL_DISK_VERIFY, layout::verify_information,
+};
+use ramdisk_core::request;
+use ramdisk_core::status::{
+    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
+    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
+    STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
+};
+
+/// A fuzz-target body.
+pub type Body = fn(&[u8]);
+
+/// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
+pub const TARGETS: [(&str, Body); 4] = [
+    ("config", config),
+    ("request", request),
+    ("ioctl", ioctl),
+    ("fat", fat),
+];
+
+/// Reads little-endian numbers off the front of the input; missing bytes are 0.
+pub struct Bytes<'a>(&'a [u8]);
+
+impl<'a> Bytes<'a> {
+    /// A reader over `data`.
+    pub const fn new(data: &'a [u8]) -> Self {
+        Self(data)
+    }
+
+    /// Whether everything was read.
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Up to `n` bytes (fewer at the end of the input).
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.0.split_at(n.min(self.0.len()));
+        self.0 = tail;
+        head
+    }
+
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        let head = self.take(N);
+        out[..head.len()].copy_from_slice(head);
+        out
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> u8 {
+        self.array::<1>()[0]
+    }
+
+    /// A little-endian `u16`.
+    pub fn u16(&mut self) -> u16 {
+        u16::from_le_bytes(self.array())
+    }
+
+    /// A little-endian `u32`.
+    pub fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.array())
+    }
+
+    /// A little-endian `u64`.
+    pub fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.array())
+    }
+
+    /// A little-endian `i64`.
+    pub fn i64(&mut self) -> i64 {
+        i64::from_le_bytes(self.array())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// config
+
+/// One registry value as the fuzzer describes it.
+#[derive(Clone, Copy)]
+struct Value<'a> {
+    name: ValueName,
+    reg_type: u32,
+    data: &'a [u8],
+}
+
+/// Input: serial (4), then records of name (1), type (1, or 0xF0.. + 4 raw),
+/// length (1) and that many data bytes, until the input runs out.
+///
+/// Checks, for `ConfigBuilder::set` one value at a time: never panics; a
+/// rejection names exactly the value set, leaves the builder unchanged, maps to
+/// one of the three documented statuses and renders as one line starting with
+/// the value's name. For `config::parse` over the same (last-wins) registry:
+/// the result is what the builder gives in `ValueName::ALL` order; an accepted
+/// configuration satisfies every documented range, and a planner rejection of
+/// it blames a registry value by name.
+pub fn config(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let serial = input.u32();
+    let mut registry: [Option<Value<'_>>; 6] = [None; 6];
+    let mut builder = ConfigBuilder::new();
+    let mut records = 0;
+    while !input.is_empty() && records < 32 {
+        records += 1;
+        let index = usize::from(input.u8()) % ValueName::ALL.len();
+        let name = ValueName::ALL[index];
+        let reg_type = match input.u8() {
+            t @ 0..=0xEF => u32::from(t % 12),
+            _ => input.u32(),
+        };
+        let len = usize::from(input.u8());
+        let value = Value {
+            name,
+            reg_type,
+            data: input.take(len),
+        };
+        registry[index] = Some(value);
+
+        let before = builder;
+        match builder.set(
+            name,
+            RawValue {
+                reg_type,
+                data: value.data,
+            },
+        ) {
+            Ok(()) => {
+                assert!(value.data.len() <= MAX_VALUE_DATA);
+                check_config(&builder.finish(serial), serial);
+            }
+            Err(e) => {
+                assert_eq!(builder, before, "a rejected value changed the builder");
+                check_config_error(&e, name);
+            }
+        }
+    }
+
+    // What `parse` sees: each value at most once, data copied into its buffer.
+    let parsed = config::parse(
+        |name, buffer| {
+            let value = registry[ValueName::ALL.iter().position(|&n| n == name)?]?;
+            let n = value.data.len().min(buffer.len());
+            buffer[..n].copy_from_slice(&value.data[..n]);
+            Some((value.reg_type, value.data.len()))
+        },
+        serial,
+    );
+    let mut expected = ConfigBuilder::new();
+    let expected = ValueName::ALL
+        .iter()
+        .zip(registry)
+        .try_for_each(|(&name, value)| {
+            value.map_or(Ok(()), |v| {
+                expected.set(
+                    name,
+                    RawValue {
+                        reg_type: v.reg_type,
+                        data: v.data,
+                    },
+                )
+            })
+        })
+        .map(|()| expected.finish(serial));
+    assert_eq!(parsed, expected, "parse disagrees with the builder");
+    match parsed {
+        Ok(c) => {
+            check_config(&c, serial);
+            check_plan_of_config(&c);
+        }
+        Err(e) => check_config_error(&e, e.value),
+    }
+}
+
+fn check_config(c: &Config, serial: u32) {
+    let f = &c.format;
+    assert!(c.drive_letter.is_ascii_uppercase());
+    assert!(f.disk_size > 0 && f.disk_size.is_multiple_of(512));
+    assert!(i64::try_from(f.disk_size).is_ok());
+    assert_eq!(f.bytes_per_sector, 512);
+    assert!((1..=65535).contains(&f.root_dir_entries));
+    let spc = f.sectors_per_cluster;
+    assert!(spc == 0 || (spc.is_power_of_two() && spc <= 128));
+    assert_eq!(f.allow_64k_clusters, spc == 128);
+    assert_eq!(f.volume_serial, serial);
+    assert_eq!(f.num_fats, 2);
+    assert!(f.media == 0xF0 || f.media == 0xF8);
+    let link = c.dos_device_name_utf16();
+    assert_eq!(link[12], u16::from(c.drive_letter));
+}
+
+fn check_config_error(e: &ConfigError, name: ValueName) {
+    assert_eq!(e.value, name, "the error names another value");
+    assert!(
+        [
+            STATUS_INVALID_PARAMETER,
+            STATUS_INVALID_BUFFER_SIZE,
+            STATUS_OBJECT_TYPE_MISMATCH
+        ]
+        .contains(&e.status())
+    );
+    let line = e.to_string();
+    assert!(
+        line.starts_with(name.name()) && line[name.name().len()..].starts_with(": "),
+        "{line}"
+    );
+    assert!(!line.contains('\n') && line.is_ascii(), "{line}");
+}
+
+/// An accepted configuration either plans (and the layout is legal) or the
+/// planner's error is traced to a registry value.
+fn check_plan_of_config(c: &Config) {
+    match plan(&c.format) {
+        Ok(layout) => check_layout(&c.format, &layout),
+        Err(error) => {
+            let problem = explain_format_error(error, &c.format);
+            let value = problem
+                .value
+                .unwrap_or_else(|| panic!("{error:?} for a parsed config blames no value"));
+            let line = problem.to_string();
+            assert!(line.starts_with(value.name()), "{line}");
+            assert_eq!(problem.status(), STATUS_INVALID_PARAMETER);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// request
+
+/// Input: mode (1), offset (8), length (4), disk size (8). Mode bits align the
+/// numbers, shrink the disk, or put the request right at the end of the disk.
+///
+/// Checks: `request::check` accepts exactly the requests a 128-bit model calls
+/// aligned and in bounds; an accepted range is the request itself, its end does
+/// not overflow, and the driver's `usize` conversion of the offset succeeds;
+/// `IOCTL_DISK_VERIFY` with the same numbers gives the same verdict.
+pub fn request(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let mode = input.u8();
+    let mut offset = input.i64();
+    let mut length = input.u32();
+    let mut disk_size = input.u64();
+    if mode & 1 != 0 {
+        offset &= !511;
+    }
+    if mode & 2 != 0 {
+        length &= !511;
+    }
+    if mode & 4 != 0 {
+        disk_size %= 1 << 40;
+    }
+    if mode & 8 != 0 {
+        disk_size &= !511;
+    }
+    if mode & 16 != 0 {
+        // Near the end of the disk: end - length + a small signed delta.
+        let delta = i64::from(mode >> 5) * 512 - 1024;
+        offset = i64::try_from(disk_size)
+            .unwrap_or(i64::MAX)
+            .wrapping_sub(i64::from(length))
+            .wrapping_add(delta);
+    }
+
+    let model = offset >= 0
+        && offset % 512 == 0
+        && length.is_multiple_of(512)
+        && i128::from(offset) + i128::from(length) <= i128::from(disk_size);
+    match request::check(offset, length, disk_size) {
+        Ok(range) => {
+            assert!(model, "accepted {offset} + {length} on {disk_size}");
+            assert_eq!(range.offset, offset.cast_unsigned());
+            assert_eq!(range.length as u64, u64::from(length));
+            assert!(range.offset.is_multiple_of(512) && range.length.is_multiple_of(512));
+            let end = range
+                .offset
+                .checked_add(range.length as u64)
+                .expect("end overflows");
+            assert!(end <= disk_size);
+            assert_eq!(range.end(), end);
+            // The driver's conversion before `image.add(offset)`.
+            assert!(usize::try_from(range.offset).is_ok());
+        }
+        Err(status) => {
+            assert!(!model, "rejected {offset} + {length} on {disk_size}");
+            assert_eq!(status, STATUS_INVALID_PARAMETER);
+        }
+    }
+
+    let mut verify = [0u8; verify_information::SIZE];
+    verify[verify_information::STARTING_OFFSET..][..8].copy_from_slice(&offset.to_le_bytes());
+    verify[verify_information::LENGTH..][..4].copy_from_slice(&length.to_le_bytes());
+    let info = DiskInfo::new(disk_size, FatType::Fat16);
+    let reply = ioctl::answer(
+        IOCTL_DISK_VERIFY,
+        &mut verify,
+        verify_information::SIZE,
+        0,
+        &info,
+    );
+    assert_eq!(reply.information, 0);
+    assert_eq!(
+        reply.status == STATUS_SUCCESS,
+        model,
+        "VERIFY disagrees with check"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// ioctl
+
+const SENTINEL: u8 = 0xA5;
+
+/// Input: code selector (1: a table code, a table code with one bit flipped,
+/// or 4 raw bytes), flags (1), input and output lengths (1 or 2 bytes each),
+/// buffer slack (1), disk size (8), FAT type (1), then the input bytes.
+///
+/// Checks: never panics; `information <= output_len`; no byte at or beyond
+/// `output_len` changes (so nothing past `max(input, output)` either); an
+/// error status carries no bytes; unknown codes, short system buffers and
+/// short inputs get their documented statuses; a fixed-size success reply is
+/// exactly that size; the same call twice gives the same answer.
+pub fn ioctl(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let selector = input.u8();
+    let code = match selector {
+        0..=0xDF => TABLE[usize::from(selector) % TABLE.len()].code,
+        0xE0..=0xEF => TABLE[usize::from(selector) % TABLE.len()].code ^ (1 << (input.u8() % 32)),
+        _ => input.u32(),
+    };
+    let flags = input.u8();
+    let mut length = |wide: bool| {
+        if wide {
+            usize::from(input.u16() % 8192)
+        } else {
+            usize::from(input.u8())
+        }
+    };
+    let input_len = length(flags & 1 != 0);
+    let output_len = length(flags & 2 != 0);
+    let needed = input_len.max(output_len);
+    let slack = usize::from(input.u8() % 64);
+    let buffer_len = match (flags >> 2) & 3 {
+        0 | 1 => needed,
+        2 => needed + slack,
+        _ => needed.saturating_sub(slack + 1),
+    };
+    let mut disk_size = input.u64();
+    if flags & 0x10 != 0 {
+        disk_size = (disk_size % (1 << 41)) & !511;
+    }
+    let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(input.u8() % 3)];
+    let info = DiskInfo::new(disk_size, fat_type);
+
+    let mut buffer = vec![SENTINEL; buffer_len];
+    let rest = input.take(buffer_len);
+    buffer[..rest.len()].copy_from_slice(rest);
+    let before = buffer.clone();
+    let reply = ioctl::answer(code, &mut buffer, input_len, output_len, &info);
+
+    assert!(
+        reply.information <= output_len,
+        "{}: information {} > output {output_len}",
+        ioctl::name(code),
+        reply.information
+    );
+    let untouched = output_len.min(buffer_len);
+    assert_eq!(
+        &buffer[untouched..],
+        &before[untouched..],
+        "{}: wrote at or past the output length",
+        ioctl::name(code)
+    );
+    assert!(
+        [
+            STATUS_SUCCESS,
+            STATUS_BUFFER_OVERFLOW,
+            STATUS_INVALID_PARAMETER,
+            STATUS_INVALID_DEVICE_REQUEST,
+            STATUS_BUFFER_TOO_SMALL,
+            STATUS_NOT_SUPPORTED
+        ]
+        .contains(&reply.status),
+        "{}: unexpected status {:#x}",
+        ioctl::name(code),
+        reply.status
+    );
+    if reply.status != STATUS_SUCCESS && reply.status != STATUS_BUFFER_OVERFLOW {
+        assert_eq!(
+            reply.information,
+            0,
+            "{}: error with bytes",
+            ioctl::name(code)
+        );
+        assert_eq!(buffer, before, "{}: error but wrote", ioctl::name(code));
+    }
+    match ioctl::find(code) {
+        None => assert_eq!(reply.status, STATUS_INVALID_DEVICE_REQUEST),
+        Some(_) if buffer_len < needed => assert_eq!(reply.status, STATUS_INVALID_PARAMETER),
+        Some(entry) if input_len < entry.min_input => {
+            assert_eq!(reply.status, STATUS_INVALID_PARAMETER);
+        }
+        Some(entry) => {
+            if let Output::Fixed(n) = entry.output
+                && reply.status == STATUS_SUCCESS
+            {
+                assert_eq!(reply.information, n, "{}", entry.name);
+            }
+            if output_len < entry.output.min() {
+                assert_eq!(reply.status, STATUS_BUFFER_TOO_SMALL, "{}", entry.name);
+            }
+        }
+    }
+
+    // Deterministic: the same request on the same bytes gives the same reply.
+    let mut again = before;
+    assert_eq!(
+        ioctl::answer(code, &mut again, input_len, output_len, &info),
+        reply
+    );
+    assert_eq!(again, buffer);
+
+    // The glue passes an empty buffer for a code outside the table.
+    if ioctl::find(code).is_none() {
+        let reply = ioctl::answer(code, &mut [], input_len, output_len, &info);
+        assert_eq!(reply.status, STATUS_INVALID_DEVICE_REQUEST);
+        assert_eq!(reply.information, 0);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// fat
+
+/// Checks every write lies inside `[0, limit)` and keeps the first 512 bytes
+/// (the boot sector); writes nothing anywhere.
+struct Recorder {
+    limit: u64,
+    metadata_end: u64,
+    boot: [u8; 512],
+    writes: u64,
+}
+
+impl SectorWriter for Recorder {
+    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
+        let end = byte_offset
+            .checked_add(data.len() as u64)
+            .expect("write end overflows");
+        assert!(
+            end <= self.limit,
+            "write {byte_offset}..{end} past the disk ({})",
+            self.limit
+        );
+        assert!(
+            end <= self.metadata_end,
+            "write {byte_offset}..{end} in the data area (metadata ends at {})",
+            self.metadata_end
+        );
+        if let Ok(start) = usize::try_from(byte_offset)
+            && start < self.boot.len()
+        {
+            let n = data.len().min(self.boot.len() - start);
+            self.boot[start..start + n].copy_from_slice(&data[..n]);
+        }
+        self.writes += 1;
+        Ok(())
+    }
+}
+
+/// Largest disk formatted into a real in-memory image.
+const REAL_IMAGE_LIMIT: u64 = 1 << 20;
+
+/// Input: mode (1), disk size (8, 4 or 2 bytes by mode), then one selector
+/// byte per option (each "default-ish" or raw), label length + bytes, serial.
+///
+/// Checks: `plan` never panics; an accepted layout validates, fits the disk,
+/// has the requested type and a planned cluster count, and its encoded boot
+/// sector passes `fastfat_accepts` and decodes back to the layout; `format`
+/// (zeroed or not) succeeds and writes only inside the disk's metadata area
+/// (the FAT32 root cluster included); on a small disk the real `SliceWriter`
+/// image holds the same boot sector. A rejection explains itself.
+pub fn fat(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let mode = input.u8();
+    let mut o = FormatOptions::new(match mode & 3 {
+        0 => input.u64(),
+        1 => u64::from(input.u32()) * 512,
+        2 => u64::from(input.u32() % (1 << 17)) * 512,
+        _ => u64::from(input.u16()) * 512,
+    });
+    o.bytes_per_sector = match input.u8() {
+        0..=0xBF => 512,
+        0xC0..=0xFB => 4096,
+        _ => input.u32(),
+    };
+    if mode & 4 != 0 && o.bytes_per_sector == 4096 {
+        o.disk_size &= !4095;
+    }
+    o.file_system = [
+        FileSystem::Auto,
+        FileSystem::Fat12,
+        FileSystem::Fat16,
+        FileSystem::Fat32,
+    ][usize::from(input.u8() % 4)];
+    o.sectors_per_cluster = match input.u8() {
+        s @ 0..=0x7F => u32::from(s & 1) * (1 << (s / 2 % 8)),
+        s @ 0x80..=0xEF => 1 << (s % 9),
+        _ => input.u32(),
+    };
+    o.allow_64k_clusters = mode & 8 != 0;
+    o.root_dir_entries = match input.u8() {
+        0..=0x7F => 512,
+        0x80..=0xEF => u32::from(input.u16()),
+        _ => input.u32(),
+    };
+    o.num_fats = match input.u8() {
+        0..=0x7F => 2,
+        0x80..=0xDF => 1,
+        n => n & 3,
+    };
+    o.media = match input.u8() {
+        0..=0x7F => 0xF8,
+        0x80..=0xBF => 0xF0,
+        m => m,
+    };
+    let label_len = usize::from(input.u8() % 13);
+    o.label = VolumeLabel::parse(input.take(label_len)).unwrap_or(VolumeLabel::NO_NAME);
+    o.volume_serial = input.u32();
+    let zeroed = if mode & 16 != 0 {
+        Zeroed::No
+    } else {
+        Zeroed::Yes
+    };
+
+    let layout = match plan(&o) {
+        Ok(layout) => layout,
+        Err(error) => {
+            // Every planner error renders (the registry path is checked in `config`).
+            let problem = explain_format_error(error, &o);
+            assert!(!problem.to_string().is_empty());
+            return;
+        }
+    };
+    check_layout(&o, &layout);
+
+    let bps = u64::from(layout.bytes_per_sector);
+    let root_cluster = if layout.fat_type == FatType::Fat32 {
+        u64::from(layout.sectors_per_cluster)
+    } else {
+        0
+    };
+    let mut recorder = Recorder {
+        limit: layout.disk_size(),
+        metadata_end: (u64::from(layout.first_data_sector) + root_cluster) * bps,
+        boot: [0; 512],
+        writes: 0,
+    };
+    format(&layout, &mut recorder, zeroed).expect("format of a planned layout failed");
+    assert!(recorder.writes > 0);
+    assert_eq!(fastfat_accepts(&recorder.boot), Ok(()));
+    let mut encoded = [0u8; 512];
+    encode_boot_sector(&layout, &mut encoded);
+    assert_eq!(recorder.boot, encoded, "format wrote another boot sector");
+
+    if o.disk_size <= REAL_IMAGE_LIMIT {
+        let size = usize::try_from(o.disk_size).expect("small disk");
+        let mut image = vec![0u8; size];
+        format(&layout, &mut SliceWriter(&mut image), zeroed).expect("format into the image");
+        assert_eq!(image[..512], encoded);
+        let end = usize::try_from(recorder.metadata_end).expect("small disk");
+        assert!(image[end..].iter().all(|&b| b == 0), "data area written");
+    }
+}
+
+/// The planner's promises about an accepted layout.
+fn check_layout(o: &FormatOptions, l: &Layout) {
+    assert_eq!(l.validate(), Ok(()), "{o:?}");
+    assert!(l.disk_size() <= o.disk_size);
+    assert_eq!(l.bytes_per_sector, o.bytes_per_sector);
+    assert_eq!(l.num_fats, o.num_fats);
+    assert_eq!(l.media, o.media);
+    assert_eq!(l.label, o.label);
+    assert_eq!(l.volume_serial, o.volume_serial);
+    if o.sectors_per_cluster != 0 {
+        assert_eq!(l.sectors_per_cluster, o.sectors_per_cluster);
+    }
+    match (o.file_system, l.fat_type) {
+        (FileSystem::Auto, _)
+        | (FileSystem::Fat12, FatType::Fat12)
+        | (FileSystem::Fat16, FatType::Fat16)
+        | (FileSystem::Fat32, FatType::Fat32) => {}
+        (asked, got) => panic!("asked for {asked:?}, planned {got:?}"),
+    }
+    let (min, max) = planned_cluster_range(l.fat_type);
+    assert!((min..=max).contains(&l.cluster_count));
+    let mut sector = vec![0u8; l.bytes_per_sector as usize];
+    encode_boot_sector(l, &mut sector);
+    assert_eq!(fastfat_accepts(&sector), Ok(()), "{o:?}");
+    let bs = BootSector::parse(&sector).expect("our own boot sector parses");
+    assert_eq!(
+        (
+            bs.fat_type,
+            bs.cluster_count,
+            bs.first_data_sector,
+            bs.fat_size_sectors,
+            u64::from(bs.total_sectors)
+        ),
+        (
+            l.fat_type,
+            l.cluster_count,
+            l.first_data_sector,
+            l.fat_size_sectors,
+            l.total_sectors
+        )
+    );
+}

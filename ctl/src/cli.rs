@@ -1,0 +1,345 @@
+//! The command line (clap derive). Host-testable: parsing does not touch Windows.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::units::parse_size;
+
+/// ramdiskctl: inspect, test and control the ramdisk driver.
+#[derive(Debug, Parser)]
+#[command(name = "ramdiskctl", version, about, long_about = None)]
+#[command(
+    after_help = "DEVICE is a drive letter (R, R: or \\\\.\\R:) or a full device path \
+(\\\\.\\GLOBALROOT\\Device\\Ramdisk); the default is the DriveLetter of the installed service, \
+else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
+4 data errors found (verify) or size mismatch (load)."
+)]
+pub struct Cli {
+    /// Machine-readable output: one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Size, geometry, partition and file system facts of the RAM disk.
+    Info {
+        /// The device (default: the service's drive letter).
+        device: Option<String>,
+    },
+    /// Read every sector; report unreadable ones and the read speed.
+    Verify {
+        /// The device.
+        device: Option<String>,
+    },
+    /// Sequential 1 MiB and random 4 KiB reads (and, with --destructive, writes).
+    Bench(BenchArgs),
+    /// Copy the whole raw image (or a part) to a file.
+    Dump {
+        /// The output file.
+        file: PathBuf,
+        /// The device.
+        device: Option<String>,
+        /// Start at this byte offset (sector aligned).
+        #[arg(long, value_parser = parse_size, default_value = "0")]
+        offset: u64,
+        /// Only this many bytes (default: to the end of the disk).
+        #[arg(long, value_parser = parse_size)]
+        length: Option<u64>,
+    },
+    /// Write a raw image file back onto the disk (locks and dismounts the volume).
+    Load {
+        /// The image file; its size must equal the disk size.
+        file: PathBuf,
+        /// The device.
+        device: Option<String>,
+        /// Only write the file's bytes from this offset (sector aligned) ...
+        #[arg(long, value_parser = parse_size, default_value = "0")]
+        offset: u64,
+        /// ... and this many of them (default: to the end).
+        #[arg(long, value_parser = parse_size)]
+        length: Option<u64>,
+    },
+    /// Create the kernel-driver service `ramdisk` and its Parameters.
+    Install(InstallArgs),
+    /// Stop (if running) and delete the service.
+    Uninstall,
+    /// Start the service and announce the new drive letter.
+    Start {
+        /// Do not broadcast `WM_DEVICECHANGE`.
+        #[arg(long)]
+        no_broadcast: bool,
+    },
+    /// Lock and dismount the volume, stop the service, announce the removal.
+    Stop {
+        /// The device to dismount first.
+        device: Option<String>,
+        /// Do not broadcast `WM_DEVICECHANGE`.
+        #[arg(long)]
+        no_broadcast: bool,
+    },
+}
+
+/// `bench` options.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The device.
+    pub device: Option<String>,
+    /// Also measure writes (inside the scratch range; its data is restored afterwards).
+    #[arg(long)]
+    pub destructive: bool,
+    /// Size of the scratch range at the end of the disk that writes may touch.
+    #[arg(long, value_parser = parse_size, default_value = "16M")]
+    pub scratch: u64,
+    /// Let writes touch the whole disk instead of the scratch range (contents are lost).
+    #[arg(long, requires = "destructive")]
+    pub whole_disk: bool,
+    /// Threads for the multi-threaded random tests.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub threads: u32,
+    /// Seconds per random test.
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds: f64,
+    /// Bytes read (and written) by each sequential test (at most the disk / scratch range).
+    #[arg(long, value_parser = parse_size, default_value = "256M")]
+    pub seq_bytes: u64,
+}
+
+/// `install` options; a Parameters value is written only when its option is given.
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// The driver file (binPath), e.g. C:\drivers\ramdisk.sys.
+    #[arg(long)]
+    pub sys: String,
+    /// `DiskSize` in bytes (512K, 64M, 1G ...).
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<u64>,
+    /// `DriveLetter` (one letter).
+    #[arg(long)]
+    pub letter: Option<String>,
+    /// `FileSystem`: FAT12, FAT16, FAT32 (omit for automatic).
+    #[arg(long)]
+    pub fs: Option<String>,
+    /// `SectorsPerCluster` (power of two, 1..128).
+    #[arg(long)]
+    pub sectors_per_cluster: Option<u32>,
+    /// `RootDirEntries` (FAT12/16).
+    #[arg(long)]
+    pub root_entries: Option<u32>,
+    /// `VolumeLabel` (at most 11 characters).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Service start type.
+    #[arg(long, value_enum, default_value_t = StartType::Demand)]
+    pub start: StartType,
+}
+
+/// Service start types of a kernel driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StartType {
+    /// `SERVICE_DEMAND_START`: `ramdiskctl start` / `sc start`.
+    Demand,
+    /// `SERVICE_AUTO_START`: at boot, by the service control manager.
+    Auto,
+    /// `SERVICE_SYSTEM_START`: at boot, by the I/O manager.
+    System,
+}
+
+impl StartType {
+    /// The Win32 `SERVICE_*_START` value.
+    #[must_use]
+    pub const fn code(self) -> u32 {
+        match self {
+            Self::System => 1,
+            Self::Auto => 2,
+            Self::Demand => 3,
+        }
+    }
+}
+
+/// One registry value of the service's Parameters key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamValue {
+    /// `REG_DWORD`.
+    Dword(u32),
+    /// `REG_QWORD`.
+    Qword(u64),
+    /// `REG_SZ`.
+    Sz(String),
+}
+
+impl InstallArgs {
+    /// The Parameters values to write, in a fixed order.
+    #[must_use]
+    pub fn parameters(&self) -> Vec<(&'static str, ParamValue)> {
+        let mut v = Vec::new();
+        if let Some(size) = self.size {
+            v.push((
+                "DiskSize",
+                u32::try_from(size).map_or(ParamValue::Qword(size), ParamValue::Dword),
+            ));
+        }
+        if let Some(letter) = &self.letter {
+            let l = letter.trim_end_matches(':');
+            v.push(("DriveLetter", ParamValue::Sz(l.to_ascii_uppercase())));
+        }
+        if let Some(fs) = &self.fs {
+            v.push(("FileSystem", ParamValue::Sz(fs.to_ascii_uppercase())));
+        }
+        if let Some(spc) = self.sectors_per_cluster {
+            v.push(("SectorsPerCluster", ParamValue::Dword(spc)));
+        }
+        if let Some(n) = self.root_entries {
+            v.push(("RootDirEntries", ParamValue::Dword(n)));
+        }
+        if let Some(label) = &self.label {
+            v.push(("VolumeLabel", ParamValue::Sz(label.clone())));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("ramdiskctl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn info_device_optional() {
+        let c = parse(&["info"]).unwrap();
+        assert!(matches!(c.command, Command::Info { device: None }));
+        let c = parse(&["--json", "info", r"\\.\R:"]).unwrap();
+        assert!(c.json);
+        assert!(matches!(c.command, Command::Info { device: Some(d) } if d == r"\\.\R:"));
+        let c = parse(&["info", "Q:", "--json"]).unwrap();
+        assert!(c.json);
+    }
+
+    #[test]
+    fn bench_options() {
+        let c = parse(&[
+            "bench",
+            "R:",
+            "--destructive",
+            "--threads",
+            "8",
+            "--scratch",
+            "4M",
+        ])
+        .unwrap();
+        let Command::Bench(b) = c.command else {
+            panic!()
+        };
+        assert!(b.destructive);
+        assert_eq!(b.threads, 8);
+        assert_eq!(b.scratch, 4 << 20);
+        assert!(!b.whole_disk);
+        assert!(
+            parse(&["bench", "--whole-disk"]).is_err(),
+            "--whole-disk needs --destructive"
+        );
+        assert!(parse(&["bench", "--threads", "0"]).is_err());
+    }
+
+    #[test]
+    fn dump_load() {
+        let c = parse(&["dump", "img.bin", "R:", "--length", "2M"]).unwrap();
+        assert!(
+            matches!(c.command, Command::Dump { ref file, device: Some(_), offset: 0, length: Some(l) } if file.to_str() == Some("img.bin") && l == 2 << 20)
+        );
+        assert!(parse(&["load"]).is_err());
+        let c = parse(&["load", "img.bin"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Load {
+                device: None,
+                length: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn install_parameters() {
+        let c = parse(&[
+            "install",
+            "--sys",
+            r"C:\d\ramdisk.sys",
+            "--size",
+            "64M",
+            "--letter",
+            "r:",
+            "--fs",
+            "fat32",
+            "--sectors-per-cluster",
+            "8",
+            "--root-entries",
+            "512",
+            "--label",
+            "Scratch",
+            "--start",
+            "auto",
+        ])
+        .unwrap();
+        let Command::Install(i) = c.command else {
+            panic!()
+        };
+        assert_eq!(i.start.code(), 2);
+        assert_eq!(
+            i.parameters(),
+            vec![
+                ("DiskSize", ParamValue::Dword(64 << 20)),
+                ("DriveLetter", ParamValue::Sz("R".into())),
+                ("FileSystem", ParamValue::Sz("FAT32".into())),
+                ("SectorsPerCluster", ParamValue::Dword(8)),
+                ("RootDirEntries", ParamValue::Dword(512)),
+                ("VolumeLabel", ParamValue::Sz("Scratch".into())),
+            ]
+        );
+        let c = parse(&["install", "--sys", "x.sys", "--size", "8G"]).unwrap();
+        let Command::Install(i) = c.command else {
+            panic!()
+        };
+        assert_eq!(i.start, StartType::Demand);
+        assert_eq!(
+            i.parameters(),
+            vec![("DiskSize", ParamValue::Qword(8 << 30))]
+        );
+        assert!(parse(&["install"]).is_err(), "--sys is required");
+    }
+
+    #[test]
+    fn stop_start() {
+        assert!(matches!(
+            parse(&["start"]).unwrap().command,
+            Command::Start {
+                no_broadcast: false
+            }
+        ));
+        assert!(matches!(
+            parse(&["stop", "R", "--no-broadcast"]).unwrap().command,
+            Command::Stop {
+                device: Some(_),
+                no_broadcast: true
+            }
+        ));
+        assert!(parse(&["frobnicate"]).is_err());
+    }
+}

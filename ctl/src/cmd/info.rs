@@ -1,0 +1,79 @@
+//! `ramdiskctl info`: size, geometry, partition, file system.
+
+use windows_sys::Win32::System::Ioctl::{
+    IOCTL_DISK_GET_PARTITION_INFO_EX, PARTITION_INFORMATION_EX,
+};
+
+use super::Ctx;
+use crate::device::Device;
+use crate::error::{CtlError, win32_text};
+use crate::report::{Geometry, InfoReport, Partition};
+use crate::sys::resolve_device;
+use crate::volume::{Volume, count_free, fat_bytes_needed, fs_info_free, parse_boot_sector};
+
+fn why(code: u32) -> String {
+    format!("{} (Win32 error {code})", win32_text(code))
+}
+
+fn free_clusters(dev: &Device, v: &Volume) -> Option<(u32, &'static str)> {
+    let bps = v.bytes_per_sector as usize;
+    if let Some(at) = v.fs_info_offset {
+        let mut s = vec![0u8; bps];
+        if dev.read_exact_at(at, &mut s).is_ok()
+            && let Some(free) = fs_info_free(&s)
+        {
+            return Some((free, "FSInfo"));
+        }
+    }
+    let need = fat_bytes_needed(v.fs_type, v.cluster_count).min(v.fat_bytes);
+    let len = usize::try_from(need.div_ceil(bps as u64) * bps as u64).ok()?;
+    let mut fat = vec![0u8; len];
+    dev.read_exact_at(v.fat_offset, &mut fat).ok()?;
+    Some((count_free(&fat, v.fs_type, v.cluster_count), "FAT"))
+}
+
+pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
+    let path = resolve_device(device);
+    let dev = Device::open(&path, false)?;
+    let mut r = InfoReport {
+        device: path,
+        length: dev.length()?,
+        ..InfoReport::default()
+    };
+    let geometry = dev.geometry();
+    r.geometry = Some(
+        geometry
+            .map(|g| Geometry {
+                cylinders: g.Cylinders,
+                media_type: g.MediaType,
+                tracks_per_cylinder: g.TracksPerCylinder,
+                sectors_per_track: g.SectorsPerTrack,
+                bytes_per_sector: g.BytesPerSector,
+            })
+            .map_err(why),
+    );
+    r.partition = Some(
+        dev.ioctl_get::<PARTITION_INFORMATION_EX>(IOCTL_DISK_GET_PARTITION_INFO_EX)
+            .map(|p| Partition {
+                style: u32::try_from(p.PartitionStyle).unwrap_or(u32::MAX),
+                starting_offset: p.StartingOffset,
+                length: p.PartitionLength,
+                number: p.PartitionNumber,
+                // SAFETY: the MBR arm is read only for the MBR style.
+                mbr_type: (p.PartitionStyle == 0)
+                    .then_some(unsafe { p.Anonymous.Mbr.PartitionType }),
+            })
+            .map_err(why),
+    );
+    let bps = geometry.map_or(512, |g| g.BytesPerSector).max(512) as usize;
+    let mut sector = vec![0u8; bps];
+    r.volume = Some(match dev.read_exact_at(0, &mut sector) {
+        Ok(()) => parse_boot_sector(&sector),
+        Err(e) => Err(format!("cannot read sector 0: {}", why(e))),
+    });
+    if let Some(Ok(v)) = &r.volume {
+        r.free_clusters = free_clusters(&dev, v);
+    }
+    ctx.print(&r.to_json(), &r.to_text());
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! One module per subcommand (Windows only).
+
+mod bench;
+mod dump;
+mod info;
+mod install;
+mod load;
+mod start;
+mod stop;
+mod uninstall;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::error::CtlError;
+
+/// Output settings shared by the subcommands.
+pub struct Ctx {
+    /// `--json`.
+    pub json: bool,
+    /// Progress bars wanted (not `--quiet`, not `--json`).
+    pub progress: bool,
+}
+
+impl Ctx {
+    /// Prints the result: the JSON object, or the text.
+    pub fn print(&self, json: &serde_json::Value, text: &str) {
+        if self.json {
+            println!("{json}");
+        } else if !text.is_empty() {
+            println!("{text}");
+        }
+    }
+
+    /// A warning on stderr (never on stdout, so `--json` output stays parseable).
+    pub fn warn(&self, text: &str) {
+        eprintln!("ramdiskctl: {text}");
+    }
+
+    /// A note before a long operation (text mode only; stdout stays JSON-only).
+    pub fn note(&self, text: &str) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// The subcommand's error.
+pub fn run(cli: &Cli) -> Result<(), CtlError> {
+    let ctx = Ctx {
+        json: cli.json,
+        progress: !cli.quiet && !cli.json,
+    };
+    match &cli.command {
+        Command::Info { device } => info::run(&ctx, device.as_deref()),
+        Command::Verify { device } => verify::run(&ctx, device.as_deref()),
+        Command::Bench(args) => bench::run(&ctx, args),
+        Command::Dump {
+            file,
+            device,
+            offset,
+            length,
+        } => dump::run(&ctx, file, device.as_deref(), *offset, *length),
+        Command::Load {
+            file,
+            device,
+            offset,
+            length,
+        } => load::run(&ctx, file, device.as_deref(), *offset, *length),
+        Command::Install(args) => install::run(&ctx, args),
+        Command::Uninstall => uninstall::run(&ctx),
+        Command::Start { no_broadcast } => start::run(&ctx, *no_broadcast),
+        Command::Stop {
+            device,
+            no_broadcast,
+        } => stop::run(&ctx, device.as_deref(), *no_broadcast),
+    }
+}
+
+/// Chunk size of whole-disk transfers.
+pub const CHUNK: usize = 1 << 20;

@@ -1,0 +1,138 @@
+//! Errors with their Win32 code and text, and the process exit codes.
+
+use std::fmt;
+
+/// Exit code: the operation failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: bad command line (clap's own code).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the device could not be opened (no such drive, driver not running).
+pub const EXIT_NO_DEVICE: u8 = 3;
+/// Exit code: data errors (unreadable sectors, size mismatch).
+pub const EXIT_DATA: u8 = 4;
+
+/// An error for the user: what was being done, the Win32 error if any, the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtlError {
+    /// What failed, e.g. `cannot open \\.\R:`.
+    pub context: String,
+    /// The Win32 error code (`GetLastError`), if the failure came from an API.
+    pub win32: Option<u32>,
+    /// The process exit code.
+    pub exit: u8,
+}
+
+impl CtlError {
+    /// A failure without a Win32 code.
+    pub fn msg(context: impl Into<String>) -> Self {
+        Self {
+            context: context.into(),
+            win32: None,
+            exit: EXIT_FAILED,
+        }
+    }
+
+    /// A failure of a Win32 call.
+    pub fn win32(context: impl Into<String>, code: u32) -> Self {
+        Self {
+            context: context.into(),
+            win32: Some(code),
+            exit: EXIT_FAILED,
+        }
+    }
+
+    /// The same error with another exit code.
+    #[must_use]
+    pub const fn exit_code(mut self, exit: u8) -> Self {
+        self.exit = exit;
+        self
+    }
+
+    /// The JSON form for `--json`.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "error": self.context,
+            "win32_error": self.win32,
+            "win32_text": self.win32.map(win32_text),
+            "exit_code": self.exit,
+        })
+    }
+}
+
+impl fmt::Display for CtlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.win32 {
+            Some(code) => write!(
+                f,
+                "{}: {} (Win32 error {code})",
+                self.context,
+                win32_text(code)
+            ),
+            None => f.write_str(&self.context),
+        }
+    }
+}
+
+impl std::error::Error for CtlError {}
+
+/// The system's text for a Win32 error code (`FormatMessageW`), without the trailing
+/// newline; on other hosts a built-in text for the few codes this tool meets.
+#[must_use]
+pub fn win32_text(code: u32) -> String {
+    #[cfg(windows)]
+    if let Some(t) = crate::sys::format_message(code) {
+        return t;
+    }
+    fallback_text(code).map_or_else(|| format!("error {code}"), str::to_string)
+}
+
+/// Texts of common codes, used where `FormatMessageW` has none.
+#[must_use]
+pub const fn fallback_text(code: u32) -> Option<&'static str> {
+    Some(match code {
+        1 => "Incorrect function.",
+        2 => "The system cannot find the file specified.",
+        5 => "Access is denied.",
+        21 => "The device is not ready.",
+        23 => "Data error (cyclic redundancy check).",
+        32 => "The process cannot access the file because it is being used by another process.",
+        38 => "Reached the end of the file.",
+        50 => "The request is not supported.",
+        87 => "The parameter is incorrect.",
+        122 => "The data area passed to a system call is too small.",
+        234 => "More data is available.",
+        1060 => "The specified service does not exist as an installed service.",
+        1062 => "The service has not been started.",
+        1073 => "The specified service already exists.",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_json() {
+        let e = CtlError::win32(r"cannot open \\.\R:", 2).exit_code(EXIT_NO_DEVICE);
+        let s = e.to_string();
+        assert!(s.starts_with(r"cannot open \\.\R:: "), "{s}");
+        assert!(s.ends_with("(Win32 error 2)"), "{s}");
+        let j = e.to_json();
+        assert_eq!(j["win32_error"], 2);
+        assert_eq!(j["exit_code"], 3);
+        let e = CtlError::msg("size mismatch").exit_code(EXIT_DATA);
+        assert_eq!(e.to_string(), "size mismatch");
+        assert_eq!(e.to_json()["win32_error"], serde_json::Value::Null);
+        assert_eq!(EXIT_USAGE, 2);
+    }
+
+    #[test]
+    fn texts() {
+        assert_eq!(fallback_text(87), Some("The parameter is incorrect."));
+        assert_eq!(fallback_text(999_999), None);
+        #[cfg(not(windows))]
+        assert_eq!(win32_text(999_999), "error 999999");
+    }
+}

@@ -1,0 +1,23 @@
+//! `ramdiskctl`: the user-mode tool for the ramdisk driver.
+//!
+//! The Win32 parts (device I/O, the service control manager, the commands) exist only
+//! on Windows; everything else (argument parsing, number formatting, JSON shaping,
+//! boot-sector interpretation) is plain Rust, tested on any host.
+
+pub mod cli;
+pub mod error;
+pub mod progress;
+pub mod report;
+pub mod units;
+pub mod volume;
+
+#[cfg(windows)]
+pub mod broadcast;
+#[cfg(windows)]
+pub mod cmd;
+#[cfg(windows)]
+pub mod device;
+#[cfg(windows)]
+pub mod scm;
+#[cfg(windows)]
+pub mod sys;

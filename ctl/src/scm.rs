@@ -1,0 +1,243 @@
+//! The service control manager and the service's Parameters key.
+
+use std::time::{Duration, Instant};
+
+use windows_sys::Win32::Foundation::{ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS};
+use windows_sys::Win32::System::Registry::{
+    HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_OPTION_NON_VOLATILE, REG_QWORD, REG_SZ,
+    RegCloseKey, RegCreateKeyExW, RegSetValueExW,
+};
+use windows_sys::Win32::System::Services::{
+    CloseServiceHandle, ControlService, CreateServiceW, DeleteService, OpenSCManagerW,
+    OpenServiceW, QueryServiceStatus, SC_HANDLE, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS,
+    SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER, SERVICE_RUNNING,
+    SERVICE_STATUS, SERVICE_STOPPED, StartServiceW,
+};
+
+use crate::cli::ParamValue;
+use crate::error::CtlError;
+use crate::sys::{PARAMETERS_KEY, last_error, wide};
+
+/// The service name.
+pub const SERVICE: &str = "ramdisk";
+
+/// An owned SCM handle.
+pub struct ScHandle(SC_HANDLE);
+
+impl Drop for ScHandle {
+    fn drop(&mut self) {
+        // SAFETY: the handle is valid and owned.
+        unsafe { CloseServiceHandle(self.0) };
+    }
+}
+
+fn manager() -> Result<ScHandle, CtlError> {
+    // SAFETY: null machine and database names mean the local, active database.
+    let h = unsafe { OpenSCManagerW(std::ptr::null(), std::ptr::null(), SC_MANAGER_ALL_ACCESS) };
+    if h.is_null() {
+        return Err(CtlError::win32(
+            "cannot open the service control manager",
+            last_error(),
+        ));
+    }
+    Ok(ScHandle(h))
+}
+
+/// Opens the `ramdisk` service.
+///
+/// # Errors
+/// `ERROR_SERVICE_DOES_NOT_EXIST` (1060) and the like, with context.
+pub fn open_service() -> Result<ScHandle, CtlError> {
+    let scm = manager()?;
+    let name = wide(SERVICE);
+    // SAFETY: valid handle and NUL-terminated name.
+    let h = unsafe { OpenServiceW(scm.0, name.as_ptr(), SERVICE_ALL_ACCESS) };
+    if h.is_null() {
+        return Err(CtlError::win32(
+            format!("cannot open service {SERVICE}"),
+            last_error(),
+        ));
+    }
+    Ok(ScHandle(h))
+}
+
+/// Creates the kernel-driver service with `bin_path` and `start_type`.
+///
+/// # Errors
+/// `CreateServiceW`'s error (1073 when it exists).
+pub fn create_service(bin_path: &str, start_type: u32) -> Result<(), CtlError> {
+    let scm = manager()?;
+    let name = wide(SERVICE);
+    let path = wide(bin_path);
+    // SAFETY: valid handle, NUL-terminated strings, null optional arguments.
+    let h = unsafe {
+        CreateServiceW(
+            scm.0,
+            name.as_ptr(),
+            name.as_ptr(),
+            SERVICE_ALL_ACCESS,
+            SERVICE_KERNEL_DRIVER,
+            start_type,
+            SERVICE_ERROR_NORMAL,
+            path.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if h.is_null() {
+        return Err(CtlError::win32(
+            format!("cannot create service {SERVICE}"),
+            last_error(),
+        ));
+    }
+    drop(ScHandle(h));
+    Ok(())
+}
+
+/// Writes the Parameters values (creating the key).
+///
+/// # Errors
+/// The registry error, naming the value.
+pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
+    let key = wide(PARAMETERS_KEY);
+    let mut hkey: HKEY = std::ptr::null_mut();
+    // SAFETY: valid root key, NUL-terminated subkey, out pointer to a local.
+    let rc = unsafe {
+        RegCreateKeyExW(
+            HKEY_LOCAL_MACHINE,
+            key.as_ptr(),
+            0,
+            std::ptr::null(),
+            REG_OPTION_NON_VOLATILE,
+            KEY_SET_VALUE,
+            std::ptr::null(),
+            &raw mut hkey,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc != ERROR_SUCCESS {
+        return Err(CtlError::win32(
+            format!(r"cannot create HKLM\{PARAMETERS_KEY}"),
+            rc,
+        ));
+    }
+    let mut result = Ok(());
+    for (name, value) in values {
+        let (kind, data): (u32, Vec<u8>) = match value {
+            ParamValue::Dword(v) => (REG_DWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Qword(v) => (REG_QWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Sz(s) => (
+                REG_SZ,
+                wide(s).iter().flat_map(|c| c.to_le_bytes()).collect(),
+            ),
+        };
+        let n = wide(name);
+        // SAFETY: open key, NUL-terminated name, data pointer and length match.
+        let rc = unsafe {
+            RegSetValueExW(
+                hkey,
+                n.as_ptr(),
+                0,
+                kind,
+                data.as_ptr(),
+                u32::try_from(data.len()).unwrap_or(0),
+            )
+        };
+        if rc != ERROR_SUCCESS {
+            result = Err(CtlError::win32(
+                format!("cannot set Parameters\\{name}"),
+                rc,
+            ));
+            break;
+        }
+    }
+    // SAFETY: the key is open and closed once.
+    unsafe { RegCloseKey(hkey) };
+    result
+}
+
+/// The service's current state (`SERVICE_RUNNING`, `SERVICE_STOPPED` ...).
+///
+/// # Errors
+/// `QueryServiceStatus`'s error.
+pub fn state(svc: &ScHandle) -> Result<u32, CtlError> {
+    let mut st = SERVICE_STATUS::default();
+    // SAFETY: valid handle and out pointer.
+    if unsafe { QueryServiceStatus(svc.0, &raw mut st) } == 0 {
+        return Err(CtlError::win32(
+            "cannot query the service status",
+            last_error(),
+        ));
+    }
+    Ok(st.dwCurrentState)
+}
+
+fn wait_for(svc: &ScHandle, want: u32, what: &str) -> Result<(), CtlError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let s = state(svc)?;
+        if s == want {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(CtlError::msg(format!(
+                "the service did not {what} within 15 s (state {s})"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the service and waits until it runs.
+///
+/// # Errors
+/// `StartServiceW`'s error: for a kernel driver, the failing `DriverEntry`'s status
+/// mapped to Win32.
+pub fn start(svc: &ScHandle) -> Result<(), CtlError> {
+    // SAFETY: valid handle, no arguments.
+    if unsafe { StartServiceW(svc.0, 0, std::ptr::null()) } == 0 {
+        return Err(CtlError::win32(
+            format!("cannot start service {SERVICE}"),
+            last_error(),
+        ));
+    }
+    wait_for(svc, SERVICE_RUNNING, "start")
+}
+
+/// Stops the service and waits until it stopped. Returns false if it was not running.
+///
+/// # Errors
+/// `ControlService`'s error.
+pub fn stop(svc: &ScHandle) -> Result<bool, CtlError> {
+    let mut st = SERVICE_STATUS::default();
+    // SAFETY: valid handle and out pointer.
+    if unsafe { ControlService(svc.0, SERVICE_CONTROL_STOP, &raw mut st) } == 0 {
+        let e = last_error();
+        if e == ERROR_SERVICE_NOT_ACTIVE {
+            return Ok(false);
+        }
+        return Err(CtlError::win32(format!("cannot stop service {SERVICE}"), e));
+    }
+    if st.dwCurrentState != SERVICE_STOPPED {
+        wait_for(svc, SERVICE_STOPPED, "stop")?;
+    }
+    Ok(true)
+}
+
+/// Marks the service for deletion.
+///
+/// # Errors
+/// `DeleteService`'s error.
+pub fn delete(svc: &ScHandle) -> Result<(), CtlError> {
+    // SAFETY: valid handle.
+    if unsafe { DeleteService(svc.0) } == 0 {
+        return Err(CtlError::win32(
+            format!("cannot delete service {SERVICE}"),
+            last_error(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! Small Win32 helpers: wide strings, `GetLastError`, `FormatMessageW`, the registry.
+
+use windows_sys::Win32::Foundation::{ERROR_SUCCESS, GetLastError};
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    FORMAT_MESSAGE_FROM_SYSTEM, FORMAT_MESSAGE_IGNORE_INSERTS, FormatMessageW,
+};
+use windows_sys::Win32::System::Registry::{HKEY_LOCAL_MACHINE, RRF_RT_REG_SZ, RegGetValueW};
+
+/// A NUL-terminated UTF-16 copy of `s`.
+#[must_use]
+pub fn wide(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// `GetLastError()`.
+#[must_use]
+pub fn last_error() -> u32 {
+    // SAFETY: no preconditions.
+    unsafe { GetLastError() }
+}
+
+/// The system message for `code`, if it has one.
+#[must_use]
+pub fn format_message(code: u32) -> Option<String> {
+    let mut buf = [0u16; 512];
+    // SAFETY: the buffer and its length (in u16s) match; no inserts are read.
+    let n = unsafe {
+        FormatMessageW(
+            FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+            std::ptr::null(),
+            code,
+            0,
+            buf.as_mut_ptr(),
+            u32::try_from(buf.len()).unwrap_or(0),
+            std::ptr::null(),
+        )
+    };
+    let n = usize::try_from(n).ok().filter(|&n| n > 0)?;
+    let text = String::from_utf16_lossy(&buf[..n]);
+    let text = text.trim_end().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// The service's registry key, below `HKLM`.
+pub const SERVICE_KEY: &str = r"System\CurrentControlSet\Services\ramdisk";
+/// The Parameters key, below `HKLM`.
+pub const PARAMETERS_KEY: &str = r"System\CurrentControlSet\Services\ramdisk\Parameters";
+
+/// A `REG_SZ` value of `HKLM\<key>`, if present.
+#[must_use]
+pub fn reg_string(key: &str, value: &str) -> Option<String> {
+    let k = wide(key);
+    let v = wide(value);
+    let mut buf = [0u16; 256];
+    let mut size = u32::try_from(std::mem::size_of_val(&buf)).unwrap_or(0);
+    // SAFETY: all pointers are valid; size is the buffer's size in bytes.
+    let rc = unsafe {
+        RegGetValueW(
+            HKEY_LOCAL_MACHINE,
+            k.as_ptr(),
+            v.as_ptr(),
+            RRF_RT_REG_SZ,
+            std::ptr::null_mut(),
+            buf.as_mut_ptr().cast(),
+            &raw mut size,
+        )
+    };
+    if rc != ERROR_SUCCESS {
+        return None;
+    }
+    let len = (size as usize / 2).min(buf.len());
+    let s = String::from_utf16_lossy(&buf[..len]);
+    Some(s.trim_end_matches('\0').to_string())
+}
+
+/// The device to use when none is given: the installed service's `DriveLetter`, else R:.
+#[must_use]
+pub fn default_device() -> String {
+    let letter = reg_string(PARAMETERS_KEY, "DriveLetter")
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        .unwrap_or_else(|| "R".into());
+    crate::units::device_path(&letter)
+}
+
+/// The device path for an optional command-line argument.
+#[must_use]
+pub fn resolve_device(arg: Option<&str>) -> String {
+    arg.map_or_else(default_device, crate::units::device_path)
+}

@@ -1,0 +1,477 @@
+//! `cargo xtask bench`: runs the criterion benches of `ramdisk-core`
+//! (`core/benches/*.rs`), reads criterion's JSON results and writes a Markdown
+//! table to `target/bench/perf.md` and into README.md between
+//! `<!-- perf:begin -->` and `<!-- perf:end -->` (the Wine numbers of
+//! `ramdiskctl bench` live between `<!-- perf-wine:begin/end -->`, untouched here).
+//!
+//! Numbers are criterion medians (robust against the odd slow sample on a shared
+//! machine). Nothing here judges them: no timing threshold fails a build.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::util::{output, run as run_command, target_dir, workspace_root, write_if_changed};
+
+const BEGIN: &str = "<!-- perf:begin -->";
+const END: &str = "<!-- perf:end -->";
+
+/// Request sizes of `core/benches/datapath.rs`: (id suffix, label).
+const SIZES: [(&str, &str); 4] = [
+    ("512B", "512 B"),
+    ("4KiB", "4 KiB"),
+    ("64KiB", "64 KiB"),
+    ("1MiB", "1 MiB"),
+];
+/// Disk sizes of `core/benches/format.rs`.
+const FORMAT_SIZES: [&str; 7] = ["1MiB", "16MiB", "256MiB", "1GiB", "4GiB", "16GiB", "64GiB"];
+
+/// One benchmark's result.
+#[derive(Clone, Copy, Debug)]
+struct Estimate {
+    /// Median time per iteration, ns.
+    median_ns: f64,
+    /// 95 % confidence interval of the median, ns.
+    low_ns: f64,
+    high_ns: f64,
+    /// Bytes per iteration, when the bench declared a throughput.
+    bytes: Option<f64>,
+}
+
+impl Estimate {
+    /// GB/s (10^9 bytes per second) at the median.
+    fn gbps(&self) -> Option<f64> {
+        self.bytes.map(|b| b / self.median_ns)
+    }
+}
+
+fn criterion_home() -> PathBuf {
+    target_dir().join("bench/criterion")
+}
+
+/// Runs every bench, then writes the table.
+pub fn run() -> Result<()> {
+    let root = workspace_root();
+    let mut benches: Vec<String> = fs::read_dir(root.join("core/benches"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    benches.sort();
+    let load_before = load_average();
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&root)
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CRITERION_HOME", criterion_home())
+        .args(["bench", "-p", "ramdisk-core"]);
+    for bench in &benches {
+        cmd.args(["--bench", bench]);
+    }
+    cmd.args(["--", "--noplot"]);
+    run_command(&mut cmd)?;
+    let load_after = load_average();
+
+    let results = read_results(&criterion_home())?;
+    let machine = Machine::probe(&load_before, &load_after);
+    let table = render(&results, &machine)?;
+
+    let perf = target_dir().join("bench/perf.md");
+    write_if_changed(&perf, table.as_bytes())?;
+    println!("\n{table}");
+    println!("written to {}", perf.display());
+
+    let readme_path = root.join("README.md");
+    let readme = fs::read_to_string(&readme_path).unwrap_or_default();
+    let Some(updated) = splice(&readme, &table) else {
+        bail!(
+            "{} has no `{BEGIN}` ... `{END}` markers (in that order) in its Performance \
+             section; add them and re-run (the table is in {})",
+            readme_path.display(),
+            perf.display()
+        );
+    };
+    if write_if_changed(&readme_path, updated.as_bytes())? {
+        println!("README.md Performance section updated");
+    }
+    Ok(())
+}
+
+/// `text` with everything between the markers replaced by `table`.
+fn splice(text: &str, table: &str) -> Option<String> {
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let end = start + text[start..].find(END)?;
+    Some(format!(
+        "{}\n{}\n{}",
+        &text[..start],
+        table.trim_end(),
+        &text[end..]
+    ))
+}
+
+/// Every `*/new/benchmark.json` + `estimates.json` under `home`, by full id.
+fn read_results(home: &Path) -> Result<BTreeMap<String, Estimate>> {
+    let mut results = BTreeMap::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "benchmark.json")
+                && path.parent().is_some_and(|p| p.ends_with("new"))
+            {
+                let (id, estimate) = read_one(&path)
+                    .with_context(|| format!("criterion result {}", path.display()))?;
+                results.insert(id, estimate);
+            }
+        }
+    }
+    if results.is_empty() {
+        bail!("no criterion results under {}", home.display());
+    }
+    Ok(results)
+}
+
+fn read_one(benchmark_json: &Path) -> Result<(String, Estimate)> {
+    let bench = serde_json::from_str::<Value>(&fs::read_to_string(benchmark_json)?)?;
+    let estimates_path = benchmark_json.with_file_name("estimates.json");
+    let estimates = serde_json::from_str::<Value>(&fs::read_to_string(&estimates_path)?)?;
+    let id = bench
+        .get("full_id")
+        .and_then(Value::as_str)
+        .context("no full_id")?
+        .to_string();
+    let bytes = bench
+        .get("throughput")
+        .and_then(|t| t.get("Bytes"))
+        .and_then(Value::as_f64);
+    let median = estimates.get("median").context("no median")?;
+    let number = |v: Option<&Value>, what: &str| {
+        v.and_then(Value::as_f64)
+            .with_context(|| format!("no {what}"))
+    };
+    let ci = median.get("confidence_interval");
+    Ok((
+        id,
+        Estimate {
+            median_ns: number(median.get("point_estimate"), "median")?,
+            low_ns: number(ci.and_then(|c| c.get("lower_bound")), "lower bound")?,
+            high_ns: number(ci.and_then(|c| c.get("upper_bound")), "upper bound")?,
+            bytes,
+        },
+    ))
+}
+
+/// What the numbers were measured on.
+struct Machine {
+    date: String,
+    cpu: String,
+    nproc: String,
+    memory: String,
+    rustc: String,
+    load: String,
+}
+
+impl Machine {
+    fn probe(load_before: &str, load_after: &str) -> Self {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, v)| v.trim())
+            })
+            .unwrap_or("unknown CPU")
+            .to_string();
+        let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or_else(
+                || "unknown".into(),
+                |kib| format!("{:.0} GiB", kib / 1024.0 / 1024.0),
+            );
+        let nproc = output(&mut Command::new("nproc")).map_or_else(
+            |_| std::thread::available_parallelism().map_or_else(|_| "?".into(), |n| n.to_string()),
+            |s| s.trim().to_string(),
+        );
+        let date = output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
+            .map_or_else(|_| "unknown date".into(), |s| s.trim().to_string());
+        let rustc = output(Command::new("rustc").arg("--version"))
+            .map_or_else(|_| "rustc ?".into(), |s| s.trim().to_string());
+        Self {
+            date,
+            cpu,
+            nproc,
+            memory,
+            rustc,
+            load: format!("{load_before} before, {load_after} after"),
+        }
+    }
+}
+
+/// The 1-minute load average, for judging how noisy a run was.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Human time: ns below 10 µs, µs below 10 ms, else ms.
+fn time(ns: f64) -> String {
+    if ns < 10_000.0 {
+        format!("{ns:.0} ns")
+    } else if ns < 10_000_000.0 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{:.1} ms", ns / 1e6)
+    }
+}
+
+fn cell(e: &Estimate) -> String {
+    e.gbps().map_or_else(
+        || time(e.median_ns),
+        |g| format!("{} ({g:.1} GB/s)", time(e.median_ns)),
+    )
+}
+
+type Results = BTreeMap<String, Estimate>;
+
+fn get(results: &Results, id: &str) -> Result<Estimate> {
+    results
+        .get(id)
+        .copied()
+        .with_context(|| format!("criterion has no result for `{id}` (did a bench get renamed?)"))
+}
+
+/// The Markdown that goes between the README markers.
+fn render(results: &Results, m: &Machine) -> Result<String> {
+    let mut out = String::new();
+    let o = &mut out;
+    writeln!(
+        o,
+        "_Measured {} on {} ({} cores by `nproc`, {} RAM), {}; 1-minute load average {}. \
+         Criterion medians. The machine is shared with other builds, so expect a few \
+         percent of noise between runs; no test depends on these numbers._\n",
+        m.date, m.cpu, m.nproc, m.memory, m.rustc, m.load
+    )?;
+    render_datapath(o, results)?;
+    render_threads(o, results)?;
+    render_format(o, results)?;
+    writeln!(
+        o,
+        "Reproduce: `cargo xtask bench` (a few minutes; raw criterion output in \
+         `target/bench/criterion`, this table also in `target/bench/perf.md`). \
+         The Wine numbers (`ramdiskctl bench`, through the real driver) are below."
+    )?;
+    Ok(out)
+}
+
+/// The paired measurement of `datapath.rs` for one id (`read-4KiB`, ...).
+#[derive(Clone, Copy, Debug)]
+struct Paired {
+    ratio: f64,
+    p25: f64,
+    p75: f64,
+    added_ns: f64,
+}
+
+/// `$CRITERION_HOME/datapath-paired.json`, by id.
+fn read_paired(home: &Path) -> Result<BTreeMap<String, Paired>> {
+    let path = home.join("datapath-paired.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let Value::Object(members) = serde_json::from_str::<Value>(&text)? else {
+        bail!("{}: not a JSON object", path.display());
+    };
+    let mut out = BTreeMap::new();
+    for (id, v) in members {
+        let number = |key: &str| {
+            v.get(key)
+                .and_then(Value::as_f64)
+                .with_context(|| format!("{}: {id} has no {key}", path.display()))
+        };
+        let paired = Paired {
+            ratio: number("ratio")?,
+            p25: number("ratio_p25")?,
+            p75: number("ratio_p75")?,
+            added_ns: number("added_ns")?,
+        };
+        out.insert(id, paired);
+    }
+    Ok(out)
+}
+
+fn render_datapath(o: &mut String, results: &Results) -> Result<()> {
+    let paired = read_paired(&criterion_home())?;
+    writeln!(
+        o,
+        "**Data path** (`core/benches/datapath.rs`): one READ/WRITE as `src/dispatch.rs` runs it \
+         (`request::check`, pointer arithmetic, one `ptr::copy_nonoverlapping`, no lock) \
+         against a plain `copy_from_slice` of the same size, in the same run, over the same \
+         pseudo-random 4 KiB-aligned offsets (512 B-aligned for 512 B) in a 256 MiB image. \
+         The 4096 offsets of a sequence touch 2 MiB (512 B) and 16 MiB (4 KiB) of the image, \
+         largely cache-resident; 64 KiB and 1 MiB requests span the whole image (DRAM). \
+         Times are criterion medians per request. The ratio (driver throughput / \
+         `copy_from_slice` throughput) is measured *paired*: thousands of short rounds that \
+         time a batch of each side back to back (order and offset blocks balanced over groups \
+         of four rounds), median of the per-group ratios (interquartile range in brackets), so background load on this shared machine cancels out.\n"
+    )?;
+    writeln!(
+        o,
+        "| request | driver read | `copy_from_slice` read | ratio | driver write | `copy_from_slice` write | ratio |"
+    )?;
+    writeln!(o, "|---|---|---|---|---|---|---|")?;
+    let mut large_ratios = Vec::new();
+    let mut added = Vec::new();
+    for (id, label) in SIZES {
+        write!(o, "| {label} |")?;
+        for op in ["read", "write"] {
+            let driver = get(results, &format!("datapath/driver/{op}-{id}"))?;
+            let copy = get(results, &format!("datapath/copy_from_slice/{op}-{id}"))?;
+            let pair = paired
+                .get(&format!("{op}-{id}"))
+                .copied()
+                .with_context(|| format!("no paired result for {op}-{id}"))?;
+            if matches!(id, "64KiB" | "1MiB") {
+                large_ratios.push(pair.ratio);
+            }
+            if id == "4KiB" {
+                added.push((op, pair.added_ns));
+            }
+            write!(
+                o,
+                " {} | {} | {:.3}× ({:.2}–{:.2}) |",
+                cell(&driver),
+                cell(&copy),
+                pair.ratio,
+                pair.p25,
+                pair.p75
+            )?;
+        }
+        writeln!(o)?;
+    }
+    let min_large = large_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let added_text: Vec<String> = added
+        .iter()
+        .map(|(op, ns)| format!("{op} {ns:+.1} ns"))
+        .collect();
+    let worst_added = added
+        .iter()
+        .map(|&(_, ns)| ns)
+        .fold(f64::NEG_INFINITY, f64::max);
+    writeln!(
+        o,
+        "\nAdded time per 4 KiB request (paired median of driver − `copy_from_slice`): {} \
+         (target ≤ 100 ns: {}). Lowest ratio at ≥ 64 KiB: {min_large:.3}× (target ≥ 0.95×: {}).\n",
+        added_text.join(", "),
+        if worst_added <= 100.0 {
+            "met"
+        } else {
+            "NOT met"
+        },
+        if min_large >= 0.95 { "met" } else { "NOT met" },
+    )?;
+    Ok(())
+}
+
+fn render_threads(o: &mut String, results: &Results) -> Result<()> {
+    writeln!(
+        o,
+        "**Threads**: 64 KiB requests through the same driver code on one shared image, \
+         each thread in its own half (disjoint, no lock). Scaling = 2-thread throughput / \
+         1-thread throughput.\n"
+    )?;
+    writeln!(o, "| requests | 1 thread | 2 threads | scaling |")?;
+    writeln!(o, "|---|---|---|---|")?;
+    for op in ["read", "write"] {
+        let one = get(results, &format!("threads/{op}-64KiB/1"))?;
+        let two = get(results, &format!("threads/{op}-64KiB/2"))?;
+        let (g1, g2) = (one.gbps().unwrap_or(0.0), two.gbps().unwrap_or(0.0));
+        writeln!(
+            o,
+            "| 64 KiB {op}s | {g1:.1} GB/s | {g2:.1} GB/s | {:.2}× |",
+            g2 / g1
+        )?;
+    }
+    Ok(())
+}
+
+fn render_format(o: &mut String, results: &Results) -> Result<()> {
+    writeln!(
+        o,
+        "\n**Format** (`core/benches/format.rs`): `plan` + `format` for the default options. \
+         *Zeroed* is the driver's case (freshly zeroed image: only the non-zero sectors \
+         are written); *not zeroed* writes every reserved, FAT and root directory sector. \
+         The writer copies into a scratch buffer (no 64 GiB allocation), so the cost \
+         follows the FAT size, never the disk size. Target: ≤ 50 ms at 64 GiB (FAT32).\n"
+    )?;
+    writeln!(o, "| disk | zeroed | not zeroed |")?;
+    writeln!(o, "|---|---|---|")?;
+    for size in FORMAT_SIZES {
+        let zeroed = get(results, &format!("plan+format/zeroed/{size}"))?;
+        let unzeroed = get(results, &format!("plan+format/unzeroed/{size}"))?;
+        // "64GiB" -> "64 GiB".
+        let digits = size.trim_end_matches(|c: char| !c.is_ascii_digit());
+        let label = format!("{digits} {}", &size[digits.len()..]);
+        writeln!(
+            o,
+            "| {label} | {} | {} |",
+            time(zeroed.median_ns),
+            time(unzeroed.median_ns)
+        )?;
+    }
+    let worst = get(results, "plan+format/unzeroed/64GiB")?;
+    writeln!(
+        o,
+        "\n64 GiB FAT32: {} zeroed, {} not zeroed (95 % CI {}–{}); target ≤ 50 ms: {}.\n",
+        time(get(results, "plan+format/zeroed/64GiB")?.median_ns),
+        time(worst.median_ns),
+        time(worst.low_ns),
+        time(worst.high_ns),
+        if worst.median_ns <= 50e6 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splices_between_markers_only() {
+        let readme = "# x\n## Performance\n<!-- perf:begin -->\nold\n<!-- perf:end -->\n\n<!-- perf-wine:begin -->\nwine\n<!-- perf-wine:end -->\n";
+        let out = splice(readme, "| new |\n").unwrap();
+        assert_eq!(
+            out,
+            "# x\n## Performance\n<!-- perf:begin -->\n| new |\n<!-- perf:end -->\n\n<!-- perf-wine:begin -->\nwine\n<!-- perf-wine:end -->\n"
+        );
+        // Idempotent.
+        assert_eq!(splice(&out, "| new |").unwrap(), out);
+        assert_eq!(splice("no markers", "t"), None);
+        assert_eq!(splice("<!-- perf:end --> <!-- perf:begin -->", "t"), None);
+    }
+
+    #[test]
+    fn human_times() {
+        assert_eq!(time(45.4), "45 ns");
+        assert_eq!(time(12_345.0), "12.3 µs");
+        assert_eq!(time(48_000_000.0), "48.0 ms");
+    }
+}

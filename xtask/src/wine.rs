@@ -1,0 +1,424 @@
+//! A Wine session for running the driver and ramdiskctl end to end.
+//!
+//! - A dedicated prefix per use (`target/wine/prefix-<name>`), created once with
+//!   `wineboot -u` (~10 s) and cached between runs.
+//! - One persistent `wineserver -p` per session, started before anything else and
+//!   killed (`wineserver -k`) when the session is dropped, also on failure.
+//! - The session starts with `WINEDEBUG=warn+debugstr wine wineboot > session.log`:
+//!   services.exe and the winedevice.exe that hosts the driver inherit that output,
+//!   so every `DbgPrint` of the driver lands in `session.log`.
+//! - Wine's output is never piped (background services would inherit the pipe and
+//!   hang the reader): every command writes to files under the run's log directory
+//!   and reads stdin from /dev/null.
+
+use std::{
+    cell::Cell,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+
+use crate::util::target_dir;
+
+/// Lines Debian's wine prints on every start on a host without wine32.
+const NOISE: &[&str] = &[
+    "it looks like wine32 is missing",
+    "multiarch needs to be enabled first",
+    "execute \"dpkg --add-architecture",
+    "apt-get install wine32",
+    "nodrv_CreateWindow",
+    "initialize_systray",
+];
+
+/// The result of one Wine command.
+#[derive(Debug)]
+pub struct Out {
+    /// Exit code (-1 when killed by a signal or the timeout).
+    pub code: i32,
+    /// Standard output, Wine's noise removed.
+    pub stdout: String,
+    /// Standard error, Wine's noise removed.
+    pub stderr: String,
+    /// The command as shown to people.
+    pub shown: String,
+}
+
+impl Out {
+    /// Exit code 0.
+    pub const fn ok(&self) -> bool {
+        self.code == 0
+    }
+
+    /// Fails with the command, exit code and output unless it succeeded.
+    pub fn check(self) -> Result<Self> {
+        if self.ok() {
+            Ok(self)
+        } else {
+            bail!(
+                "`{}` exited with {}\n{}",
+                self.shown,
+                self.code,
+                self.text().trim_end()
+            )
+        }
+    }
+
+    /// Standard output and error together.
+    pub fn text(&self) -> String {
+        let mut s = self.stdout.clone();
+        if !self.stderr.trim().is_empty() {
+            if !s.is_empty() && !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s.push_str(&self.stderr);
+        }
+        s
+    }
+}
+
+fn clean(text: &str) -> String {
+    let mut out = String::new();
+    for l in text
+        .lines()
+        .filter(|l| !NOISE.iter().any(|n| l.contains(n)))
+    {
+        out.push_str(l.trim_end_matches('\r'));
+        out.push('\n');
+    }
+    out
+}
+
+/// `Z:\abs\path` for a host path (Wine maps Z: to /).
+pub fn win_path(p: &Path) -> String {
+    format!("Z:{}", p.display().to_string().replace('/', "\\"))
+}
+
+/// `YYYYmmdd-HHMMSS` (UTC) for log directory names.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A running Wine session.
+pub struct Wine {
+    prefix: PathBuf,
+    /// Where this run's logs go.
+    pub log_dir: PathBuf,
+    session_log: PathBuf,
+    bin: PathBuf,
+    seq: Cell<u32>,
+    /// Per-command time limit.
+    pub timeout: Duration,
+    /// Working directory of the commands (Wine maps it to `Z:\...`), if not inherited.
+    pub cwd: Option<PathBuf>,
+}
+
+impl Wine {
+    fn base_command(prefix: &Path, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("WINEPREFIX", prefix)
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env("WINEDEBUG", "fixme-all")
+            .env_remove("DISPLAY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn to_files(cmd: &mut Command, out: &Path, err: &Path) -> Result<()> {
+        cmd.stdout(fs::File::create(out).with_context(|| format!("create {}", out.display()))?);
+        cmd.stderr(fs::File::create(err).with_context(|| format!("create {}", err.display()))?);
+        Ok(())
+    }
+
+    fn wait(mut child: std::process::Child, timeout: Duration, shown: &str) -> Result<i32> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(status.code().unwrap_or(-1));
+            }
+            if start.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "`{shown}` did not finish within {} s (killed)",
+                    timeout.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Creates the prefix `target/wine/prefix-<name>` unless it exists.
+    fn ensure_prefix(prefix: &Path, log_dir: &Path) -> Result<()> {
+        let stamp = prefix.join(".ramdisk-ready");
+        if stamp.exists() {
+            return Ok(());
+        }
+        println!(
+            "creating the Wine prefix {} (once, ~10 s)",
+            prefix.display()
+        );
+        if prefix.exists() {
+            fs::remove_dir_all(prefix)?;
+        }
+        fs::create_dir_all(prefix)?;
+        let mut c = Self::base_command(prefix, "wine");
+        c.args(["wineboot", "-u"]);
+        Self::to_files(
+            &mut c,
+            &log_dir.join("prefix-init.out"),
+            &log_dir.join("prefix-init.err"),
+        )?;
+        let code = Self::wait(
+            c.spawn().context("cannot start wine (is it installed?)")?,
+            Duration::from_mins(5),
+            "wine wineboot -u",
+        )?;
+        let _ = Self::wait(
+            Self::base_command(prefix, "wineserver").arg("-k").spawn()?,
+            Duration::from_secs(30),
+            "wineserver -k",
+        );
+        let _ = Self::wait(
+            Self::base_command(prefix, "wineserver").arg("-w").spawn()?,
+            Duration::from_mins(1),
+            "wineserver -w",
+        );
+        if code != 0 {
+            bail!(
+                "wine wineboot -u failed ({code}); see {}",
+                log_dir.join("prefix-init.err").display()
+            );
+        }
+        fs::write(&stamp, "created by cargo xtask\n")?;
+        Ok(())
+    }
+
+    /// Starts a session: prefix `target/wine/prefix-<name>`, logs in
+    /// `target/wine/logs/<timestamp>-<name>`, executables from `bin`.
+    pub fn start(name: &str, bin: &Path) -> Result<Self> {
+        let root = target_dir().join("wine");
+        let prefix = root.join(format!("prefix-{name}"));
+        let log_dir = root.join("logs").join(format!("{}-{name}", timestamp()));
+        fs::create_dir_all(&log_dir)?;
+        Self::ensure_prefix(&prefix, &log_dir)?;
+        // A server left over from an interrupted run would not carry our settings.
+        let _ = Self::wait(
+            Self::base_command(&prefix, "wineserver")
+                .arg("-k")
+                .spawn()?,
+            Duration::from_secs(30),
+            "wineserver -k",
+        );
+        let _ = Self::wait(
+            Self::base_command(&prefix, "wineserver")
+                .arg("-w")
+                .spawn()?,
+            Duration::from_mins(1),
+            "wineserver -w",
+        );
+        let code = Self::wait(
+            Self::base_command(&prefix, "wineserver")
+                .arg("-p")
+                .spawn()?,
+            Duration::from_secs(30),
+            "wineserver -p",
+        )?;
+        if code != 0 {
+            bail!("wineserver -p failed ({code})");
+        }
+        let session_log = log_dir.join("session.log");
+        let wine = Self {
+            prefix,
+            log_dir,
+            session_log: session_log.clone(),
+            bin: bin.to_path_buf(),
+            seq: Cell::new(0),
+            timeout: Duration::from_mins(5),
+            cwd: None,
+        };
+        let mut c = Self::base_command(&wine.prefix, "wine");
+        c.arg("wineboot")
+            .env("WINEDEBUG", "fixme-all,warn+debugstr");
+        let log = fs::File::create(&session_log)?;
+        c.stdout(log.try_clone()?).stderr(log);
+        let code = Self::wait(c.spawn()?, Duration::from_mins(2), "wine wineboot")?;
+        if code != 0 {
+            bail!(
+                "wine wineboot failed ({code}); see {}",
+                session_log.display()
+            );
+        }
+        // A service left behind by an interrupted run.
+        let _ = wine.wine(&["sc", "stop", "ramdisk"]);
+        let _ = wine.wine(&["sc", "delete", "ramdisk"]);
+        Ok(wine)
+    }
+
+    fn run_cmd(&self, mut cmd: Command, shown: String, label: &str) -> Result<Out> {
+        let n = self.seq.get() + 1;
+        self.seq.set(n);
+        let safe: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(40)
+            .collect();
+        let out_path = self.log_dir.join(format!("{n:04}-{safe}.out"));
+        let err_path = self.log_dir.join(format!("{n:04}-{safe}.err"));
+        fs::write(
+            self.log_dir.join(format!("{n:04}-{safe}.cmd")),
+            format!("{shown}\n"),
+        )?;
+        Self::to_files(&mut cmd, &out_path, &err_path)?;
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {shown}"))?;
+        let code = Self::wait(child, self.timeout, &shown)?;
+        let read = |p: &Path| {
+            fs::read(p)
+                .map(|b| clean(&String::from_utf8_lossy(&b)))
+                .unwrap_or_default()
+        };
+        Ok(Out {
+            code,
+            stdout: read(&out_path),
+            stderr: read(&err_path),
+            shown,
+        })
+    }
+
+    /// `wine <args>`.
+    pub fn wine(&self, args: &[&str]) -> Result<Out> {
+        let mut c = Self::base_command(&self.prefix, "wine");
+        c.args(args);
+        self.run_cmd(
+            c,
+            format!("wine {}", args.join(" ")),
+            args.first().copied().unwrap_or("wine"),
+        )
+    }
+
+    fn exe(&self, exe: &str, args: &[&str]) -> Result<Out> {
+        let mut c = Self::base_command(&self.prefix, "wine");
+        c.arg(self.bin.join(format!("{exe}.exe"))).args(args);
+        let label = format!("{exe}-{}", args.first().copied().unwrap_or(""));
+        self.run_cmd(c, format!("{exe} {}", args.join(" ")), &label)
+    }
+
+    /// `ramdiskctl.exe <args>`.
+    pub fn ctl(&self, args: &[&str]) -> Result<Out> {
+        self.exe("ramdiskctl", args)
+    }
+
+    /// `ramdisk-e2e.exe <args>`.
+    pub fn e2e(&self, args: &[&str]) -> Result<Out> {
+        self.exe("ramdisk-e2e", args)
+    }
+
+    /// A host command (fsck.fat, mtools), with its output kept in the log directory.
+    pub fn host(&self, program: &str, args: &[&str]) -> Result<Out> {
+        let mut c = Command::new(program);
+        c.args(args)
+            .env("MTOOLS_SKIP_CHECK", "1")
+            .stdin(Stdio::null());
+        self.run_cmd(c, format!("{program} {}", args.join(" ")), program)
+    }
+
+    /// The current length of the session log (a mark for [`Wine::log_since`]).
+    pub fn log_mark(&self) -> u64 {
+        fs::metadata(&self.session_log).map_or(0, |m| m.len())
+    }
+
+    /// The session log from `mark` on.
+    pub fn log_since(&self, mark: u64) -> String {
+        let Ok(bytes) = fs::read(&self.session_log) else {
+            return String::new();
+        };
+        let from = usize::try_from(mark).unwrap_or(0).min(bytes.len());
+        String::from_utf8_lossy(&bytes[from..]).into_owned()
+    }
+
+    /// The driver's `DbgPrint` lines ("ramdisk: ...") since `mark`, without Wine's prefix.
+    pub fn driver_lines(&self, mark: u64) -> Vec<String> {
+        self.log_since(mark)
+            .lines()
+            .filter_map(|l| l.find("ramdisk:").map(|i| l[i..].trim_end().to_string()))
+            .collect()
+    }
+
+    /// Lines since `mark` that report a crash in any Wine process.
+    pub fn crash_lines(&self, mark: u64) -> Vec<String> {
+        self.log_since(mark)
+            .lines()
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                l.contains("exception")
+                    || l.contains("backtrace")
+                    || l.contains("unhandled page fault")
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The session log's path.
+    pub fn session_log(&self) -> &Path {
+        &self.session_log
+    }
+}
+
+impl Drop for Wine {
+    fn drop(&mut self) {
+        if let Ok(child) = Self::base_command(&self.prefix, "wineserver")
+            .arg("-k")
+            .spawn()
+        {
+            let _ = Self::wait(child, Duration::from_secs(30), "wineserver -k");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_noise() {
+        assert_eq!(win_path(Path::new("/work/a/b.sys")), r"Z:\work\a\b.sys");
+        let t = "it looks like wine32 is missing, you should install it.\nhello\r\n";
+        assert_eq!(clean(t), "hello\n");
+        let ts = timestamp();
+        assert_eq!(ts.len(), 15, "{ts}");
+        assert_eq!(&ts[8..9], "-");
+    }
+}
