@@ -56,9 +56,12 @@ impl Drop for Key {
 #[repr(C, align(8))]
 struct ValueBuffer([u8; KEY_VALUE_PARTIAL_DATA_OFFSET + MAX_VALUE_DATA + 8]);
 
-/// The buffer's size as `ZwQueryValueKey` takes it (84 bytes).
+/// The buffer's size as `ZwQueryValueKey` takes it (84 bytes rounded up to 88 by the
+/// 8-byte alignment).
 #[allow(clippy::cast_possible_truncation)]
 const VALUE_BUFFER_LEN: ULONG = core::mem::size_of::<ValueBuffer>() as ULONG;
+const _: () = assert!(core::mem::size_of::<ValueBuffer>() == 88);
+const _: () = assert!(core::mem::align_of::<ValueBuffer>() == 8);
 
 /// Reads and validates the Parameters values. A missing Parameters key means all defaults.
 pub fn read(registry_path: PCUNICODE_STRING, volume_serial: u32) -> Result<Config, Error> {
