@@ -275,7 +275,7 @@ rustflags = ["-C", "target-feature=+crt-static", "-C", "link-arg=/RELEASE"]
 }
 
 /// Runs clippy on the driver crate for the driver target with the lints it declares
-/// (clippy::all denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
+/// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
 pub fn clippy_driver() -> Result<()> {
     run(&mut cross_cargo("clippy", "target", &[])?)
 }

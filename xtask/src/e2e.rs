@@ -891,6 +891,68 @@ fn reg_add(w: &Wine, name: &str, kind: &str, data: &str) -> Result<()> {
     Ok(())
 }
 
+/// The base Parameters of the failure cases: 8 MiB on Q:.
+fn base_params(w: &Wine) -> Result<()> {
+    reg_add(w, "DiskSize", "REG_DWORD", "8388608")?;
+    reg_add(w, "DriveLetter", "REG_SZ", "Q")
+}
+
+/// Creates the service for `bin_path` with [`base_params`] plus `extra` (later values
+/// win) and checks that `sc start` fails and leaves nothing behind: no crash, the
+/// failure is logged with pool balance 0 (the rollback freed everything), and neither
+/// `\\.\Q:` nor `\Device\Ramdisk` opens. Returns the driver's lines of the attempt.
+fn start_must_fail(w: &Wine, bin_path: &str, extra: &[(&str, &str, &str)]) -> Result<Vec<String>> {
+    cleanup(w);
+    w.wine(&[
+        "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", bin_path,
+    ])?
+    .check()?;
+    base_params(w)?;
+    for (n, k, d) in extra {
+        reg_add(w, n, k, d)?;
+    }
+    let mark = w.log_mark();
+    let start = w.wine(&["sc", "start", "ramdisk"])?;
+    let lines = w.driver_lines(mark);
+    no_crash(w, mark)?;
+    ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
+    ensure!(
+        lines
+            .iter()
+            .any(|l| l.contains("DriverEntry failed with") && l.contains("pool balance 0")),
+        "no leak-free DriverEntry failure line; driver said: {lines:?}"
+    );
+    ensure!(
+        !present(w, r"\\.\Q:")?,
+        r"\\.\Q: opens after the failed start"
+    );
+    ensure!(
+        !present(w, r"\\.\GLOBALROOT\Device\Ramdisk")?,
+        r"\Device\Ramdisk opens after the failed start"
+    );
+    Ok(lines)
+}
+
+/// After [`start_must_fail`]: with `repair` applied, `sc start` works, `\\.\Q:` opens,
+/// and `sc stop` unloads with pool balance 0; the service is deleted.
+fn start_must_work_after(w: &Wine, repair: impl FnOnce(&Wine) -> Result<()>) -> Result<()> {
+    repair(w)?;
+    let mark = w.log_mark();
+    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    ensure!(
+        present(w, r"\\.\Q:")?,
+        r"\\.\Q: does not open after the valid start"
+    );
+    w.wine(&["sc", "stop", "ramdisk"])?.check()?;
+    w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+    let lines = w.driver_lines(mark);
+    ensure!(
+        lines.iter().any(|l| l.contains("unloaded, pool balance 0")),
+        "no clean unload; driver said: {lines:?}"
+    );
+    no_crash(w, mark)
+}
+
 fn bad_values(s: &mut Suite<'_>, sys: &Path) {
     println!("\n-- bad registry values (sc create + reg add, like an administrator would)");
     s.case(
@@ -922,22 +984,7 @@ fn bad_values(s: &mut Suite<'_>, sys: &Path) {
                 bad.what
             ),
             |w| {
-                cleanup(w);
-                w.wine(&[
-                    "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=",
-                    &bin_path,
-                ])?
-                .check()?;
-                reg_add(w, "DiskSize", "REG_DWORD", "8388608")?;
-                reg_add(w, "DriveLetter", "REG_SZ", "Q")?;
-                for (n, k, d) in bad.values {
-                    reg_add(w, n, k, d)?;
-                }
-                let mark = w.log_mark();
-                let start = w.wine(&["sc", "start", "ramdisk"])?;
-                let lines = w.driver_lines(mark);
-                no_crash(w, mark)?;
-                ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
+                let lines = start_must_fail(w, &bin_path, bad.values)?;
                 let named = lines
                     .iter()
                     .find(|l| {
@@ -945,40 +992,19 @@ fn bad_values(s: &mut Suite<'_>, sys: &Path) {
                             .iter()
                             .any(|n| l.contains(&format!("ramdisk: {n}")))
                     })
-                    .cloned();
-                ensure!(
-                    named.is_some(),
-                    "no \"ramdisk: {}: ...\" line; driver said: {lines:?}",
-                    bad.names.join("|")
-                );
-                ensure!(
-                    lines
-                        .iter()
-                        .any(|l| l.contains("DriverEntry failed with")
-                            && l.contains("pool balance 0")),
-                    "no leak-free DriverEntry failure line; driver said: {lines:?}"
-                );
-                ensure!(
-                    !present(w, r"\\.\Q:")?,
-                    r"\\.\Q: opens after the failed start"
-                );
-                ensure!(
-                    !present(w, r"\\.\GLOBALROOT\Device\Ramdisk")?,
-                    r"\Device\Ramdisk opens after the failed start"
-                );
+                    .cloned()
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "no \"ramdisk: {}: ...\" line; driver said: {lines:?}",
+                            bad.names.join("|")
+                        )
+                    })?;
                 // Repair the values; the next start must work.
-                let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
-                reg_add(w, "DiskSize", "REG_DWORD", "8388608")?;
-                reg_add(w, "DriveLetter", "REG_SZ", "Q")?;
-                w.wine(&["sc", "start", "ramdisk"])?.check()?;
-                ensure!(
-                    present(w, r"\\.\Q:")?,
-                    r"\\.\Q: does not open after the valid start"
-                );
-                w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-                w.wine(&["sc", "delete", "ramdisk"])?.check()?;
-                no_crash(w, mark)?;
-                Ok(named.unwrap_or_default())
+                start_must_work_after(w, |w| {
+                    let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
+                    base_params(w)
+                })?;
+                Ok(named)
             },
         );
     }
@@ -1023,53 +1049,19 @@ fn faults(s: &mut Suite<'_>, fault_sys: &Path) {
                 fault.what, fault.status
             ),
             |w| {
-                cleanup(w);
-                w.wine(&[
-                    "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=",
-                    &bin_path,
-                ])?
-                .check()?;
-                reg_add(w, "DiskSize", "REG_DWORD", "8388608")?;
-                reg_add(w, "DriveLetter", "REG_SZ", "Q")?;
-                reg_add(w, "FaultInject", "REG_DWORD", fault.mode)?;
-                let mark = w.log_mark();
-                let start = w.wine(&["sc", "start", "ramdisk"])?;
-                let lines = w.driver_lines(mark);
-                no_crash(w, mark)?;
-                ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
+                let lines =
+                    start_must_fail(w, &bin_path, &[("FaultInject", "REG_DWORD", fault.mode)])?;
                 let failed = lines
                     .iter()
                     .find(|l| l.contains("DriverEntry failed with"))
                     .cloned()
-                    .ok_or_else(|| {
-                        anyhow!("no DriverEntry failure line; driver said: {lines:?}")
-                    })?;
+                    .unwrap_or_default();
                 ensure!(failed.contains(fault.status), "wrong status: {failed}");
-                ensure!(failed.contains("pool balance 0"), "leak: {failed}");
-                ensure!(
-                    !present(w, r"\\.\Q:")?,
-                    r"\\.\Q: opens after the failed start"
-                );
-                ensure!(
-                    !present(w, r"\\.\GLOBALROOT\Device\Ramdisk")?,
-                    r"\Device\Ramdisk opens after the failed start"
-                );
-                w.wine(&["reg", "delete", PARAMS, "/v", "FaultInject", "/f"])?
-                    .check()?;
-                let mark = w.log_mark();
-                w.wine(&["sc", "start", "ramdisk"])?.check()?;
-                ensure!(
-                    present(w, r"\\.\Q:")?,
-                    r"\\.\Q: does not open after the valid start"
-                );
-                w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-                w.wine(&["sc", "delete", "ramdisk"])?.check()?;
-                let lines = w.driver_lines(mark);
-                ensure!(
-                    lines.iter().any(|l| l.contains("unloaded, pool balance 0")),
-                    "no clean unload; driver said: {lines:?}"
-                );
-                no_crash(w, mark)?;
+                start_must_work_after(w, |w| {
+                    w.wine(&["reg", "delete", PARAMS, "/v", "FaultInject", "/f"])?
+                        .check()?;
+                    Ok(())
+                })?;
                 Ok(failed)
             },
         );
