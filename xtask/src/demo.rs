@@ -6,10 +6,8 @@ use anyhow::{Result, ensure};
 
 use crate::{
     e2e,
-    wine::{Out, Wine, win_path},
+    wine::{Out, PARAMS, Wine, win_path},
 };
-
-const PARAMS: &str = r"HKLM\System\CurrentControlSet\Services\ramdisk\Parameters";
 
 struct Demo<'a> {
     wine: &'a Wine,
@@ -92,42 +90,15 @@ pub fn run(sys: &Path) -> Result<()> {
     d.wine(&[
         "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", &sys_w,
     ])?;
-    d.wine(&[
-        "reg",
-        "add",
-        PARAMS,
-        "/v",
-        "DiskSize",
-        "/t",
-        "REG_DWORD",
-        "/d",
-        "67108864",
-        "/f",
-    ])?;
-    d.wine(&[
-        "reg",
-        "add",
-        PARAMS,
-        "/v",
-        "DriveLetter",
-        "/t",
-        "REG_SZ",
-        "/d",
-        "R",
-        "/f",
-    ])?;
-    d.wine(&[
-        "reg",
-        "add",
-        PARAMS,
-        "/v",
-        "VolumeLabel",
-        "/t",
-        "REG_SZ",
-        "/d",
-        "RAMDEMO",
-        "/f",
-    ])?;
+    for (name, kind, data) in [
+        ("DiskSize", "REG_DWORD", "67108864"),
+        ("DriveLetter", "REG_SZ", "R"),
+        ("VolumeLabel", "REG_SZ", "RAMDEMO"),
+    ] {
+        d.wine(&[
+            "reg", "add", PARAMS, "/v", name, "/t", kind, "/d", data, "/f",
+        ])?;
+    }
 
     d.step("start it: DriverEntry formats the RAM and links R:");
     let mark = wine.log_mark();

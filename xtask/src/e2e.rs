@@ -26,7 +26,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 
 use crate::{
     util::{run, target_dir, workspace_root, write_if_changed},
-    wine::{Out, Wine, win_path},
+    wine::{Out, PARAMS, Wine, win_path},
 };
 
 /// The Rust target ramdiskctl is cross-built for (MinGW linker, no MSVC needed).
@@ -880,8 +880,6 @@ const BAD: &[Bad] = &[
         names: &["SectorsPerCluster"],
     },
 ];
-
-const PARAMS: &str = r"HKLM\System\CurrentControlSet\Services\ramdisk\Parameters";
 
 fn reg_add(w: &Wine, name: &str, kind: &str, data: &str) -> Result<()> {
     w.wine(&[

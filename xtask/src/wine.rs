@@ -33,6 +33,9 @@ const NOISE: &[&str] = &[
     "initialize_systray",
 ];
 
+/// The driver's Parameters key, as `reg add` takes it.
+pub const PARAMS: &str = r"HKLM\System\CurrentControlSet\Services\ramdisk\Parameters";
+
 /// The result of one Wine command.
 #[derive(Debug)]
 pub struct Out {
