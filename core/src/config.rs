@@ -1,8 +1,7 @@
 //! The driver's registry `Parameters` values, object names and volume serial.
 //!
 //! Value names, parsing, validation, and the log line and `NTSTATUS` for
-//! every rejection; the fixed object names (`\Device\Ramdisk`,
-//! `\DosDevices\X:`); the volume serial number from the time of formatting.
+//! every rejection; the volume serial number from the time of formatting.
 //!
 //! # Values
 //!
@@ -33,6 +32,7 @@
 
 use core::fmt;
 
+use crate::disk::{DosDeviceName, ascii_utf16, dos_device_name};
 use crate::fat::{FileSystem, FormatError, FormatOptions, VolumeLabel};
 use crate::geometry::{BYTES_PER_SECTOR, MEDIA};
 use crate::status::{
@@ -65,52 +65,6 @@ pub const DEFAULT_DISK_SIZE: u64 = 1024 * 1024;
 pub const DEFAULT_DRIVE_LETTER: u8 = b'Z';
 /// Default `RootDirEntries`.
 pub const DEFAULT_ROOT_DIR_ENTRIES: u32 = 512;
-
-/// Builds a UTF-16 array (no NUL) from ASCII text, for `const` object names.
-///
-/// # Panics
-/// When `text` is not exactly `N` ASCII bytes; use it in `const` items only,
-/// where that is a build error.
-#[must_use]
-pub const fn ascii_utf16<const N: usize>(text: &str) -> [u16; N] {
-    let bytes = text.as_bytes();
-    assert!(bytes.len() == N, "length mismatch");
-    let mut out = [0u16; N];
-    let mut i = 0;
-    while i < N {
-        assert!(bytes[i] < 0x80, "not ASCII");
-        out[i] = bytes[i] as u16;
-        i += 1;
-    }
-    out
-}
-
-/// The device object name, `\Device\Ramdisk`, as UTF-16 without a NUL (for a
-/// `UNICODE_STRING`; also the `MOUNTDEV_NAME` reply).
-pub const DEVICE_NAME: &[u16] = &DEVICE_NAME_ARRAY;
-const DEVICE_NAME_ARRAY: [u16; 15] = ascii_utf16(r"\Device\Ramdisk");
-
-/// `\DosDevices\`, the prefix of the drive-letter symbolic link.
-const DOS_DEVICES_PREFIX: [u16; 12] = ascii_utf16(r"\DosDevices\");
-
-/// `\DosDevices\X:` for drive letter `letter` (`A`..=`Z`, either case), as
-/// UTF-16 without a NUL; `None` for anything else.
-#[must_use]
-pub const fn dos_device_name_utf16(letter: u8) -> Option<[u16; 14]> {
-    let upper = letter.to_ascii_uppercase();
-    if !upper.is_ascii_uppercase() {
-        return None;
-    }
-    let mut out = [0u16; 14];
-    let mut i = 0;
-    while i < DOS_DEVICES_PREFIX.len() {
-        out[i] = DOS_DEVICES_PREFIX[i];
-        i += 1;
-    }
-    out[12] = upper as u16;
-    out[13] = b':' as u16;
-    Some(out)
-}
 
 /// One registry value under the driver's `Parameters` key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -436,11 +390,11 @@ pub struct Config {
 impl Config {
     /// `\DosDevices\X:` for this configuration's drive letter.
     #[must_use]
-    pub const fn dos_device_name_utf16(&self) -> [u16; 14] {
-        match dos_device_name_utf16(self.drive_letter) {
+    pub const fn dos_device_name(&self) -> DosDeviceName {
+        match dos_device_name(self.drive_letter) {
             Some(name) => name,
             // Unreachable for a parsed Config; fall back to the default letter.
-            None => match dos_device_name_utf16(DEFAULT_DRIVE_LETTER) {
+            None => match dos_device_name(DEFAULT_DRIVE_LETTER) {
                 Some(name) => name,
                 None => [0; 14],
             },
@@ -919,14 +873,6 @@ mod tests {
             assert_eq!(v.utf16(), &utf16[..]);
             assert_eq!(v.to_string(), v.name());
         }
-        let dev: Vec<u16> = r"\Device\Ramdisk".encode_utf16().collect();
-        assert_eq!(DEVICE_NAME, &dev[..]);
-        let dos: Vec<u16> = r"\DosDevices\R:".encode_utf16().collect();
-        assert_eq!(dos_device_name_utf16(b'R').unwrap(), &dos[..]);
-        assert_eq!(dos_device_name_utf16(b'r').unwrap(), &dos[..]);
-        for bad in [b'@', b'[', b'0', b':', 0, 0xC4] {
-            assert_eq!(dos_device_name_utf16(bad), None);
-        }
     }
 
     #[test]
@@ -945,7 +891,7 @@ mod tests {
         assert_eq!(f.media, 0xF8);
         assert_eq!(f.num_fats, FormatOptions::new(1).num_fats);
         let dos: Vec<u16> = r"\DosDevices\Z:".encode_utf16().collect();
-        assert_eq!(c.dos_device_name_utf16(), &dos[..]);
+        assert_eq!(c.dos_device_name(), &dos[..]);
         assert_eq!(ConfigBuilder::default(), ConfigBuilder::new());
     }
 

@@ -134,9 +134,10 @@ const HEADS: u32 = 2;
 /// See [`HEADS`].
 const SECTORS_PER_TRACK: u32 = 32;
 
-/// `(heads, sectors per track)` presented for a disk of `disk_size` bytes: 2 × 32
-/// (32 KiB cylinders), or 1 × 1 below one such cylinder so that `Cylinders` counts
-/// sectors. One source for `DISK_GEOMETRY` and the boot sector's BPB, so both agree.
+/// `(heads, sectors per track)` presented for a disk of `disk_size` bytes.
+///
+/// 2 × 32 (32 KiB cylinders), or 1 × 1 below one such cylinder so that `Cylinders`
+/// counts sectors. One source for `DISK_GEOMETRY` and the boot sector's BPB, so both agree.
 #[must_use]
 pub const fn heads_and_sectors_per_track(disk_size: u64) -> (u32, u32) {
     let cylinder = (HEADS * SECTORS_PER_TRACK) as u64 * BYTES_PER_SECTOR as u64;

@@ -12,8 +12,10 @@
 extern crate std;
 
 pub mod config;
+pub mod disk;
 pub mod fat;
 pub mod geometry;
 pub mod ioctl;
+pub mod pool_tag;
 pub mod request;
 pub mod status;

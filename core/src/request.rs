@@ -54,20 +54,41 @@ impl Kind {
 }
 
 /// An accepted request: `offset + length <= disk_size`, both sector aligned.
+///
+/// Only [`check`] makes one, so holding a `Range` means it was validated against
+/// *some* disk size; a consumer that owns a disk of its own (the store) still
+/// compares [`Range::end`] with its own length, because a range validated for a
+/// larger disk must never reach a smaller one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Range {
-    /// Byte offset from the start of the disk.
-    pub offset: u64,
-    /// Number of bytes (possibly 0).
-    pub length: usize,
+    offset: u64,
+    length: usize,
 }
 
 impl Range {
+    /// Byte offset from the start of the disk (a multiple of 512).
+    #[must_use]
+    pub const fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Number of bytes (a multiple of 512, possibly 0).
+    #[must_use]
+    pub const fn length(&self) -> usize {
+        self.length
+    }
+
+    /// Whether the range covers no bytes.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
     /// One past the last byte: `offset + length`, which [`check`] proved
     /// does not overflow and is at most the disk size.
     #[must_use]
     pub const fn end(&self) -> u64 {
-        // `check` only builds ranges whose end fits; saturate for hand-built ones.
+        // `check` proved the sum fits; saturating keeps this total anyway.
         self.offset.saturating_add(self.length as u64)
     }
 }
@@ -98,6 +119,21 @@ pub const fn check(offset: i64, length: u32, disk_size: u64) -> Result<Range, i3
         offset,
         length: length as usize,
     })
+}
+
+/// Checks the caller's buffer of an accepted read or write, as its MDL describes it.
+///
+/// `buffer_len` (`MDL.ByteCount`) must cover the whole request, and the MDL must not
+/// be chained (`Next` not NULL: a disk driver maps and copies exactly one MDL).
+///
+/// # Errors
+/// `STATUS_INVALID_PARAMETER` for a buffer shorter than the request or a chained MDL.
+pub const fn check_buffer(range: &Range, buffer_len: usize, chained: bool) -> Result<(), i32> {
+    if chained || buffer_len < range.length {
+        Err(STATUS_INVALID_PARAMETER)
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +192,18 @@ mod tests {
     }
 
     #[test]
+    fn buffers_must_cover_the_request_in_one_mdl() {
+        let r = check(512, 4096, MIB).unwrap();
+        assert_eq!(check_buffer(&r, 4096, false), Ok(()));
+        assert_eq!(check_buffer(&r, 8192, false), Ok(()));
+        assert_eq!(check_buffer(&r, 4095, false), BAD.map(|_| ()));
+        assert_eq!(check_buffer(&r, 0, false), BAD.map(|_| ()));
+        assert_eq!(check_buffer(&r, 4096, true), BAD.map(|_| ()));
+        let empty = check(0, 0, MIB).unwrap();
+        assert_eq!(check_buffer(&empty, 0, false), Ok(()));
+    }
+
+    #[test]
     fn range_end_and_kinds() {
         assert_eq!(check(512, 1024, MIB).map(|r| r.end()), Ok(1536));
         assert_eq!(Kind::from_major_function(3), Some(Kind::Read));
@@ -177,12 +225,13 @@ mod tests {
             match check(offset, length, disk_size) {
                 Ok(r) => {
                     prop_assert!(offset >= 0);
-                    prop_assert_eq!(r.offset, offset.cast_unsigned());
-                    prop_assert_eq!(r.length as u64, u64::from(length));
-                    prop_assert_eq!(r.offset % 512, 0);
-                    prop_assert_eq!(r.length % 512, 0);
-                    prop_assert!(u128::from(r.offset) + r.length as u128 <= u128::from(disk_size));
-                    prop_assert_eq!(r.end(), r.offset + r.length as u64);
+                    prop_assert_eq!(r.offset(), offset.cast_unsigned());
+                    prop_assert_eq!(r.length() as u64, u64::from(length));
+                    prop_assert_eq!(r.offset() % 512, 0);
+                    prop_assert_eq!(r.length() % 512, 0);
+                    prop_assert!(u128::from(r.offset()) + r.length() as u128 <= u128::from(disk_size));
+                    prop_assert_eq!(r.end(), r.offset() + r.length() as u64);
+                    prop_assert_eq!(r.is_empty(), length == 0);
                 }
                 Err(status) => {
                     prop_assert_eq!(status, STATUS_INVALID_PARAMETER);

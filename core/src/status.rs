@@ -20,6 +20,10 @@ pub const STATUS_BUFFER_OVERFLOW: i32 = 0x8000_0005_u32 as i32;
 /// misaligned transfer, too-small IOCTL input buffer, inconsistent buffers.
 pub const STATUS_INVALID_PARAMETER: i32 = 0xC000_000D_u32 as i32;
 
+/// `STATUS_NO_SUCH_DEVICE`: the device is not (yet, or any more) able to serve
+/// requests (an IRP that reaches it before it is published or after it is retired).
+pub const STATUS_NO_SUCH_DEVICE: i32 = 0xC000_000E_u32 as i32;
+
 /// `STATUS_INVALID_DEVICE_REQUEST`: an IOCTL code the driver does not handle.
 pub const STATUS_INVALID_DEVICE_REQUEST: i32 = 0xC000_0010_u32 as i32;
 
@@ -44,6 +48,10 @@ pub const STATUS_INSUFFICIENT_RESOURCES: i32 = 0xC000_009A_u32 as i32;
 /// driver does not provide (an unsupported `IOCTL_STORAGE_QUERY_PROPERTY`
 /// property or query type).
 pub const STATUS_NOT_SUPPORTED: i32 = 0xC000_00BB_u32 as i32;
+
+/// `STATUS_INTERNAL_ERROR`: a driver bug (an IRP the code forgot to complete is
+/// completed with it, and logged).
+pub const STATUS_INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
 
 /// `STATUS_INVALID_BUFFER_SIZE`: a registry value's data has the wrong size
 /// for its type (a `REG_DWORD` that is not 4 bytes, odd-length `REG_SZ`, data
@@ -70,6 +78,8 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_INSUFFICIENT_RESOURCES => "STATUS_INSUFFICIENT_RESOURCES",
         STATUS_NOT_SUPPORTED => "STATUS_NOT_SUPPORTED",
         STATUS_INVALID_BUFFER_SIZE => "STATUS_INVALID_BUFFER_SIZE",
+        STATUS_INTERNAL_ERROR => "STATUS_INTERNAL_ERROR",
+        STATUS_NO_SUCH_DEVICE => "STATUS_NO_SUCH_DEVICE",
         _ => "(unknown NTSTATUS)",
     }
 }
@@ -81,7 +91,9 @@ mod tests {
     /// The bit patterns exactly as `ntstatus.h` spells them.
     #[test]
     fn values_match_ntstatus_h() {
-        let table: [(i32, u32); 10] = [
+        let table: [(i32, u32); 12] = [
+            (STATUS_NO_SUCH_DEVICE, 0xC000_000E),
+            (STATUS_INTERNAL_ERROR, 0xC000_00E5),
             (STATUS_SUCCESS, 0x0000_0000),
             (STATUS_BUFFER_OVERFLOW, 0x8000_0005),
             (STATUS_INVALID_PARAMETER, 0xC000_000D),

@@ -5,6 +5,7 @@
 use ramdisk_core::config::{
     self, ConfigError, MAX_VALUE_DATA, Problem, REG_DWORD, REG_QWORD, REG_SZ, ValueName,
 };
+use ramdisk_core::disk::{DiskIdentity, DiskState};
 use ramdisk_core::fat::{self, FatType, FileSystem, FormatError};
 use ramdisk_core::geometry::DiskInfo;
 use ramdisk_core::ioctl::{self, codes};
@@ -35,9 +36,12 @@ fn sz(text: &str) -> Vec<u8> {
 fn defaults_plan_and_answer() {
     let config = read_config(&[]).unwrap();
     let layout = fat::plan(&config.format).unwrap();
-    let info = DiskInfo::new(config.format.disk_size, layout.fat_type);
+    let info = DiskState {
+        info: DiskInfo::new(config.format.disk_size, layout.fat_type),
+        identity: DiskIdentity::parameters(),
+    };
     assert_eq!(layout.media, 0xF8);
-    assert_eq!(info.disk_size, 1 << 20);
+    assert_eq!(info.info.disk_size, 1 << 20);
     let mut buffer = [0u8; 64];
     let reply = ioctl::answer(codes::IOCTL_DISK_GET_LENGTH_INFO, &mut buffer, 0, 8, &info);
     assert_eq!((reply.status, reply.information), (STATUS_SUCCESS, 8));
@@ -51,9 +55,9 @@ fn defaults_plan_and_answer() {
     );
     assert_eq!(reply.status, STATUS_SUCCESS);
     assert_eq!(buffer[24], 0x01, "1 MiB formats as FAT12");
-    assert!(request::check(0, 512, info.disk_size).is_ok());
+    assert!(request::check(0, 512, info.info.disk_size).is_ok());
     assert_eq!(
-        request::check(1 << 20, 512, info.disk_size),
+        request::check(1 << 20, 512, info.info.disk_size),
         Err(STATUS_INVALID_PARAMETER)
     );
 }
@@ -75,8 +79,11 @@ fn every_file_system_choice_plans_and_matches_the_partition_type() {
         .unwrap();
         assert_eq!(config.drive_letter, b'R');
         let layout = fat::plan(&config.format).unwrap_or_else(|e| panic!("{size} {fs}: {e:?}"));
-        let info = DiskInfo::new(size, layout.fat_type);
-        assert_eq!(info.partition_type, ty, "{size} {fs}");
+        let info = DiskState {
+            info: DiskInfo::new(size, layout.fat_type),
+            identity: DiskIdentity::parameters(),
+        };
+        assert_eq!(info.info.partition_type, ty, "{size} {fs}");
         let mut buffer = [0u8; 144];
         let reply = ioctl::answer(
             codes::IOCTL_DISK_GET_PARTITION_INFO_EX,
@@ -149,7 +156,10 @@ fn a_bad_value_stops_parsing_with_its_name() {
 #[test]
 fn geometry_matches_the_planned_size() {
     for size in [64u64 << 10, 1 << 20, (5 << 20) + 512, 100 << 20] {
-        let info = DiskInfo::new(size, FatType::Fat16);
+        let info = DiskState {
+            info: DiskInfo::new(size, FatType::Fat16),
+            identity: DiskIdentity::parameters(),
+        };
         let mut buffer = [0u8; 24];
         let reply = ioctl::answer(
             codes::IOCTL_DISK_GET_DRIVE_GEOMETRY,

@@ -11,7 +11,7 @@ use crate::units::parse_size;
 #[command(name = "ramdiskctl", version, about, long_about = None)]
 #[command(
     after_help = "DEVICE is a drive letter (R, R: or \\\\.\\R:) or a full device path \
-(\\\\.\\GLOBALROOT\\Device\\Ramdisk); the default is the DriveLetter of the installed service, \
+(\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
 4 data errors found (verify) or size mismatch (load)."
 )]

@@ -80,7 +80,7 @@ pub fn per_s(ops: u64, secs: f64) -> f64 {
 }
 
 /// The `CreateFile` path of a device argument: `R`, `R:`, `r:` and `\\.\R:` all mean
-/// `\\.\R:`; anything else (`\\.\GLOBALROOT\Device\Ramdisk`) is used as given.
+/// `\\.\R:`; anything else (`\\.\GLOBALROOT\Device\Ramdisk0`) is used as given.
 #[must_use]
 pub fn device_path(arg: &str) -> String {
     let t = arg.trim();
@@ -162,14 +162,14 @@ mod tests {
         assert_eq!(device_path(r"\\.\q:"), r"\\.\Q:");
         assert_eq!(device_path(r"R:\"), r"\\.\R:");
         assert_eq!(
-            device_path(r"\\.\GLOBALROOT\Device\Ramdisk"),
-            r"\\.\GLOBALROOT\Device\Ramdisk"
+            device_path(r"\\.\GLOBALROOT\Device\Ramdisk0"),
+            r"\\.\GLOBALROOT\Device\Ramdisk0"
         );
         assert_eq!(device_path("RR"), "RR");
         assert_eq!(device_path("1:"), "1:");
         assert_eq!(drive_letter("r"), Some('R'));
         assert_eq!(drive_letter(r"\\.\Q:"), Some('Q'));
-        assert_eq!(drive_letter(r"\\.\GLOBALROOT\Device\Ramdisk"), None);
+        assert_eq!(drive_letter(r"\\.\GLOBALROOT\Device\Ramdisk0"), None);
     }
 
     #[test]

@@ -317,6 +317,7 @@ pub fn run_suite(sys: &Path) -> Result<()> {
     bad_values(&mut suite, sys);
     let t3 = t.elapsed().as_secs_f64();
     faults(&mut suite, &fault_sys);
+    kernel_wrappers(&mut suite, &fault_sys);
     let t4 = t.elapsed().as_secs_f64();
     cleanup(&wine);
     println!(
@@ -402,8 +403,11 @@ fn lifecycle(s: &mut Suite<'_>, sys: &Path) {
                 ))
             },
         );
-        s.case(r"\\.\GLOBALROOT\Device\Ramdisk opens too", |w| {
-            ensure!(present(w, r"\\.\GLOBALROOT\Device\Ramdisk")?, "it does not");
+        s.case(r"\\.\GLOBALROOT\Device\Ramdisk0 opens too", |w| {
+            ensure!(
+                present(w, r"\\.\GLOBALROOT\Device\Ramdisk0")?,
+                "it does not"
+            );
             Ok(String::new())
         });
         let mark = s.wine.log_mark();
@@ -898,7 +902,7 @@ fn base_params(w: &Wine) -> Result<()> {
 /// Creates the service for `bin_path` with [`base_params`] plus `extra` (later values
 /// win) and checks that `sc start` fails and leaves nothing behind: no crash, the
 /// failure is logged with pool balance 0 (the rollback freed everything), and neither
-/// `\\.\Q:` nor `\Device\Ramdisk` opens. Returns the driver's lines of the attempt.
+/// `\\.\Q:` nor `\Device\Ramdisk0` opens. Returns the driver's lines of the attempt.
 fn start_must_fail(w: &Wine, bin_path: &str, extra: &[(&str, &str, &str)]) -> Result<Vec<String>> {
     cleanup(w);
     w.wine(&[
@@ -925,8 +929,8 @@ fn start_must_fail(w: &Wine, bin_path: &str, extra: &[(&str, &str, &str)]) -> Re
         r"\\.\Q: opens after the failed start"
     );
     ensure!(
-        !present(w, r"\\.\GLOBALROOT\Device\Ramdisk")?,
-        r"\Device\Ramdisk opens after the failed start"
+        !present(w, r"\\.\GLOBALROOT\Device\Ramdisk0")?,
+        r"\Device\Ramdisk0 opens after the failed start"
     );
     Ok(lines)
 }
@@ -1032,7 +1036,64 @@ const FAULTS: &[Fault] = &[
         mode: "3",
         status: "0xc0000035",
     },
+    Fault {
+        what: "the store runs out of pool half-built",
+        mode: "4",
+        status: "0xc000009a",
+    },
 ];
+
+/// `ramdisk-e2e ioctl`: `(Win32 error, bytes)` of one `DeviceIoControl` on `dev`.
+fn raw_ioctl(w: &Wine, dev: &str, code: u32) -> Result<(u32, u32)> {
+    let out = w.e2e(&["ioctl", dev, &format!("{code:#x}")])?.check()?;
+    let line = out.stdout.trim();
+    let field = |key: &str| -> Result<u32> {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {key} in {line:?}"))
+    };
+    Ok((field("error=")?, field("bytes=")?))
+}
+
+/// The kernel wrappers' hooks of the fault-injection build: an IRP dropped without
+/// completing is completed with `STATUS_INTERNAL_ERROR` (Win32 1359) and logged; an IRP
+/// pended and completed from a system thread succeeds. Both leave the disk working.
+fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
+    s.case(
+        "kernel: a dropped Irp completes with STATUS_INTERNAL_ERROR and a log line; a pended one completes from a system thread",
+        |w| {
+            cleanup(w);
+            w.wine(&[
+                "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=",
+                &win_path(fault_sys),
+            ])?
+            .check()?;
+            base_params(w)?;
+            w.wine(&["sc", "start", "ramdisk"])?.check()?;
+            let mark = w.log_mark();
+            let forgot = raw_ioctl(w, r"\\.\Q:", ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_FORGET)?;
+            let pended = raw_ioctl(w, r"\\.\Q:", ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_PEND)?;
+            let still = present(w, r"\\.\Q:")?;
+            let lines = w.driver_lines(mark);
+            w.wine(&["sc", "stop", "ramdisk"])?.check()?;
+            w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+            no_crash(w, mark)?;
+            ensure!(forgot == (1359, 0), "dropped IRP: error {} bytes {}, want 1359 (ERROR_INTERNAL_ERROR)", forgot.0, forgot.1);
+            ensure!(
+                lines.iter().any(|l| l.contains("dropped without completing it")),
+                "no log line for the dropped IRP: {lines:?}"
+            );
+            ensure!(pended == (0, 0), "pended IRP: error {} bytes {}, want success", pended.0, pended.1);
+            ensure!(still, "the disk no longer reads after the test IOCTLs");
+            ensure!(
+                w.driver_lines(mark).iter().any(|l| l.contains("unloaded, pool balance 0")),
+                "no clean unload"
+            );
+            Ok(format!("dropped: error {}; pended: success", forgot.0))
+        },
+    );
+}
 
 /// Fault injection with the `fault-injection` driver: each failure path of
 /// `DriverEntry` fails `sc start` with its status, leaks no pool (the driver logs its

@@ -30,7 +30,7 @@ struct Outcome {
 
 /// `cargo` through the rustup proxy (so `+nightly` works), without the
 /// variables the outer `cargo xtask` set for the stable toolchain.
-fn rustup_cargo() -> Command {
+pub fn rustup_cargo() -> Command {
     let mut c = Command::new("cargo");
     c.current_dir(workspace_root())
         .env_remove("RUSTUP_TOOLCHAIN")

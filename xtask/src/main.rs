@@ -16,6 +16,8 @@ mod deps;
 mod e2e;
 mod fuzz;
 mod pe_check;
+#[cfg(test)]
+mod rooms;
 mod util;
 mod wdk_standin;
 mod wine;
@@ -139,6 +141,7 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     let lock = workspace_root().join("Cargo.lock");
     let lock_was_clean = lock_clean_in_git();
     stages.run("host tests (cargo test)", || run(cargo().arg("test")))?;
+    stages.run("Miri (ramdisk-store)", miri)?;
     let lock_before = std::fs::read(&lock)?;
     let sys = stages.run("cross-build ramdisk.sys", || {
         cross::build_driver(&cross::DriverBuild::release())
@@ -175,6 +178,34 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     })?;
     stages.run("Wine end-to-end", || e2e::run_suite(&sys))?;
     Ok(())
+}
+
+/// `cargo +nightly miri test -p ramdisk-store`, installing the `miri` and `rust-src`
+/// components of the nightly toolchain when missing; fails (never skips) when Miri
+/// cannot run.
+fn miri() -> Result<()> {
+    let installed = util::output(Command::new("rustup").args([
+        "component",
+        "list",
+        "--toolchain",
+        "nightly",
+        "--installed",
+    ]))
+    .map_err(|e| anyhow::anyhow!("the nightly toolchain Miri needs is not usable: {e:#}"))?;
+    let missing: Vec<&str> = ["miri", "rust-src"]
+        .into_iter()
+        .filter(|c| {
+            !installed
+                .lines()
+                .any(|l| l.starts_with(&format!("{c}-")) || l.trim() == *c)
+        })
+        .collect();
+    if !missing.is_empty() {
+        run(Command::new("rustup")
+            .args(["component", "add", "--toolchain", "nightly"])
+            .args(&missing))?;
+    }
+    run(fuzz::rustup_cargo().args(["+nightly", "miri", "test", "-p", "ramdisk-store"]))
 }
 
 fn clippy() -> Result<()> {

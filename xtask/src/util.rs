@@ -62,6 +62,29 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
+/// Every file below `dir` (recursively, sorted), not descending into directories
+/// named `skip`.
+pub fn files_below(dir: &Path, skip: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                if path.file_name().is_none_or(|n| n != skip) {
+                    stack.push(path);
+                }
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Times named stages and prints a summary table at the end.
 #[derive(Default)]
 pub struct Stages {

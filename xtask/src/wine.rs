@@ -94,6 +94,18 @@ fn clean(text: &str) -> String {
     out
 }
 
+/// The driver's part of a log line: from `ramdisk:` or `ramdisk[X:]:` on.
+fn driver_line(line: &str) -> Option<&str> {
+    line.match_indices("ramdisk").find_map(|(i, _)| {
+        let rest = &line[i + "ramdisk".len()..];
+        let disk = rest.len() >= 5
+            && rest.as_bytes()[0] == b'['
+            && rest.as_bytes()[1].is_ascii_uppercase()
+            && rest[2..].starts_with(":]:");
+        (rest.starts_with(':') || disk).then(|| line[i..].trim_end())
+    })
+}
+
 /// `Z:\abs\path` for a host path (Wine maps Z: to /).
 pub fn win_path(p: &Path) -> String {
     format!("Z:{}", p.display().to_string().replace('/', "\\"))
@@ -372,11 +384,12 @@ impl Wine {
         String::from_utf8_lossy(&bytes[from..]).into_owned()
     }
 
-    /// The driver's `DbgPrint` lines ("ramdisk: ...") since `mark`, without Wine's prefix.
+    /// The driver's `DbgPrint` lines (`ramdisk: ...`, or `ramdisk[R:]: ...` about one
+    /// disk) since `mark`, without Wine's prefix.
     pub fn driver_lines(&self, mark: u64) -> Vec<String> {
         self.log_since(mark)
             .lines()
-            .filter_map(|l| l.find("ramdisk:").map(|i| l[i..].trim_end().to_string()))
+            .filter_map(|l| driver_line(l).map(str::to_string))
             .collect()
     }
 
@@ -420,6 +433,16 @@ mod tests {
         assert_eq!(win_path(Path::new("/work/a/b.sys")), r"Z:\work\a\b.sys");
         let t = "it looks like wine32 is missing, you should install it.\nhello\r\n";
         assert_eq!(clean(t), "hello\n");
+        assert_eq!(
+            driver_line("trace:x ramdisk: unloaded, pool balance 0\r"),
+            Some("ramdisk: unloaded, pool balance 0")
+        );
+        assert_eq!(
+            driver_line("0024:warn ramdisk[R:]: 1048576 bytes"),
+            Some("ramdisk[R:]: 1048576 bytes")
+        );
+        assert_eq!(driver_line("ramdiskctl: not the driver"), None);
+        assert_eq!(driver_line("ramdisk[1:]: no"), None);
         let ts = timestamp();
         assert_eq!(ts.len(), 15, "{ts}");
         assert_eq!(&ts[8..9], "-");

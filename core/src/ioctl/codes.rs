@@ -109,6 +109,16 @@ pub const IOCTL_MOUNTDEV_QUERY_UNIQUE_ID: u32 =
 pub const IOCTL_MOUNTDEV_QUERY_DEVICE_NAME: u32 =
     ctl_code(MOUNTDEVCONTROLTYPE, 2, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
+/// Test only, answered only by the `fault-injection` build of the driver: the disk
+/// drops the IRP without completing it (its `Irp` wrapper completes it with
+/// `STATUS_INTERNAL_ERROR` and logs that).
+pub const IOCTL_RAMDISK_TEST_FORGET: u32 =
+    ctl_code(FILE_DEVICE_DISK, 0xBF0, METHOD_BUFFERED, FILE_ANY_ACCESS);
+/// Test only (`fault-injection` build): the disk pends the IRP and completes it with
+/// success from a system thread it waits for.
+pub const IOCTL_RAMDISK_TEST_PEND: u32 =
+    ctl_code(FILE_DEVICE_DISK, 0xBF1, METHOD_BUFFERED, FILE_ANY_ACCESS);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +145,8 @@ mod tests {
             (IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 0x004D_0008),
             (IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, 0x004D_0000),
         ];
+        assert_eq!(IOCTL_RAMDISK_TEST_FORGET, 0x0007_2FC0);
+        assert_eq!(IOCTL_RAMDISK_TEST_PEND, 0x0007_2FC4);
         for (code, header) in table {
             assert_eq!(code, header, "{code:#010x}");
             assert_eq!(method(code), METHOD_BUFFERED);

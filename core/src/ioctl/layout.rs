@@ -5,7 +5,6 @@
 //! mingw-w64 program (`_WIN32_WINNT` 0x0A00, latest `NTDDI_VERSION`) run under
 //! Wine, and agrees with the WDK documentation; the tests pin them.
 
-use crate::config::DEVICE_NAME;
 use crate::geometry::DiskInfo;
 
 use super::codes::FILE_DEVICE_DISK;
@@ -382,26 +381,6 @@ const fn ulong(n: usize) -> u32 {
     n as u32
 }
 
-/// The `MOUNTDEV_UNIQUE_ID` bytes: the device name in UTF-16LE, stable across
-/// boots so the mount manager gives the volume the same letter.
-pub const UNIQUE_ID: [u8; 30] = utf16_le_bytes();
-
-/// [`DEVICE_NAME`] as UTF-16LE bytes (also the `MOUNTDEV_NAME` payload).
-pub const DEVICE_NAME_BYTES: [u8; 30] = utf16_le_bytes();
-
-const fn utf16_le_bytes<const N: usize>() -> [u8; N] {
-    assert!(DEVICE_NAME.len() * 2 == N, "length mismatch");
-    let mut out = [0u8; N];
-    let mut i = 0;
-    while i < DEVICE_NAME.len() {
-        let [lo, hi] = DEVICE_NAME[i].to_le_bytes();
-        out[2 * i] = lo;
-        out[2 * i + 1] = hi;
-        i += 1;
-    }
-    out
-}
-
 /// `DISK_GEOMETRY` for `info`.
 #[must_use]
 pub fn disk_geometry(info: &DiskInfo) -> [u8; disk_geometry::SIZE] {
@@ -582,11 +561,16 @@ pub fn storage_adapter_descriptor() -> [u8; storage_adapter_descriptor::SIZE] {
     s.0
 }
 
-/// A `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` image: `USHORT` length, then `data`.
+/// Completes a `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` reply in `image`.
+///
+/// The `payload_len` data bytes already stand at [`mountdev::DATA`]; this stores the
+/// `USHORT` length and returns the reply (the length field and the data).
 #[must_use]
-pub fn mountdev_image<const N: usize>(data: &[u8]) -> [u8; N] {
-    let mut s = Image::<N>::new();
-    let len = u16::try_from(data.len()).unwrap_or(u16::MAX);
-    s.u16(mountdev::LENGTH, len).put(mountdev::DATA, data);
-    s.0
+pub fn mountdev_image(image: &mut [u8], payload_len: usize) -> &[u8] {
+    let len = u16::try_from(payload_len).unwrap_or(u16::MAX);
+    if let Some(field) = image.get_mut(mountdev::LENGTH..mountdev::LENGTH + 2) {
+        field.copy_from_slice(&len.to_le_bytes());
+    }
+    let end = (mountdev::DATA + payload_len).min(image.len());
+    image.get(..end).unwrap_or(&[])
 }

@@ -23,8 +23,8 @@
 //! | `IOCTL_STORAGE_GET_HOTPLUG_INFO` | – | fixed 8 | `STORAGE_HOTPLUG_INFO` |
 //! | `IOCTL_STORAGE_GET_MEDIA_TYPES_EX` | – | fixed 40 | `GET_MEDIA_TYPES`, one `DEVICE_MEDIA_INFO` |
 //! | `IOCTL_STORAGE_QUERY_PROPERTY` | ≥ 12 `STORAGE_PROPERTY_QUERY` | see below | device / adapter descriptor |
-//! | `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` | – | ≥ 4 | `MOUNTDEV_NAME` `\Device\Ramdisk` |
-//! | `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` | – | ≥ 4 | `MOUNTDEV_UNIQUE_ID` (the device name's bytes) |
+//! | `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` | – | ≥ 4 | `MOUNTDEV_NAME` `\Device\Ramdisk<N>` ([`crate::disk::DiskIdentity`]) |
+//! | `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` | – | ≥ 4 | `MOUNTDEV_UNIQUE_ID`: the identity's unique ID bytes (`ramdisk:Parameters` for disk 0) |
 //!
 //! # Statuses
 //!
@@ -49,7 +49,7 @@ pub mod layout;
 #[cfg(test)]
 mod tests;
 
-use crate::geometry::DiskInfo;
+use crate::disk::DiskState;
 use crate::request;
 use crate::status::{
     STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST,
@@ -64,8 +64,8 @@ use codes::{
     IOCTL_STORAGE_GET_MEDIA_TYPES_EX, IOCTL_STORAGE_QUERY_PROPERTY,
 };
 use layout::{
-    DEVICE_NAME_BYTES, PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY, STORAGE_ADAPTER_PROPERTY,
-    STORAGE_DEVICE_PROPERTY, UNIQUE_ID, disk_geometry, disk_geometry_ex, get_length_information,
+    PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY, STORAGE_ADAPTER_PROPERTY,
+    STORAGE_DEVICE_PROPERTY, disk_geometry, disk_geometry_ex, get_length_information,
     get_media_types, mountdev_image, partition_information, partition_information_ex,
     storage_descriptor_header, storage_device_number, storage_hotplug_info, storage_property_query,
     verify_information,
@@ -151,8 +151,8 @@ impl Input {
 }
 
 /// A handler: the copied input, the output buffer (exactly `output_len` bytes,
-/// already checked against the entry's [`Output`] rule), the disk.
-type Handler = fn(&Input, &mut [u8], &DiskInfo) -> Reply;
+/// already checked against the entry's [`Output`] rule), the disk's state.
+type Handler = fn(&Input, &mut [u8], &DiskState) -> Reply;
 
 /// One IOCTL the driver answers.
 #[derive(Clone, Copy)]
@@ -228,9 +228,9 @@ pub fn answer(
     system_buffer: &mut [u8],
     input_len: usize,
     output_len: usize,
-    info: &DiskInfo,
+    disk: &DiskState,
 ) -> Reply {
-    let reply = answer_unclamped(code, system_buffer, input_len, output_len, info);
+    let reply = answer_unclamped(code, system_buffer, input_len, output_len, disk);
     if reply.information > output_len {
         // Unreachable (the tests prove every handler stays within bounds);
         // a wrong Information would make the I/O manager copy too much.
@@ -244,7 +244,7 @@ fn answer_unclamped(
     system_buffer: &mut [u8],
     input_len: usize,
     output_len: usize,
-    info: &DiskInfo,
+    disk: &DiskState,
 ) -> Reply {
     let Some(entry) = find(code) else {
         return Reply::fail(STATUS_INVALID_DEVICE_REQUEST);
@@ -275,7 +275,7 @@ fn answer_unclamped(
             }
         }
     }
-    (entry.handler)(&input, out, info)
+    (entry.handler)(&input, out, disk)
 }
 
 /// Copies as much of `reply` as fits into `out`; returns the bytes copied.
@@ -294,12 +294,14 @@ fn fixed(out: &mut [u8], reply: &[u8]) -> Reply {
     Reply::ok(copy_out(out, reply))
 }
 
-fn get_drive_geometry(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_drive_geometry(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &disk_geometry(info))
 }
 
-fn get_drive_geometry_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_drive_geometry_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
     use layout::disk_geometry_ex as g;
+    let info = &disk.info;
     let fits = [g::FULL, g::WITH_PARTITION, g::DATA]
         .into_iter()
         .find(|&n| out.len() >= n)
@@ -308,28 +310,32 @@ fn get_drive_geometry_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
     Reply::ok(copy_out(out, full.get(..fits).unwrap_or(&[])))
 }
 
-fn get_length_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_length_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &get_length_information(info))
 }
 
-fn get_partition_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_partition_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &partition_information(info))
 }
 
-fn get_partition_info_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_partition_info_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &partition_information_ex(info))
 }
 
-const fn no_output(_: &Input, _: &mut [u8], _: &DiskInfo) -> Reply {
+const fn no_output(_: &Input, _: &mut [u8], _: &DiskState) -> Reply {
     Reply::ok(0)
 }
 
 /// Media change count 0: the medium never changes.
-fn check_verify(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+fn check_verify(_: &Input, out: &mut [u8], _: &DiskState) -> Reply {
     fixed(out, &0u32.to_le_bytes())
 }
 
-fn verify(input: &Input, _: &mut [u8], info: &DiskInfo) -> Reply {
+fn verify(input: &Input, _: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     let offset = input.i64(verify_information::STARTING_OFFSET);
     let length = input.u32(verify_information::LENGTH);
     match request::check(offset, length, info.disk_size) {
@@ -338,19 +344,22 @@ fn verify(input: &Input, _: &mut [u8], info: &DiskInfo) -> Reply {
     }
 }
 
-fn get_device_number(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
+fn get_device_number(_: &Input, out: &mut [u8], _: &DiskState) -> Reply {
     fixed(out, &storage_device_number())
 }
 
-fn get_hotplug_info(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_hotplug_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &storage_hotplug_info(info))
 }
 
-fn get_media_types_ex(_: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn get_media_types_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     fixed(out, &get_media_types(info))
 }
 
-fn query_property(input: &Input, out: &mut [u8], info: &DiskInfo) -> Reply {
+fn query_property(input: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let info = &disk.info;
     let property = input.u32(storage_property_query::PROPERTY_ID);
     let query = input.u32(storage_property_query::QUERY_TYPE);
     if property != STORAGE_DEVICE_PROPERTY && property != STORAGE_ADAPTER_PROPERTY {
@@ -383,16 +392,32 @@ fn mountdev_reply(out: &mut [u8], reply: &[u8]) -> Reply {
     }
 }
 
-fn query_device_name(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
-    mountdev_reply(
-        out,
-        &mountdev_image::<{ layout::mountdev::DATA + DEVICE_NAME_BYTES.len() }>(&DEVICE_NAME_BYTES),
-    )
+/// The largest `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` payload: a 64-byte unique ID
+/// (device names are at most 50 bytes).
+const MOUNTDEV_PAYLOAD_MAX: usize = crate::disk::UNIQUE_ID_CAPACITY;
+const _: () = assert!(crate::disk::DEVICE_NAME_CAPACITY * 2 <= MOUNTDEV_PAYLOAD_MAX);
+
+/// A `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` reply for `payload` (its length field
+/// and bytes), answered by [`mountdev_reply`].
+fn mountdev_answer(out: &mut [u8], payload_len: usize, fill: impl FnOnce(&mut [u8])) -> Reply {
+    let mut image = [0u8; layout::mountdev::DATA + MOUNTDEV_PAYLOAD_MAX];
+    let Some(payload) = image.get_mut(layout::mountdev::DATA..layout::mountdev::DATA + payload_len)
+    else {
+        return Reply::fail(STATUS_INVALID_PARAMETER);
+    };
+    fill(payload);
+    let reply = mountdev_image(&mut image, payload_len);
+    mountdev_reply(out, reply)
 }
 
-fn query_unique_id(_: &Input, out: &mut [u8], _: &DiskInfo) -> Reply {
-    mountdev_reply(
-        out,
-        &mountdev_image::<{ layout::mountdev::DATA + UNIQUE_ID.len() }>(&UNIQUE_ID),
-    )
+fn query_device_name(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let name = disk.identity.device_name();
+    mountdev_answer(out, name.byte_len(), |payload| {
+        name.write_le_bytes(payload);
+    })
+}
+
+fn query_unique_id(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
+    let id = disk.identity.unique_id().as_bytes();
+    mountdev_answer(out, id.len(), |payload| payload.copy_from_slice(id))
 }

@@ -4,7 +4,9 @@
 use super::codes::*;
 use super::layout::*;
 use super::*;
+use crate::disk::{DiskIdentity, DiskName, DiskState};
 use crate::fat::FatType;
+use crate::geometry::DiskInfo;
 use crate::status::STATUS_INVALID_PARAMETER;
 use proptest::prelude::*;
 use std::vec;
@@ -14,6 +16,14 @@ const SENTINEL: u8 = 0xA5;
 
 fn one_mib() -> DiskInfo {
     DiskInfo::new(1 << 20, FatType::Fat12)
+}
+
+/// Disk 0 with `info`.
+const fn disk0(info: DiskInfo) -> DiskState {
+    DiskState {
+        info,
+        identity: DiskIdentity::parameters(),
+    }
 }
 
 /// Calls [`answer`] with a buffer of `buffer_len` sentinel bytes that starts
@@ -26,11 +36,22 @@ fn call(
     output_len: usize,
     info: &DiskInfo,
 ) -> (Reply, Vec<u8>) {
+    call_disk(code, input, input_len, output_len, &disk0(*info))
+}
+
+/// [`call`] for a disk with any identity.
+fn call_disk(
+    code: u32,
+    input: &[u8],
+    input_len: usize,
+    output_len: usize,
+    disk: &DiskState,
+) -> (Reply, Vec<u8>) {
     let buffer_len = input_len.max(output_len).max(input.len()) + 16;
     let mut buffer = vec![SENTINEL; buffer_len];
     buffer[..input.len()].copy_from_slice(input);
     let before = buffer.clone();
-    let reply = answer(code, &mut buffer, input_len, output_len, info);
+    let reply = answer(code, &mut buffer, input_len, output_len, disk);
     assert!(
         reply.information <= output_len,
         "{}: {reply:?} for {output_len}",
@@ -157,7 +178,7 @@ fn unknown_codes() {
         );
         // Even with an inconsistent (e.g. non-buffered) buffer description.
         assert_eq!(
-            answer(code, &mut [], 100, 100, &info),
+            answer(code, &mut [], 100, 100, &disk0(info)),
             fail(STATUS_INVALID_DEVICE_REQUEST)
         );
     }
@@ -169,19 +190,19 @@ fn buffer_shorter_than_the_lengths() {
     for e in &TABLE {
         let mut small = [0u8; 8];
         assert_eq!(
-            answer(e.code, &mut small, 0, 9, &info),
+            answer(e.code, &mut small, 0, 9, &disk0(info)),
             fail(STATUS_INVALID_PARAMETER),
             "{}",
             e.name
         );
         assert_eq!(
-            answer(e.code, &mut small, 9, 0, &info),
+            answer(e.code, &mut small, 9, 0, &disk0(info)),
             fail(STATUS_INVALID_PARAMETER),
             "{}",
             e.name
         );
         assert_eq!(
-            answer(e.code, &mut [], 0, 1, &info),
+            answer(e.code, &mut [], 0, 1, &disk0(info)),
             fail(STATUS_INVALID_PARAMETER),
             "{}",
             e.name
@@ -500,7 +521,12 @@ fn removable_device_descriptor() {
     assert_eq!(b[10], 1);
 }
 
-fn mountdev_contract(code: u32, payload: &[u8]) {
+fn mountdev_contract(code: u32, payload: &[u8], identity: DiskIdentity) {
+    let disk = DiskState {
+        info: one_mib(),
+        identity,
+    };
+    let out = |code, len| call_disk(code, &[], 0, len, &disk);
     let full_len = 2 + payload.len();
     let mut full = Vec::new();
     full.extend(u16::try_from(payload.len()).unwrap().to_le_bytes());
@@ -533,16 +559,53 @@ fn mountdev_contract(code: u32, payload: &[u8]) {
     }
 }
 
+fn utf16_le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
 #[test]
 fn mountdev_name_and_unique_id() {
-    let name: Vec<u8> = r"\Device\Ramdisk"
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect();
-    assert_eq!(name.len(), 30);
-    mountdev_contract(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, &name);
-    mountdev_contract(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, &UNIQUE_ID);
-    assert_eq!(out(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 4).1[..2], [30, 0]);
+    // Disk 0: `\Device\Ramdisk0` (32 bytes, 34 with the length), `ramdisk:Parameters`.
+    let name = utf16_le(r"\Device\Ramdisk0");
+    assert_eq!(name.len(), 32);
+    let disk0 = DiskIdentity::parameters();
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, &name, disk0);
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, b"ramdisk:Parameters", disk0);
+    assert_eq!(
+        out(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 4).1[..4],
+        [32, 0, b'\\', 0]
+    );
+    assert_eq!(
+        out(IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 34),
+        (ok(34), {
+            let mut b = vec![32, 0];
+            b.extend(&name);
+            b.extend([SENTINEL; 16]);
+            b
+        })
+    );
+    assert_eq!(
+        out(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, 4).1[..4],
+        [18, 0, b'r', b'a']
+    );
+    // A persisted disk with the longest name, and a runtime disk.
+    let long =
+        DiskIdentity::registry(4_294_967_295, DiskName::parse(&[b'z'; 32]).unwrap()).unwrap();
+    mountdev_contract(
+        IOCTL_MOUNTDEV_QUERY_DEVICE_NAME,
+        &utf16_le(r"\Device\Ramdisk4294967295"),
+        long,
+    );
+    let mut id = b"ramdisk:Disks\\".to_vec();
+    id.extend([b'Z'; 32]);
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, &id, long);
+    let runtime = DiskIdentity::runtime(12, b'q').unwrap();
+    mountdev_contract(
+        IOCTL_MOUNTDEV_QUERY_DEVICE_NAME,
+        &utf16_le(r"\Device\Ramdisk12"),
+        runtime,
+    );
+    mountdev_contract(IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, b"ramdisk:letter:Q", runtime);
 }
 
 #[test]
@@ -576,8 +639,14 @@ proptest! {
         disk_size in prop_oneof![any::<u64>(), (1u64..1 << 22).prop_map(|s| s * 512)],
         fat in prop_oneof![Just(FatType::Fat12), Just(FatType::Fat16), Just(FatType::Fat32)],
         small_property in any::<bool>(),
+        identity in prop_oneof![
+            Just(DiskIdentity::parameters()),
+            (1u32.., proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'_'), Just(b'9')], 1..=32))
+                .prop_map(|(n, name)| DiskIdentity::registry(n, DiskName::parse(&name).unwrap()).unwrap()),
+            (1u32.., b'A'..=b'Z').prop_map(|(n, l)| DiskIdentity::runtime(n, l).unwrap()),
+        ],
     ) {
-        let info = DiskInfo::new(disk_size, fat);
+        let info = DiskState { info: DiskInfo::new(disk_size, fat), identity };
         let mut buffer = contents;
         if small_property && buffer.len() >= 8 {
             // Make supported property queries likely.

@@ -15,6 +15,7 @@ use ramdisk_core::config::{
     self, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, RawValue, ValueName,
     explain_format_error,
 };
+use ramdisk_core::disk::{DiskIdentity, DiskName, DiskState};
 use ramdisk_core::fat::{
     BootSector, FatType, FileSystem, FormatError, FormatOptions, Layout, SectorWriter, SliceWriter,
     VolumeLabel, Zeroed, encode_boot_sector, fastfat_accepts, format, plan, planned_cluster_range,
@@ -206,7 +207,7 @@ fn check_config(c: &Config, serial: u32) {
     assert_eq!(f.volume_serial, serial);
     assert_eq!(f.num_fats, 2);
     assert!(f.media == 0xF0 || f.media == 0xF8);
-    let link = c.dos_device_name_utf16();
+    let link = c.dos_device_name();
     assert_eq!(link[12], u16::from(c.drive_letter));
 }
 
@@ -289,17 +290,15 @@ pub fn request(data: &[u8]) {
     match request::check(offset, length, disk_size) {
         Ok(range) => {
             assert!(model, "accepted {offset} + {length} on {disk_size}");
-            assert_eq!(range.offset, offset.cast_unsigned());
-            assert_eq!(range.length as u64, u64::from(length));
-            assert!(range.offset.is_multiple_of(512) && range.length.is_multiple_of(512));
+            assert_eq!(range.offset(), offset.cast_unsigned());
+            assert_eq!(range.length() as u64, u64::from(length));
+            assert!(range.offset().is_multiple_of(512) && range.length().is_multiple_of(512));
             let end = range
-                .offset
-                .checked_add(range.length as u64)
+                .offset()
+                .checked_add(range.length() as u64)
                 .expect("end overflows");
             assert!(end <= disk_size);
             assert_eq!(range.end(), end);
-            // The driver's conversion before `image.add(offset)`.
-            assert!(usize::try_from(range.offset).is_ok());
         }
         Err(status) => {
             assert!(!model, "rejected {offset} + {length} on {disk_size}");
@@ -310,7 +309,10 @@ pub fn request(data: &[u8]) {
     let mut verify = [0u8; verify_information::SIZE];
     verify[verify_information::STARTING_OFFSET..][..8].copy_from_slice(&offset.to_le_bytes());
     verify[verify_information::LENGTH..][..4].copy_from_slice(&length.to_le_bytes());
-    let info = DiskInfo::new(disk_size, FatType::Fat16);
+    let info = DiskState {
+        info: DiskInfo::new(disk_size, FatType::Fat16),
+        identity: DiskIdentity::parameters(),
+    };
     let reply = ioctl::answer(
         IOCTL_DISK_VERIFY,
         &mut verify,
@@ -330,6 +332,23 @@ pub fn request(data: &[u8]) {
 // ioctl
 
 const SENTINEL: u8 = 0xA5;
+
+/// The disk of an ioctl case; bits 5 and 6 of `flags` pick the identity the
+/// MOUNTDEV replies read.
+fn fuzz_disk(flags: u8, disk_size: u64, fat_type: FatType) -> DiskState {
+    let identity = match (flags >> 5) & 3 {
+        1 => DiskName::parse(b"FUZZ_disk-01").and_then(|name| {
+            DiskIdentity::registry(u32::try_from(disk_size % 1000).unwrap_or(0) + 1, name)
+        }),
+        2 => DiskIdentity::runtime(u32::from(flags >> 7) + 1, b'A' + (flags % 26)),
+        _ => Ok(DiskIdentity::parameters()),
+    }
+    .expect("valid identity");
+    DiskState {
+        info: DiskInfo::new(disk_size, fat_type),
+        identity,
+    }
+}
 
 /// Input: code selector (1: a table code, a table code with one bit flipped,
 /// or 4 raw bytes), flags (1), input and output lengths (1 or 2 bytes each),
@@ -370,7 +389,7 @@ pub fn ioctl(data: &[u8]) {
         disk_size = (disk_size % (1 << 41)) & !511;
     }
     let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(input.u8() % 3)];
-    let info = DiskInfo::new(disk_size, fat_type);
+    let info = fuzz_disk(flags, disk_size, fat_type);
 
     let mut buffer = vec![SENTINEL; buffer_len];
     let rest = input.take(buffer_len);

@@ -42,6 +42,15 @@ enum Cmd {
     Probe { device: String },
     /// Start/stop cycles.
     Cycles { n: u32, device: String },
+    /// One `DeviceIoControl` with no input; prints `error=<Win32 error or 0> bytes=<n>`.
+    Ioctl {
+        device: String,
+        /// The code, decimal or 0x-hex.
+        code: String,
+        /// Output buffer size.
+        #[arg(long, default_value_t = 0)]
+        out: usize,
+    },
 }
 
 #[cfg(not(windows))]
@@ -72,6 +81,9 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return imp::probe(&ramdiskctl::units::device_path(&device)),
         Cmd::Cycles { n, device } => {
             imp::cycles(&mut t, n, &ramdiskctl::units::device_path(&device));
+        }
+        Cmd::Ioctl { device, code, out } => {
+            return imp::one_ioctl(&ramdiskctl::units::device_path(&device), &code, out);
         }
     }
     println!("{} passed, {} failed", t.passed, t.failed);
@@ -117,7 +129,9 @@ mod imp {
     const IOCTL_MOUNTDEV_QUERY_UNIQUE_ID: u32 = 0x004D_0000;
     /// `sizeof(MOUNTDEV_NAME)`: a USHORT and one WCHAR.
     const MOUNTDEV_HEADER: usize = 4;
-    const DEVICE_NAME: &str = r"\Device\Ramdisk";
+    const DEVICE_NAME: &str = r"\Device\Ramdisk0";
+    /// The `MOUNTDEV_UNIQUE_ID` of the `Parameters` disk: its ASCII bytes.
+    const UNIQUE_ID: &[u8] = b"ramdisk:Parameters";
     const SECTOR: usize = 512;
 
     #[derive(Default)]
@@ -724,10 +738,18 @@ mod imp {
                     .map(|c| u16::from_le_bytes([c[0], c[1]]))
                     .collect();
                 let s = String::from_utf16_lossy(&units);
-                if !is_name || s == DEVICE_NAME {
-                    Ok(if is_name { s } else { format!("{n} bytes") })
-                } else {
+                if is_name && s == DEVICE_NAME {
+                    Ok(s)
+                } else if !is_name && &out[2..full] == UNIQUE_ID {
+                    Ok(String::from_utf8_lossy(UNIQUE_ID).into_owned())
+                } else if is_name {
                     Err(format!("name {s:?}, want {DEVICE_NAME:?}"))
+                } else {
+                    Err(format!(
+                        "unique ID {:?}, want {:?}",
+                        String::from_utf8_lossy(&out[2..full]),
+                        String::from_utf8_lossy(UNIQUE_ID)
+                    ))
                 }
             }),
         );
@@ -878,6 +900,26 @@ mod imp {
         } else {
             Err("sector 0 has no 55 AA".into())
         }
+    }
+
+    pub fn one_ioctl(path: &str, code: &str, out: usize) -> ExitCode {
+        let parsed = code
+            .strip_prefix("0x")
+            .map_or_else(|| code.parse(), |hex| u32::from_str_radix(hex, 16));
+        let Ok(code) = parsed else {
+            println!("bad code {code}");
+            return ExitCode::FAILURE;
+        };
+        let dev = match Device::open(path, true) {
+            Ok(d) => d,
+            Err(e) => {
+                println!("{e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let (r, _) = ioctl(&dev, code, &[], out);
+        println!("error={} bytes={}", r.error.unwrap_or(0), r.bytes);
+        ExitCode::SUCCESS
     }
 
     pub fn probe(path: &str) -> ExitCode {

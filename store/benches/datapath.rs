@@ -1,49 +1,48 @@
-//! The read/write data path as the driver runs it, against a plain
-//! `copy_from_slice` of the same size, in the same run; and a thread-scaling
-//! model of concurrent IRPs on one shared image.
+//! The read/write data path — the real `ramdisk-store` code — against a plain
+//! `copy_from_slice` of the same size, in the same run; a thread-scaling model of
+//! concurrent IRPs on one shared store; and the chunk-size sweep behind
+//! [`ramdisk_store::DEFAULT_CHUNK_SHIFT`].
 //!
-//! `src/dispatch.rs` serves `IRP_MJ_READ`/`IRP_MJ_WRITE` with
-//! `request::check(offset, length, disk_size)`, a NULL check of the MDL
-//! address, a `usize` conversion of the offset, `image.add(offset)` and ONE
-//! `ptr::copy_nonoverlapping`, without a lock. [`driver_transfer`] is that code
-//! minus the IRP plumbing; [`plain_copy`] is the baseline: a bounds-checked
-//! `copy_from_slice` between the same two buffers at the same offsets.
+//! The driver serves `IRP_MJ_READ`/`IRP_MJ_WRITE` with `request::check(offset, length,
+//! disk_size)` and one `Store::read`/`Store::write` into the request's mapped buffer,
+//! without a lock. [`store_transfer`] is exactly those two calls (the IRP plumbing and
+//! the MDL mapping are the kernel's); [`plain_copy`] is the baseline: a bounds-checked
+//! `copy_from_slice` between two buffers at the same offsets.
 //!
-//! The image is 256 MiB (much larger than any last-level cache, so large
-//! random requests come from DRAM, as on a real RAM disk), written once before
-//! measuring so every page is committed. Offsets are a fixed pseudo-random
-//! sequence, aligned to 4 KiB (512 bytes for 512-byte requests), identical for
-//! both sides. `cargo xtask bench` turns the results into the README table.
+//! Both sides work on 256 MiB (much larger than any last-level cache, so large random
+//! requests come from DRAM, as on a real RAM disk): the store in 64 KiB chunks from a
+//! page-aligned host allocator, the baseline one flat allocation; both written once
+//! before measuring so every page is committed. Offsets are a fixed pseudo-random
+//! sequence, aligned to 4 KiB (512 bytes for 512-byte requests), identical for both
+//! sides. `cargo xtask bench` turns the results into the README table.
 //!
-//! Criterion measures each side on its own, one after the other, so on a
-//! shared, busy machine two medians can differ by far more than the few
-//! percent we care about. The ratio is therefore also measured *paired*
-//! ([`paired`]): many short rounds, each timing a batch of driver requests and
-//! a batch of `copy_from_slice` requests back to back (alternating which goes
-//! first, and swapping the offset blocks between the sides every other round),
-//! and the median over groups of four rounds (balanced in order and blocks) of
-//! the time ratio; background load hits both sides of a group alike and
-//! cancels out. The result goes to stdout and, when
-//! `CRITERION_HOME` is set (as `cargo xtask bench` does), to
-//! `$CRITERION_HOME/datapath-paired.json`.
+//! Criterion measures each side on its own, one after the other, so on a shared, busy
+//! machine two medians can differ by far more than the few percent we care about. The
+//! ratio is therefore also measured *paired* ([`paired`]): many short rounds, each
+//! timing a batch of store requests and a batch of `copy_from_slice` requests back to
+//! back (alternating which goes first, and swapping the offset blocks between the
+//! sides every other round), and the median over groups of four rounds (balanced in
+//! order and blocks) of the time ratio; background load hits both sides of a group
+//! alike and cancels out. The result goes to stdout and, when `CRITERION_HOME` is set
+//! (as `cargo xtask bench` does), to `$CRITERION_HOME/datapath-paired.json`.
 
 // `criterion_group!` generates an undocumented public function.
-#![allow(missing_docs)]
+#![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
 
+use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::hint::black_box;
-use std::ptr;
+use std::ptr::NonNull;
 use std::sync::{Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ramdisk_core::request;
-use ramdisk_core::status::{
-    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_SUCCESS,
-};
+use ramdisk_core::status::STATUS_SUCCESS;
+use ramdisk_store::{ChunkAlloc, DEFAULT_CHUNK_SHIFT, Store};
 
-/// Image size: 256 MiB.
-const IMAGE_SIZE: usize = 256 << 20;
+/// Disk size: 256 MiB.
+const DISK_SIZE: usize = 256 << 20;
 /// Request sizes.
 const SIZES: [(&str, usize); 4] = [
     ("512B", 512),
@@ -57,92 +56,103 @@ const OFFSETS: usize = 1 << 12;
 const SCALING_SIZE: usize = 64 << 10;
 /// Requests per thread per criterion iteration in the scaling model.
 const SCALING_BATCH: usize = 16;
+/// Chunk sizes (`log2`) of the sweep.
+const SWEEP: [u32; 5] = [12, 14, 16, 18, 20];
 
-/// The RAM image as the driver holds it: a base pointer and a length, from an
-/// allocation that lives until the process ends.
-#[derive(Clone, Copy)]
-struct SharedImage {
-    base: *mut u8,
-    len: usize,
-}
+/// The host allocator, page-aligned for blocks of a page or more (as pool allocations
+/// of that size are on Windows).
+#[derive(Clone, Copy, Debug)]
+struct BenchAlloc;
 
-// SAFETY: the image is a leaked allocation that is never freed or moved; threads
-// touch it only through raw-pointer copies (never references) to disjoint
-// ranges, which is exactly how the driver shares its image between concurrent
-// IRPs (no lock; overlapping concurrent requests are the caller's business).
-unsafe impl Send for SharedImage {}
-// SAFETY: as for `Send`: only raw-pointer copies go through the shared value.
-unsafe impl Sync for SharedImage {}
-
-impl SharedImage {
-    /// The process's one image, allocated on first use.
-    fn get() -> Self {
-        static IMAGE: OnceLock<SharedImage> = OnceLock::new();
-        *IMAGE.get_or_init(|| Self::new(IMAGE_SIZE))
-    }
-
-    /// Allocates, fills (committing every page) and leaks an image.
-    fn new(len: usize) -> Self {
-        let mut image = vec![0u8; len].into_boxed_slice();
-        for (i, page) in image.chunks_mut(4096).enumerate() {
-            page.fill(i.to_le_bytes()[0] | 1);
-        }
-        let base = Box::leak(image).as_mut_ptr();
-        Self { base, len }
-    }
-
-    /// A slice over the whole image, for the `copy_from_slice` baseline.
-    ///
-    /// # Safety
-    /// No other access to the image may happen while the slice is alive.
-    #[allow(clippy::mut_from_ref)] // the caller guarantees exclusivity
-    const unsafe fn as_mut_slice(&self) -> &mut [u8] {
-        // SAFETY: `base` points to `len` initialised bytes that live forever; the
-        // caller guarantees exclusive access while the slice is alive.
-        unsafe { std::slice::from_raw_parts_mut(self.base, self.len) }
+impl BenchAlloc {
+    fn layout(len: usize) -> Layout {
+        let align = if len >= 4096 { 4096 } else { 16 };
+        Layout::from_size_align(len, align).expect("valid layout")
     }
 }
 
-/// One READ (`is_write == false`) or WRITE IRP as `dispatch::read_write` runs
-/// it: validate, compute the pointer, one copy. Returns (status, information).
+impl ChunkAlloc for BenchAlloc {
+    fn allocate_zeroed(&self, len: usize) -> Option<NonNull<u8>> {
+        // SAFETY: `len > 0` (the store never asks for 0 bytes).
+        NonNull::new(unsafe { alloc_zeroed(Self::layout(len)) })
+    }
+
+    unsafe fn free(&self, block: NonNull<u8>, len: usize) {
+        // SAFETY: allocated by `allocate_zeroed` with the same length.
+        unsafe { dealloc(block.as_ptr(), Self::layout(len)) };
+    }
+}
+
+/// The process's one store, filled (every page committed).
+fn store() -> &'static Store<BenchAlloc> {
+    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
+    STORE.get_or_init(|| filled(DEFAULT_CHUNK_SHIFT))
+}
+
+/// A 256 MiB store with chunks of `1 << shift` bytes, every page written.
+fn filled(shift: u32) -> Store<BenchAlloc> {
+    let s = Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store");
+    let mut page = vec![0u8; 1 << 20];
+    for (i, at) in (0..DISK_SIZE).step_by(page.len()).enumerate() {
+        page.fill(i.to_le_bytes()[0] | 1);
+        store_transfer(&s, page.as_mut_ptr(), as_i64(at), as_u32(page.len()), true);
+    }
+    s
+}
+
+/// The baseline's flat 256 MiB buffer (filled like the store), allocated once and
+/// never freed.
+struct Flat(*mut u8);
+
+// SAFETY: a leaked allocation that is never freed or moved; only the (single-threaded)
+// baseline benchmarks touch it, one slice at a time.
+unsafe impl Send for Flat {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Flat {}
+
+/// A slice over the baseline's buffer.
 ///
 /// # Safety
-/// `image` points to `disk_size` writable bytes; `buffer` is NULL or points to
-/// at least `length` writable bytes outside the image.
+/// No other slice from this function may be alive while the result is used.
+unsafe fn flat_image() -> &'static mut [u8] {
+    static FLAT: OnceLock<Flat> = OnceLock::new();
+    let flat = FLAT.get_or_init(|| {
+        let mut v = vec![0u8; DISK_SIZE];
+        for (i, page) in v.chunks_mut(4096).enumerate() {
+            page.fill(i.to_le_bytes()[0] | 1);
+        }
+        Flat(Box::leak(v.into_boxed_slice()).as_mut_ptr())
+    });
+    // SAFETY: DISK_SIZE initialised bytes that live forever; the caller guarantees
+    // exclusivity.
+    unsafe { std::slice::from_raw_parts_mut(flat.0, DISK_SIZE) }
+}
+
+/// One READ (`is_write == false`) or WRITE as the driver's disk path runs it:
+/// validate, then one store call. Returns (status, information).
 #[inline(never)]
-unsafe fn driver_transfer(
-    image: *mut u8,
-    disk_size: u64,
+fn store_transfer(
+    store: &Store<BenchAlloc>,
     buffer: *mut u8,
     offset: i64,
     length: u32,
     is_write: bool,
 ) -> (i32, usize) {
-    let range = match request::check(offset, length, disk_size) {
+    let range = match request::check(offset, length, store.len()) {
         Ok(range) => range,
         Err(status) => return (status, 0),
     };
-    if range.length == 0 {
-        return (STATUS_SUCCESS, 0);
-    }
-    if buffer.is_null() {
-        return (STATUS_INSUFFICIENT_RESOURCES, 0);
-    }
-    let Ok(offset) = usize::try_from(range.offset) else {
-        return (STATUS_INVALID_PARAMETER, 0);
+    let result = if is_write {
+        // SAFETY: every caller passes a buffer of at least `length` bytes of its own.
+        unsafe { store.write(range, buffer.cast_const()) }
+    } else {
+        // SAFETY: as above.
+        unsafe { store.read(range, buffer) }
     };
-    // SAFETY: [offset, offset + length) lies inside the image (validated by
-    // `request::check` against `disk_size`, the image length); `buffer` holds
-    // `length` bytes outside the image (the caller's contract).
-    unsafe {
-        let image = image.add(offset);
-        if is_write {
-            ptr::copy_nonoverlapping(buffer.cast_const(), image, range.length);
-        } else {
-            ptr::copy_nonoverlapping(image.cast_const(), buffer, range.length);
-        }
+    match result {
+        Ok(()) => (STATUS_SUCCESS, range.length()),
+        Err(_) => (ramdisk_core::status::STATUS_INVALID_PARAMETER, 0),
     }
-    (STATUS_SUCCESS, range.length)
 }
 
 /// The baseline: a plain bounds-checked `copy_from_slice` of the same bytes.
@@ -180,57 +190,51 @@ fn as_u32(length: usize) -> u32 {
     u32::try_from(length).expect("length fits u32")
 }
 
-/// The two implementations agree and the driver path rejects what the driver rejects.
-fn self_check(image: SharedImage) {
-    let disk = image.len as u64;
+/// The store agrees with the flat copy and rejects what the driver rejects.
+fn self_check(store: &Store<BenchAlloc>, image: &mut [u8]) {
     let mut out = vec![0xEEu8; 4096];
     let mut back = vec![0u8; 4096];
-    // SAFETY: `out`/`back` are 4096-byte buffers outside the image; single-threaded.
-    unsafe {
+    assert_eq!(
+        store_transfer(store, out.as_mut_ptr(), 8192, 4096, true),
+        (STATUS_SUCCESS, 4096)
+    );
+    plain_copy(image, &mut out, 8192, true);
+    store_transfer(store, back.as_mut_ptr(), 8192 - 512, 4096, false);
+    plain_copy(image, &mut out, 8192 - 512, false);
+    assert_eq!(out, back);
+    for (offset, length) in [(-512, 512), (1, 512), (0, 1), (as_i64(DISK_SIZE), 512)] {
         assert_eq!(
-            driver_transfer(image.base, disk, out.as_mut_ptr(), 8192, 4096, true),
-            (STATUS_SUCCESS, 4096)
+            store_transfer(store, out.as_mut_ptr(), offset, length, false),
+            (ramdisk_core::status::STATUS_INVALID_PARAMETER, 0)
         );
-        plain_copy(image.as_mut_slice(), &mut back, 8192, false);
-        assert_eq!(out, back);
-        for (offset, length) in [(-512, 512), (1, 512), (0, 1), (as_i64(image.len), 512)] {
-            assert_eq!(
-                driver_transfer(image.base, disk, out.as_mut_ptr(), offset, length, false),
-                (STATUS_INVALID_PARAMETER, 0)
-            );
-        }
     }
 }
 
 fn datapath(c: &mut Criterion) {
-    let image = SharedImage::get();
-    self_check(image);
-    let disk_size = image.len as u64;
+    let store = store();
+    // SAFETY: the only slice over the baseline buffer while it is used.
+    self_check(store, unsafe { flat_image() });
     let mut group = c.benchmark_group("datapath");
     for (name, size) in SIZES {
         let align = size.clamp(512, 4096);
-        let offsets = offsets(0x5EED ^ size as u64, 0, image.len, size, align);
+        let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, align);
         let mut buffer = vec![0x3Cu8; size];
         group.throughput(Throughput::Bytes(size as u64));
         for (op, is_write) in [("read", false), ("write", true)] {
             let id = format!("{op}-{name}");
-            group.bench_function(BenchmarkId::new("driver", &id), |b| {
+            group.bench_function(BenchmarkId::new("store", &id), |b| {
                 let mut i = 0;
                 let length = as_u32(size);
                 let buffer = buffer.as_mut_ptr();
                 b.iter(|| {
                     let offset = as_i64(offsets[i % OFFSETS]);
                     i += 1;
-                    // SAFETY: `buffer` is `size` bytes outside the image; nothing else
-                    // touches either while this benchmark runs.
-                    black_box(unsafe {
-                        driver_transfer(image.base, disk_size, buffer, offset, length, is_write)
-                    })
+                    black_box(store_transfer(store, buffer, offset, length, is_write))
                 });
             });
             group.bench_function(BenchmarkId::new("copy_from_slice", &id), |b| {
-                // SAFETY: only this benchmark touches the image while it runs.
-                let slice = unsafe { image.as_mut_slice() };
+                // SAFETY: benchmarks run one at a time; this is the only live slice.
+                let slice = unsafe { flat_image() };
                 let mut i = 0;
                 b.iter(|| {
                     let offset = offsets[i % OFFSETS];
@@ -245,7 +249,7 @@ fn datapath(c: &mut Criterion) {
 }
 
 /// One thread's share of a scaling iteration: `SCALING_BATCH` requests.
-fn worker(image: SharedImage, buffer: &mut [u8], offsets: &[usize], iters: u64, is_write: bool) {
+fn worker(buffer: &mut [u8], offsets: &[usize], iters: u64, is_write: bool) {
     let length = as_u32(buffer.len());
     let buffer = buffer.as_mut_ptr();
     let mut i = 0;
@@ -253,29 +257,16 @@ fn worker(image: SharedImage, buffer: &mut [u8], offsets: &[usize], iters: u64, 
         for _ in 0..SCALING_BATCH {
             let offset = as_i64(offsets[i % OFFSETS]);
             i += 1;
-            // SAFETY: this thread's offsets lie in its own part of the image and
-            // `buffer` is its own; the image outlives the thread.
-            let reply = unsafe {
-                driver_transfer(
-                    image.base,
-                    image.len as u64,
-                    buffer,
-                    offset,
-                    length,
-                    is_write,
-                )
-            };
-            black_box(reply);
+            black_box(store_transfer(store(), buffer, offset, length, is_write));
         }
     }
 }
 
 fn scaling(c: &mut Criterion) {
-    let image = SharedImage::get();
     let mut group = c.benchmark_group("threads");
     for (op, is_write) in [("read", false), ("write", true)] {
         for threads in [1usize, 2] {
-            let part = image.len / threads;
+            let part = DISK_SIZE / threads;
             let plans: Vec<Vec<usize>> = (0..threads)
                 .map(|t| offsets(0x00C0_FFEE + t as u64, t * part, part, SCALING_SIZE, 4096))
                 .collect();
@@ -291,13 +282,48 @@ fn scaling(c: &mut Criterion) {
                             let barrier = &barrier;
                             s.spawn(move || {
                                 barrier.wait();
-                                worker(image, buffer, plan, iters, is_write);
+                                worker(buffer, plan, iters, is_write);
                             });
                         }
                         barrier.wait();
                         Instant::now()
                     })
                     .elapsed()
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The chunk-size sweep: creating a 256 MiB store (allocations + zeroing), random
+/// 4 KiB writes and 1 MiB reads, per chunk size.
+fn chunk_sizes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chunk");
+    group.sample_size(10);
+    for shift in SWEEP {
+        let kib = (1u32 << shift) >> 10;
+        group.throughput(Throughput::Bytes(DISK_SIZE as u64));
+        group.bench_function(BenchmarkId::new("create-256MiB", kib), |b| {
+            b.iter(|| black_box(Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store")));
+        });
+        let s = filled(shift);
+        for (op, size, is_write) in [("write-4KiB", 4096, true), ("read-1MiB", 1 << 20, false)] {
+            let offsets = offsets(0xC4 ^ u64::from(shift), 0, DISK_SIZE, size, 4096);
+            let mut buffer = vec![0x5Au8; size];
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_function(BenchmarkId::new(op, kib), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let offset = as_i64(offsets[i % OFFSETS]);
+                    i += 1;
+                    black_box(store_transfer(
+                        &s,
+                        buffer.as_mut_ptr(),
+                        offset,
+                        as_u32(size),
+                        is_write,
+                    ))
                 });
             });
         }
@@ -354,40 +380,33 @@ fn selected(name: &str) -> bool {
 }
 
 /// One paired round: `n` requests through each side, from offset blocks `a`
-/// (driver) and `b` (copy); returns (driver ns, copy ns).
-#[allow(clippy::too_many_arguments)]
+/// (store) and `b` (copy); returns (store ns, copy ns).
 fn paired_round(
-    image: SharedImage,
     buffer: &mut [u8],
     offsets: &[usize],
     n: usize,
     (a, b): (usize, usize),
     is_write: bool,
-    driver_first: bool,
+    store_first: bool,
 ) -> (f64, f64) {
     let length = as_u32(buffer.len());
-    let disk_size = image.len as u64;
-    let driver = |buffer: &mut [u8]| {
+    let through_store = |buffer: &mut [u8]| {
         let start = Instant::now();
         for j in 0..n {
             let offset = as_i64(offsets[(a * n + j) % OFFSETS]);
-            // SAFETY: `buffer` is `length` bytes outside the image; single-threaded.
-            black_box(unsafe {
-                driver_transfer(
-                    image.base,
-                    disk_size,
-                    buffer.as_mut_ptr(),
-                    offset,
-                    length,
-                    is_write,
-                )
-            });
+            black_box(store_transfer(
+                store(),
+                buffer.as_mut_ptr(),
+                offset,
+                length,
+                is_write,
+            ));
         }
         start.elapsed()
     };
     let copy = |buffer: &mut [u8]| {
-        // SAFETY: nothing else touches the image while this slice is alive.
-        let slice = unsafe { image.as_mut_slice() };
+        // SAFETY: single-threaded; the only live slice over the baseline buffer.
+        let slice = unsafe { flat_image() };
         let start = Instant::now();
         for j in 0..n {
             plain_copy(slice, buffer, offsets[(b * n + j) % OFFSETS], is_write);
@@ -395,32 +414,31 @@ fn paired_round(
         }
         start.elapsed()
     };
-    let (driver_time, copy_time) = if driver_first {
-        let first = driver(buffer);
+    let (store_time, copy_time) = if store_first {
+        let first = through_store(buffer);
         (first, copy(buffer))
     } else {
         let first = copy(buffer);
-        (driver(buffer), first)
+        (through_store(buffer), first)
     };
     (
-        driver_time.as_secs_f64() * 1e9,
+        store_time.as_secs_f64() * 1e9,
         copy_time.as_secs_f64() * 1e9,
     )
 }
 
-/// The paired driver-vs-`copy_from_slice` measurement (see the module docs).
+/// The paired store-vs-`copy_from_slice` measurement (see the module docs).
 fn paired(_: &mut Criterion) {
     if !selected("datapath-paired") {
         return;
     }
-    let image = SharedImage::get();
     let mut json = Vec::new();
     println!(
-        "datapath-paired: copy time / driver time, median over balanced 4-round groups (IQR), added ns per request"
+        "datapath-paired: copy time / store time, median over balanced 4-round groups (IQR), added ns per request"
     );
     for (name, size) in SIZES {
         let align = size.clamp(512, 4096);
-        let offsets = offsets(0x5EED ^ size as u64, 0, image.len, size, align);
+        let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, align);
         // About 256 KiB per side and round (at least 4 requests): long enough to time.
         let n = ((256 << 10) / size).clamp(4, 512);
         let mut buffer = vec![0x3Cu8; size];
@@ -428,7 +446,7 @@ fn paired(_: &mut Criterion) {
             let (mut ratios, mut added) = (Vec::new(), Vec::new());
             let start = Instant::now();
             let mut round = 0usize;
-            let (mut driver_sum, mut copy_sum) = (0.0, 0.0);
+            let (mut store_sum, mut copy_sum) = (0.0, 0.0);
             while round < 64 || (start.elapsed() < PAIRED_TIME && round < 100_000) {
                 // Rounds come in fours: both orders (who goes first) times both
                 // block assignments, so one quad is balanced and its ratio is
@@ -439,24 +457,22 @@ fn paired(_: &mut Criterion) {
                 } else {
                     (2 * pair + 1, 2 * pair)
                 };
-                let driver_first = pair.is_multiple_of(2);
-                let (driver_ns, copy_ns) = paired_round(
-                    image,
+                let (store_ns, copy_ns) = paired_round(
                     &mut buffer,
                     &offsets,
                     n,
                     blocks,
                     is_write,
-                    driver_first,
+                    pair.is_multiple_of(2),
                 );
-                driver_sum += driver_ns;
+                store_sum += store_ns;
                 copy_sum += copy_ns;
                 round += 1;
                 if round.is_multiple_of(4) {
-                    ratios.push(copy_sum / driver_sum);
-                    #[allow(clippy::cast_precision_loss)] // n <= 512
-                    added.push((driver_sum - copy_sum) / (4 * n) as f64);
-                    (driver_sum, copy_sum) = (0.0, 0.0);
+                    ratios.push(copy_sum / store_sum);
+                    #[expect(clippy::cast_precision_loss, reason = "n <= 512")]
+                    added.push((store_sum - copy_sum) / (4 * n) as f64);
+                    (store_sum, copy_sum) = (0.0, 0.0);
                 }
             }
             let (r25, r50, r75) = quartiles(&mut ratios);
@@ -486,6 +502,6 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_millis(1500))
         .sample_size(30);
-    targets = datapath, paired, scaling
+    targets = datapath, paired, scaling, chunk_sizes
 }
 criterion_main!(benches);

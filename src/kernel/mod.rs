@@ -1,0 +1,46 @@
+//! The only room of the driver that touches raw WDK pointers.
+//!
+//! Every wrapper here owns one kernel object or one IRP and states its SAFETY
+//! argument once; the rest of the driver (`driver.rs`, `config.rs`, `device/`) is
+//! safe code on top of these types and of `ramdisk-core` / `ramdisk-store`.
+//! Every `extern` the driver declares by hand lives here.
+//!
+//! # WDK field paths
+//!
+//! Each path below was checked against Microsoft's documentation page for its
+//! structure (the WDK's real union nesting), not only against the mingw-w64 headers
+//! our Linux build sees, and against public drivers that compile with the real WDK:
+//!
+//! - `IRP`: `IoStatus.Status` (anonymous union → `__bindgen_anon_1`),
+//!   `IoStatus.Information`, `AssociatedIrp.SystemBuffer`, `MdlAddress`,
+//!   `Tail.Overlay.CurrentStackLocation` (two anonymous levels:
+//!   `Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1`). `UserIosb` /
+//!   `UserApcContext` differ between mingw and the WDK and are never touched.
+//! - `IO_STACK_LOCATION`: `MajorFunction`, `Control` (`IoMarkIrpPending` sets
+//!   `SL_PENDING_RETURNED` in it), `Parameters.Read.{Length,ByteOffset}`,
+//!   `Parameters.Write.{Length,ByteOffset}`, `Parameters.DeviceIoControl.
+//!   {OutputBufferLength,InputBufferLength,IoControlCode}`.
+//! - `MDL`: `Next`, `MdlFlags`, `MappedSystemVa`, `ByteCount`.
+//! - `DEVICE_OBJECT`: `Flags`, `AlignmentRequirement`, `SectorSize`,
+//!   `DeviceExtension`, `NextDevice`.
+//! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
+//! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
+//!
+//! Generated `_IRP__bindgen_ty_N` type names are never named: they differ between
+//! header sets.
+
+pub mod device_object;
+pub mod driver_object;
+pub mod irp;
+pub mod pool;
+pub mod registry;
+pub mod symlink;
+pub mod thread;
+pub mod time;
+pub mod unicode;
+
+pub use device_object::{DeviceObject, NewDevice};
+pub use driver_object::DriverObject;
+pub use irp::{Completion, Irp, Major};
+pub use pool::PoolAlloc;
+pub use symlink::SymbolicLink;
