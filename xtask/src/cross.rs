@@ -276,6 +276,21 @@ fn cross_cargo(subcommand: &str, target_subdir: &str, features: &[&str]) -> Resu
     Ok(cmd)
 }
 
+/// Runs a Windows `cargo build` command line (`build_args`, starting with `build`) in the
+/// release driver's cross environment with `--message-format=json`, and returns the
+/// target directory and cargo's `compiler-artifact` messages.
+pub fn build_messages(build_args: &[String]) -> Result<(PathBuf, Vec<serde_json::Value>)> {
+    let mut args: Vec<&str> = build_args.iter().map(String::as_str).collect();
+    args.push("--message-format=json");
+    let json = output(&mut cross_command("target", &args)?)?;
+    let artifacts = json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .collect();
+    Ok((scratch_dir().join("target"), artifacts))
+}
+
 /// Runs clippy on the driver crate for the driver target with the lints it declares
 /// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
 pub fn clippy_driver() -> Result<()> {
