@@ -1,6 +1,30 @@
 //! Build script for the `ramdisk` driver: `wdk-build` turns the WDK found in the
 //! environment (`WDKContentRoot` or the registry) into linker flags for a WDM driver.
+//!
+//! On top of wdk-build's linker flags the driver needs two more, emitted here so the
+//! Windows build (`cargo make`, MSVC `link.exe`) and the Linux cross-build
+//! (`cargo xtask build`, `rust-lld`) read them from one place, exactly as wdk-build
+//! emits its own (`cargo::rustc-cdylib-link-arg`). Unlike `rustflags` in
+//! `.cargo/config.toml`, they cannot be silently replaced by a `RUSTFLAGS` variable.
+
+/// Linker arguments for every driver build, after wdk-build's.
+///
+/// `/RELEASE` writes the PE checksum, which Windows requires of drivers. `link.exe` already
+/// sets it for `/SUBSYSTEM:NATIVE`; `lld-link` writes it only when asked.
+const LINK_ARGS: &[&str] = &["/RELEASE"];
+
+/// Linker arguments for x86-64 only (`/CETCOMPAT` applies only to x86 and x64 images).
+///
+/// `/CETCOMPAT` marks the image compatible with CET shadow stacks, which Windows 11
+/// 22H2 and later use for kernel-mode hardware-enforced stack protection.
+const X86_64_LINK_ARGS: &[&str] = &["/CETCOMPAT"];
 
 fn main() -> Result<(), wdk_build::ConfigError> {
-    wdk_build::configure_wdk_binary_build()
+    wdk_build::configure_wdk_binary_build()?;
+    let x86_64 = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "x86_64");
+    let extra: &[&str] = if x86_64 { X86_64_LINK_ARGS } else { &[] };
+    for arg in LINK_ARGS.iter().chain(extra) {
+        println!("cargo::rustc-cdylib-link-arg={arg}");
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod demo;
 mod deps;
 mod e2e;
 mod fuzz;
+mod makefile;
 mod pe_check;
 #[cfg(test)]
 mod rooms;
@@ -146,6 +147,10 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     let sys = stages.run("cross-build ramdisk.sys", || {
         cross::build_driver(&cross::DriverBuild::release())
     })?;
+    stages.run(
+        "cargo make's build task builds the driver",
+        makefile::check_build_task,
+    )?;
     stages.run(
         "clippy (host crates, and the driver for its target)",
         clippy,

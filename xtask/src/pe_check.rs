@@ -3,12 +3,21 @@
 use object::{
     LittleEndian as LE, Object, ObjectSection,
     pe::{
-        IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE, IMAGE_DLLCHARACTERISTICS_FORCE_INTEGRITY,
-        IMAGE_DLLCHARACTERISTICS_NX_COMPAT, IMAGE_FILE_MACHINE_AMD64, IMAGE_SCN_MEM_EXECUTE,
-        IMAGE_SCN_MEM_WRITE, IMAGE_SUBSYSTEM_NATIVE,
+        IMAGE_DIRECTORY_ENTRY_DEBUG, IMAGE_DLLCHARACTERISTICS_DYNAMIC_BASE,
+        IMAGE_DLLCHARACTERISTICS_FORCE_INTEGRITY, IMAGE_DLLCHARACTERISTICS_NX_COMPAT,
+        IMAGE_FILE_MACHINE_AMD64, IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_WRITE,
+        IMAGE_SUBSYSTEM_NATIVE, ImageDebugDirectory,
     },
     read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64},
 };
+
+/// `IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS` (PE format, "Debug Type"): a debug directory
+/// entry whose data is the extended DLL characteristics (the `object` crate has no name
+/// for it).
+pub const IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS: u32 = 20;
+/// `IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT` (PE format, "Extended DLL Characteristics"):
+/// the image is compatible with CET shadow stacks (`/CETCOMPAT`).
+pub const IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT: u32 = 0x0001;
 
 /// DLLs a WDM driver may import from.
 pub const ALLOWED_DLLS: &[&str] = &["ntoskrnl.exe", "hal.dll"];
@@ -56,6 +65,55 @@ pub fn pe_checksum(data: &[u8], checksum_offset: usize) -> u32 {
     total
 }
 
+/// The extended DLL characteristics: the first 4 bytes of the data of the debug directory
+/// entry of type `IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS`, if the image has one.
+fn ex_dll_characteristics(pe: &PeFile64<'_>, data: &[u8]) -> Result<Option<u32>, String> {
+    let Some(dir) = pe.data_directory(IMAGE_DIRECTORY_ENTRY_DEBUG) else {
+        return Ok(None);
+    };
+    let bytes = dir
+        .data(data, &pe.section_table())
+        .map_err(|e| e.to_string())?;
+    let entries =
+        object::pod::slice_from_all_bytes::<ImageDebugDirectory>(bytes).map_err(|()| {
+            format!(
+                "debug directory size {} is not a whole number of entries",
+                bytes.len()
+            )
+        })?;
+    let Some(entry) = entries
+        .iter()
+        .find(|e| e.typ.get(LE) == IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS)
+    else {
+        return Ok(None);
+    };
+    let at = entry.pointer_to_raw_data.get(LE) as usize;
+    let value = data
+        .get(at..at + 4)
+        .filter(|_| entry.size_of_data.get(LE) >= 4)
+        .ok_or_else(|| {
+            format!("extended DLL characteristics at file offset {at:#x} out of range")
+        })?;
+    Ok(Some(u32::from_le_bytes(
+        value.try_into().map_err(|_| "short read")?,
+    )))
+}
+
+/// CET shadow-stack compatibility (`/CETCOMPAT`), which lives outside `DllCharacteristics`.
+fn check_cet_compat(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
+    match ex_dll_characteristics(pe, data) {
+        Ok(Some(ex)) => r.check(
+            ex & IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT != 0,
+            "CETCOMPAT set (extended DLL characteristics)".into(),
+            || format!("extended DLL characteristics {ex:#x} lack CETCOMPAT"),
+        ),
+        Ok(None) => r
+            .failures
+            .push("no extended DLL characteristics debug entry: not linked with /CETCOMPAT".into()),
+        Err(e) => r.failures.push(format!("unreadable debug directory: {e}")),
+    }
+}
+
 /// Runs every driver check; `failures` is empty when the image is a well-formed driver.
 pub fn check_driver(data: &[u8]) -> Report {
     let mut r = Report::default();
@@ -90,6 +148,8 @@ pub fn check_driver(data: &[u8]) -> Report {
             format!("DllCharacteristics {dllch:#06x} lacks {name}")
         });
     }
+
+    check_cet_compat(&mut r, &pe, data);
 
     // Entry point = the DriverEntry export.
     let entry = u64::from(opt.address_of_entry_point()) + opt.image_base();
@@ -237,7 +297,12 @@ mod tests {
     fn real_driver_passes() {
         let r = check_driver(&driver());
         assert!(r.failures.is_empty(), "{:?}", r.failures);
-        assert!(r.facts.len() >= 9, "{:?}", r.facts);
+        assert!(r.facts.len() >= 10, "{:?}", r.facts);
+        assert!(
+            r.facts.iter().any(|f| f.contains("CETCOMPAT")),
+            "{:?}",
+            r.facts
+        );
     }
 
     #[test]
@@ -260,6 +325,27 @@ mod tests {
             d[opt + 70..opt + 72].copy_from_slice(&v.to_le_bytes());
             assert_fails_with(&d, name);
         }
+
+        // CETCOMPAT: clear the bit in the extended DLL characteristics, then drop the
+        // debug entry that carries them (its type becomes IMAGE_DEBUG_TYPE_UNKNOWN).
+        let pe = PeFile64::parse(&*good).unwrap();
+        let dir = pe.data_directory(IMAGE_DIRECTORY_ENTRY_DEBUG).unwrap();
+        let (dir_at, dir_len) = dir.file_range(&pe.section_table()).unwrap();
+        let entry_at = (dir_at as usize..(dir_at + dir_len) as usize)
+            .step_by(28)
+            .find(|&at| {
+                u32::from_le_bytes(good[at + 12..at + 16].try_into().unwrap())
+                    == IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS
+            })
+            .expect("the driver has an extended DLL characteristics debug entry");
+        let data_at =
+            u32::from_le_bytes(good[entry_at + 24..entry_at + 28].try_into().unwrap()) as usize;
+        let mut d = good.clone();
+        d[data_at] &= !1; // IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT
+        assert_fails_with(&d, "lack CETCOMPAT");
+        let mut d = good.clone();
+        d[entry_at + 12..entry_at + 16].copy_from_slice(&0u32.to_le_bytes());
+        assert_fails_with(&d, "not linked with /CETCOMPAT");
 
         let mut d = good.clone();
         d[opt + 16] ^= 0x10; // AddressOfEntryPoint moved
@@ -327,5 +413,6 @@ mod tests {
         assert!(f.iter().any(|m| m.contains("subsystem")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("imports from")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("DriverEntry")), "{f:?}");
+        assert!(f.iter().any(|m| m.contains("CETCOMPAT")), "{f:?}");
     }
 }
