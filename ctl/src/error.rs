@@ -129,6 +129,20 @@ mod tests {
     }
 
     #[test]
+    fn json_golden() {
+        let e = CtlError::win32(r"cannot open \\.\R:", 2).exit_code(EXIT_NO_DEVICE);
+        assert_eq!(
+            e.to_json().to_string(),
+            include_str!("../tests/golden/error.json").trim_end()
+        );
+        let e = CtlError::msg("size mismatch").exit_code(EXIT_DATA);
+        assert_eq!(
+            e.to_json().to_string(),
+            include_str!("../tests/golden/error-no-code.json").trim_end()
+        );
+    }
+
+    #[test]
     fn texts() {
         assert_eq!(fallback_text(87), Some("The parameter is incorrect."));
         assert_eq!(fallback_text(999_999), None);

@@ -429,6 +429,96 @@ impl Rng {
 mod tests {
     use super::*;
 
+    /// The golden JSON line `name` (see `ctl/tests/golden/README.md`).
+    macro_rules! golden {
+        ($name:literal) => {
+            include_str!(concat!("../tests/golden/", $name, ".json")).trim_end()
+        };
+    }
+
+    fn sample_volume() -> Volume {
+        use ramdisk_core::fat::{FormatOptions, SliceWriter, Zeroed, format, plan};
+        let layout = plan(&FormatOptions::new(8 << 20)).unwrap();
+        let mut img = vec![0u8; 8 << 20];
+        format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
+        crate::volume::parse_boot_sector(&img[..512]).unwrap()
+    }
+
+    #[test]
+    fn json_golden() {
+        let v = sample_volume();
+        let info = InfoReport {
+            device: r"\\.\R:".into(),
+            length: 8 << 20,
+            geometry: Some(Ok(Geometry {
+                cylinders: 256,
+                media_type: 12,
+                tracks_per_cylinder: 2,
+                sectors_per_track: 32,
+                bytes_per_sector: 512,
+            })),
+            partition: Some(Ok(Partition {
+                style: 0,
+                starting_offset: 0,
+                length: 8 << 20,
+                number: 0,
+                mbr_type: Some(4),
+            })),
+            free_clusters: Some((v.cluster_count - 3, "FAT")),
+            volume: Some(Ok(v)),
+        };
+        assert_eq!(info.to_json().to_string(), golden!("info"));
+        let info = InfoReport {
+            device: r"\\.\Q:".into(),
+            length: 1 << 20,
+            geometry: None,
+            partition: Some(Err("Incorrect function. (Win32 error 1)".into())),
+            volume: Some(Err(
+                "sector 0 has no boot signature (55 AA): not a FAT volume".into(),
+            )),
+            free_clusters: None,
+        };
+        assert_eq!(info.to_json().to_string(), golden!("info-errors"));
+        let v = VerifyReport {
+            device: r"\\.\R:".into(),
+            bytes_ok: 100_000_000,
+            sector_size: 512,
+            bad: vec![(7, 23), (9, 21)],
+            bad_count: 2,
+            secs: 1.25,
+        };
+        assert_eq!(v.to_json().to_string(), golden!("verify"));
+        let b = BenchReport {
+            device: r"\\.\R:".into(),
+            write_range: Some((48 << 20, 16 << 20)),
+            lock_warning: Some("warning: FSCTL_LOCK_VOLUME not available here".into()),
+            rows: vec![
+                BenchRow {
+                    name: "seq-read".into(),
+                    block: 1 << 20,
+                    threads: 1,
+                    bytes: 64 << 20,
+                    ops: 64,
+                    secs: 0.5,
+                },
+                BenchRow {
+                    name: "rand-read".into(),
+                    block: 4096,
+                    threads: 4,
+                    bytes: 4_096_000,
+                    ops: 1000,
+                    secs: 0.25,
+                },
+            ],
+        };
+        assert_eq!(b.to_json().to_string(), golden!("bench"));
+        let b = BenchReport {
+            device: "d".into(),
+            ..BenchReport::default()
+        };
+        assert_eq!(b.to_json().to_string(), golden!("bench-read-only"));
+    }
+
     #[test]
     fn info_json_shape() {
         let r = InfoReport {
