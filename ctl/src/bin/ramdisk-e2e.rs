@@ -89,7 +89,7 @@ mod imp {
     use std::time::Instant;
 
     use ramdiskctl::device::{Device, IoResult};
-    use ramdiskctl::report::Rng;
+    use ramdiskctl::rng::Rng;
     use ramdiskctl::scm;
     use windows_sys::Win32::Storage::FileSystem::FILE_DEVICE_DISK;
     use windows_sys::Win32::System::Ioctl::{

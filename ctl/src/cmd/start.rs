@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::broadcast;
 use crate::error::CtlError;
+use crate::report::StartReport;
 use crate::scm;
 use crate::sys::default_device;
 use crate::units::drive_letter;
@@ -25,9 +26,11 @@ pub fn run(ctx: &Ctx, no_broadcast: bool) -> Result<(), CtlError> {
         Some(l) if !no_broadcast => broadcast::volume(l, broadcast::Event::Arrival),
         _ => false,
     };
-    ctx.print(
-        &serde_json::json!({"service": scm::SERVICE, "running": true, "device": device, "broadcast": announced}),
-        &format!("started service {} ({device})", scm::SERVICE),
-    );
+    ctx.print(&StartReport {
+        service: scm::SERVICE,
+        running: true,
+        device,
+        broadcast: announced,
+    });
     Ok(())
 }

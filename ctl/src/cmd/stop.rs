@@ -4,6 +4,7 @@ use super::Ctx;
 use crate::broadcast;
 use crate::device::{Device, fsctl_warning};
 use crate::error::CtlError;
+use crate::report::StopReport;
 use crate::scm;
 use crate::sys::resolve_device;
 use crate::units::drive_letter;
@@ -34,13 +35,12 @@ pub fn run(ctx: &Ctx, device: Option<&str>, no_broadcast: bool) -> Result<(), Ct
         }
         _ => false,
     };
-    ctx.print(
-        &serde_json::json!({"service": scm::SERVICE, "device": path, "stopped": stopped, "broadcast": announced, "warnings": warnings}),
-        &if stopped {
-            format!("stopped service {}", scm::SERVICE)
-        } else {
-            format!("service {} was not running", scm::SERVICE)
-        },
-    );
+    ctx.print(&StopReport {
+        service: scm::SERVICE,
+        device: path,
+        stopped,
+        broadcast: announced,
+        warnings,
+    });
     Ok(())
 }
