@@ -65,8 +65,12 @@ pub enum Command {
     },
     /// Create the kernel-driver service `ramdisk` and its Parameters.
     Install(InstallArgs),
-    /// Stop (if running) and delete the service.
-    Uninstall,
+    /// Stop (if running, like `stop`) and delete the service.
+    Uninstall {
+        /// As for `stop`: go on when the volume cannot be locked.
+        #[arg(long)]
+        force: bool,
+    },
     /// Start the service and announce the new drive letter.
     Start {
         /// Do not broadcast `WM_DEVICECHANGE`.
@@ -77,6 +81,10 @@ pub enum Command {
     Stop {
         /// The device to dismount first.
         device: Option<String>,
+        /// Dismount even when the volume cannot be locked (programs with files open
+        /// on it lose them), and stop even when it cannot be opened.
+        #[arg(long)]
+        force: bool,
         /// Do not broadcast `WM_DEVICECHANGE`.
         #[arg(long)]
         no_broadcast: bool,
@@ -360,8 +368,21 @@ mod tests {
             parse(&["stop", "R", "--no-broadcast"]).unwrap().command,
             Command::Stop {
                 device: Some(_),
+                force: false,
                 no_broadcast: true
             }
+        ));
+        assert!(matches!(
+            parse(&["stop", "--force"]).unwrap().command,
+            Command::Stop {
+                device: None,
+                force: true,
+                no_broadcast: false
+            }
+        ));
+        assert!(matches!(
+            parse(&["uninstall", "--force"]).unwrap().command,
+            Command::Uninstall { force: true }
         ));
         assert!(parse(&["frobnicate"]).is_err());
     }

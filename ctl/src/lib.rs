@@ -12,6 +12,7 @@ pub mod progress;
 pub mod range;
 pub mod report;
 pub mod rng;
+pub mod stop;
 pub mod transfer;
 pub mod units;
 pub mod volume;

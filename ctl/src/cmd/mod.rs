@@ -74,12 +74,13 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
             range,
         } => load::run(&ctx, file, device.as_deref(), *range),
         Command::Install(args) => install::run(&ctx, args),
-        Command::Uninstall => uninstall::run(&ctx),
+        Command::Uninstall { force } => uninstall::run(&ctx, *force),
         Command::Start { no_broadcast } => start::run(&ctx, *no_broadcast),
         Command::Stop {
             device,
+            force,
             no_broadcast,
-        } => stop::run(&ctx, device.as_deref(), *no_broadcast),
+        } => stop::run(&ctx, device.as_deref(), *force, *no_broadcast),
     }
 }
 

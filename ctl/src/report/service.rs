@@ -4,6 +4,7 @@ use serde::{Serialize, Serializer};
 
 use super::Report;
 use crate::cli::{ParamValue, StartType};
+use crate::stop::Step;
 
 /// `install`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -78,6 +79,10 @@ pub struct StopReport {
     pub stopped: bool,
     /// `WM_DEVICECHANGE` was broadcast.
     pub broadcast: bool,
+    /// How `FSCTL_LOCK_VOLUME` went (`null`: no volume was there).
+    pub lock: Option<Step>,
+    /// How `FSCTL_DISMOUNT_VOLUME` went (`null`: no volume was there).
+    pub dismount: Option<Step>,
     /// What did not work on the way (volume requests not supported here ...).
     pub warnings: Vec<String>,
 }

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::cli::{ParamValue, StartType};
+use crate::stop::Step;
 use crate::volume::Volume;
 
 /// The golden JSON line `name` (see `ctl/tests/golden/README.md`).
@@ -229,10 +230,22 @@ fn start_stop_uninstall() {
         device: r"\\.\R:".into(),
         stopped: true,
         broadcast: false,
+        lock: Some(Step::Done),
+        dismount: Some(Step::Unsupported),
         warnings: vec![DISMOUNT_WARNING.into()],
     };
     assert_eq!(json(&r), golden!("stop"));
     assert_eq!(text(&r), "stopped service ramdisk");
+    let j = StopReport {
+        lock: Some(Step::FailedForced),
+        dismount: None,
+        ..r.clone()
+    }
+    .json();
+    assert_eq!(
+        (&j["lock"], &j["dismount"]),
+        (&"failed_forced".into(), &serde_json::Value::Null)
+    );
     assert_eq!(
         text(&StopReport {
             stopped: false,
