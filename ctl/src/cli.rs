@@ -73,7 +73,7 @@ pub enum Command {
     },
     /// Start the service and announce the new drive letter.
     Start {
-        /// Do not broadcast `WM_DEVICECHANGE`.
+        /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
         #[arg(long)]
         no_broadcast: bool,
     },
@@ -85,7 +85,7 @@ pub enum Command {
         /// on it lose them), and stop even when it cannot be opened.
         #[arg(long)]
         force: bool,
-        /// Do not broadcast `WM_DEVICECHANGE`.
+        /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
         #[arg(long)]
         no_broadcast: bool,
     },

@@ -5,6 +5,7 @@
 //! structs and their text/JSON, the transfer loop, boot-sector interpretation) is
 //! plain Rust, tested on any host.
 
+pub mod announce;
 pub mod cli;
 pub mod error;
 pub mod fsctl;

@@ -84,5 +84,10 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
     }
 }
 
+/// The broadcast note of `--no-broadcast`.
+const NO_BROADCAST: &str = "skipped (--no-broadcast)";
+/// The broadcast note for a device path without a drive letter.
+const NOT_A_LETTER: &str = "not sent: the device is not a drive letter";
+
 /// Chunk size of whole-disk transfers.
 pub const CHUNK: usize = 1 << 20;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use windows_sys::Win32::System::Ioctl::{FSCTL_DISMOUNT_VOLUME, FSCTL_LOCK_VOLUME};
 
-use super::Ctx;
+use super::{Ctx, NO_BROADCAST, NOT_A_LETTER};
+use crate::announce::Announcement;
 use crate::broadcast;
 use crate::device::Device;
 use crate::error::CtlError;
@@ -73,17 +74,17 @@ pub fn run(
 ) -> Result<(), CtlError> {
     let path = resolve_device(device);
     let outcome = stop_service(ctx, &path, force)?;
-    let announced = match drive_letter(&path) {
-        Some(l) if outcome.stopped && !no_broadcast => {
-            broadcast::volume(l, broadcast::Event::RemoveComplete)
-        }
-        _ => false,
+    let announce = match drive_letter(&path) {
+        _ if !outcome.stopped => Announcement::skipped("not sent: the service was not running"),
+        _ if no_broadcast => Announcement::skipped(NO_BROADCAST),
+        Some(l) => broadcast::announce(l, broadcast::Event::RemoveComplete),
+        None => Announcement::skipped(NOT_A_LETTER),
     };
     ctx.print(&StopReport {
         service: scm::SERVICE,
         device: path,
         stopped: outcome.stopped,
-        broadcast: announced,
+        announce,
         lock: outcome.lock,
         dismount: outcome.dismount,
         warnings: outcome.warnings,

@@ -3,6 +3,7 @@
 use serde::{Serialize, Serializer};
 
 use super::Report;
+use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
 use crate::stop::Step;
 
@@ -58,14 +59,26 @@ pub struct StartReport {
     pub running: bool,
     /// The device announced.
     pub device: String,
-    /// `WM_DEVICECHANGE` was broadcast.
-    pub broadcast: bool,
+    /// What Explorer was told (`broadcast`, `broadcast_note`, `shell_notify`).
+    #[serde(flatten)]
+    pub announce: Announcement,
 }
 
 impl Report for StartReport {
     fn text(&self) -> String {
-        format!("started service {} ({})", self.service, self.device)
+        with_line(
+            format!("started service {} ({})", self.service, self.device),
+            self.announce.text_line(),
+        )
     }
+}
+
+fn with_line(mut s: String, line: Option<String>) -> String {
+    if let Some(l) = line {
+        s.push('\n');
+        s.push_str(&l);
+    }
+    s
 }
 
 /// `stop`.
@@ -77,8 +90,9 @@ pub struct StopReport {
     pub device: String,
     /// The service was running and is stopped now (false: it was not running).
     pub stopped: bool,
-    /// `WM_DEVICECHANGE` was broadcast.
-    pub broadcast: bool,
+    /// What Explorer was told (`broadcast`, `broadcast_note`, `shell_notify`).
+    #[serde(flatten)]
+    pub announce: Announcement,
     /// How `FSCTL_LOCK_VOLUME` went (`null`: no volume was there).
     pub lock: Option<Step>,
     /// How `FSCTL_DISMOUNT_VOLUME` went (`null`: no volume was there).
@@ -90,7 +104,10 @@ pub struct StopReport {
 impl Report for StopReport {
     fn text(&self) -> String {
         if self.stopped {
-            format!("stopped service {}", self.service)
+            with_line(
+                format!("stopped service {}", self.service),
+                self.announce.text_line(),
+            )
         } else {
             format!("service {} was not running", self.service)
         }

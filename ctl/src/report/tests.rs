@@ -3,6 +3,7 @@
 //! text.
 
 use super::*;
+use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
 use crate::stop::Step;
 use crate::volume::Volume;
@@ -221,21 +222,46 @@ fn start_stop_uninstall() {
         service: "ramdisk",
         running: true,
         device: r"\\.\R:".into(),
-        broadcast: true,
+        announce: Announcement {
+            broadcast: true,
+            broadcast_note: None,
+            shell_notify: true,
+        },
     };
     assert_eq!(json(&r), golden!("start"));
     assert_eq!(text(&r), r"started service ramdisk (\\.\R:)");
+    let session0 = Announcement {
+        broadcast: false,
+        broadcast_note: Some("not sent: session 0".into()),
+        shell_notify: true,
+    };
+    let r = StartReport {
+        announce: session0.clone(),
+        ..r
+    };
+    assert_eq!(
+        text(&r),
+        "started service ramdisk (\\\\.\\R:)\n  Explorer broadcast not sent: session 0"
+    );
+    assert_eq!(r.json()["broadcast_note"], "not sent: session 0");
     let r = StopReport {
         service: "ramdisk",
         device: r"\\.\R:".into(),
         stopped: true,
-        broadcast: false,
+        announce: Announcement::skipped("skipped (--no-broadcast)"),
         lock: Some(Step::Done),
         dismount: Some(Step::Unsupported),
         warnings: vec![DISMOUNT_WARNING.into()],
     };
     assert_eq!(json(&r), golden!("stop"));
     assert_eq!(text(&r), "stopped service ramdisk");
+    assert_eq!(
+        text(&StopReport {
+            announce: session0,
+            ..r.clone()
+        }),
+        "stopped service ramdisk\n  Explorer broadcast not sent: session 0"
+    );
     let j = StopReport {
         lock: Some(Step::FailedForced),
         dismount: None,
