@@ -139,7 +139,10 @@ impl Device {
         EVENT.with(|event| {
             // SAFETY: OVERLAPPED is plain data; all-zero is its initial state.
             let mut ov: OVERLAPPED = unsafe { zeroed() };
-            #[allow(clippy::cast_possible_truncation)]
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "the low and high halves of the 64-bit offset"
+            )]
             {
                 ov.Anonymous.Anonymous.Offset = offset as u32;
                 ov.Anonymous.Anonymous.OffsetHigh = (offset >> 32) as u32;

@@ -323,6 +323,21 @@ mod tests {
         ..OPTS
     };
 
+    /// The calls of a volume opened and locked on the third attempt (or failing
+    /// three times), up to the last lock attempt.
+    const LOCK_THREE_TIMES: [&str; 6] = [
+        r"open \\.\R:",
+        "lock",
+        "sleep 50",
+        "lock",
+        "sleep 50",
+        "lock",
+    ];
+
+    fn then(first: &[&'static str], rest: &[&'static str]) -> Vec<&'static str> {
+        first.iter().chain(rest).copied().collect()
+    }
+
     fn run(fake: &mut Fake, opts: StopOptions) -> Result<StopOutcome, CtlError> {
         let r = safe_stop(fake, r"\\.\R:", opts);
         assert_eq!(fake.open_handles, 0, "the volume handle is always closed");
@@ -377,18 +392,7 @@ mod tests {
         let o = run(&mut f, OPTS).unwrap();
         assert_eq!(
             f.calls,
-            [
-                r"open \\.\R:",
-                "lock",
-                "sleep 50",
-                "lock",
-                "sleep 50",
-                "lock",
-                "dismount",
-                "stop",
-                "close",
-                "wait"
-            ]
+            then(&LOCK_THREE_TIMES, &["dismount", "stop", "close", "wait"])
         );
         assert_eq!(o.lock, Some(Step::Done));
         assert!(o.warnings.is_empty());
@@ -403,15 +407,7 @@ mod tests {
         let e = run(&mut f, OPTS).unwrap_err();
         assert_eq!(
             f.calls,
-            [
-                r"open \\.\R:",
-                "lock",
-                "sleep 50",
-                "lock",
-                "sleep 50",
-                "lock",
-                "close"
-            ],
+            then(&LOCK_THREE_TIMES, &["close"]),
             "no dismount, no stop request"
         );
         assert_eq!(e.win32, Some(5));
@@ -434,18 +430,7 @@ mod tests {
         let o = run(&mut f, FORCE).unwrap();
         assert_eq!(
             f.calls,
-            [
-                r"open \\.\R:",
-                "lock",
-                "sleep 50",
-                "lock",
-                "sleep 50",
-                "lock",
-                "dismount",
-                "stop",
-                "close",
-                "wait"
-            ]
+            then(&LOCK_THREE_TIMES, &["dismount", "stop", "close", "wait"])
         );
         assert_eq!(o.lock, Some(Step::FailedForced));
         assert_eq!(o.dismount, Some(Step::Done));

@@ -118,7 +118,10 @@ fn random(
     ))
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "the benchmark script: read tests, then the guarded write tests"
+)]
 pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
     let path = resolve_device(args.device.as_deref());
     let dev = Device::open(&path, args.destructive)?;
