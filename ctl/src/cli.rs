@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
 
 use crate::units::parse_size;
 
@@ -48,12 +49,9 @@ pub enum Command {
         file: PathBuf,
         /// The device.
         device: Option<String>,
-        /// Start at this byte offset (sector aligned).
-        #[arg(long, value_parser = parse_size, default_value = "0")]
-        offset: u64,
-        /// Only this many bytes (default: to the end of the disk).
-        #[arg(long, value_parser = parse_size)]
-        length: Option<u64>,
+        /// The part of the disk.
+        #[command(flatten)]
+        range: RangeArgs,
     },
     /// Write a raw image file back onto the disk (locks and dismounts the volume).
     Load {
@@ -61,20 +59,21 @@ pub enum Command {
         file: PathBuf,
         /// The device.
         device: Option<String>,
-        /// Only write the file's bytes from this offset (sector aligned) ...
-        #[arg(long, value_parser = parse_size, default_value = "0")]
-        offset: u64,
-        /// ... and this many of them (default: to the end).
-        #[arg(long, value_parser = parse_size)]
-        length: Option<u64>,
+        /// The part of the file written, at the same offset of the disk.
+        #[command(flatten)]
+        range: RangeArgs,
     },
     /// Create the kernel-driver service `ramdisk` and its Parameters.
     Install(InstallArgs),
-    /// Stop (if running) and delete the service.
-    Uninstall,
+    /// Stop (if running, like `stop`) and delete the service.
+    Uninstall {
+        /// As for `stop`: go on when the volume cannot be locked.
+        #[arg(long)]
+        force: bool,
+    },
     /// Start the service and announce the new drive letter.
     Start {
-        /// Do not broadcast `WM_DEVICECHANGE`.
+        /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
         #[arg(long)]
         no_broadcast: bool,
     },
@@ -82,10 +81,25 @@ pub enum Command {
     Stop {
         /// The device to dismount first.
         device: Option<String>,
-        /// Do not broadcast `WM_DEVICECHANGE`.
+        /// Dismount even when the volume cannot be locked (programs with files open
+        /// on it lose them), and stop even when it cannot be opened.
+        #[arg(long)]
+        force: bool,
+        /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
         #[arg(long)]
         no_broadcast: bool,
     },
+}
+
+/// The byte range of `dump` and `load`: the same offsets on the disk and in the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
+pub struct RangeArgs {
+    /// Start at this byte offset (sector aligned).
+    #[arg(long, value_parser = parse_size, default_value = "0")]
+    pub offset: u64,
+    /// Only this many bytes (sector aligned; default: to the end of the disk).
+    #[arg(long, value_parser = parse_size)]
+    pub length: Option<u64>,
 }
 
 /// `bench` options.
@@ -142,8 +156,9 @@ pub struct InstallArgs {
     pub start: StartType,
 }
 
-/// Service start types of a kernel driver.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// Service start types of a kernel driver (`demand`, `auto`, `system` in JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StartType {
     /// `SERVICE_DEMAND_START`: `ramdiskctl start` / `sc start`.
     Demand,
@@ -165,8 +180,9 @@ impl StartType {
     }
 }
 
-/// One registry value of the service's Parameters key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One registry value of the service's Parameters key (a number or a string in JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 pub enum ParamValue {
     /// `REG_DWORD`.
     Dword(u32),
@@ -262,7 +278,7 @@ mod tests {
     fn dump_load() {
         let c = parse(&["dump", "img.bin", "R:", "--length", "2M"]).unwrap();
         assert!(
-            matches!(c.command, Command::Dump { ref file, device: Some(_), offset: 0, length: Some(l) } if file.to_str() == Some("img.bin") && l == 2 << 20)
+            matches!(c.command, Command::Dump { ref file, device: Some(_), range: RangeArgs { offset: 0, length: Some(l) } } if file.to_str() == Some("img.bin") && l == 2 << 20)
         );
         assert!(parse(&["load"]).is_err());
         let c = parse(&["load", "img.bin"]).unwrap();
@@ -270,10 +286,25 @@ mod tests {
             c.command,
             Command::Load {
                 device: None,
-                length: None,
+                range: RangeArgs {
+                    offset: 0,
+                    length: None
+                },
                 ..
             }
         ));
+        let c = parse(&["load", "img.bin", "--offset", "1M", "--length", "4K"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Load {
+                range: RangeArgs {
+                    offset: 0x10_0000,
+                    length: Some(4096)
+                },
+                ..
+            }
+        ));
+        assert!(parse(&["dump", "x", "--offset", "1Q"]).is_err());
     }
 
     #[test]
@@ -337,8 +368,21 @@ mod tests {
             parse(&["stop", "R", "--no-broadcast"]).unwrap().command,
             Command::Stop {
                 device: Some(_),
+                force: false,
                 no_broadcast: true
             }
+        ));
+        assert!(matches!(
+            parse(&["stop", "--force"]).unwrap().command,
+            Command::Stop {
+                device: None,
+                force: true,
+                no_broadcast: false
+            }
+        ));
+        assert!(matches!(
+            parse(&["uninstall", "--force"]).unwrap().command,
+            Command::Uninstall { force: true }
         ));
         assert!(parse(&["frobnicate"]).is_err());
     }

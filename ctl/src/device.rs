@@ -8,8 +8,8 @@
 use std::mem::{size_of, zeroed};
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, ERROR_INVALID_FUNCTION, ERROR_IO_PENDING, ERROR_NOT_SUPPORTED, FALSE,
-    GENERIC_READ, GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE, TRUE,
+    CloseHandle, ERROR_IO_PENDING, FALSE, GENERIC_READ, GENERIC_WRITE, HANDLE,
+    INVALID_HANDLE_VALUE, TRUE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     CreateFileW, FILE_FLAG_OVERLAPPED, FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING, ReadFile,
@@ -23,6 +23,7 @@ use windows_sys::Win32::System::Ioctl::{
 use windows_sys::Win32::System::Threading::CreateEventW;
 
 use crate::error::{CtlError, EXIT_NO_DEVICE};
+pub use crate::fsctl::{FsctlOutcome, fsctl_warning};
 use crate::sys::{last_error, wide};
 
 /// The outcome of one I/O request: the Win32 error (if it failed) and the bytes
@@ -46,15 +47,6 @@ impl IoResult {
             Some(e) => Err(e),
         }
     }
-}
-
-/// What a lock or dismount request achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FsctlOutcome {
-    /// It worked.
-    Done,
-    /// The system does not support it here (Wine: invalid function / not supported).
-    Unsupported(u32),
 }
 
 struct Event(HANDLE);
@@ -147,7 +139,10 @@ impl Device {
         EVENT.with(|event| {
             // SAFETY: OVERLAPPED is plain data; all-zero is its initial state.
             let mut ov: OVERLAPPED = unsafe { zeroed() };
-            #[allow(clippy::cast_possible_truncation)]
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "the low and high halves of the 64-bit offset"
+            )]
             {
                 ov.Anonymous.Anonymous.Offset = offset as u32;
                 ov.Anonymous.Anonymous.OffsetHigh = (offset >> 32) as u32;
@@ -295,14 +290,18 @@ impl Device {
         self.geometry().map_or(512, |g| g.BytesPerSector).max(512)
     }
 
+    /// A volume request without buffers (`FSCTL_LOCK_VOLUME` ...): `Ok` or the Win32
+    /// error.
+    ///
+    /// # Errors
+    /// The Win32 error code.
+    pub fn fsctl_raw(&self, code: u32) -> Result<(), u32> {
+        self.ioctl(code, &[], &mut []).ok().map(|_| ())
+    }
+
     fn fsctl(&self, code: u32, what: &str) -> Result<FsctlOutcome, CtlError> {
-        match self.ioctl(code, &[], &mut []).error {
-            None => Ok(FsctlOutcome::Done),
-            Some(e @ (ERROR_INVALID_FUNCTION | ERROR_NOT_SUPPORTED)) => {
-                Ok(FsctlOutcome::Unsupported(e))
-            }
-            Some(e) => Err(CtlError::win32(format!("{}: {what} failed", self.path), e)),
-        }
+        FsctlOutcome::classify(self.fsctl_raw(code))
+            .map_err(|e| CtlError::win32(format!("{}: {what} failed", self.path), e))
     }
 
     /// `FSCTL_LOCK_VOLUME` ("not supported" is not an error: Wine has no volume locks).
@@ -327,17 +326,5 @@ impl Device {
     /// As [`Device::lock`].
     pub fn dismount(&self) -> Result<FsctlOutcome, CtlError> {
         self.fsctl(FSCTL_DISMOUNT_VOLUME, "FSCTL_DISMOUNT_VOLUME")
-    }
-}
-
-/// A warning line for an FSCTL the system does not support.
-#[must_use]
-pub fn fsctl_warning(what: &str, outcome: FsctlOutcome) -> Option<String> {
-    match outcome {
-        FsctlOutcome::Done => None,
-        FsctlOutcome::Unsupported(code) => Some(format!(
-            "warning: {what} not available here ({}, Win32 error {code}); continuing without it",
-            crate::error::win32_text(code)
-        )),
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::Serialize;
+
 /// Exit code: the operation failed.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: bad command line (clap's own code).
@@ -51,13 +53,27 @@ impl CtlError {
     /// The JSON form for `--json`.
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "error": self.context,
-            "win32_error": self.win32,
-            "win32_text": self.win32.map(win32_text),
-            "exit_code": self.exit,
+        serde_json::to_value(ErrorReport {
+            error: &self.context,
+            win32_error: self.win32,
+            win32_text: self.win32.map(win32_text),
+            exit_code: self.exit,
         })
+        .unwrap_or_else(|_| serde_json::json!({ "error": self.context }))
     }
+}
+
+/// What `--json` prints for a failure.
+#[derive(Serialize)]
+struct ErrorReport<'a> {
+    /// What failed.
+    error: &'a str,
+    /// The Win32 error code, if any.
+    win32_error: Option<u32>,
+    /// Its text.
+    win32_text: Option<String>,
+    /// The process exit code.
+    exit_code: u8,
 }
 
 impl fmt::Display for CtlError {
@@ -126,6 +142,20 @@ mod tests {
         assert_eq!(e.to_string(), "size mismatch");
         assert_eq!(e.to_json()["win32_error"], serde_json::Value::Null);
         assert_eq!(EXIT_USAGE, 2);
+    }
+
+    #[test]
+    fn json_golden() {
+        let e = CtlError::win32(r"cannot open \\.\R:", 2).exit_code(EXIT_NO_DEVICE);
+        assert_eq!(
+            e.to_json().to_string(),
+            include_str!("../tests/golden/error.json").trim_end()
+        );
+        let e = CtlError::msg("size mismatch").exit_code(EXIT_DATA);
+        assert_eq!(
+            e.to_json().to_string(),
+            include_str!("../tests/golden/error-no-code.json").trim_end()
+        );
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! `ramdiskctl`: the user-mode tool for the ramdisk driver.
 //!
 //! The Win32 parts (device I/O, the service control manager, the commands) exist only
-//! on Windows; everything else (argument parsing, number formatting, JSON shaping,
-//! boot-sector interpretation) is plain Rust, tested on any host.
+//! on Windows; everything else (argument parsing, number formatting, the report
+//! structs and their text/JSON, the transfer loop, boot-sector interpretation) is
+//! plain Rust, tested on any host.
 
+pub mod announce;
 pub mod cli;
 pub mod error;
+pub mod fsctl;
 pub mod progress;
+pub mod range;
 pub mod report;
+pub mod rng;
+pub mod stop;
+pub mod transfer;
 pub mod units;
 pub mod volume;
 

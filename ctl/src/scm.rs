@@ -11,7 +11,7 @@ use windows_sys::Win32::System::Services::{
     CloseServiceHandle, ControlService, CreateServiceW, DeleteService, OpenSCManagerW,
     OpenServiceW, QueryServiceStatus, SC_HANDLE, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS,
     SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER, SERVICE_RUNNING,
-    SERVICE_STATUS, SERVICE_STOPPED, StartServiceW,
+    SERVICE_STATUS, SERVICE_STOP_PENDING, SERVICE_STOPPED, StartServiceW,
 };
 
 use crate::cli::ParamValue;
@@ -183,9 +183,14 @@ fn wait_for(svc: &ScHandle, want: u32, what: &str) -> Result<(), CtlError> {
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(CtlError::msg(format!(
-                "the service did not {what} within 15 s (state {s})"
-            )));
+            return Err(CtlError::msg(if s == SERVICE_STOP_PENDING {
+                "the service is still STOP_PENDING after 15 s: something still holds the \
+                 device (a mounted volume, an open handle), so Windows cannot unload the \
+                 driver until that goes"
+                    .to_string()
+            } else {
+                format!("the service did not {what} within 15 s (state {s})")
+            }));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -207,11 +212,12 @@ pub fn start(svc: &ScHandle) -> Result<(), CtlError> {
     wait_for(svc, SERVICE_RUNNING, "start")
 }
 
-/// Stops the service and waits until it stopped. Returns false if it was not running.
+/// Asks the service to stop (`ControlService(SERVICE_CONTROL_STOP)`) without
+/// waiting. Returns false if it was not running.
 ///
 /// # Errors
 /// `ControlService`'s error.
-pub fn stop(svc: &ScHandle) -> Result<bool, CtlError> {
+pub fn request_stop(svc: &ScHandle) -> Result<bool, CtlError> {
     let mut st = SERVICE_STATUS::default();
     // SAFETY: valid handle and out pointer.
     if unsafe { ControlService(svc.0, SERVICE_CONTROL_STOP, &raw mut st) } == 0 {
@@ -221,10 +227,28 @@ pub fn stop(svc: &ScHandle) -> Result<bool, CtlError> {
         }
         return Err(CtlError::win32(format!("cannot stop service {SERVICE}"), e));
     }
-    if st.dwCurrentState != SERVICE_STOPPED {
-        wait_for(svc, SERVICE_STOPPED, "stop")?;
-    }
     Ok(true)
+}
+
+/// Waits until the service reports `SERVICE_STOPPED`.
+///
+/// # Errors
+/// A status query failed, or 15 s passed (the driver is still unload-pending).
+pub fn wait_stopped(svc: &ScHandle) -> Result<(), CtlError> {
+    wait_for(svc, SERVICE_STOPPED, "stop")
+}
+
+/// Stops the service and waits until it stopped. Returns false if it was not running.
+/// (The bare SCM stop; `ramdiskctl stop` dismounts first, see [`crate::stop`].)
+///
+/// # Errors
+/// `ControlService`'s error, or the wait's.
+pub fn stop(svc: &ScHandle) -> Result<bool, CtlError> {
+    let requested = request_stop(svc)?;
+    if requested {
+        wait_stopped(svc)?;
+    }
+    Ok(requested)
 }
 
 /// Marks the service for deletion.

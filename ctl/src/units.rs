@@ -51,7 +51,10 @@ pub fn fmt_bytes(n: u64) -> String {
     if n.is_multiple_of(div) {
         format!("{} {}", n / div, UNITS[unit])
     } else {
-        #[allow(clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "a figure for people: 53 bits are plenty"
+        )]
         let v = n as f64 / div as f64;
         format!("{v:.1} {}", UNITS[unit])
     }
@@ -63,7 +66,10 @@ pub fn mb_per_s(bytes: u64, secs: f64) -> f64 {
     if secs <= 0.0 {
         return 0.0;
     }
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a figure for people: 53 bits are plenty"
+    )]
     let b = bytes as f64;
     b / 1e6 / secs
 }
@@ -74,7 +80,10 @@ pub fn per_s(ops: u64, secs: f64) -> f64 {
     if secs <= 0.0 {
         return 0.0;
     }
-    #[allow(clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a figure for people: 53 bits are plenty"
+    )]
     let o = ops as f64;
     o / secs
 }

@@ -4,7 +4,7 @@
 //!   `target/x86_64-pc-windows-msvc/release/ramdisk.sys`.
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
-//! - `e2e`: only the Wine end-to-end suite.
+//! - `e2e [--case TEXT]... [--list]`: only the Wine end-to-end suite, or some of its cases.
 //! - `clippy`: clippy on the host crates and the driver.
 //! - `bench`, `fuzz`: benchmarks and fuzzing (see the README).
 //! - `pe-check FILE`: the driver PE checks on any file.
@@ -48,7 +48,15 @@ enum Cmd {
     /// Clippy on the host crates and on the driver for its target.
     Clippy,
     /// Only the Wine end-to-end suite (builds the driver and ramdiskctl first).
-    E2e,
+    E2e {
+        /// Run only the cases whose id contains this text (repeatable; `--list` shows
+        /// the ids, e.g. `lifecycle`, `matrix/03`, `bad-values/disksize-0`).
+        #[arg(long = "case", value_name = "TEXT")]
+        cases: Vec<String>,
+        /// Print the ids of the cases that would run, and stop.
+        #[arg(long)]
+        list: bool,
+    },
     /// Run the driver PE checks on a file.
     PeCheck {
         /// The image to check.
@@ -73,7 +81,14 @@ fn main() -> std::process::ExitCode {
         Cmd::Demo => demo(),
         Cmd::PeCheck { file } => pe_check_file(&file),
         Cmd::Clippy => clippy(),
-        Cmd::E2e => build().and_then(|sys| e2e::run_suite(&sys)),
+        Cmd::E2e { cases, list } => {
+            let filter = e2e::Filter(cases);
+            if list {
+                e2e::list(&filter)
+            } else {
+                build().and_then(|sys| e2e::run_suite(&sys, &filter))
+            }
+        }
         Cmd::Bench => bench::run(),
         Cmd::Fuzz { seconds } => fuzz::run_all(seconds),
     };
@@ -181,7 +196,9 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
             .args(["test", "-p", "xtask", "--", "--include-ignored"])
             .env("RAMDISK_SYS", &sys))
     })?;
-    stages.run("Wine end-to-end", || e2e::run_suite(&sys))?;
+    stages.run("Wine end-to-end", || {
+        e2e::run_suite(&sys, &e2e::Filter::all())
+    })?;
     Ok(())
 }
 

@@ -5,11 +5,13 @@ use std::time::{Duration, Instant};
 
 use super::{CHUNK, Ctx};
 use crate::cli::BenchArgs;
-use crate::device::{Device, fsctl_warning};
+use crate::device::{Device, FsctlOutcome, fsctl_warning};
 use crate::error::CtlError;
-use crate::progress::Progress;
-use crate::report::{BenchReport, BenchRow, Rng, scratch_range};
+use crate::range::scratch_range;
+use crate::report::{BenchReport, BenchRow, WriteRange};
+use crate::rng::Rng;
 use crate::sys::resolve_device;
+use crate::transfer::chunked;
 
 const RANDOM_BLOCK: u64 = 4096;
 
@@ -29,32 +31,27 @@ fn sequential(
 ) -> Result<BenchRow, CtlError> {
     let mut buf = vec![0u8; CHUNK];
     Rng::new(0x5EED).fill(&mut buf);
-    let mut bar = Progress::new(name, bytes, ctx.progress);
-    let t = Instant::now();
-    let mut done = 0u64;
-    let mut ops = 0u64;
-    while done < bytes {
-        let n = usize::try_from((bytes - done).min(CHUNK as u64)).unwrap_or(CHUNK);
-        let at = start + done;
-        let r = match dir {
-            Dir::Read => dev.read_exact_at(at, &mut buf[..n]),
-            Dir::Write => dev.write_all_at(at, &buf[..n]),
-        };
-        r.map_err(|e| CtlError::win32(format!("{name}: transfer at offset {at} failed"), e))?;
-        done += n as u64;
-        ops += 1;
-        bar.add(n as u64);
-    }
-    let secs = t.elapsed().as_secs_f64();
-    bar.finish();
-    Ok(BenchRow {
-        name: name.into(),
-        block: CHUNK as u64,
-        threads: 1,
-        bytes: done,
-        ops,
-        secs,
-    })
+    let walked = chunked(
+        start,
+        bytes,
+        &mut buf,
+        &ctx.progress(name, bytes),
+        |at, piece| {
+            match dir {
+                Dir::Read => dev.read_exact_at(at, piece),
+                Dir::Write => dev.write_all_at(at, piece),
+            }
+            .map_err(|e| CtlError::win32(format!("{name}: transfer at offset {at} failed"), e))
+        },
+    )?;
+    Ok(BenchRow::new(
+        name,
+        CHUNK as u64,
+        1,
+        walked.bytes,
+        walked.chunks,
+        walked.secs,
+    ))
 }
 
 /// Random 4 KiB transfers inside `start..start+len` for `secs` seconds on `threads` threads.
@@ -111,17 +108,20 @@ fn random(
     for r in results {
         ops += r?;
     }
-    Ok(BenchRow {
-        name: name.into(),
-        block: RANDOM_BLOCK,
+    Ok(BenchRow::new(
+        name,
+        RANDOM_BLOCK,
         threads,
-        bytes: ops * RANDOM_BLOCK,
+        ops * RANDOM_BLOCK,
         ops,
-        secs: elapsed,
-    })
+        elapsed,
+    ))
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "the benchmark script: read tests, then the guarded write tests"
+)]
 pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
     let path = resolve_device(args.device.as_deref());
     let dev = Device::open(&path, args.destructive)?;
@@ -141,7 +141,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
         "benchmarking {path} ({} threads, {secs} s per random test)",
         args.threads
     ));
-    report.rows.push(sequential(
+    report.results.push(sequential(
         &dev,
         Dir::Read,
         0,
@@ -150,10 +150,10 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
         "seq-read",
     )?);
     report
-        .rows
+        .results
         .push(random(&dev, Dir::Read, whole, 1, secs, "rand-read")?);
     if args.threads > 1 {
-        report.rows.push(random(
+        report.results.push(random(
             &dev,
             Dir::Read,
             whole,
@@ -169,14 +169,14 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
             RANDOM_BLOCK,
             args.whole_disk,
         );
-        report.write_range = Some(range);
-        match dev.lock()? {
-            o @ crate::device::FsctlOutcome::Unsupported(_) => {
-                let w = fsctl_warning("FSCTL_LOCK_VOLUME", o).unwrap_or_default();
-                ctx.warn(&w);
-                report.lock_warning = Some(w);
-            }
-            crate::device::FsctlOutcome::Done => {}
+        report.write_range = Some(WriteRange {
+            offset: range.0,
+            length: range.1,
+        });
+        if let o @ FsctlOutcome::Unsupported(_) = dev.lock()? {
+            let w = fsctl_warning("FSCTL_LOCK_VOLUME", o).unwrap_or_default();
+            ctx.warn(&w);
+            report.lock_warning = Some(w);
         }
         // Keep the scratch range's data to put it back afterwards (not for --whole-disk).
         let backup = if args.whole_disk {
@@ -192,7 +192,7 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
             Some(b)
         };
         let result = (|| -> Result<(), CtlError> {
-            report.rows.push(sequential(
+            report.results.push(sequential(
                 &dev,
                 Dir::Write,
                 range.0,
@@ -201,10 +201,10 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
                 "seq-write",
             )?);
             report
-                .rows
+                .results
                 .push(random(&dev, Dir::Write, range, 1, secs, "rand-write")?);
             if args.threads > 1 {
-                report.rows.push(random(
+                report.results.push(random(
                     &dev,
                     Dir::Write,
                     range,
@@ -230,6 +230,6 @@ pub fn run(ctx: &Ctx, args: &BenchArgs) -> Result<(), CtlError> {
         let _ = dev.unlock();
         result?;
     }
-    ctx.print(&report.to_json(), &report.to_text());
+    ctx.print(&report);
     Ok(())
 }

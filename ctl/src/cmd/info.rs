@@ -7,7 +7,7 @@ use windows_sys::Win32::System::Ioctl::{
 use super::Ctx;
 use crate::device::Device;
 use crate::error::{CtlError, win32_text};
-use crate::report::{Geometry, InfoReport, Partition};
+use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
 use crate::sys::resolve_device;
 use crate::volume::{Volume, count_free, fat_bytes_needed, fs_info_free, parse_boot_sector};
 
@@ -35,45 +35,44 @@ fn free_clusters(dev: &Device, v: &Volume) -> Option<(u32, &'static str)> {
 pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
     let path = resolve_device(device);
     let dev = Device::open(&path, false)?;
-    let mut r = InfoReport {
-        device: path,
-        length: dev.length()?,
-        ..InfoReport::default()
-    };
+    let size = dev.length()?;
     let geometry = dev.geometry();
-    r.geometry = Some(
-        geometry
-            .map(|g| Geometry {
-                cylinders: g.Cylinders,
-                media_type: g.MediaType,
-                tracks_per_cylinder: g.TracksPerCylinder,
-                sectors_per_track: g.SectorsPerTrack,
-                bytes_per_sector: g.BytesPerSector,
-            })
-            .map_err(why),
-    );
-    r.partition = Some(
-        dev.ioctl_get::<PARTITION_INFORMATION_EX>(IOCTL_DISK_GET_PARTITION_INFO_EX)
-            .map(|p| Partition {
-                style: u32::try_from(p.PartitionStyle).unwrap_or(u32::MAX),
-                starting_offset: p.StartingOffset,
-                length: p.PartitionLength,
-                number: p.PartitionNumber,
-                // SAFETY: the MBR arm is read only for the MBR style.
-                mbr_type: (p.PartitionStyle == 0)
-                    .then_some(unsafe { p.Anonymous.Mbr.PartitionType }),
-            })
-            .map_err(why),
-    );
+    let partition = dev
+        .ioctl_get::<PARTITION_INFORMATION_EX>(IOCTL_DISK_GET_PARTITION_INFO_EX)
+        .map(|p| Partition {
+            style: partition_style_name(u32::try_from(p.PartitionStyle).unwrap_or(u32::MAX)),
+            starting_offset: p.StartingOffset,
+            length: p.PartitionLength,
+            number: p.PartitionNumber,
+            // SAFETY: the MBR arm is read only for the MBR style.
+            mbr_type: (p.PartitionStyle == 0).then_some(unsafe { p.Anonymous.Mbr.PartitionType }),
+        })
+        .map_err(why);
     let bps = geometry.map_or(512, |g| g.BytesPerSector).max(512) as usize;
     let mut sector = vec![0u8; bps];
-    r.volume = Some(match dev.read_exact_at(0, &mut sector) {
+    let volume = match dev.read_exact_at(0, &mut sector) {
         Ok(()) => parse_boot_sector(&sector),
         Err(e) => Err(format!("cannot read sector 0: {}", why(e))),
+    };
+    let file_system = volume.map(|v| FileSystem::new(&v, free_clusters(&dev, &v)));
+    ctx.print(&InfoReport {
+        device: path,
+        size,
+        geometry: Some(Fact::from_result(
+            geometry
+                .map(|g| {
+                    Geometry::new(
+                        g.Cylinders,
+                        g.MediaType,
+                        g.TracksPerCylinder,
+                        g.SectorsPerTrack,
+                        g.BytesPerSector,
+                    )
+                })
+                .map_err(why),
+        )),
+        partition: Some(Fact::from_result(partition)),
+        file_system: Some(Fact::from_result(file_system)),
     });
-    if let Some(Ok(v)) = &r.volume {
-        r.free_clusters = free_clusters(&dev, v);
-    }
-    ctx.print(&r.to_json(), &r.to_text());
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! `ramdiskctl install`: the kernel-driver service and its Parameters (`sc create` + `reg add`).
 
 use super::Ctx;
-use crate::cli::{InstallArgs, ParamValue};
+use crate::cli::InstallArgs;
 use crate::error::CtlError;
+use crate::report::InstallReport;
 use crate::scm;
 
 /// binPath as given, with a `\\?\` prefix (from canonicalisation) removed.
@@ -25,33 +26,11 @@ pub fn run(ctx: &Ctx, args: &InstallArgs) -> Result<(), CtlError> {
         }
         return Err(e);
     }
-    let shown: Vec<String> = params
-        .iter()
-        .map(|(n, v)| match v {
-            ParamValue::Dword(x) => format!("{n}={x}"),
-            ParamValue::Qword(x) => format!("{n}={x} (REG_QWORD)"),
-            ParamValue::Sz(s) => format!("{n}=\"{s}\""),
-        })
-        .collect();
-    let json_params: serde_json::Map<String, serde_json::Value> = params
-        .iter()
-        .map(|(n, v)| {
-            let j = match v {
-                ParamValue::Dword(x) => serde_json::json!(x),
-                ParamValue::Qword(x) => serde_json::json!(x),
-                ParamValue::Sz(s) => serde_json::json!(s),
-            };
-            ((*n).to_string(), j)
-        })
-        .collect();
-    ctx.print(
-        &serde_json::json!({"service": scm::SERVICE, "bin_path": path, "start": format!("{:?}", args.start).to_lowercase(), "parameters": json_params}),
-        &format!(
-            "installed service {} ({path}, start {:?}){}",
-            scm::SERVICE,
-            args.start,
-            if shown.is_empty() { String::new() } else { format!("\n  Parameters: {}", shown.join(", ")) }
-        ),
-    );
+    ctx.print(&InstallReport {
+        service: scm::SERVICE,
+        bin_path: path,
+        start: args.start,
+        parameters: params,
+    });
     Ok(())
 }

@@ -12,6 +12,7 @@ mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::error::CtlError;
+use crate::report::{Report, render};
 
 /// Output settings shared by the subcommands.
 pub struct Ctx {
@@ -22,13 +23,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Prints the result: the JSON object, or the text.
-    pub fn print(&self, json: &serde_json::Value, text: &str) {
-        if self.json {
-            println!("{json}");
-        } else if !text.is_empty() {
-            println!("{text}");
+    /// Prints the result: its JSON object, or its text.
+    pub fn print(&self, report: &impl Report) {
+        if let Some(out) = render(report, self.json) {
+            println!("{out}");
         }
+    }
+
+    /// A progress bar for `total` bytes (hidden with `--json`/`--quiet` or when
+    /// stderr is not a terminal).
+    #[must_use]
+    pub fn progress(&self, label: &str, total: u64) -> crate::progress::Progress {
+        crate::progress::Progress::new(label, total, self.progress)
     }
 
     /// A warning on stderr (never on stdout, so `--json` output stays parseable).
@@ -60,24 +66,28 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
         Command::Dump {
             file,
             device,
-            offset,
-            length,
-        } => dump::run(&ctx, file, device.as_deref(), *offset, *length),
+            range,
+        } => dump::run(&ctx, file, device.as_deref(), *range),
         Command::Load {
             file,
             device,
-            offset,
-            length,
-        } => load::run(&ctx, file, device.as_deref(), *offset, *length),
+            range,
+        } => load::run(&ctx, file, device.as_deref(), *range),
         Command::Install(args) => install::run(&ctx, args),
-        Command::Uninstall => uninstall::run(&ctx),
+        Command::Uninstall { force } => uninstall::run(&ctx, *force),
         Command::Start { no_broadcast } => start::run(&ctx, *no_broadcast),
         Command::Stop {
             device,
+            force,
             no_broadcast,
-        } => stop::run(&ctx, device.as_deref(), *no_broadcast),
+        } => stop::run(&ctx, device.as_deref(), *force, *no_broadcast),
     }
 }
+
+/// The broadcast note of `--no-broadcast`.
+const NO_BROADCAST: &str = "skipped (--no-broadcast)";
+/// The broadcast note for a device path without a drive letter.
+const NOT_A_LETTER: &str = "not sent: the device is not a drive letter";
 
 /// Chunk size of whole-disk transfers.
 pub const CHUNK: usize = 1 << 20;

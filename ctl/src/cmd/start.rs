@@ -1,8 +1,10 @@
 //! `ramdiskctl start`: start the service, announce the drive letter.
 
-use super::Ctx;
+use super::{Ctx, NO_BROADCAST, NOT_A_LETTER};
+use crate::announce::Announcement;
 use crate::broadcast;
 use crate::error::CtlError;
+use crate::report::StartReport;
 use crate::scm;
 use crate::sys::default_device;
 use crate::units::drive_letter;
@@ -20,14 +22,16 @@ pub fn run(ctx: &Ctx, no_broadcast: bool) -> Result<(), CtlError> {
         e
     })?;
     let device = default_device();
-    let letter = drive_letter(&device);
-    let announced = match letter {
-        Some(l) if !no_broadcast => broadcast::volume(l, broadcast::Event::Arrival),
-        _ => false,
+    let announce = match drive_letter(&device) {
+        _ if no_broadcast => Announcement::skipped(NO_BROADCAST),
+        Some(l) => broadcast::announce(l, broadcast::Event::Arrival),
+        None => Announcement::skipped(NOT_A_LETTER),
     };
-    ctx.print(
-        &serde_json::json!({"service": scm::SERVICE, "running": true, "device": device, "broadcast": announced}),
-        &format!("started service {} ({device})", scm::SERVICE),
-    );
+    ctx.print(&StartReport {
+        service: scm::SERVICE,
+        running: true,
+        device,
+        announce,
+    });
     Ok(())
 }

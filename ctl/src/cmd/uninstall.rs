@@ -1,20 +1,20 @@
-//! `ramdiskctl uninstall`: stop (if running) and delete the service.
+//! `ramdiskctl uninstall`: stop (if running, the safe way) and delete the service.
 
 use super::Ctx;
+use super::stop::stop_service;
 use crate::error::CtlError;
+use crate::report::UninstallReport;
 use crate::scm;
+use crate::sys::default_device;
 
-pub fn run(ctx: &Ctx) -> Result<(), CtlError> {
+pub fn run(ctx: &Ctx, force: bool) -> Result<(), CtlError> {
     let svc = scm::open_service()?;
-    let was_running = scm::stop(&svc)?;
+    let was_running = stop_service(ctx, &default_device(), force)?.stopped;
     scm::delete(&svc)?;
-    ctx.print(
-        &serde_json::json!({"service": scm::SERVICE, "stopped": was_running, "deleted": true}),
-        &format!(
-            "{}deleted service {}",
-            if was_running { "stopped and " } else { "" },
-            scm::SERVICE
-        ),
-    );
+    ctx.print(&UninstallReport {
+        service: scm::SERVICE,
+        stopped: was_running,
+        deleted: true,
+    });
     Ok(())
 }

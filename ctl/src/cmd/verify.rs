@@ -1,57 +1,50 @@
 //! `ramdiskctl verify`: read every sector.
 
-use std::time::Instant;
-
 use super::{CHUNK, Ctx};
 use crate::device::Device;
 use crate::error::{CtlError, EXIT_DATA};
-use crate::progress::Progress;
-use crate::report::VerifyReport;
+use crate::report::{Rate, VerifyReport};
 use crate::sys::resolve_device;
+use crate::transfer::chunked;
 
 pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
     let path = resolve_device(device);
     let dev = Device::open(&path, false)?;
     let len = dev.length()?;
-    let ss = u64::from(dev.sector_size());
+    let ss = dev.sector_size();
     let mut r = VerifyReport {
         device: path,
-        sector_size: u32::try_from(ss).unwrap_or(512),
+        sector_size: ss,
         ..VerifyReport::default()
     };
     let mut buf = vec![0u8; CHUNK];
-    let mut bar = Progress::new("verify", len, ctx.progress);
-    let start = Instant::now();
-    let mut off = 0u64;
-    while off < len {
-        let n = usize::try_from((len - off).min(CHUNK as u64)).unwrap_or(CHUNK);
-        if dev.read_exact_at(off, &mut buf[..n]).is_ok() {
-            r.bytes_ok += n as u64;
-        } else {
-            // Sector by sector to find the bad ones.
-            let ssz = usize::try_from(ss).unwrap_or(512);
-            for (i, s) in buf[..n].chunks_mut(ssz).enumerate() {
-                let at = off + i as u64 * ss;
-                match dev.read_exact_at(at, s) {
-                    Ok(()) => r.bytes_ok += s.len() as u64,
-                    Err(e) => {
-                        r.bad_count += 1;
-                        if r.bad.len() < 20 {
-                            r.bad.push((at / ss, e));
-                        }
-                    }
-                }
+    let walked = chunked(
+        0,
+        len,
+        &mut buf,
+        &ctx.progress("verify", len),
+        |at, piece| {
+            if dev.read_exact_at(at, piece).is_ok() {
+                r.bytes_ok += piece.len() as u64;
+                return Ok::<(), CtlError>(());
             }
-        }
-        off += n as u64;
-        bar.add(n as u64);
-    }
-    r.secs = start.elapsed().as_secs_f64();
-    bar.finish();
-    ctx.print(&r.to_json(), &r.to_text());
-    if r.bad_count > 0 {
+            // Sector by sector to find the bad ones.
+            let mut sector_at = at;
+            for s in piece.chunks_mut(ss as usize) {
+                match dev.read_exact_at(sector_at, s) {
+                    Ok(()) => r.bytes_ok += s.len() as u64,
+                    Err(e) => r.bad(sector_at / u64::from(ss), e),
+                }
+                sector_at += s.len() as u64;
+            }
+            Ok(())
+        },
+    )?;
+    r.rate = Rate::new(r.bytes_ok, walked.secs);
+    ctx.print(&r);
+    if r.bad_sectors > 0 {
         return Err(
-            CtlError::msg(format!("{} unreadable sector(s)", r.bad_count)).exit_code(EXIT_DATA),
+            CtlError::msg(format!("{} unreadable sector(s)", r.bad_sectors)).exit_code(EXIT_DATA),
         );
     }
     Ok(())

@@ -1,0 +1,210 @@
+//! `ramdisk-e2e`: the end-to-end contract client that `cargo xtask test` runs under
+//! Wine against the real driver. Not shipped to users.
+//!
+//! Every check prints one line, `PASS <case>` or `FAIL <case>: <why>`; the exit code
+//! is 1 when any case failed. Replies are decoded with the windows-sys struct
+//! definitions, an independent check of `ramdisk-core`'s byte layouts. One file per
+//! group of checks:
+//!
+//! - `contract DEVICE --device-name NAME --unique-id HEX`: the read/write contract
+//!   (`rw.rs`), every IOCTL (`ioctl.rs`, `property.rs`), and the mount-manager
+//!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
+//!   unique-ID bytes (the suite passes its one definition of each);
+//! - `concurrency DEVICE [--threads N] [--ops N]` (`concurrency.rs`): random
+//!   overlapped I/O from N threads, each in its own region, checked against shadow
+//!   copies;
+//! - `probe DEVICE` (`service.rs`): exit 0 when the device opens and sector 0 reads,
+//!   else 1;
+//! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
+//!   control manager, the device present after each start and gone after each stop;
+//! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
+//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[cfg(windows)]
+mod concurrency;
+#[cfg(windows)]
+mod ioctl;
+#[cfg(windows)]
+mod mountdev;
+#[cfg(windows)]
+mod property;
+#[cfg(windows)]
+mod rw;
+#[cfg(windows)]
+mod service;
+#[cfg(windows)]
+mod tally;
+
+#[derive(Parser)]
+#[command(
+    name = "ramdisk-e2e",
+    about = "ramdisk end-to-end contract client (test bed only)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The read/write, IOCTL and mount-manager contract.
+    Contract {
+        device: String,
+        /// The NT device name `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` must return.
+        #[arg(long)]
+        device_name: String,
+        /// The bytes `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` must return, in hex.
+        #[arg(long, value_parser = parse_hex)]
+        unique_id: Bytes,
+    },
+    /// Concurrent random I/O checked against shadow copies.
+    Concurrency {
+        device: String,
+        #[arg(long, default_value_t = 8)]
+        threads: u32,
+        #[arg(long, default_value_t = 400)]
+        ops: u32,
+    },
+    /// Does the device open (and sector 0 read)?
+    Probe { device: String },
+    /// Start/stop cycles.
+    Cycles { n: u32, device: String },
+    /// One `DeviceIoControl` with no input; prints `error=<Win32 error or 0> bytes=<n>`.
+    Ioctl {
+        device: String,
+        /// The code, decimal or 0x-hex.
+        #[arg(value_parser = parse_code)]
+        code: u32,
+        /// Output buffer size.
+        #[arg(long, default_value_t = 0)]
+        out: usize,
+    },
+}
+
+/// An IOCTL code in decimal or `0x` hex.
+fn parse_code(s: &str) -> Result<u32, String> {
+    s.strip_prefix("0x")
+        .map_or_else(|| s.parse(), |hex| u32::from_str_radix(hex, 16))
+        .map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// Bytes given in hex on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Bytes(Vec<u8>);
+
+/// `5c0044...` to bytes.
+fn parse_hex(s: &str) -> Result<Bytes, String> {
+    if !s.len().is_multiple_of(2) {
+        return Err(format!("{s:?}: an odd number of hex digits"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(|| format!("{s:?}: not hex at {i}"))
+        })
+        .collect::<Result<Vec<u8>, String>>()
+        .map(Bytes)
+}
+
+#[cfg(not(windows))]
+fn main() -> ExitCode {
+    let _ = Cli::parse();
+    eprintln!("ramdisk-e2e is a Windows test client; build it for a Windows target.");
+    ExitCode::FAILURE
+}
+
+#[cfg(windows)]
+fn main() -> ExitCode {
+    use ramdiskctl::units::device_path;
+
+    let cli = Cli::parse();
+    let mut t = tally::Tally::default();
+    match cli.cmd {
+        Cmd::Contract {
+            device,
+            device_name,
+            unique_id,
+        } => contract(
+            &mut t,
+            &device_path(&device),
+            &mountdev::Expect {
+                device_name,
+                unique_id: unique_id.0,
+            },
+        ),
+        Cmd::Concurrency {
+            device,
+            threads,
+            ops,
+        } => concurrency::run(&mut t, &device_path(&device), threads, ops),
+        Cmd::Probe { device } => return service::probe(&device_path(&device)),
+        Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
+        Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    if t.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `ioctl DEVICE CODE`: one request, its outcome printed for the suite to judge.
+#[cfg(windows)]
+fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
+    let dev = match ramdiskctl::device::Device::open(path, true) {
+        Ok(d) => d,
+        Err(e) => {
+            println!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (r, _) = tally::ioctl(&dev, code, &[], out);
+    println!("error={} bytes={}", r.error.unwrap_or(0), r.bytes);
+    ExitCode::SUCCESS
+}
+
+/// The contract: reads and writes, then every IOCTL.
+#[cfg(windows)]
+fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect) {
+    let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
+        return;
+    };
+    rw::cases(t, &dev, len);
+    ioctl::cases(t, &dev, len, expect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_arguments() {
+        assert_eq!(parse_hex("5c00ff"), Ok(Bytes(vec![0x5c, 0, 0xff])));
+        assert_eq!(parse_hex(""), Ok(Bytes(vec![])));
+        assert!(parse_hex("5c0").is_err());
+        assert!(parse_hex("zz").is_err());
+        assert_eq!(parse_code("0x72fc0"), Ok(0x0007_2FC0));
+        assert_eq!(parse_code("42"), Ok(42));
+        assert!(parse_code("0xzz").is_err());
+        assert!(Cli::try_parse_from(["x", "contract", "R:", "--device-name", "n"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "x",
+                "contract",
+                "R:",
+                "--device-name",
+                r"\Device\Ramdisk0",
+                "--unique-id",
+                "5c00"
+            ])
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,252 @@
+//! `info`: size, geometry, partition and file system of the disk.
+
+use serde::Serialize;
+
+use super::Report;
+use crate::units::{fmt_bytes, fmt_serial};
+use crate::volume::Volume;
+
+/// A fact that was found out, or why not (`{"error": "..."}` in JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Fact<T> {
+    /// Found out.
+    Known(T),
+    /// Could not be found out.
+    Failed {
+        /// Why not.
+        error: String,
+    },
+}
+
+impl<T> Fact<T> {
+    /// `Known` from `Ok`, `Failed` from `Err`.
+    pub fn from_result(r: Result<T, String>) -> Self {
+        match r {
+            Ok(v) => Self::Known(v),
+            Err(error) => Self::Failed { error },
+        }
+    }
+}
+
+/// `IOCTL_DISK_GET_DRIVE_GEOMETRY`, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Geometry {
+    /// Cylinders.
+    pub cylinders: i64,
+    /// Heads.
+    pub tracks_per_cylinder: u32,
+    /// Sectors per track.
+    pub sectors_per_track: u32,
+    /// Bytes per sector.
+    pub bytes_per_sector: u32,
+    /// `MEDIA_TYPE` value (12 = `FixedMedia`, 11 = `RemovableMedia`).
+    pub media_type: i32,
+    /// Its name.
+    pub media_type_name: String,
+}
+
+impl Geometry {
+    /// The geometry with the media type's name filled in.
+    #[must_use]
+    pub fn new(
+        cylinders: i64,
+        media_type: i32,
+        tracks_per_cylinder: u32,
+        sectors_per_track: u32,
+        bytes_per_sector: u32,
+    ) -> Self {
+        Self {
+            cylinders,
+            tracks_per_cylinder,
+            sectors_per_track,
+            bytes_per_sector,
+            media_type,
+            media_type_name: media_type_name(media_type),
+        }
+    }
+}
+
+/// The name of a `MEDIA_TYPE` value.
+#[must_use]
+pub fn media_type_name(t: i32) -> String {
+    match t {
+        0 => "Unknown".into(),
+        11 => "RemovableMedia".into(),
+        12 => "FixedMedia".into(),
+        other => format!("type {other}"),
+    }
+}
+
+/// `IOCTL_DISK_GET_PARTITION_INFO_EX`, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Partition {
+    /// `MBR`, `GPT`, `RAW` (or `unknown`).
+    pub style: &'static str,
+    /// Byte offset.
+    pub starting_offset: i64,
+    /// Bytes.
+    pub length: i64,
+    /// Partition number.
+    pub number: u32,
+    /// MBR partition type byte (MBR style only).
+    pub mbr_type: Option<u8>,
+}
+
+/// The name of a `PARTITION_STYLE` (0 MBR, 1 GPT, 2 RAW).
+#[must_use]
+pub const fn partition_style_name(s: u32) -> &'static str {
+    match s {
+        0 => "MBR",
+        1 => "GPT",
+        2 => "RAW",
+        _ => "unknown",
+    }
+}
+
+/// The file system read from the volume itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileSystem {
+    /// `FAT12`, `FAT16` or `FAT32`.
+    #[serde(rename = "type")]
+    pub fs_type: &'static str,
+    /// Volume label.
+    pub label: String,
+    /// Serial number, `XXXX-XXXX`.
+    pub serial: String,
+    /// Bytes per sector.
+    pub bytes_per_sector: u32,
+    /// Sectors per cluster.
+    pub sectors_per_cluster: u32,
+    /// Bytes per cluster.
+    pub cluster_size: u64,
+    /// Data clusters.
+    pub clusters: u32,
+    /// Total sectors.
+    pub total_sectors: u32,
+    /// Root directory entries (0 on FAT32).
+    pub root_entries: u16,
+    /// FAT copies.
+    pub num_fats: u8,
+    /// Media byte.
+    pub media: u8,
+    /// Free clusters, if they could be counted.
+    pub free_clusters: Option<u32>,
+    /// Free bytes (free clusters × cluster size).
+    pub free_bytes: Option<u64>,
+    /// Where the free count came from (`FSInfo` or `FAT`).
+    pub free_source: Option<&'static str>,
+}
+
+impl FileSystem {
+    /// The facts of `v`, with the free-cluster count and its source if known.
+    #[must_use]
+    pub fn new(v: &Volume, free: Option<(u32, &'static str)>) -> Self {
+        Self {
+            fs_type: v.fs_name(),
+            label: v.label.clone(),
+            serial: fmt_serial(v.serial),
+            bytes_per_sector: v.bytes_per_sector,
+            sectors_per_cluster: v.sectors_per_cluster,
+            cluster_size: v.cluster_bytes(),
+            clusters: v.cluster_count,
+            total_sectors: v.total_sectors,
+            root_entries: v.root_entries,
+            num_fats: v.num_fats,
+            media: v.media,
+            free_clusters: free.map(|f| f.0),
+            free_bytes: free.map(|f| u64::from(f.0) * v.cluster_bytes()),
+            free_source: free.map(|f| f.1),
+        }
+    }
+}
+
+/// Everything `info` found out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InfoReport {
+    /// The device path opened.
+    pub device: String,
+    /// `IOCTL_DISK_GET_LENGTH_INFO`, bytes.
+    pub size: u64,
+    /// Geometry, or why not.
+    pub geometry: Option<Fact<Geometry>>,
+    /// Partition info, or why not.
+    pub partition: Option<Fact<Partition>>,
+    /// The file system read from sector 0, or why not.
+    pub file_system: Option<Fact<FileSystem>>,
+}
+
+const fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+impl Report for InfoReport {
+    fn text(&self) -> String {
+        let mut out = Vec::new();
+        out.push(format!("device        {}", self.device));
+        out.push(format!(
+            "size          {} ({} bytes)",
+            fmt_bytes(self.size),
+            self.size
+        ));
+        match &self.geometry {
+            Some(Fact::Known(g)) => out.push(format!(
+                "geometry      {} cylinders x {} heads x {} sectors x {} bytes, {}",
+                g.cylinders,
+                g.tracks_per_cylinder,
+                g.sectors_per_track,
+                g.bytes_per_sector,
+                g.media_type_name
+            )),
+            Some(Fact::Failed { error }) => out.push(format!("geometry      ({error})")),
+            None => {}
+        }
+        match &self.partition {
+            Some(Fact::Known(p)) => out.push(format!(
+                "partition     {} #{}, offset {}, length {}{}",
+                p.style,
+                p.number,
+                p.starting_offset,
+                p.length,
+                p.mbr_type
+                    .map(|t| format!(", type 0x{t:02X}"))
+                    .unwrap_or_default()
+            )),
+            Some(Fact::Failed { error }) => out.push(format!("partition     ({error})")),
+            None => {}
+        }
+        match &self.file_system {
+            Some(Fact::Known(f)) => {
+                out.push(format!(
+                    "file system   {}, label \"{}\", serial {}",
+                    f.fs_type, f.label, f.serial
+                ));
+                out.push(format!(
+                    "clusters      {} of {} ({} sector{}), {} FAT{}{}",
+                    f.clusters,
+                    fmt_bytes(f.cluster_size),
+                    f.sectors_per_cluster,
+                    plural(u64::from(f.sectors_per_cluster)),
+                    f.num_fats,
+                    plural(u64::from(f.num_fats)),
+                    if f.root_entries > 0 {
+                        format!(", {} root entries", f.root_entries)
+                    } else {
+                        String::new()
+                    }
+                ));
+                if let (Some(free), Some(bytes), Some(source)) =
+                    (f.free_clusters, f.free_bytes, f.free_source)
+                {
+                    out.push(format!(
+                        "free          {free} clusters, {} (from {source})",
+                        fmt_bytes(bytes)
+                    ));
+                }
+            }
+            Some(Fact::Failed { error }) => out.push(format!("file system   none ({error})")),
+            None => {}
+        }
+        out.join("\n")
+    }
+}

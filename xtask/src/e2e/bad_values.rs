@@ -1,0 +1,264 @@
+//! Bad registry values, written with `sc create` + `reg add` like an administrator
+//! would: each start fails without a crash, the driver's log line names the value,
+//! nothing is left behind, and a following valid start works. Also `ramdiskctl
+//! --json start` reporting the failed `DriverEntry`'s Win32 error.
+
+use std::path::Path;
+
+use anyhow::{Result, anyhow, ensure};
+
+use super::{
+    Config, DEVICE_NAME, Env, cleanup, globalroot, install, json, no_crash, present,
+    runner::{Case, Scenario, Suite},
+};
+use crate::wine::{PARAMS, Wine, win_path};
+
+/// One bad-registry-value case.
+struct Bad {
+    /// The case id below `bad-values/`.
+    id: &'static str,
+    what: &'static str,
+    /// Values added after the valid base (`DiskSize` 8 MiB, `DriveLetter` Q).
+    values: &'static [(&'static str, &'static str, &'static str)],
+    /// Value names of which the log line must name one.
+    names: &'static [&'static str],
+}
+
+const BAD: &[Bad] = &[
+    Bad {
+        id: "disksize-0",
+        what: "DiskSize 0",
+        values: &[("DiskSize", "REG_DWORD", "0")],
+        names: &["DiskSize"],
+    },
+    Bad {
+        id: "disksize-511",
+        what: "DiskSize 511",
+        values: &[("DiskSize", "REG_DWORD", "511")],
+        names: &["DiskSize"],
+    },
+    Bad {
+        id: "disksize-64kib-fat32",
+        what: "DiskSize 64 KiB with FileSystem FAT32",
+        values: &[
+            ("DiskSize", "REG_DWORD", "65536"),
+            ("FileSystem", "REG_SZ", "FAT32"),
+        ],
+        names: &["DiskSize", "FileSystem"],
+    },
+    Bad {
+        id: "disksize-reg-sz",
+        what: "DiskSize as REG_SZ",
+        values: &[("DiskSize", "REG_SZ", "8388608")],
+        names: &["DiskSize"],
+    },
+    Bad {
+        id: "driveletter-empty",
+        what: "DriveLetter \"\"",
+        values: &[("DriveLetter", "REG_SZ", "")],
+        names: &["DriveLetter"],
+    },
+    Bad {
+        id: "driveletter-1",
+        what: "DriveLetter \"1\"",
+        values: &[("DriveLetter", "REG_SZ", "1")],
+        names: &["DriveLetter"],
+    },
+    Bad {
+        id: "driveletter-zz",
+        what: "DriveLetter \"ZZ\"",
+        values: &[("DriveLetter", "REG_SZ", "ZZ")],
+        names: &["DriveLetter"],
+    },
+    Bad {
+        id: "driveletter-c-taken",
+        what: "DriveLetter C (taken)",
+        values: &[("DriveLetter", "REG_SZ", "C")],
+        names: &["DriveLetter"],
+    },
+    Bad {
+        id: "filesystem-ntfs",
+        what: "FileSystem NTFS",
+        values: &[("FileSystem", "REG_SZ", "NTFS")],
+        names: &["FileSystem"],
+    },
+    Bad {
+        id: "volumelabel-12-chars",
+        what: "VolumeLabel of 12 characters",
+        values: &[("VolumeLabel", "REG_SZ", "TWELVE CHARS")],
+        names: &["VolumeLabel"],
+    },
+    Bad {
+        id: "sectorspercluster-3",
+        what: "SectorsPerCluster 3",
+        values: &[("SectorsPerCluster", "REG_DWORD", "3")],
+        names: &["SectorsPerCluster"],
+    },
+];
+
+fn reg_add(w: &Wine, name: &str, kind: &str, data: &str) -> Result<()> {
+    w.wine(&[
+        "reg", "add", PARAMS, "/v", name, "/t", kind, "/d", data, "/f",
+    ])?
+    .check()?;
+    Ok(())
+}
+
+/// The base Parameters of the failure cases: 8 MiB on Q:.
+pub(super) fn base_params(w: &Wine) -> Result<()> {
+    reg_add(w, "DiskSize", "REG_DWORD", "8388608")?;
+    reg_add(w, "DriveLetter", "REG_SZ", "Q")
+}
+
+/// Creates the service for `bin_path` with [`base_params`] plus `extra` (later values
+/// win) and checks that `sc start` fails and leaves nothing behind: no crash, the
+/// failure is logged with pool balance 0 (the rollback freed everything), and neither
+/// `\\.\Q:` nor the device by its NT name opens. Returns the driver's lines of the
+/// attempt.
+pub(super) fn start_must_fail(
+    w: &Wine,
+    bin_path: &str,
+    extra: &[(&str, &str, &str)],
+) -> Result<Vec<String>> {
+    cleanup(w);
+    w.wine(&[
+        "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", bin_path,
+    ])?
+    .check()?;
+    base_params(w)?;
+    for (n, k, d) in extra {
+        reg_add(w, n, k, d)?;
+    }
+    let mark = w.log_mark();
+    let start = w.wine(&["sc", "start", "ramdisk"])?;
+    let lines = w.driver_lines(mark);
+    no_crash(w, mark)?;
+    ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
+    ensure!(
+        lines
+            .iter()
+            .any(|l| l.contains("DriverEntry failed with") && l.contains("pool balance 0")),
+        "no leak-free DriverEntry failure line; driver said: {lines:?}"
+    );
+    ensure!(
+        !present(w, r"\\.\Q:")?,
+        r"\\.\Q: opens after the failed start"
+    );
+    ensure!(
+        !present(w, &globalroot())?,
+        "{DEVICE_NAME} opens after the failed start"
+    );
+    Ok(lines)
+}
+
+/// After [`start_must_fail`]: with `repair` applied, `sc start` works, `\\.\Q:` opens,
+/// and `sc stop` unloads with pool balance 0; the service is deleted.
+pub(super) fn start_must_work_after(
+    w: &Wine,
+    repair: impl FnOnce(&Wine) -> Result<()>,
+) -> Result<()> {
+    repair(w)?;
+    let mark = w.log_mark();
+    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    ensure!(
+        present(w, r"\\.\Q:")?,
+        r"\\.\Q: does not open after the valid start"
+    );
+    w.wine(&["sc", "stop", "ramdisk"])?.check()?;
+    w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+    let lines = w.driver_lines(mark);
+    ensure!(
+        lines.iter().any(|l| l.contains("unloaded, pool balance 0")),
+        "no clean unload; driver said: {lines:?}"
+    );
+    no_crash(w, mark)
+}
+
+/// The scenario's cases.
+pub fn cases(env: &Env) -> Vec<Case<'_>> {
+    let mut cases = vec![Case::new(
+        Scenario::BadValues,
+        "bad-values/ramdiskctl-start-json-error",
+        |s| {
+            start_json_error(s, &env.sys);
+            Ok(())
+        },
+    )];
+    cases.extend(BAD.iter().map(|bad| {
+        Case::new(Scenario::BadValues, format!("bad-values/{}", bad.id), |s| {
+            bad_value(s, &env.sys, bad);
+            Ok(())
+        })
+    }));
+    cases
+}
+
+fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "ramdiskctl start with DiskSize 511: exit 1, Win32 error and text in --json",
+        |w| {
+            cleanup(w);
+            install(w, sys, &Config::new(511, 'Q'))?;
+            let out = w.ctl(&["--json", "start"])?;
+            let _ = w.ctl(&["uninstall"]);
+            ensure!(out.code == 1, "exit {}: {}", out.code, out.text());
+            let j = json(&out)?;
+            ensure!(j["win32_error"].as_u64().is_some_and(|c| c != 0), "{j}");
+            ensure!(
+                j["win32_text"].as_str().is_some_and(|t| !t.is_empty()),
+                "{j}"
+            );
+            Ok(format!(
+                "error {}: {}",
+                j["win32_error"],
+                j["win32_text"].as_str().unwrap_or("")
+            ))
+        },
+    );
+}
+
+fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
+    let bin_path = win_path(sys);
+    s.case(
+        &format!(
+            "bad {}: start fails, names it, no crash, nothing left, valid start then works",
+            bad.what
+        ),
+        |w| {
+            let lines = start_must_fail(w, &bin_path, bad.values)?;
+            let named = lines
+                .iter()
+                .find(|l| {
+                    bad.names
+                        .iter()
+                        .any(|n| l.contains(&format!("ramdisk: {n}")))
+                })
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no \"ramdisk: {}: ...\" line; driver said: {lines:?}",
+                        bad.names.join("|")
+                    )
+                })?;
+            // Repair the values; the next start must work.
+            start_must_work_after(w, |w| {
+                let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
+                base_params(w)
+            })?;
+            Ok(named)
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_complete() {
+        assert!(
+            BAD.iter()
+                .all(|b| !b.names.is_empty() && !b.values.is_empty() && !b.id.is_empty())
+        );
+    }
+}

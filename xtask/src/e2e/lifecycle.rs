@@ -1,0 +1,232 @@
+//! The lifecycle: `ramdiskctl install` → `start` → `info` → the I/O contract and
+//! concurrency (`ramdisk-e2e`) → `verify` → `bench --destructive` → `load` refusing a
+//! wrong size → `stop` → `uninstall`; then 20 start/stop cycles.
+
+use std::{fs, path::Path};
+
+use anyhow::{Result, ensure};
+
+use super::{
+    Config, DEVICE_NAME, Env, UNIQUE_ID, cleanup, ctl_ok, device, globalroot, hex, install, json,
+    no_crash, present,
+    runner::{Case, Scenario, Suite},
+};
+use crate::wine::PARAMS;
+
+/// The scenario's cases.
+pub fn cases(env: &Env) -> Vec<Case<'_>> {
+    vec![
+        Case::new(Scenario::Lifecycle, "lifecycle/install-to-uninstall", |s| {
+            install_to_uninstall(s, &env.sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Lifecycle, "lifecycle/start-stop-cycles", |s| {
+            start_stop_cycles(s, &env.sys);
+            Ok(())
+        }),
+    ]
+}
+
+/// What `start`/`stop --json` said about telling Explorer: `broadcast` true, or false
+/// with the reason in `broadcast_note`; `SHChangeNotify` called either way.
+fn announced(j: &serde_json::Value) -> Result<String> {
+    ensure!(j["shell_notify"] == true, "SHChangeNotify not called: {j}");
+    match j["broadcast"].as_bool() {
+        Some(true) => Ok("broadcast sent".into()),
+        Some(false) => {
+            let note = j["broadcast_note"].as_str().unwrap_or("");
+            ensure!(!note.is_empty(), "no broadcast and no reason: {j}");
+            Ok(format!("broadcast {note}"))
+        }
+        None => anyhow::bail!("no \"broadcast\" in {j}"),
+    }
+}
+
+#[allow(clippy::too_many_lines, reason = "a script: one check after the other")]
+fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
+    let cfg = Config::new(64 << 20, 'R');
+    let dev = device('R');
+    cleanup(s.wine);
+    if !s.case(
+        "install: ramdiskctl install creates the service and Parameters",
+        |w| {
+            install(w, sys, &cfg)?;
+            let q = w.wine(&["reg", "query", PARAMS])?.check()?;
+            ensure!(
+                q.stdout.contains("DiskSize") && q.stdout.contains("DriveLetter"),
+                "Parameters: {}",
+                q.stdout
+            );
+            Ok(String::new())
+        },
+    ) {
+        return;
+    }
+    let started = s.case(
+        "start: ramdiskctl start loads the driver, DbgPrint reaches the log",
+        |w| {
+            let mark = w.log_mark();
+            let j = json(&ctl_ok(w, &["--json", "start"])?)?;
+            let lines = w.driver_lines(mark);
+            no_crash(w, mark)?;
+            ensure!(
+                !lines.is_empty(),
+                "no \"ramdisk:\" line in {}",
+                w.session_log().display()
+            );
+            ensure!(j["running"] == true, "{j}");
+            Ok(format!("{}; {}", lines.join(" | "), announced(&j)?))
+        },
+    );
+    if started {
+        s.case(
+            "info --json: 64 MiB, a FAT volume, geometry and partition",
+            |w| {
+                let j = json(&ctl_ok(w, &["--json", "info", &dev])?)?;
+                ensure!(j["size"] == 64 << 20, "size {}", j["size"]);
+                ensure!(
+                    j["file_system"]["type"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("FAT")),
+                    "{j}"
+                );
+                ensure!(j["geometry"]["bytes_per_sector"] == 512, "{j}");
+                ensure!(j["partition"]["length"] == 64 << 20, "{j}");
+                Ok(format!(
+                    "{} {} clusters of {}",
+                    j["file_system"]["type"].as_str().unwrap_or("?"),
+                    j["file_system"]["clusters"],
+                    j["file_system"]["cluster_size"]
+                ))
+            },
+        );
+        s.case(&format!("{} opens too", globalroot()), |w| {
+            ensure!(present(w, &globalroot())?, "it does not");
+            Ok(String::new())
+        });
+        let mark = s.wine.log_mark();
+        let unique_id = hex(UNIQUE_ID);
+        let out = s.wine.e2e(&[
+            "contract",
+            &dev,
+            "--device-name",
+            DEVICE_NAME,
+            "--unique-id",
+            &unique_id,
+        ]);
+        s.absorb("contract", &out, mark);
+        let mark = s.wine.log_mark();
+        let out = s
+            .wine
+            .e2e(&["concurrency", &dev, "--threads", "8", "--ops", "500"]);
+        s.absorb("concurrency", &out, mark);
+        s.case("verify: every sector reads", |w| {
+            let j = json(&ctl_ok(w, &["--json", "verify", &dev])?)?;
+            ensure!(j["bad_sectors"] == 0 && j["bytes_ok"] == 64 << 20, "{j}");
+            Ok(format!("{:.0} MB/s", j["mb_per_s"].as_f64().unwrap_or(0.0)))
+        });
+        s.case(
+            "bench --destructive: runs and restores the scratch range",
+            |w| {
+                let dir = w.log_dir.join("bench");
+                fs::create_dir_all(&dir)?;
+                let (a, b) = (dir.join("before.img"), dir.join("after.img"));
+                ctl_ok(w, &["dump", &a.display().to_string(), &dev])?;
+                let j = json(&ctl_ok(
+                    w,
+                    &[
+                        "--json",
+                        "bench",
+                        &dev,
+                        "--destructive",
+                        "--seconds",
+                        "0.2",
+                        "--scratch",
+                        "8M",
+                        "--seq-bytes",
+                        "8M",
+                    ],
+                )?)?;
+                ctl_ok(w, &["dump", &b.display().to_string(), &dev])?;
+                ensure!(fs::read(&a)? == fs::read(&b)?, "the image changed");
+                let rows = j["results"].as_array().map_or(0, Vec::len);
+                ensure!(rows == 6, "{rows} results: {j}");
+                fs::remove_file(a)?;
+                fs::remove_file(b)?;
+                Ok(format!("{rows} results"))
+            },
+        );
+        s.case("load refuses an image of another size (exit 4)", |w| {
+            let f = w.log_dir.join("short.img");
+            fs::write(&f, vec![0u8; (64 << 20) - 512])?;
+            let out = w.ctl(&["load", &f.display().to_string(), &dev])?;
+            fs::remove_file(&f)?;
+            ensure!(out.code == 4, "exit {}: {}", out.code, out.text());
+            Ok(out.stderr.trim().to_string())
+        });
+        s.case(
+            "stop: ramdiskctl stop unloads the driver, pool balance 0",
+            |w| {
+                let mark = w.log_mark();
+                let j = json(&ctl_ok(w, &["--json", "stop", &dev])?)?;
+                no_crash(w, mark)?;
+                let lines = w.driver_lines(mark);
+                ensure!(
+                    lines.iter().any(|l| l.contains("pool balance 0")),
+                    "no \"pool balance 0\" line: {lines:?}"
+                );
+                ensure!(j["stopped"] == true, "{j}");
+                // The volume was there, so both requests were made; under Wine ntdll
+                // answers the lock itself and the dismount reaches the driver.
+                for step in ["lock", "dismount"] {
+                    ensure!(j[step] == "done" || j[step] == "unsupported", "{step}: {j}");
+                }
+                Ok(format!(
+                    "{}; lock {}, dismount {}; {}",
+                    lines.join(" | "),
+                    j["lock"],
+                    j["dismount"],
+                    announced(&j)?
+                ))
+            },
+        );
+        s.case(r"after stop \\.\R: no longer opens", |w| {
+            ensure!(!present(w, &dev)?, "it still opens");
+            Ok(String::new())
+        });
+    }
+    s.case("uninstall: the service is gone", |w| {
+        ctl_ok(w, &["uninstall"])?;
+        let q = w.wine(&["sc", "query", "ramdisk"])?;
+        ensure!(!q.ok(), "sc query still finds it: {}", q.text());
+        Ok(String::new())
+    });
+}
+
+fn start_stop_cycles(s: &mut Suite<'_>, sys: &Path) {
+    s.case("20 start/stop cycles (Q:, 8 MiB), clean log", |w| {
+        cleanup(w);
+        let mark = w.log_mark();
+        install(w, sys, &Config::new(8 << 20, 'Q'))?;
+        let out = w.e2e(&["cycles", "20", r"\\.\Q:"])?;
+        let _ = w.ctl(&["uninstall"]);
+        no_crash(w, mark)?;
+        ensure!(out.ok(), "{}", out.text());
+        let balanced = w
+            .driver_lines(mark)
+            .iter()
+            .filter(|l| l.contains("pool balance 0"))
+            .count();
+        ensure!(
+            balanced == 20,
+            "{balanced} \"pool balance 0\" lines, want 20"
+        );
+        Ok(out
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("PASS ")
+            .to_string())
+    });
+}
