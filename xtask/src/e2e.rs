@@ -571,10 +571,25 @@ struct Volume {
     cluster_size: u64,
 }
 
+/// The matrix entries whose dumped image the kernel judge also mounts: the first
+/// wholly dumped one of each FAT type.
+fn kept_for_kernel_judge(configs: &[Config]) -> Vec<usize> {
+    ["FAT12", "FAT16", "FAT32"]
+        .iter()
+        .filter_map(|t| {
+            configs
+                .iter()
+                .position(|c| c.fs == Some(*t) && c.size <= FULL_DUMP_MAX)
+        })
+        .collect()
+}
+
 fn matrix(s: &mut Suite<'_>, sys: &Path) -> Result<()> {
     println!("\n-- parameter matrix");
     let dir = s.wine.log_dir.join("matrix");
     fs::create_dir_all(&dir)?;
+    crate::kernel_judge::forget_wine_images()?;
+    let keep = kept_for_kernel_judge(&matrix_configs());
     for (i, cfg) in matrix_configs().iter().enumerate() {
         let name = cfg.describe();
         let dev = device(cfg.letter);
@@ -631,7 +646,12 @@ fn matrix(s: &mut Suite<'_>, sys: &Path) -> Result<()> {
                 &format!("[{name}] image passes fsck.fat -n, mdir and fatfs"),
                 |w| {
                     dump_sparse(w, &dev, &img, cfg.size, head)?;
-                    check_image(w, &img, cfg, &v.fs_type)
+                    let note = check_image(w, &img, cfg, &v.fs_type)?;
+                    if keep.contains(&i) {
+                        let kept = format!("wine-{}", v.fs_type.to_ascii_lowercase());
+                        crate::kernel_judge::keep_wine_image(&img, &kept, &name)?;
+                    }
+                    Ok(note)
                 },
             );
             s.case(
@@ -1089,5 +1109,8 @@ mod tests {
             BAD.iter()
                 .all(|b| !b.names.is_empty() && !b.values.is_empty())
         );
+        let kept = kept_for_kernel_judge(&all);
+        assert_eq!(kept.len(), 3, "one image per FAT type for the kernel judge");
+        assert!(kept.iter().all(|&i| all[i].size <= FULL_DUMP_MAX));
     }
 }

@@ -5,16 +5,19 @@
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
 //! - `e2e`: only the Wine end-to-end suite.
+//! - `kernel-judge`: only the Linux kernel judge of FAT images (QEMU).
 //! - `clippy`: clippy on the host crates and the driver.
 //! - `bench`, `fuzz`: benchmarks and fuzzing (see the README).
 //! - `pe-check FILE`: the driver PE checks on any file.
 
+mod apt_sources;
 mod bench;
 mod cross;
 mod demo;
 mod deps;
 mod e2e;
 mod fuzz;
+mod kernel_judge;
 mod pe_check;
 mod util;
 mod wdk_standin;
@@ -38,7 +41,7 @@ struct Cli {
 enum Cmd {
     /// Install missing tools, then cross-build ramdisk.sys.
     Build,
-    /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end.
+    /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end, kernel judge.
     Test,
     /// The demo: build, load the driver under Wine, use the disk, unload it.
     Demo,
@@ -46,6 +49,13 @@ enum Cmd {
     Clippy,
     /// Only the Wine end-to-end suite (builds the driver and ramdiskctl first).
     E2e,
+    /// The Linux kernel judges our FAT images: one QEMU (TCG) boot mounts, writes and
+    /// lists them all; fsck.fat and mtools check what it wrote.
+    KernelJudge {
+        /// More images from the FAT matrix (several boots).
+        #[arg(long)]
+        long: bool,
+    },
     /// Run the driver PE checks on a file.
     PeCheck {
         /// The image to check.
@@ -71,6 +81,12 @@ fn main() -> std::process::ExitCode {
         Cmd::PeCheck { file } => pe_check_file(&file),
         Cmd::Clippy => clippy(),
         Cmd::E2e => build().and_then(|sys| e2e::run_suite(&sys)),
+        Cmd::KernelJudge { long } => deps::ensure().and_then(|()| {
+            kernel_judge::run(&kernel_judge::Options {
+                long,
+                wine_images: kernel_judge::WineImages::IfPresent,
+            })
+        }),
         Cmd::Bench => bench::run(),
         Cmd::Fuzz { seconds } => fuzz::run_all(seconds),
     };
@@ -174,6 +190,12 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
             .env("RAMDISK_SYS", &sys))
     })?;
     stages.run("Wine end-to-end", || e2e::run_suite(&sys))?;
+    stages.run("Linux kernel judge (QEMU)", || {
+        kernel_judge::run(&kernel_judge::Options {
+            long: false,
+            wine_images: kernel_judge::WineImages::Required,
+        })
+    })?;
     Ok(())
 }
 
