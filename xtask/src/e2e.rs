@@ -8,7 +8,8 @@
 //! - a parameter matrix (sizes 1 MiB .. 512 MiB, FAT12/16/32/auto, cluster sizes,
 //!   labels, letters R and Q): the image dumped through the driver passes
 //!   `fsck.fat -n`, `mdir` and the `fatfs` crate; a random file written with mtools
-//!   and loaded back through the driver reads back byte-identical;
+//!   and loaded back through the driver reads back byte-identical; the fresh dump of
+//!   the first wholly dumped entry of each FAT type is kept for the kernel judge;
 //! - bad registry values: the start fails without a crash, names the value in the
 //!   log, leaves nothing behind, and a following valid start works.
 //!

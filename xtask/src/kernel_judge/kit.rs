@@ -101,6 +101,8 @@ fn unpack(pkg: &str, version: &str, cache: &Path) -> Result<PathBuf> {
     );
     run(apt_get()
         .current_dir(&dl)
+        // As root, apt would try (and fail) to hand the download to its `_apt` user.
+        .args(["-o", "APT::Sandbox::User=root"])
         .args(["download", &format!("{pkg}={version}")]))?;
     let deb = fs::read_dir(&dl)?
         .flatten()
