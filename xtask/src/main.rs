@@ -5,16 +5,19 @@
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
 //! - `e2e [--case TEXT]... [--list]`: only the Wine end-to-end suite, or some of its cases.
+//! - `kernel-judge [--long]`: only the Linux kernel judge of FAT images (QEMU).
 //! - `clippy`: clippy on the host crates and the driver.
 //! - `bench`, `fuzz`: benchmarks and fuzzing (see the README).
 //! - `pe-check FILE`: the driver PE checks on any file.
 
+mod apt_sources;
 mod bench;
 mod cross;
 mod demo;
 mod deps;
 mod e2e;
 mod fuzz;
+mod kernel_judge;
 mod makefile;
 mod pe_check;
 #[cfg(test)]
@@ -41,7 +44,7 @@ struct Cli {
 enum Cmd {
     /// Install missing tools, then cross-build ramdisk.sys.
     Build,
-    /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end.
+    /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end, kernel judge.
     Test,
     /// The demo: build, load the driver under Wine, use the disk, unload it.
     Demo,
@@ -56,6 +59,13 @@ enum Cmd {
         /// Print the ids of the cases that would run, and stop.
         #[arg(long)]
         list: bool,
+    },
+    /// The Linux kernel judges our FAT images: one QEMU (TCG) boot mounts, writes and
+    /// lists them all; fsck.fat and mtools check what it wrote.
+    KernelJudge {
+        /// More images from the FAT matrix (several boots).
+        #[arg(long)]
+        long: bool,
     },
     /// Run the driver PE checks on a file.
     PeCheck {
@@ -89,6 +99,12 @@ fn main() -> std::process::ExitCode {
                 build().and_then(|sys| e2e::run_suite(&sys, &filter))
             }
         }
+        Cmd::KernelJudge { long } => deps::ensure().and_then(|()| {
+            kernel_judge::run(&kernel_judge::Options {
+                long,
+                wine_images: kernel_judge::WineImages::IfPresent,
+            })
+        }),
         Cmd::Bench => bench::run(),
         Cmd::Fuzz { seconds } => fuzz::run_all(seconds),
     };
@@ -198,6 +214,12 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     })?;
     stages.run("Wine end-to-end", || {
         e2e::run_suite(&sys, &e2e::Filter::all())
+    })?;
+    stages.run("Linux kernel judge (QEMU)", || {
+        kernel_judge::run(&kernel_judge::Options {
+            long: false,
+            wine_images: kernel_judge::WineImages::Required,
+        })
     })?;
     Ok(())
 }

@@ -81,6 +81,19 @@ struct Volume {
     cluster_size: u64,
 }
 
+/// The matrix entries whose dumped image the kernel judge also mounts: the first
+/// wholly dumped one of each FAT type.
+fn kept_for_kernel_judge(configs: &[Config]) -> Vec<usize> {
+    ["FAT12", "FAT16", "FAT32"]
+        .iter()
+        .filter_map(|t| {
+            configs
+                .iter()
+                .position(|c| c.fs == Some(*t) && c.size <= FULL_DUMP_MAX)
+        })
+        .collect()
+}
+
 /// The case id of matrix entry `i`: `matrix/03-16mib-fat16-q`.
 fn case_id(i: usize, cfg: &Config) -> String {
     format!(
@@ -169,7 +182,12 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
             &format!("[{name}] image passes fsck.fat -n, mdir and fatfs"),
             |w| {
                 dump_sparse(w, &dev, &img, cfg.size, head)?;
-                check_image(w, &img, cfg, &v.fs_type)
+                let note = check_image(w, &img, cfg, &v.fs_type)?;
+                if kept_for_kernel_judge(&matrix_configs()).contains(&i) {
+                    let kept = format!("wine-{}", v.fs_type.to_ascii_lowercase());
+                    crate::kernel_judge::keep_wine_image(&img, &kept, &name)?;
+                }
+                Ok(note)
             },
         );
         s.case(
@@ -368,6 +386,9 @@ mod tests {
             assert_eq!(args[2], r"Z:\x\ramdisk.sys");
         }
         assert_eq!(case_id(3, &all[3]), "matrix/03-16mib-fat16-q");
+        let kept = kept_for_kernel_judge(&all);
+        assert_eq!(kept.len(), 3, "one image per FAT type for the kernel judge");
+        assert!(kept.iter().all(|&i| all[i].size <= FULL_DUMP_MAX));
         assert_eq!(case_id(0, &all[0]), "matrix/00-1mib-auto-r");
     }
 }

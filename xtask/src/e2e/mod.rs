@@ -297,6 +297,11 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         fault_sys,
     };
     let cases = filter.select(all_cases(&env))?;
+    if cases.iter().any(|c| c.scenario == Scenario::Matrix) {
+        // The matrix keeps fresh dumps for the kernel judge; none from an older run may
+        // be judged in their place.
+        crate::kernel_judge::forget_wine_images()?;
+    }
     let ctl = build_ctl()?;
     let bin = stage_for_wine(&ctl)?;
     let wine = Wine::start("test", &bin)?;

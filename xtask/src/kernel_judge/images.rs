@@ -1,0 +1,487 @@
+//! The images a run judges: a representative set of the FAT matrix made with
+//! ramdisk-core's planner and formatter (sparse files, a file-backed `SectorWriter`),
+//! the images the Wine end-to-end suite dumped through the real driver, and two
+//! deliberately corrupted images the kernel must refuse (the stage's self-check).
+
+use std::{
+    fs::{self, File, OpenOptions},
+    os::unix::fs::FileExt,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, Result, anyhow, bail};
+use ramdisk_core::fat::{
+    BootSector, FatType, FileSystem, FormatError, FormatOptions, SectorWriter, VolumeLabel, Zeroed,
+    format, plan,
+};
+
+use super::{kit::Kit, tree::TreeKind};
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+const GIB: u64 = 1024 * MIB;
+
+/// A file system the guest mounts. exFAT joins here later (modules `exfat` and
+/// `nls_utf8`, mount type `exfat`; the verdict already watches `exFAT-fs` messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FsKind {
+    /// FAT12/16/32 through the kernel's `vfat` driver.
+    Vfat,
+}
+
+impl FsKind {
+    /// `mount -t` type.
+    pub const fn mount_type(self) -> &'static str {
+        match self {
+            Self::Vfat => "vfat",
+        }
+    }
+
+    /// Modules to load. vfat asks for its code page and I/O charset with
+    /// `request_module` at mount time (not a modules.dep dependency), so the judge
+    /// loads the ones the kernel's configuration names.
+    pub fn modules(self, kit: &Kit) -> Result<Vec<String>> {
+        match self {
+            Self::Vfat => {
+                let codepage = kit
+                    .config("CONFIG_FAT_DEFAULT_CODEPAGE")
+                    .context("the kernel config has no CONFIG_FAT_DEFAULT_CODEPAGE")?;
+                let iocharset = kit
+                    .config("CONFIG_FAT_DEFAULT_IOCHARSET")
+                    .context("the kernel config has no CONFIG_FAT_DEFAULT_IOCHARSET")?;
+                Ok(vec![
+                    "vfat".into(),
+                    format!("nls_cp{codepage}"),
+                    format!("nls_{}", iocharset.replace('-', "_")),
+                ])
+            }
+        }
+    }
+}
+
+/// What the kernel must say about an image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Mounts, takes the tree, lists it back, and prints no warning or error.
+    Clean,
+    /// An image the kernel must refuse (corrupted, or unfit for its disk): the judge
+    /// must fail it, and the kernel's own message must contain this text.
+    KernelSays(&'static str),
+}
+
+/// A deliberate corruption of a freshly formatted image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Corruption {
+    /// `BPB_BytsPerSec` set to this value (the kernel refuses to mount).
+    BytesPerSector(u16),
+    /// The FAT32 `FSInfo` lead signature zeroed (the kernel mounts and warns).
+    FsInfoLeadSignature,
+}
+
+/// Where an image comes from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// Planned and formatted here with ramdisk-core.
+    Core(FormatOptions),
+    /// Dumped through the real driver by the Wine end-to-end suite.
+    Wine {
+        /// The kept dump (copied before the kernel writes to it).
+        path: PathBuf,
+        /// The driver configuration it was made with.
+        what: String,
+    },
+}
+
+/// One image to judge.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Short name (guest mount point, messages): letters, digits, `-`.
+    pub name: String,
+    /// The file system the guest mounts it as.
+    pub fs: FsKind,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// The virtio disk's logical (and physical) block size.
+    pub device_block: u32,
+    /// A corruption applied after formatting.
+    pub corrupt: Option<Corruption>,
+    /// The verdict it must get.
+    pub expect: Expect,
+}
+
+/// A prepared image file.
+#[derive(Debug)]
+pub struct Image {
+    /// What it is.
+    pub spec: Spec,
+    /// The file the guest gets.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Type, cluster size and count, FATs, label.
+    pub what: String,
+    /// The label mtools must show (`None`: no label).
+    pub label: Option<String>,
+    /// The tree the guest writes.
+    pub tree: TreeKind,
+}
+
+impl Image {
+    /// The SHA-256 of the listing the guest must print.
+    pub fn expected_hash(&self) -> String {
+        super::tree::sha256_hex(self.tree.expected().listing().as_bytes())
+    }
+}
+
+/// A `SectorWriter` over a sparse file.
+struct FileWriter<'a>(&'a File);
+
+impl SectorWriter for FileWriter<'_> {
+    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
+        self.0
+            .write_all_at(data, byte_offset)
+            .map_err(|_| FormatError::WriteFailed)
+    }
+}
+
+fn core(name: &str, size: u64, fs: FileSystem, tweak: impl FnOnce(&mut FormatOptions)) -> Spec {
+    let mut o = FormatOptions::new(size);
+    o.file_system = fs;
+    o.volume_serial = 0x4B4A_0000 ^ u32::try_from(size >> 20).unwrap_or(0xFFFF);
+    tweak(&mut o);
+    Spec {
+        name: name.to_string(),
+        fs: FsKind::Vfat,
+        device_block: o.bytes_per_sector,
+        origin: Origin::Core(o),
+        corrupt: None,
+        expect: Expect::Clean,
+    }
+}
+
+fn label(text: &str) -> VolumeLabel {
+    VolumeLabel::parse(text.as_bytes()).unwrap_or(VolumeLabel::DEFAULT)
+}
+
+/// The smallest disk (512-byte sectors) the planner accepts with default options.
+fn smallest_legal() -> u64 {
+    (1..=MIB / 512)
+        .map(|sectors| sectors * 512)
+        .find(|&size| plan(&FormatOptions::new(size)).is_ok())
+        .unwrap_or(MIB)
+}
+
+/// The default set: every FAT type at the sizes that matter, 1 and 2 FATs, labels
+/// and none, 512- and 4096-byte sectors.
+pub fn default_set() -> Vec<Spec> {
+    use FileSystem::{Auto, Fat12, Fat16, Fat32};
+    vec![
+        core("fat12-smallest", smallest_legal(), Auto, |_| {}),
+        core("fat12-1m-1fat", MIB, Fat12, |o| {
+            o.sectors_per_cluster = 1;
+            o.num_fats = 1;
+            o.label = VolumeLabel::NO_NAME;
+        }),
+        core("fat16-16m", 16 * MIB, Fat16, |o| o.label = label("SIXTEEN")),
+        core("fat16-64m-1fat", 64 * MIB, Fat16, |o| {
+            o.num_fats = 1;
+            o.label = VolumeLabel::NO_NAME;
+        }),
+        core("fat16-256m", 256 * MIB, Fat16, |o| {
+            o.label = label("QUARTER GIG");
+        }),
+        core("fat32-33m", 33 * MIB, Fat32, |o| {
+            o.label = label("FAT32 MIN");
+        }),
+        core("fat32-1g-1fat", GIB, Auto, |o| {
+            o.num_fats = 1;
+            o.label = VolumeLabel::NO_NAME;
+        }),
+        core("fat32-32g", 32 * GIB, Auto, |o| {
+            o.label = label("THIRTYTWO");
+        }),
+        core("fat12-4m-4k", 4 * MIB, Fat12, |o| o.bytes_per_sector = 4096),
+        core("fat16-64m-4k", 64 * MIB, Fat16, |o| {
+            o.bytes_per_sector = 4096;
+            o.label = label("FOURK16");
+        }),
+        core("fat32-300m-4k", 300 * MIB, Fat32, |o| {
+            o.bytes_per_sector = 4096;
+            o.num_fats = 1;
+        }),
+        // 4096-byte FAT sectors on a disk of 512-byte blocks (what our driver reports).
+        on_device(
+            512,
+            core("fat32-4k-on-512", 300 * MIB, Fat32, |o| {
+                o.bytes_per_sector = 4096;
+            }),
+        ),
+    ]
+}
+
+/// `spec` on a disk with `block`-byte logical blocks.
+fn on_device(block: u32, mut spec: Spec) -> Spec {
+    spec.device_block = block;
+    spec
+}
+
+/// `--long`: the rest of the hand-picked cases of `core/tests/fat_matrix.rs`.
+pub fn long_set() -> Vec<Spec> {
+    use FileSystem::{Auto, Fat12, Fat16, Fat32};
+    vec![
+        core("fat12-160k-1fat", 160 * KIB, Fat12, |o| {
+            o.root_dir_entries = 16;
+            o.num_fats = 1;
+        }),
+        core("fat12-floppy", 1_474_560, Auto, |o| {
+            o.media = 0xF0;
+            o.root_dir_entries = 224;
+            o.label = label("FLOPPY 144");
+        }),
+        core("fat16-3m", 3 * MIB, Fat16, |o| o.label = label("SMALL16")),
+        core("fat12-15m-spc8", 15 * MIB, Fat12, |o| {
+            o.sectors_per_cluster = 8;
+            o.num_fats = 1;
+        }),
+        core("fat32-40m-spc1", 40 * MIB, Fat32, |o| {
+            o.sectors_per_cluster = 1;
+        }),
+        core("fat12-100m", 100 * MIB, Fat12, |_| {}),
+        core("fat16-128m-spc32", 128 * MIB, Fat16, |o| {
+            o.sectors_per_cluster = 32;
+        }),
+        core("fat16-512m-auto", 512 * MIB, Auto, |_| {}),
+        core("fat32-520m-auto-1fat", 520 * MIB, Auto, |o| o.num_fats = 1),
+        core("fat16-2047m", 2047 * MIB, Fat16, |_| {}),
+        core("fat16-3g-64k", 3 * GIB, Fat16, |o| {
+            o.allow_64k_clusters = true;
+        }),
+        core("fat32-8g", 8 * GIB, Auto, |o| o.label = label("EIGHT GIG")),
+        core("fat32-16g-4k", 16 * GIB, Fat32, |o| {
+            o.bytes_per_sector = 4096;
+        }),
+        core("fat32-32g-64k", 32 * GIB, Fat32, |o| {
+            o.sectors_per_cluster = 128;
+            o.allow_64k_clusters = true;
+        }),
+        core("fat32-64g", 64 * GIB, Auto, |_| {}),
+        // The kernel refuses FAT sectors smaller than the disk's blocks.
+        Spec {
+            expect: Expect::KernelSays("logical sector size too small for device"),
+            ..on_device(4096, core("fat16-512-on-4k", 16 * MIB, Fat16, |_| {}))
+        },
+    ]
+}
+
+/// The self-check: images the judge must fail, with the kernel's reason.
+pub fn self_checks() -> Vec<Spec> {
+    let mut bps = core("corrupt-bps", 16 * MIB, FileSystem::Fat16, |_| {});
+    bps.corrupt = Some(Corruption::BytesPerSector(1000));
+    bps.expect = Expect::KernelSays("bogus logical sector size 1000");
+    let mut fsinfo = core("corrupt-fsinfo", 40 * MIB, FileSystem::Fat32, |_| {});
+    fsinfo.corrupt = Some(Corruption::FsInfoLeadSignature);
+    fsinfo.expect = Expect::KernelSays("Invalid FSINFO signature");
+    vec![bps, fsinfo]
+}
+
+fn describe(bs: &BootSector) -> (String, Option<String>) {
+    let label = String::from_utf8_lossy(&bs.label).trim_end().to_string();
+    let label = (label != "NO NAME" && !label.is_empty()).then_some(label);
+    let t = match bs.fat_type {
+        FatType::Fat12 => "FAT12",
+        FatType::Fat16 => "FAT16",
+        FatType::Fat32 => "FAT32",
+    };
+    let cluster = u32::from(bs.bytes_per_sector) * u32::from(bs.sectors_per_cluster);
+    (
+        format!(
+            "{t}, {} B sectors, {} clusters of {} B, {} FAT{}, {}",
+            bs.bytes_per_sector,
+            bs.cluster_count,
+            cluster,
+            bs.num_fats,
+            if bs.num_fats == 1 { "" } else { "s" },
+            label
+                .as_ref()
+                .map_or("no label".to_string(), |l| format!("label {l:?}"))
+        ),
+        label,
+    )
+}
+
+fn human(size: u64) -> String {
+    if size >= GIB && size.is_multiple_of(GIB) {
+        format!("{} GiB", size / GIB)
+    } else if size >= MIB && size.is_multiple_of(MIB) {
+        format!("{} MiB", size / MIB)
+    } else {
+        format!("{} KiB", size.div_ceil(KIB))
+    }
+}
+
+fn corrupt(file: &File, bs: &BootSector, c: Corruption) -> Result<()> {
+    match c {
+        Corruption::BytesPerSector(v) => file.write_all_at(&v.to_le_bytes(), 11)?,
+        Corruption::FsInfoLeadSignature => {
+            if bs.fat_type != FatType::Fat32 {
+                bail!("FSInfo corruption needs a FAT32 image");
+            }
+            let at = u64::from(bs.fs_info_sector) * u64::from(bs.bytes_per_sector);
+            file.write_all_at(&[0; 4], at)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the image file of `spec` in `dir`.
+pub fn prepare(spec: Spec, dir: &Path) -> Result<Image> {
+    let path = dir.join(format!("{}.img", spec.name));
+    let _ = fs::remove_file(&path);
+    match &spec.origin {
+        Origin::Core(o) => {
+            let layout = plan(o).map_err(|e| anyhow!("{}: plan({o:?}): {e:?}", spec.name))?;
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| format!("create {}", path.display()))?;
+            file.set_len(o.disk_size)?;
+            format(&layout, &mut FileWriter(&file), Zeroed::Yes)
+                .map_err(|e| anyhow!("{}: format: {e:?}", spec.name))?;
+        }
+        Origin::Wine { path: kept, .. } => {
+            fs::copy(kept, &path)
+                .with_context(|| format!("copy {} to {}", kept.display(), path.display()))?;
+        }
+    }
+    let file = OpenOptions::new().read(true).write(true).open(&path)?;
+    let mut sector = [0u8; 512];
+    file.read_exact_at(&mut sector, 0)?;
+    let bs = BootSector::parse(&sector)
+        .map_err(|e| anyhow!("{}: the boot sector does not parse: {e:?}", spec.name))?;
+    if let Some(c) = spec.corrupt {
+        corrupt(&file, &bs, c)?;
+    }
+    let size = file.metadata()?.len();
+    let (what, label) = describe(&bs);
+    let free = u64::from(bs.cluster_count)
+        * u64::from(bs.bytes_per_sector)
+        * u64::from(bs.sectors_per_cluster);
+    let origin = match &spec.origin {
+        Origin::Core(_) => "ramdisk-core".to_string(),
+        Origin::Wine { what, .. } => format!("the driver under Wine ({what})"),
+    };
+    let block = if spec.device_block == 512 {
+        String::new()
+    } else {
+        format!(", {}-byte device blocks", spec.device_block)
+    };
+    Ok(Image {
+        what: format!("{} {what}{block}; made by {origin}", human(size)),
+        tree: TreeKind::for_free_bytes(free),
+        spec,
+        path,
+        size,
+        label,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_cover_the_matrix_and_every_image_plans() {
+        let all: Vec<Spec> = default_set()
+            .into_iter()
+            .chain(long_set())
+            .chain(self_checks())
+            .collect();
+        let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "names are unique");
+        let mut types = std::collections::BTreeSet::new();
+        for s in &all {
+            assert!(
+                s.name.len() <= 20
+                    && s.name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{}",
+                s.name
+            );
+            let Origin::Core(o) = &s.origin else {
+                panic!("only core images are built in")
+            };
+            let layout = plan(o).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
+            types.insert((
+                format!("{:?}", layout.fat_type),
+                o.bytes_per_sector,
+                o.num_fats,
+            ));
+            assert!(s.device_block == 512 || s.device_block == 4096);
+        }
+        let default: Vec<Spec> = default_set();
+        let planned: Vec<_> = default
+            .iter()
+            .map(|s| match &s.origin {
+                Origin::Core(o) => (plan(o).unwrap(), *o),
+                Origin::Wine { .. } => unreachable!(),
+            })
+            .collect();
+        for t in [FatType::Fat12, FatType::Fat16, FatType::Fat32] {
+            for bps in [512, 4096] {
+                assert!(
+                    planned
+                        .iter()
+                        .any(|(l, o)| l.fat_type == t && o.bytes_per_sector == bps),
+                    "{t:?} with {bps}-byte sectors"
+                );
+            }
+        }
+        assert!(planned.iter().any(|(l, _)| l.num_fats == 1));
+        assert!(planned.iter().any(|(l, _)| l.num_fats == 2));
+        assert!(planned.iter().any(|(l, _)| l.label.is_no_name()));
+        assert!(planned.iter().any(|(l, _)| !l.label.is_no_name()));
+        assert!(planned.iter().any(|(_, o)| o.disk_size == smallest_legal()));
+        assert!(planned.iter().any(|(_, o)| o.disk_size == 32 * GIB));
+        assert!(types.len() >= 8, "{types:?}");
+    }
+
+    #[test]
+    fn prepared_images_are_sparse_and_corruptions_land() {
+        let dir = crate::util::target_dir()
+            .join("kernel-judge")
+            .join("unit-test");
+        fs::create_dir_all(&dir).unwrap();
+        let img = prepare(default_set().swap_remove(7), &dir).unwrap();
+        assert_eq!(img.size, 32 * GIB);
+        assert_eq!(img.tree, TreeKind::Full);
+        assert!(img.what.starts_with("32 GiB FAT32"), "{}", img.what);
+        assert_eq!(img.label.as_deref(), Some("THIRTYTWO"));
+        let used = std::os::unix::fs::MetadataExt::blocks(&fs::metadata(&img.path).unwrap()) * 512;
+        assert!(used < 64 * MIB, "{used} bytes allocated");
+        let tiny = prepare(default_set().swap_remove(0), &dir).unwrap();
+        assert_eq!(tiny.tree, TreeKind::Tiny);
+        assert_eq!(tiny.label.as_deref(), Some("RAMDISK"));
+        for s in self_checks() {
+            let c = s.corrupt.unwrap();
+            let img = prepare(s, &dir).unwrap();
+            let mut data = vec![0u8; 4096];
+            File::open(&img.path)
+                .unwrap()
+                .read_exact_at(&mut data, 0)
+                .unwrap();
+            match c {
+                Corruption::BytesPerSector(v) => assert_eq!(data[11..13], v.to_le_bytes()),
+                Corruption::FsInfoLeadSignature => {
+                    assert_eq!(data[512..516], [0; 4]);
+                    assert_eq!(data[512 + 484..512 + 488], *b"rrAa");
+                }
+            }
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
