@@ -8,9 +8,9 @@
 use core::fmt;
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, explain_format_error, volume_serial_from_system_time},
+    config::{ConfigError, FormatProblem, explain_format_error},
     disk::DiskIdentity,
-    fat::{self, FormatError},
+    fat::{self, FormatError, serial::volume_serial_from_system_time},
     status,
 };
 use ramdisk_store::StoreError;

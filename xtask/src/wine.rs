@@ -113,26 +113,17 @@ pub fn win_path(p: &Path) -> String {
 
 /// `YYYYmmdd-HHMMSS` (UTC) for log directory names.
 pub fn timestamp() -> String {
+    /// Seconds from 1601-01-01 (Windows' epoch) to 1970-01-01 (Unix's).
+    const SECS_1601_TO_1970: i64 = 11_644_473_600;
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let unix = i64::try_from(secs).unwrap_or(0);
+    // The calendar math's one copy: ramdisk-core's (the driver's volume serial uses it).
+    let t = ramdisk_core::fat::serial::time_fields((unix + SECS_1601_TO_1970) * 10_000_000);
     format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 

@@ -9,6 +9,7 @@ mod check;
 mod format;
 mod label;
 mod plan;
+pub mod serial;
 
 pub use boot_sector::{BootSector, OEM_NAME, encode_boot_sector, encode_fs_info};
 pub use check::fastfat_accepts;

@@ -1,0 +1,159 @@
+//! Why a registry value was rejected: the problem, the value it names, the
+//! `NTSTATUS` `DriverEntry` returns and the one-line message the log shows.
+
+use core::fmt;
+
+use super::MAX_VALUE_DATA;
+use super::value::{REG_DWORD, REG_QWORD, Text, ValueName, reg_type_name, type_accepted};
+use crate::status::{
+    STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH,
+};
+
+/// Why a present registry value was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Problem {
+    /// The value has a `REG_*` type this value does not accept.
+    WrongType {
+        /// The type found.
+        found: u32,
+    },
+    /// The data size does not fit the type (`REG_DWORD` not 4 bytes,
+    /// `REG_QWORD` not 8, odd-length `REG_SZ`).
+    WrongSize {
+        /// The type found.
+        reg_type: u32,
+        /// The data length found.
+        len: usize,
+    },
+    /// More than [`MAX_VALUE_DATA`] bytes of data.
+    TooLong {
+        /// The data length found.
+        len: usize,
+    },
+    /// `DiskSize` is 0.
+    Zero,
+    /// `DiskSize` is not a multiple of 512.
+    NotSectorMultiple {
+        /// The size found.
+        value: u64,
+    },
+    /// `DiskSize` does not fit a `LARGE_INTEGER`.
+    TooLarge {
+        /// The size found.
+        value: u64,
+    },
+    /// `RootDirEntries` outside 1..=65535.
+    OutOfRange {
+        /// The number found.
+        value: u32,
+    },
+    /// `SectorsPerCluster` not 0 or a power of two up to 128.
+    NotPowerOfTwo {
+        /// The number found.
+        value: u32,
+    },
+    /// `DriveLetter` is not `X` or `X:` with `X` in `A`..=`Z`.
+    NotADriveLetter(Text),
+    /// `FileSystem` is not one of the four names.
+    UnknownFileSystem(Text),
+    /// `VolumeLabel` rejected by [`VolumeLabel::parse`].
+    InvalidLabel(Text),
+}
+
+/// A rejected registry value: which one and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigError {
+    /// The value at fault.
+    pub value: ValueName,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl ConfigError {
+    /// The `NTSTATUS` `DriverEntry` returns for this error.
+    #[must_use]
+    pub const fn status(&self) -> i32 {
+        match self.problem {
+            Problem::WrongType { .. } => STATUS_OBJECT_TYPE_MISMATCH,
+            Problem::WrongSize { .. } | Problem::TooLong { .. } => STATUS_INVALID_BUFFER_SIZE,
+            Problem::Zero
+            | Problem::NotSectorMultiple { .. }
+            | Problem::TooLarge { .. }
+            | Problem::OutOfRange { .. }
+            | Problem::NotPowerOfTwo { .. }
+            | Problem::NotADriveLetter(_)
+            | Problem::UnknownFileSystem(_)
+            | Problem::InvalidLabel(_) => STATUS_INVALID_PARAMETER,
+        }
+    }
+
+    /// The error for a value whose data did not fit the glue's
+    /// [`MAX_VALUE_DATA`]-byte buffer (`ZwQueryValueKey` returned
+    /// `STATUS_BUFFER_OVERFLOW`): a type mismatch if the type is wrong anyway,
+    /// otherwise [`Problem::TooLong`].
+    #[must_use]
+    pub const fn oversized(value: ValueName, reg_type: u32, len: usize) -> Self {
+        let problem = if type_accepted(value, reg_type) {
+            Problem::TooLong { len }
+        } else {
+            Problem::WrongType { found: reg_type }
+        };
+        Self { value, problem }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.value.name();
+        match self.problem {
+            Problem::WrongType { found } => write!(
+                f,
+                "{name}: has type {found} ({}), expected {}",
+                reg_type_name(found),
+                self.value.expected_type()
+            ),
+            Problem::WrongSize { reg_type, len } => {
+                let expected = match reg_type {
+                    REG_DWORD => "4 bytes",
+                    REG_QWORD => "8 bytes",
+                    _ => "an even number of bytes (UTF-16)",
+                };
+                write!(
+                    f,
+                    "{name}: {} data is {len} bytes, expected {expected}",
+                    reg_type_name(reg_type)
+                )
+            }
+            Problem::TooLong { len } => {
+                write!(
+                    f,
+                    "{name}: data is {len} bytes, more than the {MAX_VALUE_DATA} the driver reads"
+                )
+            }
+            Problem::Zero => write!(
+                f,
+                "{name}: 0 bytes; the disk needs at least one 512-byte sector"
+            ),
+            Problem::NotSectorMultiple { value } => {
+                write!(f, "{name}: {value} is not a multiple of 512")
+            }
+            Problem::TooLarge { value } => write!(f, "{name}: {value} is larger than {}", i64::MAX),
+            Problem::OutOfRange { value } => write!(f, "{name}: {value} is outside 1..=65535"),
+            Problem::NotPowerOfTwo { value } => write!(
+                f,
+                "{name}: {value} is not 0 (automatic) or a power of two from 1 to 128"
+            ),
+            Problem::NotADriveLetter(text) => write!(
+                f,
+                "{name}: {text} is not a drive letter A-Z (optionally with ':')"
+            ),
+            Problem::UnknownFileSystem(text) => {
+                write!(f, "{name}: {text} is not auto, FAT12, FAT16 or FAT32")
+            }
+            Problem::InvalidLabel(text) => write!(
+                f,
+                "{name}: {text} is not a FAT volume label (at most 11 ASCII characters, no leading space, none of \"*+,./:;<=>?[\\]|)"
+            ),
+        }
+    }
+}

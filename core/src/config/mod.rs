@@ -1,0 +1,680 @@
+//! The driver's registry `Parameters` values, validated into a [`Config`].
+//!
+//! Names and decoding live in `value`, validation errors with their log line and
+//! `NTSTATUS` in `error`, the blame of planner rejections in `blame`.
+//!
+//! # Values
+//!
+//! | value               | type                       | default   | accepted                                         |
+//! |---------------------|----------------------------|-----------|--------------------------------------------------|
+//! | `DiskSize`          | `REG_DWORD` or `REG_QWORD` | 1 MiB     | bytes; nonzero multiple of 512, at most `i64::MAX` |
+//! | `DriveLetter`       | `REG_SZ`                   | `Z`       | `X` or `X:`, any case, `A`..=`Z`                 |
+//! | `RootDirEntries`    | `REG_DWORD`                | 512       | 1..=65535 (FAT12/16; the planner rounds up)      |
+//! | `SectorsPerCluster` | `REG_DWORD`                | 0 (auto)  | 0, or a power of two 1..=128                     |
+//! | `FileSystem`        | `REG_SZ`                   | `auto`    | `auto`, `FAT12`, `FAT16`, `FAT32`, any case      |
+//! | `VolumeLabel`       | `REG_SZ`                   | `RAMDISK` | [`VolumeLabel::parse`]: ≤ 11 ASCII chars; empty = no label |
+//!
+//! An absent value takes its default. `REG_SZ` data is UTF-16LE, with or
+//! without terminating NULs (trailing NULs are ignored); its length must be
+//! even. `REG_EXPAND_SZ` and `REG_MULTI_SZ` are *not* accepted: nothing here
+//! needs expansion, and one accepted type per value keeps errors obvious.
+//!
+//! # Status for each rejection
+//!
+//! * wrong `REG_*` type → `STATUS_OBJECT_TYPE_MISMATCH`
+//! * wrong data size for the type (`REG_DWORD` not 4 bytes, `REG_QWORD` not 8,
+//!   odd `REG_SZ`), or more than [`MAX_VALUE_DATA`] bytes → `STATUS_INVALID_BUFFER_SIZE`
+//! * right type and size, value out of range → `STATUS_INVALID_PARAMETER`
+//!
+//! The FAT planner may still reject a combination (a disk too small for the
+//! requested `FileSystem`, say); [`explain_format_error`] names the value to fix.
+//! Setting `SectorsPerCluster` to 128 explicitly also allows 64 KiB clusters.
+
+mod blame;
+mod error;
+mod value;
+
+pub use blame::{FormatProblem, explain_format_error};
+pub use error::{ConfigError, Problem};
+pub use value::{
+    REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
+    RawValue, Text, ValueName,
+};
+
+use crate::disk::{DosDeviceName, dos_device_name};
+use crate::fat::{FileSystem, FormatOptions, VolumeLabel};
+use crate::geometry::{BYTES_PER_SECTOR, MEDIA};
+use value::{drive_letter, file_system, integer, type_accepted, utf16_chars};
+
+/// The largest value data the driver reads, in bytes (32 UTF-16 units). The
+/// glue's value buffer needs this much room for data; anything longer is
+/// rejected with `STATUS_INVALID_BUFFER_SIZE`.
+pub const MAX_VALUE_DATA: usize = 64;
+
+/// Default `DiskSize`: 1 MiB.
+pub const DEFAULT_DISK_SIZE: u64 = 1024 * 1024;
+/// Default `DriveLetter`.
+pub const DEFAULT_DRIVE_LETTER: u8 = b'Z';
+/// Default `RootDirEntries`.
+pub const DEFAULT_ROOT_DIR_ENTRIES: u32 = 512;
+
+/// The validated configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// The drive letter, `b'A'..=b'Z'`.
+    pub drive_letter: u8,
+    /// What to hand the FAT planner: disk size, 512-byte sectors, file system,
+    /// cluster size, root entries, label, serial, and the media byte from
+    /// [`crate::geometry::MEDIA`].
+    pub format: FormatOptions,
+}
+
+impl Config {
+    /// `\DosDevices\X:` for this configuration's drive letter.
+    #[must_use]
+    pub const fn dos_device_name(&self) -> DosDeviceName {
+        match dos_device_name(self.drive_letter) {
+            Some(name) => name,
+            // Unreachable for a parsed Config; fall back to the default letter.
+            None => match dos_device_name(DEFAULT_DRIVE_LETTER) {
+                Some(name) => name,
+                None => [0; 14],
+            },
+        }
+    }
+}
+
+/// Collects registry values one at a time, validating each as it arrives.
+///
+/// The intended caller reads each name of [`ValueName::ALL`] into one reusable
+/// buffer and calls [`ConfigBuilder::set`] for each value present (skipping
+/// absent ones), then [`ConfigBuilder::finish`]. [`parse`] wraps that loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigBuilder {
+    disk_size: u64,
+    drive_letter: u8,
+    root_dir_entries: u32,
+    sectors_per_cluster: u32,
+    file_system: FileSystem,
+    label: VolumeLabel,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConfigBuilder {
+    /// All defaults.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            disk_size: DEFAULT_DISK_SIZE,
+            drive_letter: DEFAULT_DRIVE_LETTER,
+            root_dir_entries: DEFAULT_ROOT_DIR_ENTRIES,
+            sectors_per_cluster: 0,
+            file_system: FileSystem::Auto,
+            label: VolumeLabel::DEFAULT,
+        }
+    }
+
+    /// Validates one present value and records it.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming `name` when the type, size or content is wrong
+    /// (see the module documentation); the builder is unchanged then.
+    pub fn set(&mut self, name: ValueName, value: RawValue<'_>) -> Result<(), ConfigError> {
+        let err = |problem| ConfigError {
+            value: name,
+            problem,
+        };
+        if !type_accepted(name, value.reg_type) {
+            return Err(err(Problem::WrongType {
+                found: value.reg_type,
+            }));
+        }
+        let len = value.data.len();
+        if len > MAX_VALUE_DATA {
+            return Err(err(Problem::TooLong { len }));
+        }
+        match name {
+            ValueName::DiskSize => {
+                let size = integer(value).ok_or_else(|| {
+                    err(Problem::WrongSize {
+                        reg_type: value.reg_type,
+                        len,
+                    })
+                })?;
+                if size == 0 {
+                    return Err(err(Problem::Zero));
+                }
+                if size % u64::from(BYTES_PER_SECTOR) != 0 {
+                    return Err(err(Problem::NotSectorMultiple { value: size }));
+                }
+                if i64::try_from(size).is_err() {
+                    return Err(err(Problem::TooLarge { value: size }));
+                }
+                self.disk_size = size;
+            }
+            ValueName::RootDirEntries | ValueName::SectorsPerCluster => {
+                let n = integer(value)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| {
+                        err(Problem::WrongSize {
+                            reg_type: value.reg_type,
+                            len,
+                        })
+                    })?;
+                if name == ValueName::RootDirEntries {
+                    if n == 0 || n > 65535 {
+                        return Err(err(Problem::OutOfRange { value: n }));
+                    }
+                    self.root_dir_entries = n;
+                } else {
+                    if n != 0 && !(n.is_power_of_two() && n <= 128) {
+                        return Err(err(Problem::NotPowerOfTwo { value: n }));
+                    }
+                    self.sectors_per_cluster = n;
+                }
+            }
+            ValueName::DriveLetter | ValueName::FileSystem | ValueName::VolumeLabel => {
+                let chars = utf16_chars(value.data).ok_or_else(|| {
+                    err(Problem::WrongSize {
+                        reg_type: value.reg_type,
+                        len,
+                    })
+                })?;
+                let text = chars.as_bytes();
+                match name {
+                    ValueName::DriveLetter => {
+                        self.drive_letter = drive_letter(text)
+                            .ok_or_else(|| err(Problem::NotADriveLetter(Text::from_ascii(text))))?;
+                    }
+                    ValueName::FileSystem => {
+                        self.file_system = file_system(text).ok_or_else(|| {
+                            err(Problem::UnknownFileSystem(Text::from_ascii(text)))
+                        })?;
+                    }
+                    _ => {
+                        self.label = VolumeLabel::parse(text)
+                            .map_err(|_| err(Problem::InvalidLabel(Text::from_ascii(text))))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration, with `volume_serial` for the new volume (see
+    /// [`crate::fat::serial::volume_serial_from_system_time`]).
+    #[must_use]
+    pub const fn finish(self, volume_serial: u32) -> Config {
+        let mut format = FormatOptions::new(self.disk_size);
+        format.bytes_per_sector = BYTES_PER_SECTOR;
+        format.file_system = self.file_system;
+        format.sectors_per_cluster = self.sectors_per_cluster;
+        // An explicit 128 × 512 = 64 KiB cluster is a deliberate choice: allow it.
+        format.allow_64k_clusters = self.sectors_per_cluster == 128;
+        format.root_dir_entries = self.root_dir_entries;
+        format.label = self.label;
+        format.volume_serial = volume_serial;
+        format.media = MEDIA.fat_media_byte();
+        Config {
+            drive_letter: self.drive_letter,
+            format,
+        }
+    }
+}
+
+/// Reads every value through `read` into one stack buffer and validates it.
+///
+/// `read(name, buffer)` looks `name` up: `None` when the value is absent;
+/// otherwise it copies as much of the data as fits into `buffer` (which is
+/// [`MAX_VALUE_DATA`] bytes) and returns `Some((reg_type, data_length))` with
+/// the value's full data length, which may exceed the buffer (then the value
+/// is rejected as [`Problem::TooLong`]).
+///
+/// # Errors
+/// The first [`ConfigError`], in [`ValueName::ALL`] order.
+pub fn parse(
+    mut read: impl FnMut(ValueName, &mut [u8]) -> Option<(u32, usize)>,
+    volume_serial: u32,
+) -> Result<Config, ConfigError> {
+    let mut builder = ConfigBuilder::new();
+    for name in ValueName::ALL {
+        let mut buffer = [0u8; MAX_VALUE_DATA];
+        let Some((reg_type, len)) = read(name, &mut buffer) else {
+            continue;
+        };
+        match buffer.get(..len) {
+            Some(data) => builder.set(name, RawValue { reg_type, data })?,
+            None => return Err(ConfigError::oversized(name, reg_type, len)),
+        }
+    }
+    Ok(builder.finish(volume_serial))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{
+        STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH,
+    };
+    use proptest::prelude::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    fn sz(text: &str, nul: bool) -> Vec<u8> {
+        let mut out: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        if nul {
+            out.extend([0, 0]);
+        }
+        out
+    }
+
+    fn set(name: ValueName, reg_type: u32, data: &[u8]) -> Result<Config, ConfigError> {
+        let mut b = ConfigBuilder::new();
+        b.set(name, RawValue { reg_type, data })?;
+        Ok(b.finish(0x1234_5678))
+    }
+
+    fn err(name: ValueName, reg_type: u32, data: &[u8]) -> (i32, String) {
+        let e = set(name, reg_type, data).unwrap_err();
+        assert_eq!(e.value, name);
+        let line = e.to_string();
+        assert!(line.starts_with(name.name()), "{line}");
+        assert!(!line.contains('\n'));
+        (e.status(), line)
+    }
+
+    #[test]
+    fn names() {
+        for v in ValueName::ALL {
+            let utf16: Vec<u16> = v.name().encode_utf16().collect();
+            assert_eq!(v.utf16(), &utf16[..]);
+            assert_eq!(v.to_string(), v.name());
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(|_, _| None, 7).unwrap();
+        assert_eq!(c.drive_letter, b'Z');
+        let f = c.format;
+        assert_eq!(f.disk_size, 1 << 20);
+        assert_eq!(f.bytes_per_sector, 512);
+        assert_eq!(f.file_system, FileSystem::Auto);
+        assert_eq!(f.sectors_per_cluster, 0);
+        assert!(!f.allow_64k_clusters);
+        assert_eq!(f.root_dir_entries, 512);
+        assert_eq!(f.label, VolumeLabel::DEFAULT);
+        assert_eq!(f.volume_serial, 7);
+        assert_eq!(f.media, 0xF8);
+        assert_eq!(f.num_fats, FormatOptions::new(1).num_fats);
+        let dos: Vec<u16> = r"\DosDevices\Z:".encode_utf16().collect();
+        assert_eq!(c.dos_device_name(), &dos[..]);
+        assert_eq!(ConfigBuilder::default(), ConfigBuilder::new());
+    }
+
+    #[test]
+    fn disk_size() {
+        let d = ValueName::DiskSize;
+        assert_eq!(
+            set(d, REG_DWORD, &4096u32.to_le_bytes())
+                .unwrap()
+                .format
+                .disk_size,
+            4096
+        );
+        assert_eq!(
+            set(d, REG_QWORD, &(1u64 << 40).to_le_bytes())
+                .unwrap()
+                .format
+                .disk_size,
+            1 << 40
+        );
+        assert_eq!(
+            set(d, REG_QWORD, &512u64.to_le_bytes())
+                .unwrap()
+                .format
+                .disk_size,
+            512
+        );
+        let max = (i64::MAX as u64) / 512 * 512;
+        assert_eq!(
+            set(d, REG_QWORD, &max.to_le_bytes())
+                .unwrap()
+                .format
+                .disk_size,
+            max
+        );
+        assert_eq!(
+            err(d, REG_DWORD, &511u32.to_le_bytes()),
+            (
+                STATUS_INVALID_PARAMETER,
+                "DiskSize: 511 is not a multiple of 512".into()
+            )
+        );
+        assert_eq!(
+            err(d, REG_DWORD, &0u32.to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(d, REG_QWORD, &0u64.to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(d, REG_QWORD, &(1u64 << 63).to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(d, REG_QWORD, &u64::MAX.to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(d, REG_DWORD, &[0, 2, 0]),
+            (
+                STATUS_INVALID_BUFFER_SIZE,
+                "DiskSize: REG_DWORD data is 3 bytes, expected 4 bytes".into()
+            )
+        );
+        assert_eq!(err(d, REG_DWORD, &[0; 8]).0, STATUS_INVALID_BUFFER_SIZE);
+        assert_eq!(err(d, REG_QWORD, &[0; 4]).0, STATUS_INVALID_BUFFER_SIZE);
+        assert_eq!(err(d, REG_QWORD, &[]).0, STATUS_INVALID_BUFFER_SIZE);
+        assert_eq!(
+            err(d, REG_SZ, &sz("1048576", true)),
+            (
+                STATUS_OBJECT_TYPE_MISMATCH,
+                "DiskSize: has type 1 (REG_SZ), expected REG_DWORD or REG_QWORD".into()
+            )
+        );
+        assert_eq!(
+            err(d, REG_BINARY, &[0, 0, 16, 0]).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+        assert_eq!(
+            err(d, REG_DWORD_BIG_ENDIAN, &[0, 16, 0, 0]).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+    }
+
+    #[test]
+    fn drive_letter() {
+        let v = ValueName::DriveLetter;
+        for (text, want) in [
+            ("R", b'R'),
+            ("r", b'R'),
+            ("R:", b'R'),
+            ("a:", b'A'),
+            ("z", b'Z'),
+        ] {
+            assert_eq!(
+                set(v, REG_SZ, &sz(text, true)).unwrap().drive_letter,
+                want,
+                "{text}"
+            );
+            assert_eq!(
+                set(v, REG_SZ, &sz(text, false)).unwrap().drive_letter,
+                want,
+                "{text}"
+            );
+        }
+        let mut double_nul = sz("Q", true);
+        double_nul.extend([0, 0]);
+        assert_eq!(set(v, REG_SZ, &double_nul).unwrap().drive_letter, b'Q');
+        for bad in [
+            "", "RR", "R:\\", "1", "@", "[", ":", " R", "R :", "Ä", "R\0S",
+        ] {
+            let (status, line) = err(v, REG_SZ, &sz(bad, true));
+            assert_eq!(status, STATUS_INVALID_PARAMETER, "{bad}");
+            assert!(line.contains("is not a drive letter"), "{line}");
+        }
+        assert_eq!(
+            err(v, REG_SZ, &sz("RR", true)).1,
+            "DriveLetter: \"RR\" is not a drive letter A-Z (optionally with ':')"
+        );
+        assert_eq!(
+            err(v, REG_SZ, &sz("\u{e9}", false)).1,
+            "DriveLetter: \"?\" is not a drive letter A-Z (optionally with ':')"
+        );
+        assert_eq!(err(v, REG_SZ, &[b'R', 0, 0]).0, STATUS_INVALID_BUFFER_SIZE);
+        assert_eq!(
+            err(v, REG_EXPAND_SZ, &sz("R", true)).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+        assert_eq!(
+            err(v, REG_MULTI_SZ, &sz("R\0", true)).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+        assert_eq!(
+            err(v, REG_DWORD, &[b'R', 0, 0, 0]).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+    }
+
+    #[test]
+    fn root_dir_entries() {
+        let v = ValueName::RootDirEntries;
+        for n in [1u32, 16, 512, 65535] {
+            assert_eq!(
+                set(v, REG_DWORD, &n.to_le_bytes())
+                    .unwrap()
+                    .format
+                    .root_dir_entries,
+                n
+            );
+        }
+        assert_eq!(
+            err(v, REG_DWORD, &0u32.to_le_bytes()),
+            (
+                STATUS_INVALID_PARAMETER,
+                "RootDirEntries: 0 is outside 1..=65535".into()
+            )
+        );
+        assert_eq!(
+            err(v, REG_DWORD, &65536u32.to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(v, REG_DWORD, &u32::MAX.to_le_bytes()).0,
+            STATUS_INVALID_PARAMETER
+        );
+        assert_eq!(
+            err(v, REG_QWORD, &512u64.to_le_bytes()).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+        assert_eq!(err(v, REG_DWORD, &[0, 2]).0, STATUS_INVALID_BUFFER_SIZE);
+    }
+
+    #[test]
+    fn sectors_per_cluster() {
+        let v = ValueName::SectorsPerCluster;
+        for n in [0u32, 1, 2, 4, 8, 16, 32, 64, 128] {
+            let f = set(v, REG_DWORD, &n.to_le_bytes()).unwrap().format;
+            assert_eq!(f.sectors_per_cluster, n);
+            assert_eq!(f.allow_64k_clusters, n == 128);
+        }
+        for n in [3u32, 6, 127, 256, 1 << 31, u32::MAX] {
+            let (status, line) = err(v, REG_DWORD, &n.to_le_bytes());
+            assert_eq!(status, STATUS_INVALID_PARAMETER);
+            assert_eq!(
+                line,
+                std::format!(
+                    "SectorsPerCluster: {n} is not 0 (automatic) or a power of two from 1 to 128"
+                )
+            );
+        }
+        assert_eq!(
+            err(v, REG_SZ, &sz("8", true)).0,
+            STATUS_OBJECT_TYPE_MISMATCH
+        );
+    }
+
+    #[test]
+    fn file_system() {
+        let v = ValueName::FileSystem;
+        for (text, want) in [
+            ("auto", FileSystem::Auto),
+            ("AUTO", FileSystem::Auto),
+            ("FAT12", FileSystem::Fat12),
+            ("fat16", FileSystem::Fat16),
+            ("Fat32", FileSystem::Fat32),
+        ] {
+            assert_eq!(
+                set(v, REG_SZ, &sz(text, true)).unwrap().format.file_system,
+                want
+            );
+            assert_eq!(
+                set(v, REG_SZ, &sz(text, false)).unwrap().format.file_system,
+                want
+            );
+        }
+        for bad in [
+            "",
+            "NTFS",
+            "FAT",
+            "exFAT",
+            "FAT 32",
+            " auto",
+            "auto ",
+            "fat32\u{0}x",
+        ] {
+            assert_eq!(
+                err(v, REG_SZ, &sz(bad, true)).0,
+                STATUS_INVALID_PARAMETER,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            err(v, REG_SZ, &sz("NTFS", true)).1,
+            "FileSystem: \"NTFS\" is not auto, FAT12, FAT16 or FAT32"
+        );
+        assert_eq!(
+            err(v, REG_SZ, &sz("fat32\u{0}x", true)).1,
+            "FileSystem: \"fat32?x\" is not auto, FAT12, FAT16 or FAT32"
+        );
+    }
+
+    #[test]
+    fn volume_label() {
+        let v = ValueName::VolumeLabel;
+        let label = |t: &str| set(v, REG_SZ, &sz(t, true)).unwrap().format.label;
+        assert_eq!(label("Scratch").as_bytes(), b"SCRATCH    ");
+        assert_eq!(label("ELEVENCHARS").as_bytes(), b"ELEVENCHARS");
+        assert_eq!(label(""), VolumeLabel::NO_NAME);
+        assert_eq!(
+            set(v, REG_SZ, &[]).unwrap().format.label,
+            VolumeLabel::NO_NAME
+        );
+        for bad in ["TWELVECHARSX", " LEAD", "A.B", "caf\u{e9}", "\u{1F600}"] {
+            let (status, line) = err(v, REG_SZ, &sz(bad, true));
+            assert_eq!(status, STATUS_INVALID_PARAMETER, "{bad}");
+            assert!(line.contains("is not a FAT volume label"), "{line}");
+        }
+        // 32 characters: the most the buffer holds, still rejected as a label.
+        let long = "A".repeat(32);
+        assert_eq!(
+            err(v, REG_SZ, &sz(&long, false)).0,
+            STATUS_INVALID_PARAMETER
+        );
+        // 33 characters (+ NUL): more than MAX_VALUE_DATA.
+        assert_eq!(
+            err(v, REG_SZ, &sz(&"A".repeat(33), true)),
+            (
+                STATUS_INVALID_BUFFER_SIZE,
+                "VolumeLabel: data is 68 bytes, more than the 64 the driver reads".into()
+            )
+        );
+    }
+
+    #[test]
+    fn parse_reads_each_value_once_and_stops_at_first_error() {
+        let mut seen = Vec::new();
+        let c = parse(
+            |name, buf| {
+                seen.push(name);
+                let data: Vec<u8> = match name {
+                    ValueName::DiskSize => (64u32 << 20).to_le_bytes().to_vec(),
+                    ValueName::DriveLetter => sz("r:", true),
+                    ValueName::FileSystem => sz("FAT32", true),
+                    ValueName::VolumeLabel => sz("scratch", false),
+                    _ => return None,
+                };
+                buf.get_mut(..data.len())?.copy_from_slice(&data);
+                Some((
+                    if name == ValueName::DiskSize {
+                        REG_DWORD
+                    } else {
+                        REG_SZ
+                    },
+                    data.len(),
+                ))
+            },
+            0xABCD_0123,
+        )
+        .unwrap();
+        assert_eq!(seen, ValueName::ALL);
+        assert_eq!(c.drive_letter, b'R');
+        assert_eq!(c.format.disk_size, 64 << 20);
+        assert_eq!(c.format.file_system, FileSystem::Fat32);
+        assert_eq!(c.format.label.as_bytes(), b"SCRATCH    ");
+        assert_eq!(c.format.volume_serial, 0xABCD_0123);
+
+        let mut seen = Vec::new();
+        let e = parse(
+            |name, _| {
+                seen.push(name);
+                (name == ValueName::DriveLetter).then_some((REG_SZ, 1000))
+            },
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(seen, [ValueName::DiskSize, ValueName::DriveLetter]);
+        assert_eq!(
+            e,
+            ConfigError {
+                value: ValueName::DriveLetter,
+                problem: Problem::TooLong { len: 1000 }
+            }
+        );
+        assert_eq!(e.status(), STATUS_INVALID_BUFFER_SIZE);
+        let e = parse(
+            |name, _| (name == ValueName::DiskSize).then_some((REG_SZ, 1000)),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.status(), STATUS_OBJECT_TYPE_MISMATCH);
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_is_judged_without_panic(
+            which in 0usize..6,
+            reg_type in prop_oneof![0u32..12, any::<u32>()],
+            data in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let name = ValueName::ALL[which];
+            let mut b = ConfigBuilder::new();
+            let before = b;
+            match b.set(name, RawValue { reg_type, data: &data }) {
+                Ok(()) => {
+                    let c = b.finish(0);
+                    prop_assert!(c.drive_letter.is_ascii_uppercase());
+                    prop_assert!(c.format.disk_size > 0 && c.format.disk_size.is_multiple_of(512));
+                    prop_assert!((1..=65535).contains(&c.format.root_dir_entries));
+                    prop_assert!(c.format.sectors_per_cluster == 0 || (c.format.sectors_per_cluster.is_power_of_two() && c.format.sectors_per_cluster <= 128));
+                    prop_assert!(data.len() <= MAX_VALUE_DATA);
+                }
+                Err(e) => {
+                    prop_assert_eq!(b, before);
+                    prop_assert_eq!(e.value, name);
+                    prop_assert!([STATUS_INVALID_PARAMETER, STATUS_INVALID_BUFFER_SIZE, STATUS_OBJECT_TYPE_MISMATCH].contains(&e.status()));
+                    let line = e.to_string();
+                    prop_assert!(line.starts_with(name.name()));
+                    prop_assert!(!line.contains('\n'));
+                }
+            }
+        }
+    }
+}
