@@ -11,6 +11,12 @@
 //! - `log`: the `log!` macro; `fault`: test-only fault injection.
 
 #![no_std]
+// The workspace table denies these; unsafe code forbids them outright.
+#![forbid(
+    clippy::multiple_unsafe_ops_per_block,
+    clippy::undocumented_unsafe_blocks,
+    clippy::unnecessary_safety_doc
+)]
 
 #[cfg(not(test))]
 extern crate wdk_panic;

@@ -36,7 +36,7 @@ pub const MEDIA_CURRENTLY_MOUNTED: u32 = 0x8000_0000;
 
 /// The four booleans of `STORAGE_HOTPLUG_INFO`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(clippy::struct_excessive_bools)] // Mirrors the WDK structure.
+#[allow(clippy::struct_excessive_bools, reason = "mirrors the WDK structure")]
 pub struct HotplugFlags {
     /// `MediaRemovable`.
     pub media_removable: bool,

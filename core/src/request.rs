@@ -144,7 +144,10 @@ mod tests {
     const MIB: u64 = 1 << 20;
     const BAD: Result<Range, i32> = Err(STATUS_INVALID_PARAMETER);
 
-    #[allow(clippy::unnecessary_wraps)] // Compared against `check`'s result.
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "compared against `check`'s result"
+    )]
     fn ok(offset: u64, length: usize) -> Result<Range, i32> {
         Ok(Range { offset, length })
     }

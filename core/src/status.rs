@@ -5,7 +5,10 @@
 //! errors (severity 3) are negative, warnings (severity 2) too, success is
 //! zero or positive.
 
-#![allow(clippy::cast_possible_wrap)] // 0xC... literals are meant as negative i32 bit patterns.
+#![allow(
+    clippy::cast_possible_wrap,
+    reason = "0xC... literals are meant as negative i32 bit patterns"
+)]
 
 /// `STATUS_SUCCESS`: the request completed.
 pub const STATUS_SUCCESS: i32 = 0x0000_0000;

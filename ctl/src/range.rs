@@ -3,7 +3,12 @@
 /// The write range of a destructive bench: the last `scratch` bytes of a disk of
 /// `disk_len` bytes, aligned down to `align` (a power of two), or the whole disk.
 #[must_use]
-pub fn scratch_range(disk_len: u64, scratch: u64, align: u64, whole_disk: bool) -> (u64, u64) {
+pub const fn scratch_range(
+    disk_len: u64,
+    scratch: u64,
+    align: u64,
+    whole_disk: bool,
+) -> (u64, u64) {
     let end = disk_len & !(align - 1);
     if whole_disk || scratch >= end {
         return (0, end);

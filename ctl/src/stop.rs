@@ -1,6 +1,7 @@
-//! The safe stop of `ramdiskctl stop` (and `uninstall`): lock and dismount the volume,
-//! ask the service control manager to stop the driver while still holding the
-//! volume handle, let go of it, then wait for `SERVICE_STOPPED`.
+//! The safe stop of `ramdiskctl stop` (and `uninstall`).
+//!
+//! Lock and dismount the volume, ask the service control manager to stop the driver
+//! while still holding the volume handle, let go of it, then wait for `SERVICE_STOPPED`.
 //!
 //! Why this order: on Windows the first open of `R:\` (Explorer, Defender, the
 //! indexer) mounts `FastFAT`, which keeps a reference on our device. A legacy driver

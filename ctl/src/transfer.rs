@@ -16,10 +16,10 @@ pub struct Walked {
     pub secs: f64,
 }
 
-/// Walks `total` bytes of the disk from byte `offset` in pieces of at most
-/// `buf.len()` bytes: `step(at, piece)` gets each piece's disk offset and the front
-/// of `buf` it may read into or write from. The bar advances after every piece.
-/// An empty `buf` walks nothing.
+/// Walks `total` bytes of the disk from byte `offset` in pieces of at most `buf.len()` bytes.
+///
+/// `step(at, piece)` gets each piece's disk offset and the front of `buf` it may read
+/// into or write from. The bar advances after every piece. An empty `buf` walks nothing.
 ///
 /// # Errors
 /// The first error a step returns; the walk stops there.

@@ -38,6 +38,12 @@
 //!   tests never overlap bytes between threads.
 
 #![no_std]
+// The workspace table denies these; unsafe code forbids them outright.
+#![forbid(
+    clippy::multiple_unsafe_ops_per_block,
+    clippy::undocumented_unsafe_blocks,
+    clippy::unnecessary_safety_doc
+)]
 
 #[cfg(test)]
 extern crate std;

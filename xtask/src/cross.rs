@@ -297,6 +297,15 @@ pub fn clippy_driver() -> Result<()> {
     run(&mut cross_cargo("clippy", "target", &[])?)
 }
 
+/// `cargo doc` of the driver crate for its target, warnings denied (the driver only
+/// builds in the cross environment, so its docs are checked there).
+pub fn doc_driver() -> Result<()> {
+    let mut cmd = cross_cargo("doc", "target", &[])?;
+    cmd.args(["--no-deps", "--document-private-items"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    run(&mut cmd)
+}
+
 /// Cross-builds the driver and returns the `.sys` path.
 pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
     let mut cmd = cross_cargo("build", spec.target_subdir, spec.features)?;

@@ -61,7 +61,7 @@ impl Demo<'_> {
 }
 
 /// Runs the demo with the driver at `sys` (already built, like ramdiskctl).
-#[allow(clippy::too_many_lines)] // a script: one step after the other
+#[allow(clippy::too_many_lines, reason = "a script: one step after the other")]
 pub fn run(sys: &Path) -> Result<()> {
     let bin = e2e::stage_for_wine(&e2e::ctl_exe())?;
     println!("\n=== ramdisk demo: the driver in Wine 8 (winedevice.exe), driven by ramdiskctl ===");

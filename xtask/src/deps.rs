@@ -158,12 +158,13 @@ pub fn ensure() -> Result<()> {
             missing.iter().copied().partition(|p| from_backports(p));
         let cmds = install_commands(&plain, &backports, &codename);
         if !is_root() {
-            let mut text = String::new();
-            if !backports.is_empty() {
-                text = format!(
+            let text = if backports.is_empty() {
+                String::new()
+            } else {
+                format!(
                     "  (with a {codename}-backports apt source: the same archive as your {codename} one)\n"
-                );
-            }
+                )
+            };
             bail!(
                 "missing Debian packages: {}\nrun as root:\n{text}  {}",
                 missing.join(" "),

@@ -132,8 +132,10 @@ fn fuzz_one(target: &str, seconds: u64) -> Result<Outcome> {
     if outcome.ok {
         println!(
             "<== {target}: {} execs in {secs:.0} s, {} new inputs in {}",
-            outcome.execs.map_or("?".into(), |n| n.to_string()),
-            outcome.new_units.map_or("?".into(), |n| n.to_string()),
+            outcome.execs.map_or_else(|| "?".into(), |n| n.to_string()),
+            outcome
+                .new_units
+                .map_or_else(|| "?".into(), |n| n.to_string()),
             corpus.display()
         );
     } else {
@@ -181,7 +183,7 @@ fn print_summary(outcomes: &[Outcome]) {
     for o in outcomes {
         let execs = o.execs.unwrap_or(0);
         total += execs;
-        #[allow(clippy::cast_precision_loss)] // a rate for display
+        #[allow(clippy::cast_precision_loss, reason = "a rate for display")]
         let rate = execs as f64 / o.secs.max(1e-9);
         println!(
             "  {:<10} {:>14} {:>8.0} {:>10.0} {:>6}  {}",
@@ -189,7 +191,7 @@ fn print_summary(outcomes: &[Outcome]) {
             execs,
             o.secs,
             rate,
-            o.new_units.map_or("?".into(), |n| n.to_string()),
+            o.new_units.map_or_else(|| "?".into(), |n| n.to_string()),
             if o.ok {
                 "ok, 0 crashes"
             } else {

@@ -170,6 +170,10 @@ fn lock_clean_in_git() -> bool {
 
 fn test_stages(stages: &mut Stages) -> Result<()> {
     stages.run("install missing tools", deps::ensure)?;
+    stages.run("cargo fmt --check", || {
+        run(cargo().args(["fmt", "--all", "--check"]))?;
+        run(cargo().args(["fmt", "--check", "--manifest-path", "core/fuzz/Cargo.toml"]))
+    })?;
     let lock = workspace_root().join("Cargo.lock");
     let lock_was_clean = lock_clean_in_git();
     stages.run("host tests (cargo test)", || run(cargo().arg("test")))?;
@@ -186,6 +190,7 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
         "clippy (host crates, and the driver for its target)",
         clippy,
     )?;
+    stages.run("cargo doc, warnings denied", docs)?;
     stages.run("Cargo.lock untouched by the cross-build", || {
         if std::fs::read(&lock)? != lock_before {
             bail!("the cross-build changed Cargo.lock");
@@ -250,6 +255,31 @@ fn miri() -> Result<()> {
             .args(&missing))?;
     }
     run(fuzz::rustup_cargo().args(["+nightly", "miri", "test", "-p", "ramdisk-store"]))
+}
+
+/// `cargo doc` with warnings denied: the host crates (private items too), ramdiskctl
+/// for its Windows target as well (most of it is Windows-only), and the driver in the
+/// cross environment.
+fn docs() -> Result<()> {
+    let doc = |extra: &[&str]| {
+        let mut c = cargo();
+        c.args(["doc", "--no-deps", "--document-private-items"])
+            .args(extra)
+            .env("RUSTDOCFLAGS", "-D warnings");
+        run(&mut c)
+    };
+    doc(&[
+        "-p",
+        "ramdisk-core",
+        "-p",
+        "ramdisk-store",
+        "-p",
+        "ramdiskctl",
+        "-p",
+        "xtask",
+    ])?;
+    doc(&["-p", "ramdiskctl", "--target", e2e::CTL_TARGET])?;
+    cross::doc_driver()
 }
 
 fn clippy() -> Result<()> {

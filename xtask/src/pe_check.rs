@@ -59,8 +59,10 @@ pub fn pe_checksum(data: &[u8], checksum_offset: usize) -> u32 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     sum = (sum & 0xffff) + (sum >> 16);
-    // The total length of a driver image always fits in 32 bits.
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the total length of a driver image always fits in 32 bits"
+    )]
     let total = (sum as u32).wrapping_add(data.len() as u32);
     total
 }
@@ -114,6 +116,81 @@ fn check_cet_compat(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
     }
 }
 
+/// Entry point = the `DriverEntry` export; imports only from ntoskrnl.exe / hal.dll,
+/// none forbidden.
+fn check_entry_and_imports(r: &mut Report, pe: &PeFile64<'_>, entry: u64) {
+    // Entry point = the DriverEntry export.
+    match pe.exports() {
+        Ok(exports) => {
+            let driver_entry = exports.iter().find(|e| e.name() == b"DriverEntry");
+            match driver_entry {
+                Some(e) => r.check(
+                    e.address() == entry,
+                    "entry point = DriverEntry export".into(),
+                    || {
+                        format!(
+                            "entry point {entry:#x} is not DriverEntry ({:#x})",
+                            e.address()
+                        )
+                    },
+                ),
+                None => r.failures.push("no DriverEntry export".into()),
+            }
+        }
+        Err(e) => r.failures.push(format!("unreadable export table: {e}")),
+    }
+
+    // Imports: only ntoskrnl.exe / hal.dll, none forbidden.
+    match pe.imports() {
+        Ok(imports) => {
+            let mut libs: Vec<String> = imports
+                .iter()
+                .map(|i| String::from_utf8_lossy(i.library()).to_ascii_lowercase())
+                .collect();
+            libs.sort();
+            libs.dedup();
+            let all_allowed = libs.iter().all(|l| ALLOWED_DLLS.contains(&l.as_str()));
+            r.check(
+                all_allowed && !libs.is_empty(),
+                format!("{} imports, only from {}", imports.len(), libs.join(", ")),
+                || format!("imports from {libs:?}; only {ALLOWED_DLLS:?} are allowed"),
+            );
+            for forbidden in FORBIDDEN_IMPORTS {
+                let found = imports.iter().any(|i| i.name() == forbidden.as_bytes());
+                r.check(!found, format!("no {forbidden} import"), || {
+                    format!("imports {forbidden}: a Rust-heap allocation path survived linking")
+                });
+            }
+        }
+        Err(e) => r.failures.push(format!("unreadable import table: {e}")),
+    }
+}
+
+/// No section both writable and executable.
+fn check_sections(r: &mut Report, pe: &PeFile64<'_>) {
+    // No section both writable and executable.
+    for section in pe.sections() {
+        let flags = match section.flags() {
+            object::SectionFlags::Coff { characteristics } => characteristics,
+            _ => 0,
+        };
+        let wx = flags & IMAGE_SCN_MEM_WRITE != 0 && flags & IMAGE_SCN_MEM_EXECUTE != 0;
+        if wx {
+            r.failures.push(format!(
+                "section {} is writable and executable",
+                section.name().unwrap_or("?")
+            ));
+        }
+    }
+    if !r
+        .failures
+        .iter()
+        .any(|f| f.contains("writable and executable"))
+    {
+        r.facts.push("no W+X section".into());
+    }
+}
+
 /// Runs every driver check; `failures` is empty when the image is a well-formed driver.
 pub fn check_driver(data: &[u8]) -> Report {
     let mut r = Report::default();
@@ -151,77 +228,9 @@ pub fn check_driver(data: &[u8]) -> Report {
 
     check_cet_compat(&mut r, &pe, data);
 
-    // Entry point = the DriverEntry export.
     let entry = u64::from(opt.address_of_entry_point()) + opt.image_base();
-    match pe.exports() {
-        Ok(exports) => {
-            let driver_entry = exports.iter().find(|e| e.name() == b"DriverEntry");
-            match driver_entry {
-                Some(e) => r.check(
-                    e.address() == entry,
-                    "entry point = DriverEntry export".into(),
-                    || {
-                        format!(
-                            "entry point {entry:#x} is not DriverEntry ({:#x})",
-                            e.address()
-                        )
-                    },
-                ),
-                None => r.failures.push("no DriverEntry export".into()),
-            }
-        }
-        Err(e) => r.failures.push(format!("unreadable export table: {e}")),
-    }
-
-    // Imports: only ntoskrnl.exe / hal.dll, none forbidden.
-    match pe.imports() {
-        Ok(imports) => {
-            let mut libs: Vec<String> = imports
-                .iter()
-                .map(|i| String::from_utf8_lossy(i.library()).to_ascii_lowercase())
-                .collect();
-            libs.sort();
-            libs.dedup();
-            let bad: Vec<&String> = libs
-                .iter()
-                .filter(|l| !ALLOWED_DLLS.contains(&l.as_str()))
-                .collect();
-            r.check(
-                bad.is_empty() && !libs.is_empty(),
-                format!("{} imports, only from {}", imports.len(), libs.join(", ")),
-                || format!("imports from {libs:?}; only {ALLOWED_DLLS:?} are allowed"),
-            );
-            for forbidden in FORBIDDEN_IMPORTS {
-                let found = imports.iter().any(|i| i.name() == forbidden.as_bytes());
-                r.check(!found, format!("no {forbidden} import"), || {
-                    format!("imports {forbidden}: a Rust-heap allocation path survived linking")
-                });
-            }
-        }
-        Err(e) => r.failures.push(format!("unreadable import table: {e}")),
-    }
-
-    // No section both writable and executable.
-    for section in pe.sections() {
-        let flags = match section.flags() {
-            object::SectionFlags::Coff { characteristics } => characteristics,
-            _ => 0,
-        };
-        let wx = flags & IMAGE_SCN_MEM_WRITE != 0 && flags & IMAGE_SCN_MEM_EXECUTE != 0;
-        if wx {
-            r.failures.push(format!(
-                "section {} is writable and executable",
-                section.name().unwrap_or("?")
-            ));
-        }
-    }
-    if !r
-        .failures
-        .iter()
-        .any(|f| f.contains("writable and executable"))
-    {
-        r.facts.push("no W+X section".into());
-    }
+    check_entry_and_imports(&mut r, &pe, entry);
+    check_sections(&mut r, &pe);
 
     // Checksum: present and correct.
     let e_lfanew = u32::from_le_bytes([data[0x3c], data[0x3d], data[0x3e], data[0x3f]]) as usize;
@@ -373,7 +382,7 @@ mod tests {
             .map(|i| i.name().to_vec())
             .find(|n| n.len() >= "ExAllocatePool2".len())
             .expect("the driver imports at least one function with a name of 15+ characters");
-        let mut from = long_name.clone();
+        let mut from = long_name;
         from.push(0);
         let mut to = b"ExAllocatePool2".to_vec();
         to.resize(from.len(), 0);

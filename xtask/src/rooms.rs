@@ -12,7 +12,11 @@ use std::{fs, path::Path};
 use crate::util::files_below;
 /// What may not appear in the driver's `src/` outside `src/kernel/`, and why.
 pub const OUTSIDE_KERNEL: &[(&str, &str)] = &[
-    ("unsafe", "unsafe code belongs in src/kernel/"),
+    ("unsafe {", "unsafe code belongs in src/kernel/"),
+    ("unsafe fn", "unsafe code belongs in src/kernel/"),
+    ("unsafe impl", "unsafe code belongs in src/kernel/"),
+    ("unsafe extern", "unsafe code belongs in src/kernel/"),
+    ("unsafe(", "unsafe attributes (exports) belong in src/kernel/"),
     ("ntddk", "WDK functions are called from src/kernel/ only"),
     ("__bindgen", "WDK field paths live in src/kernel/"),
     ("IoStatus", "IRP fields live in src/kernel/"),
@@ -135,12 +139,76 @@ mod tests {
         assert_eq!(
             found,
             [
-                "src/device/disk.rs:2: `unsafe`: unsafe code belongs in src/kernel/",
+                "src/device/disk.rs:2: `unsafe {`: unsafe code belongs in src/kernel/",
                 "src/device/disk.rs:4: `IoStatus`: IRP fields live in src/kernel/",
             ]
         );
         assert!(scan("x.rs", "/// IofCompleteRequest\n", &[(COMPLETION, "")]).is_empty());
         assert_eq!(code("a // b"), "a ");
         assert_eq!(code("  // b"), "");
+    }
+}
+
+#[cfg(test)]
+mod lint_table {
+    use crate::util::workspace_root;
+
+    /// `table` rendered as sorted `path = value` lines (whitespace and comments aside).
+    fn flatten(prefix: &str, item: &toml_edit::Item, out: &mut Vec<String>) {
+        if let Some(t) = item.as_table_like() {
+            for (k, v) in t.iter() {
+                flatten(&format!("{prefix}.{k}"), v, out);
+            }
+            return;
+        }
+        let value = match item.as_value() {
+            Some(toml_edit::Value::String(s)) => s.value().clone(),
+            Some(toml_edit::Value::Integer(i)) => i.value().to_string(),
+            Some(toml_edit::Value::Boolean(b)) => b.value().to_string(),
+            other => format!("{other:?}"),
+        };
+        out.push(format!("{prefix} = {value}"));
+    }
+
+    fn lints(path: &str, keys: &[&str]) -> Vec<String> {
+        let text = std::fs::read_to_string(workspace_root().join(path)).unwrap();
+        let doc = text.parse::<toml_edit::DocumentMut>().unwrap();
+        let mut item = doc.as_item();
+        for k in keys {
+            item = &item[*k];
+        }
+        let mut out = Vec::new();
+        flatten("lints", item, &mut out);
+        out.sort();
+        out
+    }
+
+    /// `core/fuzz` is its own workspace and carries a copy of the root lint table.
+    #[test]
+    fn the_fuzz_crate_copies_the_workspace_lints() {
+        let root = lints("Cargo.toml", &["workspace", "lints"]);
+        assert!(
+            root.iter()
+                .any(|l| l.contains("allow_attributes_without_reason"))
+        );
+        assert_eq!(lints("core/fuzz/Cargo.toml", &["lints"]), root);
+    }
+
+    /// Every member inherits the table.
+    #[test]
+    fn every_member_inherits_the_lint_table() {
+        for path in [
+            "Cargo.toml",
+            "core/Cargo.toml",
+            "store/Cargo.toml",
+            "ctl/Cargo.toml",
+            "xtask/Cargo.toml",
+        ] {
+            assert_eq!(
+                lints(path, &["lints"]),
+                ["lints.workspace = true"],
+                "{path}"
+            );
+        }
     }
 }

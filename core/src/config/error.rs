@@ -56,7 +56,7 @@ pub enum Problem {
     NotADriveLetter(Text),
     /// `FileSystem` is not one of the four names.
     UnknownFileSystem(Text),
-    /// `VolumeLabel` rejected by [`VolumeLabel::parse`].
+    /// `VolumeLabel` rejected by [`crate::fat::VolumeLabel::parse`].
     InvalidLabel(Text),
 }
 

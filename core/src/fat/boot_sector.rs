@@ -49,7 +49,10 @@ fn get_array<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
 /// `sector` should be `bytes_per_sector` long; bytes beyond 512 stay zero.
 /// Numbers that do not fit their BPB fields are truncated: call
 /// [`Layout::validate`] first.
-#[allow(clippy::cast_possible_truncation)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a validated layout fits its BPB fields (see the doc comment)"
+)]
 pub fn encode_boot_sector(layout: &Layout, sector: &mut [u8]) {
     sector.fill(0);
     let fat32 = layout.fat_type == FatType::Fat32;
@@ -258,7 +261,10 @@ impl BootSector {
         if first_data > total {
             return Err(FormatError::InvalidBootSector);
         }
-        #[allow(clippy::cast_possible_truncation)] // first_data <= total <= u32::MAX
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "first_data <= total <= u32::MAX"
+        )]
         {
             bs.first_data_sector = first_data as u32;
             bs.cluster_count = ((total - first_data) / u64::from(spc)) as u32;

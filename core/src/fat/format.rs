@@ -152,7 +152,7 @@ fn write_zeros<W: SectorWriter + ?Sized>(
 ) -> Result<(), FormatError> {
     while len > 0 {
         let chunk = len.min(ZEROS.len() as u64);
-        #[allow(clippy::cast_possible_truncation)] // chunk <= ZEROS.len()
+        #[allow(clippy::cast_possible_truncation, reason = "chunk <= ZEROS.len()")]
         writer.write(offset, &ZEROS[..chunk as usize])?;
         offset += chunk;
         len -= chunk;

@@ -171,7 +171,7 @@ impl Layout {
     }
 
     /// Checks the layout is self-consistent and legal for its type (spec
-    /// thresholds, not the planner's ±16 margins). [`format`](super::format) calls this,
+    /// thresholds, not the planner's ±16 margins). [`format`](super::format()) calls this,
     /// so a hand-made `Layout` cannot make it write out of place.
     ///
     /// # Errors
@@ -355,7 +355,10 @@ pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
     if total == 0 {
         return Err(FormatError::TooSmall);
     }
-    #[allow(clippy::cast_possible_truncation)] // checked against u32::MAX above
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "checked against u32::MAX above"
+    )]
     let total = total as u32;
     let ctx = Ctx {
         options,
@@ -518,7 +521,7 @@ impl Ctx<'_> {
         let fat32 = fat_type == FatType::Fat32;
         let reserved: u32 = if fat32 { 32 } else { 1 };
         let root_entries = if fat32 { 0 } else { self.root_entries };
-        #[allow(clippy::cast_possible_truncation)] // at most 0xFFFF * 32 / 512
+        #[allow(clippy::cast_possible_truncation, reason = "at most 0xFFFF * 32 / 512")]
         let root_sectors = (u64::from(root_entries) * 32 / bps) as u32;
         let meta = u64::from(reserved) + u64::from(root_sectors);
         let total = u64::from(self.total);
@@ -556,8 +559,10 @@ impl Ctx<'_> {
         if clusters < u64::from(min) || clusters > u64::from(max) {
             return Attempt::Margin;
         }
-        #[allow(clippy::cast_possible_truncation)]
-        // clusters <= 0x0FFF_FFF5, fat < data <= u32::MAX
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "clusters <= 0x0FFF_FFF5, fat < data <= u32::MAX"
+        )]
         Attempt::Fits(Geometry {
             reserved,
             root_entries,

@@ -29,8 +29,9 @@ pub struct TimeFields {
 #[allow(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
-    clippy::many_single_char_names
-)] // every value is range-limited; names from the published algorithm
+    clippy::many_single_char_names,
+    reason = "every value is range-limited; the names are the published algorithm's"
+)]
 pub const fn time_fields(system_time: i64) -> TimeFields {
     let ticks = if system_time < 0 { 0 } else { system_time };
     let seconds = ticks / 10_000_000;
@@ -67,7 +68,7 @@ pub const fn time_fields(system_time: i64) -> TimeFields {
 /// `system_time` is `KeQuerySystemTime` (UTC) or its local-time conversion,
 /// in 100 ns units since 1601-01-01.
 #[must_use]
-#[allow(clippy::cast_possible_truncation)] // the words wrap on purpose
+#[allow(clippy::cast_possible_truncation, reason = "the words wrap on purpose")]
 pub const fn volume_serial_from_system_time(system_time: i64) -> u32 {
     let t = time_fields(system_time);
     let high = ((t.month << 8 | t.day) as u16).wrapping_add((t.second << 8 | t.hundredths) as u16);

@@ -376,7 +376,10 @@ const REVISION_AT: usize = PRODUCT_AT + PRODUCT_ID.len();
 pub const DEVICE_DESCRIPTOR_SIZE: usize = REVISION_AT + PRODUCT_REVISION.len();
 
 /// `usize` offset to a `ULONG` field (all offsets here are < 256).
-#[allow(clippy::cast_possible_truncation)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "every offset here is < 256"
+)]
 const fn ulong(n: usize) -> u32 {
     n as u32
 }

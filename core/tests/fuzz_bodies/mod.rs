@@ -8,8 +8,10 @@
 //! between "well-formed" and "anything", so the fuzzer reaches the interesting
 //! branches quickly without losing the raw cases.
 
-// Each fuzz target uses one body; the others are dead code there.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each fuzz target uses one body; the others are dead code there"
+)]
 
 use ramdisk_core::config::{
     self, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, RawValue, ValueName,

@@ -204,7 +204,7 @@ impl Config {
     }
 }
 
-pub(crate) fn json(out: &Out) -> Result<serde_json::Value> {
+pub fn json(out: &Out) -> Result<serde_json::Value> {
     serde_json::from_str(out.stdout.trim())
         .with_context(|| format!("`{}` printed no JSON: {}", out.shown, out.text()))
 }

@@ -2,7 +2,12 @@
 //! compiles `wdk-build` on Linux. wdk-build uses the real crate to look up the WDK in
 //! the Windows registry; on Linux `WDKContentRoot` points at the stand-in WDK, so
 //! every registry call here simply reports "not found".
-#![allow(non_snake_case, non_camel_case_types, clippy::missing_safety_doc)]
+#![allow(
+    non_snake_case,
+    non_camel_case_types,
+    clippy::missing_safety_doc,
+    reason = "mirrors the windows crate's names and signatures"
+)]
 
 pub mod core {
     /// A pointer to a NUL-terminated ANSI string.

@@ -116,6 +116,6 @@ pub fn mtools(image: &Image, want: &Tree, scratch: &Path) -> Result<String> {
         image
             .label
             .as_deref()
-            .map_or("none".to_string(), |l| format!("{l:?}"))
+            .map_or_else(|| "none".to_string(), |l| format!("{l:?}"))
     ))
 }

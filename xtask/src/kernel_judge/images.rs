@@ -220,7 +220,7 @@ pub fn default_set() -> Vec<Spec> {
 }
 
 /// `spec` on a disk with `block`-byte logical blocks.
-fn on_device(block: u32, mut spec: Spec) -> Spec {
+const fn on_device(block: u32, mut spec: Spec) -> Spec {
     spec.device_block = block;
     spec
 }
@@ -303,7 +303,7 @@ fn describe(bs: &BootSector) -> (String, Option<String>) {
             if bs.num_fats == 1 { "" } else { "s" },
             label
                 .as_ref()
-                .map_or("no label".to_string(), |l| format!("label {l:?}"))
+                .map_or_else(|| "no label".to_string(), |l| format!("label {l:?}"))
         ),
         label,
     )

@@ -229,7 +229,7 @@ pub fn run(opts: &Options) -> Result<()> {
 }
 
 /// Time for one boot: the kernel needs ~10 s under TCG, each image a few seconds.
-fn timeout_for(images: &[Image]) -> Duration {
+const fn timeout_for(images: &[Image]) -> Duration {
     Duration::from_secs(60 + 10 * images.len() as u64)
 }
 
@@ -265,10 +265,11 @@ fn judge_batch(kit: &kit::Kit, batch: &[Image], dir: &Path) -> Result<Vec<Outcom
     );
     let mut global = Vec::new();
     if boot.timed_out || !console.finished {
-        let tail: Vec<&str> = boot.console.lines().rev().take(25).collect();
+        let mut tail: Vec<&str> = boot.console.lines().rev().take(25).collect();
+        tail.reverse();
         global.push(format!(
             "the guest did not finish (no JUDGE-END); last console lines:\n       {}\n       QEMU stderr: {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n       "),
+            tail.join("\n       "),
             boot.stderr.trim()
         ));
     }

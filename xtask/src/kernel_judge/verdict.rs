@@ -59,10 +59,9 @@ fn parse_kmsg(line: &str) -> Option<Kmsg> {
     let rest = line.strip_prefix('<')?;
     let (level, rest) = rest.split_once('>')?;
     let level: u32 = level.parse().ok()?;
-    let text = match rest.strip_prefix('[') {
-        Some(r) => r.split_once(']').map_or(r, |(_, t)| t),
-        None => rest,
-    };
+    let text = rest
+        .strip_prefix('[')
+        .map_or(rest, |r| r.split_once(']').map_or(r, |(_, t)| t));
     Some(Kmsg {
         level: u8::try_from(level & 7).ok()?,
         text: text.trim().to_string(),
