@@ -19,3 +19,4 @@ pub mod ioctl;
 pub mod pool_tag;
 pub mod request;
 pub mod status;
+pub mod wire;

@@ -33,16 +33,18 @@ pub enum Event {
 /// This process's session and whether its window station is interactive.
 fn session() -> Session {
     let mut id = 0u32;
+    // SAFETY: no preconditions.
+    let pid = unsafe { GetCurrentProcessId() };
     // SAFETY: no preconditions; the out pointer is a local.
-    let id =
-        (unsafe { ProcessIdToSessionId(GetCurrentProcessId(), &raw mut id) } != 0).then_some(id);
+    let id = (unsafe { ProcessIdToSessionId(pid, &raw mut id) } != 0).then_some(id);
     let mut flags = USEROBJECTFLAGS::default();
     let mut needed = 0u32;
-    // SAFETY: the window station handle is the process's own (not to be closed); the
-    // buffer and its size match.
+    // SAFETY: no preconditions; the handle is the process's own (never closed).
+    let station = unsafe { GetProcessWindowStation() } as HANDLE;
+    // SAFETY: `station` is the process's window station; the buffer and its size match.
     let interactive_station = (unsafe {
         GetUserObjectInformationW(
-            GetProcessWindowStation() as HANDLE,
+            station,
             UOI_FLAGS,
             (&raw mut flags).cast(),
             u32::try_from(size_of::<USEROBJECTFLAGS>()).unwrap_or(0),
@@ -116,15 +118,14 @@ pub fn announce(letter: char, event: Event) -> Announcement {
         return Announcement::skipped("not sent: not a drive letter");
     };
     shell_notify(letter, event);
-    let broadcast_note = match broadcast_blocked(session()) {
-        Some(why) => Some(why),
-        None => broadcast(bit, event).err().map(|code| {
+    let broadcast_note = broadcast_blocked(session()).or_else(|| {
+        broadcast(bit, event).err().map(|code| {
             format!(
                 "failed: SendMessageTimeoutW(HWND_BROADCAST) {} (Win32 error {code})",
                 win32_text(code)
             )
-        }),
-    };
+        })
+    });
     Announcement {
         broadcast: broadcast_note.is_none(),
         broadcast_note,

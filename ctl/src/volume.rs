@@ -1,9 +1,14 @@
-//! What `info` reads from the volume itself: boot sector fields, `FSInfo`, free clusters.
+//! What `info` shows of the volume itself.
+//!
+//! The boot sector's fields (decoded by `ramdisk-core`), where the FATs and `FSInfo`
+//! are. Reading FAT entries and the `FSInfo` free count is `ramdisk_core::fat::table`'s.
 //!
 //! Pure functions over bytes, so they are tested on the host with images made by
 //! `ramdisk-core`'s own formatter.
 
 use ramdisk_core::fat::{BootSector, FatType};
+use ramdisk_core::wire::FromBytes;
+use ramdisk_core::wire::fat::{BOOT_SIGNATURE, Fat16BootSector};
 
 /// The file system facts `info` shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +73,9 @@ pub const fn fat_name(t: FatType) -> &'static str {
 /// A sentence when the sector is not a FAT boot sector (no 0x55AA signature, or a BPB
 /// that `ramdisk-core` cannot decode).
 pub fn parse_boot_sector(sector: &[u8]) -> Result<Volume, String> {
-    if sector.len() < 512 || sector[510] != 0x55 || sector[511] != 0xAA {
+    let signed =
+        Fat16BootSector::ref_from_prefix(sector).is_ok_and(|(s, _)| s.signature == BOOT_SIGNATURE);
+    if !signed {
         return Err("sector 0 has no boot signature (55 AA): not a FAT volume".into());
     }
     let bs = BootSector::parse(sector)
@@ -104,79 +111,10 @@ pub fn parse_boot_sector(sector: &[u8]) -> Result<Volume, String> {
     })
 }
 
-/// The free-cluster count of a FAT32 `FSInfo` sector, when its signatures are right
-/// and the count is known (not `0xFFFFFFFF`).
-#[must_use]
-pub fn fs_info_free(sector: &[u8]) -> Option<u32> {
-    let get = |at: usize| {
-        sector
-            .get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    if get(0)? != 0x4161_5252 || get(484)? != 0x6141_7272 || get(508)? != 0xAA55_0000 {
-        return None;
-    }
-    get(488).filter(|&n| n != u32::MAX)
-}
-
-/// Bytes of the FAT that describe clusters `0..cluster_count+2`.
-#[must_use]
-pub fn fat_bytes_needed(t: FatType, cluster_count: u32) -> u64 {
-    let entries = u64::from(cluster_count) + 2;
-    match t {
-        FatType::Fat12 => (entries * 3).div_ceil(2),
-        FatType::Fat16 => entries * 2,
-        FatType::Fat32 => entries * 4,
-    }
-}
-
-/// The value of FAT entry `n`, or `None` when `fat` is too short.
-#[must_use]
-pub fn fat_entry(fat: &[u8], t: FatType, n: u32) -> Option<u32> {
-    let n = n as usize;
-    match t {
-        FatType::Fat12 => {
-            let at = n + n / 2;
-            let v = u16::from_le_bytes([*fat.get(at)?, *fat.get(at + 1)?]);
-            Some(u32::from(if n.is_multiple_of(2) {
-                v & 0x0FFF
-            } else {
-                v >> 4
-            }))
-        }
-        FatType::Fat16 => {
-            let at = n * 2;
-            Some(u32::from(u16::from_le_bytes([
-                *fat.get(at)?,
-                *fat.get(at + 1)?,
-            ])))
-        }
-        FatType::Fat32 => {
-            let at = n * 4;
-            let b = fat.get(at..at + 4)?;
-            Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0x0FFF_FFFF)
-        }
-    }
-}
-
-/// Free (zero) entries among clusters `2..cluster_count+2` of a FAT. Entries beyond the
-/// end of `fat` are not counted.
-#[must_use]
-pub fn count_free(fat: &[u8], t: FatType, cluster_count: u32) -> u32 {
-    let mut free = 0;
-    for n in 2..cluster_count.saturating_add(2) {
-        match fat_entry(fat, t, n) {
-            Some(0) => free += 1,
-            Some(_) => {}
-            None => break,
-        }
-    }
-    free
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ramdisk_core::fat::table::{bytes_needed as fat_bytes_needed, count_free, fs_info_free};
     use ramdisk_core::fat::{
         FileSystem, FormatOptions, SliceWriter, VolumeLabel, Zeroed, format, plan,
     };
@@ -238,25 +176,5 @@ mod tests {
         assert!(parse_boot_sector(&s).is_err());
         assert_eq!(fs_info_free(&[0u8; 512]), None);
         assert_eq!(fs_info_free(&[0u8; 10]), None);
-    }
-
-    #[test]
-    fn fat_entries() {
-        // FAT12: entries 0x123, 0x456 packed as 23 61 45.
-        let fat12 = [0x23, 0x61, 0x45];
-        assert_eq!(fat_entry(&fat12, FatType::Fat12, 0), Some(0x123));
-        assert_eq!(fat_entry(&fat12, FatType::Fat12, 1), Some(0x456));
-        assert_eq!(fat_entry(&fat12, FatType::Fat12, 2), None);
-        let fat16 = [0xF8, 0xFF, 0xFF, 0xFF, 0, 0, 3, 0, 0, 0];
-        assert_eq!(count_free(&fat16, FatType::Fat16, 3), 2);
-        assert_eq!(count_free(&fat16, FatType::Fat16, 100), 2);
-        let fat32 = [
-            0xF8, 0xFF, 0xFF, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0xF0,
-        ];
-        assert_eq!(fat_entry(&fat32, FatType::Fat32, 2), Some(0));
-        assert_eq!(count_free(&fat32, FatType::Fat32, 1), 1);
-        assert_eq!(fat_bytes_needed(FatType::Fat12, 2), 6);
-        assert_eq!(fat_bytes_needed(FatType::Fat16, 2), 8);
-        assert_eq!(fat_bytes_needed(FatType::Fat32, 2), 16);
     }
 }

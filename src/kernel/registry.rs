@@ -3,6 +3,10 @@
 use core::ptr;
 
 use ramdisk_core::config::MAX_VALUE_DATA;
+use ramdisk_core::wire::{
+    FromBytes,
+    registry::{KEY_VALUE_PARTIAL_DATA_OFFSET as DATA_OFFSET, KeyValuePartialInformation},
+};
 use wdk_sys::{
     _KEY_VALUE_INFORMATION_CLASS::KeyValuePartialInformation,
     HANDLE, KEY_READ, KEY_VALUE_PARTIAL_INFORMATION, NTSTATUS, STATUS_BUFFER_OVERFLOW,
@@ -12,11 +16,16 @@ use wdk_sys::{
 
 use super::unicode::{UnicodeString, object_attributes};
 
-/// Byte offset of `Data` in `KEY_VALUE_PARTIAL_INFORMATION` (3 ULONGs).
-const DATA_OFFSET: usize = 12;
+// ramdisk-core's wire struct agrees with the header set's `KEY_VALUE_PARTIAL_INFORMATION`.
 const _: () = assert!(core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Data) == DATA_OFFSET);
-const _: () = assert!(core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Type) == 4);
-const _: () = assert!(core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, DataLength) == 8);
+const _: () = assert!(
+    core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, Type)
+        == core::mem::offset_of!(KeyValuePartialInformation, reg_type)
+);
+const _: () = assert!(
+    core::mem::offset_of!(KEY_VALUE_PARTIAL_INFORMATION, DataLength)
+        == core::mem::offset_of!(KeyValuePartialInformation, data_length)
+);
 
 /// An open registry key, closed on drop.
 pub struct Key(HANDLE);
@@ -85,14 +94,9 @@ impl Key {
             STATUS_OBJECT_NAME_NOT_FOUND => Ok(None),
             STATUS_SUCCESS | STATUS_BUFFER_OVERFLOW => {
                 // Both fill the fixed header (type, full data length).
-                let word = |at: usize| {
-                    buffer
-                        .0
-                        .get(at..at + 4)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u32::from_le_bytes)
-                };
-                let (reg_type, len) = (word(4).ok_or(status)?, word(8).ok_or(status)? as usize);
+                let (header, _) =
+                    KeyValuePartialInformation::read_from_prefix(&buffer.0).map_err(|_| status)?;
+                let (reg_type, len) = (header.reg_type.get(), header.data_length.get() as usize);
                 let data = buffer.0.get(DATA_OFFSET..).and_then(|d| d.get(..len));
                 match (status, data, out.get_mut(..len)) {
                     (STATUS_SUCCESS, Some(data), Some(dest)) => {

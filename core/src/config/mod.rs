@@ -3,32 +3,11 @@
 //! Names and decoding live in `value`, validation errors with their log line and
 //! `NTSTATUS` in `error`, the blame of planner rejections in `blame`.
 //!
-//! # Values
-//!
-//! | value               | type                       | default   | accepted                                         |
-//! |---------------------|----------------------------|-----------|--------------------------------------------------|
-//! | `DiskSize`          | `REG_DWORD` or `REG_QWORD` | 1 MiB     | bytes; nonzero multiple of 512, at most `i64::MAX` |
-//! | `DriveLetter`       | `REG_SZ`                   | `Z`       | `X` or `X:`, any case, `A`..=`Z`                 |
-//! | `RootDirEntries`    | `REG_DWORD`                | 512       | 1..=65535 (FAT12/16; the planner rounds up)      |
-//! | `SectorsPerCluster` | `REG_DWORD`                | 0 (auto)  | 0, or a power of two 1..=128                     |
-//! | `FileSystem`        | `REG_SZ`                   | `auto`    | `auto`, `FAT12`, `FAT16`, `FAT32`, any case      |
-//! | `VolumeLabel`       | `REG_SZ`                   | `RAMDISK` | [`VolumeLabel::parse`]: ≤ 11 ASCII chars; empty = no label |
-//!
-//! An absent value takes its default. `REG_SZ` data is UTF-16LE, with or
-//! without terminating NULs (trailing NULs are ignored); its length must be
-//! even. `REG_EXPAND_SZ` and `REG_MULTI_SZ` are *not* accepted: nothing here
-//! needs expansion, and one accepted type per value keeps errors obvious.
-//!
-//! # Status for each rejection
-//!
-//! * wrong `REG_*` type → `STATUS_OBJECT_TYPE_MISMATCH`
-//! * wrong data size for the type (`REG_DWORD` not 4 bytes, `REG_QWORD` not 8,
-//!   odd `REG_SZ`), or more than [`MAX_VALUE_DATA`] bytes → `STATUS_INVALID_BUFFER_SIZE`
-//! * right type and size, value out of range → `STATUS_INVALID_PARAMETER`
-//!
-//! The FAT planner may still reject a combination (a disk too small for the
-//! requested `FileSystem`, say); [`explain_format_error`] names the value to fix.
-//! Setting `SectorsPerCluster` to 128 explicitly also allows 64 KiB clusters.
+//! The values, their registry types, defaults, accepted ranges and the `NTSTATUS` of
+//! each kind of rejection are listed once, in the README's *Configuration* section
+//! (the user's reference); the tests below pin every row of it. The FAT planner may
+//! still reject a combination (a disk too small for the requested `FileSystem`, say);
+//! [`explain_format_error`] names the value to fix.
 
 mod blame;
 mod error;

@@ -1,6 +1,13 @@
 //! Boot sector (BPB) encoding and decoding, `FSInfo` encoding.
 
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
+
 use super::{FatType, FormatError, Layout};
+use crate::wire::fat::{
+    BOOT_SIGNATURE, Bpb, ExtendedBootRecord, FSI_LEAD_SIG, FSI_STRUC_SIG, FSI_TRAIL_SIG,
+    Fat16BootSector, Fat32BootSector, Fat32Bpb, FsInfo,
+};
+use crate::wire::{U16, U32};
 
 /// OEM name written to new volumes (the spec's recommended value).
 pub const OEM_NAME: [u8; 8] = *b"MSWIN4.1";
@@ -8,40 +15,61 @@ pub const OEM_NAME: [u8; 8] = *b"MSWIN4.1";
 /// Boot code for a non-bootable volume: `cli; hlt; jmp $-2`.
 const BOOT_CODE: [u8; 4] = [0xFA, 0xF4, 0xEB, 0xFD];
 
-fn put16(buf: &mut [u8], at: usize, value: u16) {
-    if let Some(dst) = buf.get_mut(at..at + 2) {
-        dst.copy_from_slice(&value.to_le_bytes());
+/// The common BPB of `layout` (bytes 0..36).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a validated layout fits its BPB fields (see encode_boot_sector)"
+)]
+fn bpb(layout: &Layout) -> Bpb {
+    let fat32 = layout.fat_type == FatType::Fat32;
+    let total = layout.total_sectors as u32;
+    let small = !fat32 && total < 0x1_0000;
+    // The same CHS presentation IOCTL_DISK_GET_DRIVE_GEOMETRY reports.
+    let (heads, spt) = crate::geometry::heads_and_sectors_per_track(layout.disk_size());
+    Bpb {
+        jmp_boot: [0xEB, if fat32 { 0x58 } else { 0x3C }, 0x90],
+        oem_name: OEM_NAME,
+        byts_per_sec: U16::new(layout.bytes_per_sector as u16),
+        sec_per_clus: layout.sectors_per_cluster as u8,
+        rsvd_sec_cnt: U16::new(layout.reserved_sector_count as u16),
+        num_fats: layout.num_fats,
+        root_ent_cnt: U16::new(layout.root_entry_count as u16),
+        tot_sec16: U16::new(if small { total as u16 } else { 0 }),
+        media: layout.media,
+        fat_sz16: U16::new(if fat32 {
+            0
+        } else {
+            layout.fat_size_sectors as u16
+        }),
+        sec_per_trk: U16::new(spt as u16),
+        num_heads: U16::new(heads as u16),
+        // The RAM disk is not partitioned.
+        hidd_sec: U32::new(0),
+        tot_sec32: U32::new(if small { 0 } else { total }),
     }
 }
 
-fn put32(buf: &mut [u8], at: usize, value: u32) {
-    if let Some(dst) = buf.get_mut(at..at + 4) {
-        dst.copy_from_slice(&value.to_le_bytes());
+/// The extended boot record of `layout`: drive 0x80, clean, serial, label, type text.
+const fn ebr(layout: &Layout) -> ExtendedBootRecord {
+    ExtendedBootRecord {
+        drv_num: 0x80,
+        reserved1: 0,
+        boot_sig: 0x29,
+        vol_id: U32::new(layout.volume_serial),
+        vol_lab: *layout.label.as_bytes(),
+        fil_sys_type: *match layout.fat_type {
+            FatType::Fat12 => b"FAT12   ",
+            FatType::Fat16 => b"FAT16   ",
+            FatType::Fat32 => b"FAT32   ",
+        },
     }
 }
 
-fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
-        dst.copy_from_slice(bytes);
-    }
-}
-
-fn get16(buf: &[u8], at: usize) -> u16 {
-    buf.get(at..at + 2)
-        .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn get32(buf: &[u8], at: usize) -> u32 {
-    buf.get(at..at + 4)
-        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn get_array<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
-    let mut out = [0; N];
-    if let Some(src) = buf.get(at..at + N) {
-        out.copy_from_slice(src);
-    }
-    out
+/// Boot code (in the boot-code area, after the BPB) for a non-bootable volume.
+fn boot_code<const N: usize>() -> [u8; N] {
+    let mut code = [0u8; N];
+    code[..BOOT_CODE.len()].copy_from_slice(&BOOT_CODE);
+    code
 }
 
 /// Writes the boot sector of `layout` into `sector` (which is cleared first).
@@ -55,60 +83,46 @@ fn get_array<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
 )]
 pub fn encode_boot_sector(layout: &Layout, sector: &mut [u8]) {
     sector.fill(0);
-    let fat32 = layout.fat_type == FatType::Fat32;
-    put(sector, 0, &[0xEB, if fat32 { 0x58 } else { 0x3C }, 0x90]);
-    put(sector, 3, &OEM_NAME);
-    put16(sector, 11, layout.bytes_per_sector as u16);
-    put(sector, 13, &[layout.sectors_per_cluster as u8]);
-    put16(sector, 14, layout.reserved_sector_count as u16);
-    put(sector, 16, &[layout.num_fats]);
-    put16(sector, 17, layout.root_entry_count as u16);
-    let total = layout.total_sectors as u32;
-    if !fat32 && total < 0x1_0000 {
-        put16(sector, 19, total as u16);
+    // A sector shorter than 512 bytes keeps its zeros (the callers pass whole sectors).
+    if layout.fat_type == FatType::Fat32 {
+        let _ = Fat32BootSector {
+            bpb: bpb(layout),
+            bpb32: Fat32Bpb {
+                fat_sz32: U32::new(layout.fat_size_sectors),
+                // All FATs mirrored, version 0.0.
+                ext_flags: U16::new(0),
+                fs_ver: U16::new(0),
+                root_clus: U32::new(layout.root_cluster),
+                fs_info: U16::new(layout.fs_info_sector as u16),
+                bk_boot_sec: U16::new(layout.backup_boot_sector as u16),
+                reserved: [0; 12],
+            },
+            ebr: ebr(layout),
+            boot_code: boot_code(),
+            signature: BOOT_SIGNATURE,
+        }
+        .write_to_prefix(sector);
     } else {
-        put32(sector, 32, total);
+        let _ = Fat16BootSector {
+            bpb: bpb(layout),
+            ebr: ebr(layout),
+            boot_code: boot_code(),
+            signature: BOOT_SIGNATURE,
+        }
+        .write_to_prefix(sector);
     }
-    put(sector, 21, &[layout.media]);
-    if !fat32 {
-        put16(sector, 22, layout.fat_size_sectors as u16);
-    }
-    // The same CHS presentation IOCTL_DISK_GET_DRIVE_GEOMETRY reports.
-    let (heads, spt) = crate::geometry::heads_and_sectors_per_track(layout.disk_size());
-    put16(sector, 24, spt as u16);
-    put16(sector, 26, heads as u16);
-    // 28: hidden sectors = 0 (the RAM disk is not partitioned).
-    let ext = if fat32 {
-        put32(sector, 36, layout.fat_size_sectors);
-        // 40: ExtFlags 0 (all FATs mirrored), 42: FSVer 0.0
-        put32(sector, 44, layout.root_cluster);
-        put16(sector, 48, layout.fs_info_sector as u16);
-        put16(sector, 50, layout.backup_boot_sector as u16);
-        64
-    } else {
-        36
-    };
-    put(sector, ext, &[0x80, 0x00, 0x29]); // drive number, reserved (clean), ext. boot signature
-    put32(sector, ext + 3, layout.volume_serial);
-    put(sector, ext + 7, layout.label.as_bytes());
-    let fs_type: &[u8; 8] = match layout.fat_type {
-        FatType::Fat12 => b"FAT12   ",
-        FatType::Fat16 => b"FAT16   ",
-        FatType::Fat32 => b"FAT32   ",
-    };
-    put(sector, ext + 18, fs_type);
-    put(sector, ext + 26, &BOOT_CODE);
-    put(sector, 510, &[0x55, 0xAA]);
 }
 
 /// Writes the FAT32 `FSInfo` sector of `layout` into `sector` (cleared first).
 pub fn encode_fs_info(layout: &Layout, sector: &mut [u8]) {
     sector.fill(0);
-    put32(sector, 0, 0x4161_5252);
-    put32(sector, 484, 0x6141_7272);
-    put32(sector, 488, layout.free_clusters());
-    put32(sector, 492, layout.root_cluster.wrapping_add(1));
-    put32(sector, 508, 0xAA55_0000);
+    let mut info = FsInfo::new_zeroed();
+    info.lead_sig = U32::new(FSI_LEAD_SIG);
+    info.struc_sig = U32::new(FSI_STRUC_SIG);
+    info.free_count = U32::new(layout.free_clusters());
+    info.nxt_free = U32::new(layout.root_cluster.wrapping_add(1));
+    info.trail_sig = U32::new(FSI_TRAIL_SIG);
+    let _ = info.write_to_prefix(sector);
 }
 
 /// A decoded boot sector: the raw BPB fields plus derived values.
@@ -189,40 +203,47 @@ impl BootSector {
     /// bytes per sector or sectors per cluster is 0, or the regions do not fit
     /// in the total sector count.
     pub fn parse(sector: &[u8]) -> Result<Self, FormatError> {
-        if sector.len() < 512 {
+        let Ok((head, _)) = Fat32BootSector::read_from_prefix(sector) else {
             return Err(FormatError::InvalidBootSector);
-        }
-        let byte = |at: usize| sector.get(at).copied().unwrap_or(0);
-        let fat_size_16 = get16(sector, 22);
-        let fat32 = fat_size_16 == 0;
-        let ext = if fat32 { 64 } else { 36 };
+        };
+        let Ok((head16, _)) = Fat16BootSector::read_from_prefix(sector) else {
+            return Err(FormatError::InvalidBootSector);
+        };
+        let b = head.bpb;
+        let fat32 = b.fat_sz16.get() == 0;
+        let ebr = if fat32 { head.ebr } else { head16.ebr };
+        let f32 = if fat32 {
+            head.bpb32
+        } else {
+            Fat32Bpb::new_zeroed()
+        };
         let mut bs = Self {
-            jump: get_array(sector, 0),
-            oem_name: get_array(sector, 3),
-            bytes_per_sector: get16(sector, 11),
-            sectors_per_cluster: byte(13),
-            reserved_sector_count: get16(sector, 14),
-            num_fats: byte(16),
-            root_entry_count: get16(sector, 17),
-            total_sectors_16: get16(sector, 19),
-            media: byte(21),
-            fat_size_16,
-            sectors_per_track: get16(sector, 24),
-            num_heads: get16(sector, 26),
-            hidden_sectors: get32(sector, 28),
-            total_sectors_32: get32(sector, 32),
-            fat_size_32: 0,
-            ext_flags: 0,
-            fs_version: 0,
-            root_cluster: 0,
-            fs_info_sector: 0,
-            backup_boot_sector: 0,
-            drive_number: byte(ext),
-            boot_signature: byte(ext + 2),
-            volume_serial: get32(sector, ext + 3),
-            label: get_array(sector, ext + 7),
-            fs_type_text: get_array(sector, ext + 18),
-            signature: get16(sector, 510),
+            jump: b.jmp_boot,
+            oem_name: b.oem_name,
+            bytes_per_sector: b.byts_per_sec.get(),
+            sectors_per_cluster: b.sec_per_clus,
+            reserved_sector_count: b.rsvd_sec_cnt.get(),
+            num_fats: b.num_fats,
+            root_entry_count: b.root_ent_cnt.get(),
+            total_sectors_16: b.tot_sec16.get(),
+            media: b.media,
+            fat_size_16: b.fat_sz16.get(),
+            sectors_per_track: b.sec_per_trk.get(),
+            num_heads: b.num_heads.get(),
+            hidden_sectors: b.hidd_sec.get(),
+            total_sectors_32: b.tot_sec32.get(),
+            fat_size_32: f32.fat_sz32.get(),
+            ext_flags: f32.ext_flags.get(),
+            fs_version: f32.fs_ver.get(),
+            root_cluster: f32.root_clus.get(),
+            fs_info_sector: f32.fs_info.get(),
+            backup_boot_sector: f32.bk_boot_sec.get(),
+            drive_number: ebr.drv_num,
+            boot_signature: ebr.boot_sig,
+            volume_serial: ebr.vol_id.get(),
+            label: ebr.vol_lab,
+            fs_type_text: ebr.fil_sys_type,
+            signature: u16::from_le_bytes(head.signature),
             total_sectors: 0,
             fat_size_sectors: 0,
             root_dir_sectors: 0,
@@ -230,14 +251,6 @@ impl BootSector {
             cluster_count: 0,
             fat_type: FatType::Fat32,
         };
-        if fat32 {
-            bs.fat_size_32 = get32(sector, 36);
-            bs.ext_flags = get16(sector, 40);
-            bs.fs_version = get16(sector, 42);
-            bs.root_cluster = get32(sector, 44);
-            bs.fs_info_sector = get16(sector, 48);
-            bs.backup_boot_sector = get16(sector, 50);
-        }
         let bps = u32::from(bs.bytes_per_sector);
         let spc = u32::from(bs.sectors_per_cluster);
         if bps == 0 || spc == 0 {
@@ -251,7 +264,7 @@ impl BootSector {
         bs.fat_size_sectors = if fat32 {
             bs.fat_size_32
         } else {
-            u32::from(fat_size_16)
+            u32::from(bs.fat_size_16)
         };
         bs.root_dir_sectors = (u32::from(bs.root_entry_count) * 32).div_ceil(bps);
         let first_data = u64::from(bs.reserved_sector_count)
@@ -373,10 +386,13 @@ mod tests {
         let layout = plan(&o).unwrap();
         let mut s = [0u8; 512];
         encode_fs_info(&layout, &mut s);
-        assert_eq!(get32(&s, 0), 0x4161_5252);
-        assert_eq!(get32(&s, 484), 0x6141_7272);
-        assert_eq!(get32(&s, 488), layout.cluster_count - 1);
-        assert_eq!(get32(&s, 492), 3);
+        let info = FsInfo::read_from_bytes(&s[..]).unwrap();
+        assert!(info.signatures_valid());
+        assert_eq!(info.free_count.get(), layout.cluster_count - 1);
+        assert_eq!(info.nxt_free.get(), 3);
+        // The byte positions as the spec gives them.
+        assert_eq!(&s[0..4], b"RRaA");
+        assert_eq!(&s[484..488], b"rrAa");
         assert_eq!(&s[510..], &[0x55, 0xAA]);
     }
 }

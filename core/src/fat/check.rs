@@ -2,31 +2,33 @@
 //! before it mounts a volume (`FatIsBootSectorFat` in the public `FastFAT`
 //! sample). Used as a test oracle for every image we produce.
 
+use zerocopy::FromBytes;
+
+use crate::wire::fat::Fat32BootSector;
+
 /// Checks `sector` (a boot sector, at least 512 bytes) the way `FastFAT` does.
 ///
 /// # Errors
 /// A short name of the first rule the sector breaks.
 pub fn fastfat_accepts(sector: &[u8]) -> Result<(), &'static str> {
-    let Some(s) = sector.get(..512) else {
+    let Ok((s, _)) = Fat32BootSector::read_from_prefix(sector) else {
         return Err("sector shorter than 512 bytes");
     };
-    let u16_at = |at: usize| u16::from_le_bytes([s[at], s[at + 1]]);
-    let u32_at = |at: usize| u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]);
-
-    let bytes_per_sector = u16_at(11);
-    let sectors_per_cluster = s[13];
-    let reserved = u16_at(14);
-    let fats = s[16];
-    let root_entries = u16_at(17);
-    let sectors = u16_at(19);
-    let media = s[21];
-    let sectors_per_fat = u16_at(22);
-    let large_sectors = u32_at(32);
+    let b = s.bpb;
+    let bytes_per_sector = b.byts_per_sec.get();
+    let sectors_per_cluster = b.sec_per_clus;
+    let reserved = b.rsvd_sec_cnt.get();
+    let fats = b.num_fats;
+    let root_entries = b.root_ent_cnt.get();
+    let sectors = b.tot_sec16.get();
+    let media = b.media;
+    let sectors_per_fat = b.fat_sz16.get();
+    let large_sectors = b.tot_sec32.get();
     // FAT32 BPB fields (only meaningful when sectors_per_fat is 0).
-    let large_sectors_per_fat = u32_at(36);
-    let fs_version = u16_at(42);
+    let large_sectors_per_fat = s.bpb32.fat_sz32.get();
+    let fs_version = s.bpb32.fs_ver.get();
 
-    if !matches!(s[0], 0xE9 | 0xEB | 0x49) {
+    if !matches!(b.jmp_boot[0], 0xE9 | 0xEB | 0x49) {
         return Err("jump instruction not E9, EB or 49");
     }
     if !matches!(bytes_per_sector, 128 | 256 | 512 | 1024 | 2048 | 4096) {

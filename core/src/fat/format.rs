@@ -1,7 +1,11 @@
 //! The formatter: writes a [`Layout`]'s metadata through a [`SectorWriter`].
 
+use zerocopy::{FromZeros, IntoBytes};
+
 use super::boot_sector::{encode_boot_sector, encode_fs_info};
-use super::{FatType, FormatError, Layout};
+use super::{FatType, FormatError, Layout, table};
+use crate::wire::U16;
+use crate::wire::fat::{ATTR_VOLUME_ID, DirEntry};
 
 /// Where formatted bytes go: an in-memory image, a file, a device.
 pub trait SectorWriter {
@@ -52,8 +56,6 @@ pub const MAX_SECTOR_SIZE: usize = 4096;
 /// Zeros handed to the writer in chunks (a `static`, so it lives in `.bss`, not on the stack).
 static ZEROS: [u8; 16384] = [0; 16384];
 
-/// Directory entry attribute of the volume-label entry.
-const ATTR_VOLUME_ID: u8 = 0x08;
 /// 1980-01-01 as a FAT date (no clock in `no_std`; any valid date will do).
 const LABEL_DATE: u16 = (1 << 5) | 1;
 
@@ -136,9 +138,13 @@ pub fn format<W: SectorWriter + ?Sized>(
 
     if !layout.label.is_no_name() {
         sector.fill(0);
-        sector[..11].copy_from_slice(layout.label.as_bytes());
-        sector[11] = ATTR_VOLUME_ID;
-        sector[24..26].copy_from_slice(&LABEL_DATE.to_le_bytes());
+        let label = DirEntry {
+            name: *layout.label.as_bytes(),
+            attr: ATTR_VOLUME_ID,
+            wrt_date: U16::new(LABEL_DATE),
+            ..DirEntry::new_zeroed()
+        };
+        let _ = label.write_to_prefix(&mut sector[..]);
         put_sector(writer, at(root_start), sector)?;
     }
     Ok(())
@@ -165,15 +171,20 @@ fn write_zeros<W: SectorWriter + ?Sized>(
 /// FAT32 entry 2 = end of chain (the root directory's one cluster).
 fn encode_first_fat_sector(layout: &Layout, sector: &mut [u8]) {
     sector.fill(0);
-    let media = layout.media;
-    match layout.fat_type {
-        FatType::Fat12 => sector[..3].copy_from_slice(&[media, 0xFF, 0xFF]),
-        FatType::Fat16 => sector[..4].copy_from_slice(&[media, 0xFF, 0xFF, 0xFF]),
-        FatType::Fat32 => {
-            sector[..4].copy_from_slice(&(0x0FFF_FF00 | u32::from(media)).to_le_bytes());
-            sector[4..8].copy_from_slice(&0x0FFF_FFFFu32.to_le_bytes());
-            sector[8..12].copy_from_slice(&0x0FFF_FFF8u32.to_le_bytes());
-        }
+    let t = layout.fat_type;
+    let media = u32::from(layout.media);
+    // Entry 0: the media byte with every other bit set; entry 1: end of chain (its top
+    // bits, clean shutdown and no error, set too).
+    let (entry0, entry1) = match t {
+        FatType::Fat12 => (0xF00 | media, 0xFFF),
+        FatType::Fat16 => (0xFF00 | media, 0xFFFF),
+        FatType::Fat32 => (0x0FFF_FF00 | media, 0x0FFF_FFFF),
+    };
+    table::set_entry(sector, t, 0, entry0);
+    table::set_entry(sector, t, 1, entry1);
+    if t == FatType::Fat32 {
+        // The root directory's one cluster: end of chain.
+        table::set_entry(sector, t, 2, 0x0FFF_FFF8);
     }
 }
 

@@ -10,6 +10,7 @@ mod format;
 mod label;
 mod plan;
 pub mod serial;
+pub mod table;
 
 pub use boot_sector::{BootSector, OEM_NAME, encode_boot_sector, encode_fs_info};
 pub use check::fastfat_accepts;

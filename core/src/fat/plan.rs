@@ -1,25 +1,9 @@
 //! The layout planner: from [`FormatOptions`] to a [`Layout`] (fatgen103 section 3.5).
 //!
-//! # Supported sizes
-//!
-//! 512-byte sectors, default options (512 root entries, 2 FATs, clusters up to 32 KiB):
-//!
-//! | type  | cluster count (ours)      | smallest disk              | largest disk                  |
-//! |-------|---------------------------|----------------------------|-------------------------------|
-//! | FAT12 | 1 ..= 4068                | 36 sectors (18 KiB)        | 260 472 sectors (≈127.2 MiB)  |
-//! | FAT16 | 4102 ..= 65508            | 4169 sectors (≈2.04 MiB)   | 4 193 120 sectors (≈2047.4 MiB) |
-//! | FAT32 | 65542 ..= `0x0FFF_FFF5`   | 66 600 sectors (≈32.5 MiB) | `u32::MAX` sectors (2 TiB − 512 B) |
-//!
-//! With `allow_64k_clusters` FAT12 reaches ≈254 MiB and FAT16 ≈4094 MiB. Every size
-//! between a type's smallest and largest disk is accepted (the automatic cluster size
-//! steps around the margins). [`FileSystem::Auto`] picks FAT12 up to 8400 sectors,
-//! FAT16 up to 512 MiB, FAT32 above.
-//!
-//! The FAT32 upper bound is `BPB_TotSec32` (32 bits) with 512-byte sectors; with
-//! 4096-byte sectors (tests and future use; the driver uses 512) FAT32 starts at
-//! ≈256 MiB and ends at the `0x0FFF_FFF5` cluster limit (≈8 TiB with 32 KiB clusters).
-//! Cluster counts within ±16 of 4085 and 65525 are never produced: implementations
-//! disagree there (`FastFAT` switches FAT12/FAT16 at 4087, the spec at 4085).
+//! The supported sizes per type (smallest and largest disk, cluster counts, the
+//! automatic choices and the ±16 margins kept around 4085 and 65 525 clusters, where
+//! implementations disagree) are listed once, in the README's *Supported sizes*; the
+//! planner's tests pin them.
 
 use super::{FatType, FileSystem, FormatError, VolumeLabel};
 

@@ -6,42 +6,10 @@
 //! output is written. The reply is a status and the `IoStatus.Information`
 //! byte count, which is never more than the output buffer length.
 //!
-//! # The table
-//!
-//! | IOCTL | input | output | reply |
-//! |---|---|---|---|
-//! | `IOCTL_DISK_GET_DRIVE_GEOMETRY` | – | fixed 24 | `DISK_GEOMETRY` |
-//! | `IOCTL_DISK_GET_DRIVE_GEOMETRY_EX` | – | ≥ 32 | `DISK_GEOMETRY_EX` header (32); + `DISK_PARTITION_INFO` if ≥ 56; + `DISK_DETECTION_INFO` if ≥ 112 |
-//! | `IOCTL_DISK_GET_LENGTH_INFO` | – | fixed 8 | `GET_LENGTH_INFORMATION` (real size) |
-//! | `IOCTL_DISK_GET_PARTITION_INFO` | – | fixed 32 | `PARTITION_INFORMATION` |
-//! | `IOCTL_DISK_GET_PARTITION_INFO_EX` | – | fixed 144 | `PARTITION_INFORMATION_EX` (MBR) |
-//! | `IOCTL_DISK_IS_WRITABLE` | – | – | success |
-//! | `IOCTL_DISK_CHECK_VERIFY`, `IOCTL_STORAGE_CHECK_VERIFY(2)` | – | 0, or ≥ 4 | media change count 0 when there is room |
-//! | `IOCTL_DISK_VERIFY` | ≥ 16 `VERIFY_INFORMATION` | – | [`crate::request::check`] |
-//! | `IOCTL_DISK_GET_MEDIA_TYPES` | – | fixed 24 | one `DISK_GEOMETRY` |
-//! | `IOCTL_STORAGE_GET_DEVICE_NUMBER` | – | fixed 12 | `FILE_DEVICE_DISK`, 0xFFFFFFFF, 0xFFFFFFFF |
-//! | `IOCTL_STORAGE_GET_HOTPLUG_INFO` | – | fixed 8 | `STORAGE_HOTPLUG_INFO` |
-//! | `IOCTL_STORAGE_GET_MEDIA_TYPES_EX` | – | fixed 40 | `GET_MEDIA_TYPES`, one `DEVICE_MEDIA_INFO` |
-//! | `IOCTL_STORAGE_QUERY_PROPERTY` | ≥ 12 `STORAGE_PROPERTY_QUERY` | see below | device / adapter descriptor |
-//! | `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` | – | ≥ 4 | `MOUNTDEV_NAME` `\Device\Ramdisk<N>` ([`crate::disk::DiskIdentity`]) |
-//! | `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` | – | ≥ 4 | `MOUNTDEV_UNIQUE_ID`: the identity's unique ID bytes (`ramdisk:Parameters` for disk 0) |
-//!
-//! # Statuses
-//!
-//! * unknown code → `STATUS_INVALID_DEVICE_REQUEST`
-//! * `system_buffer` shorter than either length → `STATUS_INVALID_PARAMETER`
-//! * input shorter than the table's minimum → `STATUS_INVALID_PARAMETER`
-//! * output shorter than a fixed reply or the minimum → `STATUS_BUFFER_TOO_SMALL`, Information 0
-//! * `MOUNTDEV_*` with 4 bytes up to one less than the full reply →
-//!   `STATUS_BUFFER_OVERFLOW`, the length field set, Information 4
-//! * `QUERY_PROPERTY`: a property other than `StorageDeviceProperty` /
-//!   `StorageAdapterProperty`, or a query type other than standard / exists →
-//!   `STATUS_NOT_SUPPORTED`; `PropertyExistsQuery` → success, Information 0;
-//!   `PropertyStandardQuery` with < 8 bytes → `STATUS_BUFFER_TOO_SMALL`,
-//!   otherwise as much of the descriptor as fits (at least the
-//!   `STORAGE_DESCRIPTOR_HEADER`, whose `Size` tells the full size),
-//!   success, Information = bytes written
-//! * `IOCTL_DISK_VERIFY` out of bounds or misaligned → `STATUS_INVALID_PARAMETER`
+//! The table of codes with their input and output sizes and replies, and the status
+//! for every kind of bad request, are listed once, in the README's *IOCTLs* section
+//! (the reference for users and tool writers); [`TABLE`] is the code's one copy, and
+//! the tests pin every row and every buffer-size boundary.
 
 pub mod codes;
 pub mod layout;
@@ -66,9 +34,19 @@ use codes::{
 use layout::{
     PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY, STORAGE_ADAPTER_PROPERTY,
     STORAGE_DEVICE_PROPERTY, disk_geometry, disk_geometry_ex, get_length_information,
-    get_media_types, mountdev_image, partition_information, partition_information_ex,
-    storage_descriptor_header, storage_device_number, storage_hotplug_info, storage_property_query,
-    verify_information,
+    get_media_types, partition_information, partition_information_ex, storage_device_number,
+    storage_hotplug_info,
+};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+use crate::wire::disk::{
+    DiskGeometry, DiskGeometryExFull, DiskGeometryExHeader, DiskPartitionInfo,
+    GetLengthInformation, PartitionInformation, PartitionInformationEx, VerifyInformation,
+};
+use crate::wire::mountdev::{MOUNTDEV_DATA_OFFSET, MOUNTDEV_STRUCT_SIZE, MountdevHeader};
+use crate::wire::storage::{
+    GetMediaTypes, StorageDescriptorHeader, StorageDeviceNumber, StorageHotplugInfo,
+    StoragePropertyQuery,
 };
 
 /// What the glue stores in the IRP: `IoStatus.Status` and `IoStatus.Information`.
@@ -125,29 +103,30 @@ impl Output {
 }
 
 /// The largest input any IOCTL reads (`VERIFY_INFORMATION`).
-const MAX_INPUT: usize = verify_information::SIZE;
+const MAX_INPUT: usize = {
+    let (a, b) = (
+        size_of::<VerifyInformation>(),
+        size_of::<StoragePropertyQuery>(),
+    );
+    if a > b { a } else { b }
+};
 
-/// The input, copied out of the system buffer before any output is written.
+/// The input, copied out of the system buffer before any output is written
+/// (zero-filled past `InputBufferLength`).
 struct Input {
     bytes: [u8; MAX_INPUT],
 }
 
 impl Input {
-    fn u32(&self, offset: usize) -> u32 {
-        let mut b = [0u8; 4];
-        if let Some(src) = self.bytes.get(offset..offset.saturating_add(4)) {
-            b.copy_from_slice(src);
-        }
-        u32::from_le_bytes(b)
+    /// The input as the structure `T` (which the table's `min_input` guarantees fits).
+    fn read<T: FromBytes>(&self) -> T {
+        T::read_from_prefix(&self.bytes).map_or_else(|_| T::new_zeroed(), |(value, _)| value)
     }
+}
 
-    fn i64(&self, offset: usize) -> i64 {
-        let mut b = [0u8; 8];
-        if let Some(src) = self.bytes.get(offset..offset.saturating_add(8)) {
-            b.copy_from_slice(src);
-        }
-        i64::from_le_bytes(b)
-    }
+/// `size_of::<T>()`, for the table.
+const fn size<T>() -> usize {
+    size_of::<T>()
 }
 
 /// A handler: the copied input, the output buffer (exactly `output_len` bytes,
@@ -183,24 +162,24 @@ impl core::fmt::Debug for Entry {
 /// `STATUS_INVALID_DEVICE_REQUEST`.
 #[rustfmt::skip]
 pub const TABLE: [Entry; 17] = [
-    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY", min_input: 0, output: Output::Fixed(disk_geometry::SIZE), handler: get_drive_geometry },
-    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY_EX", min_input: 0, output: Output::AtLeast(layout::disk_geometry_ex::DATA), handler: get_drive_geometry_ex },
-    Entry { code: IOCTL_DISK_GET_LENGTH_INFO, name: "IOCTL_DISK_GET_LENGTH_INFO", min_input: 0, output: Output::Fixed(get_length_information::SIZE), handler: get_length_info },
-    Entry { code: IOCTL_DISK_GET_PARTITION_INFO, name: "IOCTL_DISK_GET_PARTITION_INFO", min_input: 0, output: Output::Fixed(partition_information::SIZE), handler: get_partition_info },
-    Entry { code: IOCTL_DISK_GET_PARTITION_INFO_EX, name: "IOCTL_DISK_GET_PARTITION_INFO_EX", min_input: 0, output: Output::Fixed(partition_information_ex::SIZE), handler: get_partition_info_ex },
+    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY", min_input: 0, output: Output::Fixed(size::<DiskGeometry>()), handler: get_drive_geometry },
+    Entry { code: IOCTL_DISK_GET_DRIVE_GEOMETRY_EX, name: "IOCTL_DISK_GET_DRIVE_GEOMETRY_EX", min_input: 0, output: Output::AtLeast(size::<DiskGeometryExHeader>()), handler: get_drive_geometry_ex },
+    Entry { code: IOCTL_DISK_GET_LENGTH_INFO, name: "IOCTL_DISK_GET_LENGTH_INFO", min_input: 0, output: Output::Fixed(size::<GetLengthInformation>()), handler: get_length_info },
+    Entry { code: IOCTL_DISK_GET_PARTITION_INFO, name: "IOCTL_DISK_GET_PARTITION_INFO", min_input: 0, output: Output::Fixed(size::<PartitionInformation>()), handler: get_partition_info },
+    Entry { code: IOCTL_DISK_GET_PARTITION_INFO_EX, name: "IOCTL_DISK_GET_PARTITION_INFO_EX", min_input: 0, output: Output::Fixed(size::<PartitionInformationEx>()), handler: get_partition_info_ex },
     Entry { code: IOCTL_DISK_IS_WRITABLE, name: "IOCTL_DISK_IS_WRITABLE", min_input: 0, output: Output::None, handler: no_output },
     Entry { code: IOCTL_DISK_CHECK_VERIFY, name: "IOCTL_DISK_CHECK_VERIFY", min_input: 0, output: Output::Optional(4), handler: check_verify },
-    Entry { code: IOCTL_DISK_VERIFY, name: "IOCTL_DISK_VERIFY", min_input: verify_information::SIZE, output: Output::None, handler: verify },
-    Entry { code: IOCTL_DISK_GET_MEDIA_TYPES, name: "IOCTL_DISK_GET_MEDIA_TYPES", min_input: 0, output: Output::Fixed(disk_geometry::SIZE), handler: get_drive_geometry },
+    Entry { code: IOCTL_DISK_VERIFY, name: "IOCTL_DISK_VERIFY", min_input: size::<VerifyInformation>(), output: Output::None, handler: verify },
+    Entry { code: IOCTL_DISK_GET_MEDIA_TYPES, name: "IOCTL_DISK_GET_MEDIA_TYPES", min_input: 0, output: Output::Fixed(size::<DiskGeometry>()), handler: get_drive_geometry },
     Entry { code: IOCTL_STORAGE_CHECK_VERIFY, name: "IOCTL_STORAGE_CHECK_VERIFY", min_input: 0, output: Output::Optional(4), handler: check_verify },
     Entry { code: IOCTL_STORAGE_CHECK_VERIFY2, name: "IOCTL_STORAGE_CHECK_VERIFY2", min_input: 0, output: Output::Optional(4), handler: check_verify },
-    Entry { code: IOCTL_STORAGE_GET_DEVICE_NUMBER, name: "IOCTL_STORAGE_GET_DEVICE_NUMBER", min_input: 0, output: Output::Fixed(storage_device_number::SIZE), handler: get_device_number },
-    Entry { code: IOCTL_STORAGE_GET_HOTPLUG_INFO, name: "IOCTL_STORAGE_GET_HOTPLUG_INFO", min_input: 0, output: Output::Fixed(storage_hotplug_info::SIZE), handler: get_hotplug_info },
-    Entry { code: IOCTL_STORAGE_GET_MEDIA_TYPES_EX, name: "IOCTL_STORAGE_GET_MEDIA_TYPES_EX", min_input: 0, output: Output::Fixed(get_media_types::SIZE), handler: get_media_types_ex },
+    Entry { code: IOCTL_STORAGE_GET_DEVICE_NUMBER, name: "IOCTL_STORAGE_GET_DEVICE_NUMBER", min_input: 0, output: Output::Fixed(size::<StorageDeviceNumber>()), handler: get_device_number },
+    Entry { code: IOCTL_STORAGE_GET_HOTPLUG_INFO, name: "IOCTL_STORAGE_GET_HOTPLUG_INFO", min_input: 0, output: Output::Fixed(size::<StorageHotplugInfo>()), handler: get_hotplug_info },
+    Entry { code: IOCTL_STORAGE_GET_MEDIA_TYPES_EX, name: "IOCTL_STORAGE_GET_MEDIA_TYPES_EX", min_input: 0, output: Output::Fixed(size::<GetMediaTypes>()), handler: get_media_types_ex },
     // Output rule depends on the query: 0 bytes for PropertyExistsQuery, 8 for a standard query.
-    Entry { code: IOCTL_STORAGE_QUERY_PROPERTY, name: "IOCTL_STORAGE_QUERY_PROPERTY", min_input: storage_property_query::SIZE, output: Output::AtLeast(0), handler: query_property },
-    Entry { code: IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, name: "IOCTL_MOUNTDEV_QUERY_DEVICE_NAME", min_input: 0, output: Output::AtLeast(layout::mountdev::HEADER), handler: query_device_name },
-    Entry { code: IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, name: "IOCTL_MOUNTDEV_QUERY_UNIQUE_ID", min_input: 0, output: Output::AtLeast(layout::mountdev::HEADER), handler: query_unique_id },
+    Entry { code: IOCTL_STORAGE_QUERY_PROPERTY, name: "IOCTL_STORAGE_QUERY_PROPERTY", min_input: size::<StoragePropertyQuery>(), output: Output::AtLeast(0), handler: query_property },
+    Entry { code: IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, name: "IOCTL_MOUNTDEV_QUERY_DEVICE_NAME", min_input: 0, output: Output::AtLeast(MOUNTDEV_STRUCT_SIZE), handler: query_device_name },
+    Entry { code: IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, name: "IOCTL_MOUNTDEV_QUERY_UNIQUE_ID", min_input: 0, output: Output::AtLeast(MOUNTDEV_STRUCT_SIZE), handler: query_unique_id },
 ];
 
 /// The table entry for `code`, if the driver answers it.
@@ -290,39 +269,38 @@ fn copy_out(out: &mut [u8], reply: &[u8]) -> usize {
 }
 
 /// A fixed-size reply (the size was checked by [`answer`]).
-fn fixed(out: &mut [u8], reply: &[u8]) -> Reply {
-    Reply::ok(copy_out(out, reply))
+fn fixed<T: IntoBytes + Immutable>(out: &mut [u8], reply: &T) -> Reply {
+    Reply::ok(copy_out(out, reply.as_bytes()))
 }
 
 fn get_drive_geometry(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &disk_geometry(info))
+    fixed(out, &disk_geometry(&disk.info))
 }
 
+/// As much of the reply as fits in whole structures: the header (32), with
+/// `DISK_PARTITION_INFO` (56), with `DISK_DETECTION_INFO` (112).
 fn get_drive_geometry_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    use layout::disk_geometry_ex as g;
-    let info = &disk.info;
-    let fits = [g::FULL, g::WITH_PARTITION, g::DATA]
+    let header = size_of::<DiskGeometryExHeader>();
+    let with_partition = header + size_of::<DiskPartitionInfo>();
+    let full = size_of::<DiskGeometryExFull>();
+    let fits = [full, with_partition, header]
         .into_iter()
         .find(|&n| out.len() >= n)
         .unwrap_or(0);
-    let full = disk_geometry_ex(info);
-    Reply::ok(copy_out(out, full.get(..fits).unwrap_or(&[])))
+    let reply = disk_geometry_ex(&disk.info);
+    Reply::ok(copy_out(out, reply.as_bytes().get(..fits).unwrap_or(&[])))
 }
 
 fn get_length_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &get_length_information(info))
+    fixed(out, &get_length_information(&disk.info))
 }
 
 fn get_partition_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &partition_information(info))
+    fixed(out, &partition_information(&disk.info))
 }
 
 fn get_partition_info_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &partition_information_ex(info))
+    fixed(out, &partition_information_ex(&disk.info))
 }
 
 const fn no_output(_: &Input, _: &mut [u8], _: &DiskState) -> Reply {
@@ -331,14 +309,12 @@ const fn no_output(_: &Input, _: &mut [u8], _: &DiskState) -> Reply {
 
 /// Media change count 0: the medium never changes.
 fn check_verify(_: &Input, out: &mut [u8], _: &DiskState) -> Reply {
-    fixed(out, &0u32.to_le_bytes())
+    fixed(out, &crate::wire::U32::new(0))
 }
 
 fn verify(input: &Input, _: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    let offset = input.i64(verify_information::STARTING_OFFSET);
-    let length = input.u32(verify_information::LENGTH);
-    match request::check(offset, length, info.disk_size) {
+    let v: VerifyInformation = input.read();
+    match request::check(v.starting_offset.get(), v.length.get(), disk.info.disk_size) {
         Ok(_) => Reply::ok(0),
         Err(status) => Reply::fail(status),
     }
@@ -349,46 +325,33 @@ fn get_device_number(_: &Input, out: &mut [u8], _: &DiskState) -> Reply {
 }
 
 fn get_hotplug_info(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &storage_hotplug_info(info))
+    fixed(out, &storage_hotplug_info(&disk.info))
 }
 
 fn get_media_types_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    fixed(out, &get_media_types(info))
+    fixed(out, &get_media_types(&disk.info))
 }
 
 fn query_property(input: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
-    let info = &disk.info;
-    let property = input.u32(storage_property_query::PROPERTY_ID);
-    let query = input.u32(storage_property_query::QUERY_TYPE);
+    let q: StoragePropertyQuery = input.read();
+    let (property, query) = (q.property_id.get(), q.query_type.get());
     if property != STORAGE_DEVICE_PROPERTY && property != STORAGE_ADAPTER_PROPERTY {
         return Reply::fail(STATUS_NOT_SUPPORTED);
     }
     match query {
         PROPERTY_EXISTS_QUERY => Reply::ok(0),
-        PROPERTY_STANDARD_QUERY if out.len() < storage_descriptor_header::SIZE => {
+        PROPERTY_STANDARD_QUERY if out.len() < size_of::<StorageDescriptorHeader>() => {
             Reply::fail(STATUS_BUFFER_TOO_SMALL)
         }
-        PROPERTY_STANDARD_QUERY if property == STORAGE_DEVICE_PROPERTY => {
-            Reply::ok(copy_out(out, &layout::storage_device_descriptor(info)))
-        }
-        PROPERTY_STANDARD_QUERY => Reply::ok(copy_out(out, &layout::storage_adapter_descriptor())),
+        PROPERTY_STANDARD_QUERY if property == STORAGE_DEVICE_PROPERTY => Reply::ok(copy_out(
+            out,
+            &layout::storage_device_descriptor(&disk.info),
+        )),
+        PROPERTY_STANDARD_QUERY => Reply::ok(copy_out(
+            out,
+            layout::storage_adapter_descriptor().as_bytes(),
+        )),
         _ => Reply::fail(STATUS_NOT_SUPPORTED),
-    }
-}
-
-/// `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID`: the whole reply if it fits, else the
-/// 4-byte header (length field plus the first payload bytes) with
-/// `STATUS_BUFFER_OVERFLOW`.
-fn mountdev_reply(out: &mut [u8], reply: &[u8]) -> Reply {
-    if out.len() >= reply.len() {
-        return Reply::ok(copy_out(out, reply));
-    }
-    let header = reply.get(..layout::mountdev::HEADER).unwrap_or(&[]);
-    Reply {
-        status: STATUS_BUFFER_OVERFLOW,
-        information: copy_out(out, header),
     }
 }
 
@@ -397,17 +360,32 @@ fn mountdev_reply(out: &mut [u8], reply: &[u8]) -> Reply {
 const MOUNTDEV_PAYLOAD_MAX: usize = crate::disk::UNIQUE_ID_CAPACITY;
 const _: () = assert!(crate::disk::DEVICE_NAME_CAPACITY * 2 <= MOUNTDEV_PAYLOAD_MAX);
 
-/// A `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` reply for `payload` (its length field
-/// and bytes), answered by [`mountdev_reply`].
+/// A `MOUNTDEV_NAME`/`MOUNTDEV_UNIQUE_ID` reply: the `USHORT` length and
+/// `payload_len` bytes that `fill` writes. The whole reply if it fits; else the
+/// structure's fixed part ([`MOUNTDEV_STRUCT_SIZE`] bytes: the length field plus the
+/// first payload bytes) with `STATUS_BUFFER_OVERFLOW`, so the caller learns the size.
 fn mountdev_answer(out: &mut [u8], payload_len: usize, fill: impl FnOnce(&mut [u8])) -> Reply {
-    let mut image = [0u8; layout::mountdev::DATA + MOUNTDEV_PAYLOAD_MAX];
-    let Some(payload) = image.get_mut(layout::mountdev::DATA..layout::mountdev::DATA + payload_len)
-    else {
+    let mut image = [0u8; MOUNTDEV_DATA_OFFSET + MOUNTDEV_PAYLOAD_MAX];
+    let end = MOUNTDEV_DATA_OFFSET + payload_len;
+    let (Ok(length), Some(payload)) = (
+        u16::try_from(payload_len),
+        image.get_mut(MOUNTDEV_DATA_OFFSET..end),
+    ) else {
         return Reply::fail(STATUS_INVALID_PARAMETER);
     };
     fill(payload);
-    let reply = mountdev_image(&mut image, payload_len);
-    mountdev_reply(out, reply)
+    let header = MountdevHeader {
+        length: crate::wire::U16::new(length),
+    };
+    header.write_to_prefix(&mut image).ok();
+    let reply = image.get(..end).unwrap_or(&[]);
+    if out.len() >= reply.len() {
+        return Reply::ok(copy_out(out, reply));
+    }
+    Reply {
+        status: STATUS_BUFFER_OVERFLOW,
+        information: copy_out(out, reply.get(..MOUNTDEV_STRUCT_SIZE).unwrap_or(reply)),
+    }
 }
 
 fn query_device_name(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {

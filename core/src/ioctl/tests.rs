@@ -108,32 +108,39 @@ fn fixed_contract(code: u32, expected: &[u8]) {
 
 #[test]
 fn struct_sizes_match_the_wdk() {
-    // sizeof/offsetof printed by a mingw-w64 program under Wine (x64).
-    assert_eq!(disk_geometry::SIZE, 24);
-    assert_eq!(disk_geometry_ex::DATA, 32);
-    assert_eq!(disk_geometry_ex::SIZE, 40);
-    assert_eq!(disk_partition_info::SIZE, 24);
-    assert_eq!(disk_detection_info::SIZE, 56);
-    assert_eq!(disk_detection_info::EX_INT13, 24);
-    assert_eq!(disk_geometry_ex::FULL, 112);
-    assert_eq!(partition_information::SIZE, 32);
-    assert_eq!(partition_information_ex::SIZE, 144);
-    assert_eq!(partition_information_ex::MBR_PARTITION_ID, 40);
-    assert_eq!(get_length_information::SIZE, 8);
-    assert_eq!(verify_information::SIZE, 16);
-    assert_eq!(storage_device_number::SIZE, 12);
-    assert_eq!(storage_hotplug_info::SIZE, 8);
-    assert_eq!(get_media_types::SIZE, 40);
+    // sizeof/offsetof printed by a mingw-w64 program under Wine (x64); the wire
+    // structs assert the field offsets at compile time, these pin the sizes the
+    // table uses.
+    use crate::wire::disk::*;
+    use crate::wire::storage::*;
+    use core::mem::{offset_of, size_of};
+    assert_eq!(size_of::<DiskGeometry>(), 24);
+    assert_eq!(size_of::<DiskGeometryExHeader>(), 32);
+    assert_eq!(size_of::<DiskPartitionInfo>(), 24);
+    assert_eq!(size_of::<DiskDetectionInfo>(), 56);
+    assert_eq!(offset_of!(DiskDetectionInfo, ex_int13), 24);
+    assert_eq!(size_of::<DiskGeometryExFull>(), 112);
+    assert_eq!(size_of::<PartitionInformation>(), 32);
+    assert_eq!(size_of::<PartitionInformationEx>(), 144);
+    assert_eq!(offset_of!(PartitionInformationEx, mbr_partition_id), 40);
+    assert_eq!(size_of::<GetLengthInformation>(), 8);
+    assert_eq!(size_of::<VerifyInformation>(), 16);
+    assert_eq!(size_of::<StorageDeviceNumber>(), 12);
+    assert_eq!(size_of::<StorageHotplugInfo>(), 8);
+    assert_eq!(size_of::<GetMediaTypes>(), 40);
     assert_eq!(
-        get_media_types::MEDIA_INFO + get_media_types::DEVICE_MEDIA_INFO_SIZE,
+        offset_of!(GetMediaTypes, media_info) + size_of::<DeviceMediaInfo>(),
         40
     );
-    assert_eq!(storage_property_query::SIZE, 12);
-    assert_eq!(storage_descriptor_header::SIZE, 8);
-    assert_eq!(storage_device_descriptor::SIZE, 40);
-    assert_eq!(storage_device_descriptor::RAW_DEVICE_PROPERTIES, 36);
-    assert_eq!(storage_adapter_descriptor::SIZE, 32);
-    assert_eq!(layout::mountdev::HEADER, 4);
+    assert_eq!(size_of::<StoragePropertyQuery>(), 12);
+    assert_eq!(size_of::<StorageDescriptorHeader>(), 8);
+    assert_eq!(size_of::<StorageDeviceDescriptor>(), 40);
+    assert_eq!(
+        offset_of!(StorageDeviceDescriptor, raw_device_properties),
+        36
+    );
+    assert_eq!(size_of::<StorageAdapterDescriptor>(), 32);
+    assert_eq!(crate::wire::mountdev::MOUNTDEV_STRUCT_SIZE, 4);
     assert_eq!(DEVICE_DESCRIPTOR_SIZE, 54);
 }
 

@@ -23,15 +23,15 @@ use ramdisk_core::fat::{
     VolumeLabel, Zeroed, encode_boot_sector, fastfat_accepts, format, plan, planned_cluster_range,
 };
 use ramdisk_core::geometry::DiskInfo;
-use ramdisk_core::ioctl::{
-    self, Output, TABLE, codes::IOCTL_DISK_VERIFY, layout::verify_information,
-};
+use ramdisk_core::ioctl::{self, Output, TABLE, codes::IOCTL_DISK_VERIFY};
 use ramdisk_core::request;
 use ramdisk_core::status::{
     STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
     STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
     STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
 };
+use ramdisk_core::wire::disk::VerifyInformation;
+use ramdisk_core::wire::{I64, IntoBytes, U32};
 
 /// A fuzz-target body.
 pub type Body = fn(&[u8]);
@@ -308,20 +308,19 @@ pub fn request(data: &[u8]) {
         }
     }
 
-    let mut verify = [0u8; verify_information::SIZE];
-    verify[verify_information::STARTING_OFFSET..][..8].copy_from_slice(&offset.to_le_bytes());
-    verify[verify_information::LENGTH..][..4].copy_from_slice(&length.to_le_bytes());
+    let mut verify = VerifyInformation {
+        starting_offset: I64::new(offset),
+        length: U32::new(length),
+        pad: [0; 4],
+    }
+    .as_bytes()
+    .to_vec();
+    let verify_len = verify.len();
     let info = DiskState {
         info: DiskInfo::new(disk_size, FatType::Fat16),
         identity: DiskIdentity::parameters(),
     };
-    let reply = ioctl::answer(
-        IOCTL_DISK_VERIFY,
-        &mut verify,
-        verify_information::SIZE,
-        0,
-        &info,
-    );
+    let reply = ioctl::answer(IOCTL_DISK_VERIFY, &mut verify, verify_len, 0, &info);
     assert_eq!(reply.information, 0);
     assert_eq!(
         reply.status == STATUS_SUCCESS,

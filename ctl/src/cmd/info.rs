@@ -9,7 +9,8 @@ use crate::device::Device;
 use crate::error::{CtlError, win32_text};
 use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
 use crate::sys::resolve_device;
-use crate::volume::{Volume, count_free, fat_bytes_needed, fs_info_free, parse_boot_sector};
+use crate::volume::{Volume, parse_boot_sector};
+use ramdisk_core::fat::table::{bytes_needed as fat_bytes_needed, count_free, fs_info_free};
 
 fn why(code: u32) -> String {
     format!("{} (Win32 error {code})", win32_text(code))

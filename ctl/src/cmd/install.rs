@@ -12,7 +12,7 @@ fn bin_path(sys: &str) -> String {
     let abs =
         std::fs::canonicalize(p).map_or_else(|_| sys.to_string(), |a| a.display().to_string());
     abs.strip_prefix(r"\\?\")
-        .map_or(abs.clone(), str::to_string)
+        .map_or_else(|| abs.clone(), str::to_string)
 }
 
 pub fn run(ctx: &Ctx, args: &InstallArgs) -> Result<(), CtlError> {

@@ -15,7 +15,12 @@ use ramdisk_core::fat::{
     format, plan,
 };
 
+use ramdisk_core::wire::fat::Bpb;
+
 use super::{kit::Kit, tree::TreeKind};
+
+/// Where `BPB_BytsPerSec` is in a boot sector.
+const BYTS_PER_SEC: usize = std::mem::offset_of!(Bpb, byts_per_sec);
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -321,7 +326,9 @@ fn human(size: u64) -> String {
 
 fn corrupt(file: &File, bs: &BootSector, c: Corruption) -> Result<()> {
     match c {
-        Corruption::BytesPerSector(v) => file.write_all_at(&v.to_le_bytes(), 11)?,
+        Corruption::BytesPerSector(v) => {
+            file.write_all_at(&v.to_le_bytes(), BYTS_PER_SEC as u64)?;
+        }
         Corruption::FsInfoLeadSignature => {
             if bs.fat_type != FatType::Fat32 {
                 bail!("FSInfo corruption needs a FAT32 image");
@@ -475,10 +482,14 @@ mod tests {
                 .read_exact_at(&mut data, 0)
                 .unwrap();
             match c {
-                Corruption::BytesPerSector(v) => assert_eq!(data[11..13], v.to_le_bytes()),
+                Corruption::BytesPerSector(v) => {
+                    assert_eq!(data[BYTS_PER_SEC..BYTS_PER_SEC + 2], v.to_le_bytes());
+                }
                 Corruption::FsInfoLeadSignature => {
                     assert_eq!(data[512..516], [0; 4]);
-                    assert_eq!(data[512 + 484..512 + 488], *b"rrAa");
+                    let struc =
+                        512 + std::mem::offset_of!(ramdisk_core::wire::fat::FsInfo, struc_sig);
+                    assert_eq!(data[struc..struc + 4], *b"rrAa");
                 }
             }
         }

@@ -26,6 +26,10 @@ pub fn run(t: &mut Tally, path: &str, threads: u32, ops: u32) {
     let base = (len / 2) & !(SECTOR as u64 - 1);
     let start = Instant::now();
     let results: Vec<Result<(u64, u64), String>> = std::thread::scope(|s| {
+        #[allow(
+            clippy::needless_collect,
+            reason = "spawn every thread before joining any: a lazy iterator would run them one at a time"
+        )]
         let handles: Vec<_> = (0..threads)
             .map(|i| {
                 let dev = &dev;

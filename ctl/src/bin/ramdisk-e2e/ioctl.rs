@@ -199,10 +199,7 @@ pub fn cases(t: &mut Tally, dev: &Device, len: u64, expect: &Expect) {
         ),
     ] {
         let (r, _) = ioctl(dev, IOCTL_DISK_VERIFY, &input, 0);
-        let res = match want {
-            None => want_ok(r, 0),
-            Some(code) => want_err(r, code, 0),
-        };
+        let res = want.map_or_else(|| want_ok(r, 0), |code| want_err(r, code, 0));
         t.case(
             &format!(
                 "IOCTL_DISK_VERIFY of {what}{}",

@@ -16,7 +16,7 @@ pub fn cases(t: &mut Tally, dev: &Device, len: u64) {
     t.case(
         "read sector 0",
         want_ok(r, SECTOR).and_then(|()| {
-            if s[510] == 0x55 && s[511] == 0xAA {
+            if s[510..] == ramdisk_core::wire::fat::BOOT_SIGNATURE {
                 Ok(String::new())
             } else {
                 Err("no 55 AA boot signature".into())

@@ -13,7 +13,7 @@ fn opens(path: &str) -> Result<(), String> {
     let mut s = vec![0u8; SECTOR];
     dev.read_exact_at(0, &mut s)
         .map_err(|e| format!("read sector 0: error {e}"))?;
-    if s[510] == 0x55 && s[511] == 0xAA {
+    if s[510..] == ramdisk_core::wire::fat::BOOT_SIGNATURE {
         Ok(())
     } else {
         Err("sector 0 has no 55 AA".into())

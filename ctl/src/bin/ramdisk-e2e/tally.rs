@@ -39,14 +39,16 @@ impl Tally {
 }
 
 pub fn show(r: IoResult) -> String {
-    match r.error {
-        None => format!("success, {} bytes", r.bytes),
-        Some(e) => format!(
-            "error {e} ({}), {} bytes",
-            ramdiskctl::error::win32_text(e),
-            r.bytes
-        ),
-    }
+    r.error.map_or_else(
+        || format!("success, {} bytes", r.bytes),
+        |e| {
+            format!(
+                "error {e} ({}), {} bytes",
+                ramdiskctl::error::win32_text(e),
+                r.bytes
+            )
+        },
+    )
 }
 
 pub fn want_ok(r: IoResult, bytes: usize) -> Result<(), String> {
