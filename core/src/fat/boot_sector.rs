@@ -293,6 +293,75 @@ impl BootSector {
     }
 }
 
+impl BootSector {
+    /// Bytes per cluster.
+    #[must_use]
+    pub const fn cluster_bytes(&self) -> u64 {
+        self.bytes_per_sector as u64 * self.sectors_per_cluster as u64
+    }
+
+    /// Byte offset of the first FAT.
+    #[must_use]
+    pub const fn fat_offset(&self) -> u64 {
+        self.reserved_sector_count as u64 * self.bytes_per_sector as u64
+    }
+
+    /// Bytes of one FAT.
+    #[must_use]
+    pub const fn fat_bytes(&self) -> u64 {
+        self.fat_size_sectors as u64 * self.bytes_per_sector as u64
+    }
+
+    /// Byte offset of the FAT32 `FSInfo` sector, if the volume has one.
+    #[must_use]
+    pub const fn fs_info_offset(&self) -> Option<u64> {
+        if matches!(self.fat_type, FatType::Fat32)
+            && self.fs_info_sector != 0
+            && self.fs_info_sector != 0xFFFF
+        {
+            Some(self.fs_info_sector as u64 * self.bytes_per_sector as u64)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the extended boot record's serial and label are valid (`BS_BootSig` 0x29).
+    #[must_use]
+    pub const fn has_volume_id(&self) -> bool {
+        self.boot_signature == 0x29
+    }
+
+    /// `BS_VolID`, when valid.
+    #[must_use]
+    pub const fn serial(&self) -> Option<u32> {
+        if self.has_volume_id() {
+            Some(self.volume_serial)
+        } else {
+            None
+        }
+    }
+
+    /// `BS_VolLab` without its trailing blanks, when valid.
+    #[must_use]
+    pub fn label_text(&self) -> &[u8] {
+        if !self.has_volume_id() {
+            return &[];
+        }
+        let end = self
+            .label
+            .iter()
+            .rposition(|&c| c != b' ')
+            .map_or(0, |i| i + 1);
+        self.label.get(..end).unwrap_or(&[])
+    }
+
+    /// Whether bytes 510..512 are the `55 AA` signature.
+    #[must_use]
+    pub const fn signed(&self) -> bool {
+        self.signature == u16::from_le_bytes(BOOT_SIGNATURE)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{FileSystem, FormatOptions, VolumeLabel, plan};

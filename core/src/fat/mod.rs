@@ -45,6 +45,18 @@ pub enum FatType {
     Fat32,
 }
 
+impl FatType {
+    /// The conventional name: `FAT12`, `FAT16` or `FAT32`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Fat12 => "FAT12",
+            Self::Fat16 => "FAT16",
+            Self::Fat32 => "FAT32",
+        }
+    }
+}
+
 /// Why a layout could not be planned or an image not formatted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FormatError {

@@ -9,16 +9,17 @@ use crate::device::Device;
 use crate::error::{CtlError, win32_text};
 use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
 use crate::sys::resolve_device;
-use crate::volume::{Volume, parse_boot_sector};
+use crate::volume::parse_boot_sector;
+use ramdisk_core::fat::BootSector;
 use ramdisk_core::fat::table::{bytes_needed as fat_bytes_needed, count_free, fs_info_free};
 
 fn why(code: u32) -> String {
     format!("{} (Win32 error {code})", win32_text(code))
 }
 
-fn free_clusters(dev: &Device, v: &Volume) -> Option<(u32, &'static str)> {
-    let bps = v.bytes_per_sector as usize;
-    if let Some(at) = v.fs_info_offset {
+fn free_clusters(dev: &Device, v: &BootSector) -> Option<(u32, &'static str)> {
+    let bps = usize::from(v.bytes_per_sector);
+    if let Some(at) = v.fs_info_offset() {
         let mut s = vec![0u8; bps];
         if dev.read_exact_at(at, &mut s).is_ok()
             && let Some(free) = fs_info_free(&s)
@@ -26,11 +27,11 @@ fn free_clusters(dev: &Device, v: &Volume) -> Option<(u32, &'static str)> {
             return Some((free, "FSInfo"));
         }
     }
-    let need = fat_bytes_needed(v.fs_type, v.cluster_count).min(v.fat_bytes);
+    let need = fat_bytes_needed(v.fat_type, v.cluster_count).min(v.fat_bytes());
     let len = usize::try_from(need.div_ceil(bps as u64) * bps as u64).ok()?;
     let mut fat = vec![0u8; len];
-    dev.read_exact_at(v.fat_offset, &mut fat).ok()?;
-    Some((count_free(&fat, v.fs_type, v.cluster_count), "FAT"))
+    dev.read_exact_at(v.fat_offset(), &mut fat).ok()?;
+    Some((count_free(&fat, v.fat_type, v.cluster_count), "FAT"))
 }
 
 pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::Report;
 use crate::units::{fmt_bytes, fmt_serial};
-use crate::volume::Volume;
+use ramdisk_core::fat::BootSector;
 
 /// A fact that was found out, or why not (`{"error": "..."}` in JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -141,17 +141,17 @@ pub struct FileSystem {
 impl FileSystem {
     /// The facts of `v`, with the free-cluster count and its source if known.
     #[must_use]
-    pub fn new(v: &Volume, free: Option<(u32, &'static str)>) -> Self {
+    pub fn new(v: &BootSector, free: Option<(u32, &'static str)>) -> Self {
         Self {
-            fs_type: v.fs_name(),
-            label: v.label.clone(),
-            serial: fmt_serial(v.serial),
-            bytes_per_sector: v.bytes_per_sector,
-            sectors_per_cluster: v.sectors_per_cluster,
+            fs_type: v.fat_type.name(),
+            label: String::from_utf8_lossy(v.label_text()).into_owned(),
+            serial: fmt_serial(v.serial().unwrap_or(0)),
+            bytes_per_sector: u32::from(v.bytes_per_sector),
+            sectors_per_cluster: u32::from(v.sectors_per_cluster),
             cluster_size: v.cluster_bytes(),
             clusters: v.cluster_count,
             total_sectors: v.total_sectors,
-            root_entries: v.root_entries,
+            root_entries: v.root_entry_count,
             num_fats: v.num_fats,
             media: v.media,
             free_clusters: free.map(|f| f.0),

@@ -6,7 +6,7 @@ use super::*;
 use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
 use crate::stop::Step;
-use crate::volume::Volume;
+use ramdisk_core::fat::BootSector;
 
 /// The golden JSON line `name` (see `ctl/tests/golden/README.md`).
 macro_rules! golden {
@@ -27,7 +27,7 @@ fn text(r: &impl Report) -> String {
     render(r, false).unwrap_or_default()
 }
 
-fn sample_volume() -> Volume {
+fn sample_volume() -> BootSector {
     use ramdisk_core::fat::{FormatOptions, SliceWriter, Zeroed, format, plan};
     let layout = plan(&FormatOptions::new(8 << 20)).unwrap();
     let mut img = vec![0u8; 8 << 20];
