@@ -72,7 +72,7 @@ impl Disk {
         .map_err(|status| LoadError::LetterTaken { letter, status })?;
         Ok(device.publish(DeviceKind::Disk(Self {
             store,
-            state: DiskState { info, identity },
+            state: DiskState::new(info, identity, letter),
             letter,
             link,
         })))
