@@ -11,6 +11,7 @@ use ramdisk_core::{
     config::{ConfigError, FormatProblem, explain_format_error},
     disk::DiskIdentity,
     fat::{self, FormatError, serial::volume_serial_from_system_time},
+    mountmgr::HookError,
     status,
 };
 use ramdisk_store::StoreError;
@@ -58,13 +59,29 @@ pub enum LoadError {
     Format(FormatError),
     /// `IoCreateDevice` failed.
     CreateDevice(NTSTATUS),
-    /// The drive letter's link could not be made (taken: `STATUS_OBJECT_NAME_COLLISION`).
+    /// The device's DACL could not be set.
+    Dacl(NTSTATUS),
+    /// The drive letter is taken (`STATUS_OBJECT_NAME_COLLISION` from the mount
+    /// manager's `CREATE_POINT` or from the driver's own `IoCreateSymbolicLink`).
     LetterTaken {
         /// `A`..=`Z`.
         letter: u8,
-        /// `IoCreateSymbolicLink`'s status.
+        /// The status.
         status: NTSTATUS,
     },
+    /// The registration thread could not be started.
+    Thread(NTSTATUS),
+    /// The fault-injection build's `MountManagerDevice` value is wrong.
+    #[cfg_attr(
+        not(feature = "fault-injection"),
+        expect(
+            dead_code,
+            reason = "only the fault-injection build reads MountManagerDevice"
+        )
+    )]
+    MountManagerHook(HookError),
+    /// A driver bug (what).
+    Internal(&'static str),
     /// The disk table is full.
     TooManyDisks,
 }
@@ -77,7 +94,11 @@ impl LoadError {
             Self::Plan(p) => p.status(),
             Self::Registry { status, .. }
             | Self::CreateDevice(status)
+            | Self::Dacl(status)
+            | Self::Thread(status)
             | Self::LetterTaken { status, .. } => status,
+            Self::MountManagerHook(e) => e.status(),
+            Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
             Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
@@ -111,6 +132,20 @@ impl fmt::Display for LoadError {
                 status.cast_unsigned(),
                 status::name(status)
             ),
+            Self::Dacl(status) => write!(
+                f,
+                "cannot set the device's DACL: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::Thread(status) => write!(
+                f,
+                "cannot start the registration thread: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::MountManagerHook(e) => write!(f, "{e}"),
+            Self::Internal(what) => write!(f, "internal error: {what}"),
             Self::LetterTaken { letter, status } => write!(
                 f,
                 "DriveLetter: {}: is not available ({:#010x}, {})",
@@ -145,11 +180,18 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
 fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
     let serial = volume_serial_from_system_time(time::system_time());
-    let config = config::read(service_key, serial)?;
+    let settings = config::read(service_key, serial)?;
+    let config = settings.config;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
-    let device = Disk::create(driver, &config, &layout, DiskIdentity::parameters())?;
+    let device = Disk::create(
+        driver,
+        &config,
+        &layout,
+        DiskIdentity::parameters(),
+        settings.mount_manager,
+    )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
         log!(
@@ -174,13 +216,17 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// `DriverUnload`'s body: every disk (link, device, memory, in that order), then any
-/// device the table missed; then the leak check line.
+/// `DriverUnload`'s body: every disk (its mount points while it still answers, then
+/// its own link, device, memory, in that order), then any device the table missed;
+/// then the leak check line.
 pub fn unload(driver: &DriverObject, q: &Quiesced) {
     for index in 0..DeviceTable::<MAX_DISKS>::CAPACITY {
         let Some(device) = DISKS.take(index) else {
             continue;
         };
+        if let Some(DeviceKind::Disk(disk)) = device.kind() {
+            disk.unregister();
+        }
         match device.retire(q) {
             Some(DeviceKind::Disk(disk)) => {
                 let (link, store) = disk.into_parts();

@@ -50,7 +50,84 @@ pub const fn mount_point_manager() -> MountManagerName {
     name
 }
 
-/// Room for any request this module encodes: a `MOUNTMGR_CREATE_POINT_INPUT` with a
+/// `MountManagerDevice`, the fault-injection build's test hook.
+///
+/// The `REG_SZ` NT device name the driver sends every mount-manager request to
+/// instead of [`MOUNT_POINT_MANAGER`]. The release driver never reads it.
+pub const MOUNT_MANAGER_DEVICE_VALUE: [u16; 18] = ascii_utf16("MountManagerDevice");
+
+/// The most data `MountManagerDevice` may have: 64 units and a NUL.
+pub const MOUNT_MANAGER_VALUE_MAX: usize = 2 * (MOUNT_MANAGER_NAME_CAPACITY + 1);
+
+/// Why `MountManagerDevice` was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookError {
+    /// Not `REG_SZ` (the type found).
+    WrongType(u32),
+    /// Odd length, or longer than 64 characters (the bytes found).
+    WrongSize(usize),
+    /// Empty, not starting with `\`, or with a NUL inside.
+    NotADeviceName,
+}
+
+impl HookError {
+    /// The `NTSTATUS` `DriverEntry` fails with, as for the other values.
+    #[must_use]
+    pub const fn status(self) -> i32 {
+        match self {
+            Self::WrongType(_) => status::STATUS_OBJECT_TYPE_MISMATCH,
+            Self::WrongSize(_) => status::STATUS_INVALID_BUFFER_SIZE,
+            Self::NotADeviceName => status::STATUS_INVALID_PARAMETER,
+        }
+    }
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::WrongType(t) => write!(f, "MountManagerDevice: has type {t}, expected REG_SZ"),
+            Self::WrongSize(n) => write!(
+                f,
+                "MountManagerDevice: {n} bytes; expected an NT device name of at most {MOUNT_MANAGER_NAME_CAPACITY} characters"
+            ),
+            Self::NotADeviceName => {
+                f.write_str("MountManagerDevice: not an NT device name (\\Device\\...)")
+            }
+        }
+    }
+}
+
+/// Reads `MountManagerDevice` (`reg_type` and its data): a `REG_SZ` of 1 to 64
+/// characters starting with `\`, trailing NULs dropped, none inside.
+///
+/// # Errors
+/// [`HookError`] naming what is wrong.
+pub fn parse_mount_manager_device(
+    reg_type: u32,
+    data: &[u8],
+) -> Result<MountManagerName, HookError> {
+    if reg_type != crate::config::REG_SZ {
+        return Err(HookError::WrongType(reg_type));
+    }
+    if !data.len().is_multiple_of(2) || data.len() > MOUNT_MANAGER_VALUE_MAX {
+        return Err(HookError::WrongSize(data.len()));
+    }
+    let mut end = data.len();
+    while end >= 2 && data.get(end - 2..end) == Some(&[0, 0]) {
+        end -= 2;
+    }
+    let text = data.get(..end).unwrap_or(&[]);
+    let mut name = MountManagerName::new();
+    name.push_units(units(text))
+        .map_err(|_| HookError::WrongSize(data.len()))?;
+    let s = name.as_slice();
+    if s.first() != Some(&u16::from(b'\\')) || s.contains(&0) {
+        return Err(HookError::NotADeviceName);
+    }
+    Ok(name)
+}
+
+/// Room for an encoded request: a `MOUNTMGR_CREATE_POINT_INPUT` with a
 /// 28-byte link and a device name of up to 64 units is 8 + 28 + 128 = 164 bytes.
 pub const REQUEST_CAPACITY: usize = 168;
 
@@ -287,7 +364,7 @@ impl fmt::Display for QueryError {
 }
 
 /// The UTF-16 units of little-endian `bytes` (an odd last byte is ignored).
-fn units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
+fn units(bytes: &[u8]) -> impl ExactSizeIterator<Item = u16> + '_ {
     bytes
         .chunks_exact(2)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))

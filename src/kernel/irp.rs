@@ -15,9 +15,10 @@ use wdk_sys::{
     _MEMORY_CACHING_TYPE::MmCached,
     _MM_PAGE_PRIORITY::NormalPagePriority,
     _MODE::KernelMode,
-    DEVICE_OBJECT, IO_NO_INCREMENT, IO_STACK_LOCATION, IRP, IRP_MJ_CLEANUP, IRP_MJ_CLOSE,
-    IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ, IRP_MJ_WRITE, MDL,
-    MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, NTSTATUS, SL_PENDING_RETURNED,
+    DEVICE_OBJECT, FILE_OBJECT, IO_NO_INCREMENT, IO_STACK_LOCATION, IRP, IRP_MJ_CLEANUP,
+    IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ,
+    IRP_MJ_WRITE, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, NTSTATUS,
+    SL_PENDING_RETURNED,
     ntddk::{IofCompleteRequest, MmMapLockedPagesSpecifyCache},
 };
 
@@ -87,6 +88,14 @@ pub struct Ioctl<'a> {
     /// `METHOD_BUFFERED` code; empty for any other method (or no buffer), which
     /// `ramdisk-core` rejects.
     pub buffer: &'a mut [u8],
+}
+
+/// The file object a request came through. Opaque: the driver keeps no per-open
+/// state, and no reply may depend on it (the mount manager sends its own IRPs with
+/// none).
+pub struct FileObject<'a> {
+    _raw: NonNull<FILE_OBJECT>,
+    _irp: PhantomData<&'a Irp>,
 }
 
 /// The caller's buffer of a read or write, mapped into system space: `len` bytes
@@ -160,6 +169,17 @@ impl Irp {
         };
         // SAFETY: the I/O manager set the current stack location before dispatching.
         unsafe { field.read() }
+    }
+
+    /// `IO_STACK_LOCATION.FileObject`: `None` for an IRP its sender built without one
+    /// (`IoBuildDeviceIoControlRequest`, the mount manager's requests).
+    pub fn file_object(&self) -> Option<FileObject<'_>> {
+        // SAFETY: the current stack location of a valid IRP is valid.
+        let raw = unsafe { (*self.stack()).FileObject };
+        NonNull::new(raw).map(|raw| FileObject {
+            _raw: raw,
+            _irp: PhantomData,
+        })
     }
 
     /// The major function.

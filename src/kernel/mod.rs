@@ -25,15 +25,22 @@
 //!   `DeviceExtension`, `NextDevice`.
 //! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
 //! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
+//! - `IO_STACK_LOCATION.FileObject`; `IO_STATUS_BLOCK`: `Status` (anonymous union →
+//!   `__bindgen_anon_1`), `Information`.
+//! - `SECURITY_DESCRIPTOR` (absolute form): `Control`.
 //!
 //! Generated `_IRP__bindgen_ty_N` type names are never named: they differ between
 //! header sets.
 
 pub mod device_object;
 pub mod driver_object;
+pub mod file;
 pub mod irp;
 pub mod pool;
 pub mod registry;
+pub mod security;
+#[cfg(feature = "fault-injection")]
+mod self_ioctl;
 pub mod symlink;
 pub mod thread;
 pub mod time;
@@ -43,4 +50,4 @@ pub use device_object::{DeviceObject, NewDevice};
 pub use driver_object::DriverObject;
 pub use irp::{Completion, Irp, Major};
 pub use pool::PoolAlloc;
-pub use symlink::SymbolicLink;
+pub use symlink::DriveLink;

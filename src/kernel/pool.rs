@@ -89,3 +89,34 @@ impl ChunkAlloc for PoolAlloc {
         LIVE_ALLOCATIONS.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// A zero-filled byte buffer in tagged nonpaged pool, freed on drop: for replies
+/// too large for a stack buffer (a long `QUERY_POINTS` list). Never disk memory.
+pub struct PoolBuffer {
+    block: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the buffer is owned memory with no thread affinity.
+unsafe impl Send for PoolBuffer {}
+
+impl PoolBuffer {
+    /// `len` (> 0) zeroed bytes; `None` when the pool is exhausted.
+    pub fn new(len: usize) -> Option<Self> {
+        allocate_zeroed(len).map(|block| Self { block, len })
+    }
+
+    /// The bytes.
+    pub const fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: a live allocation of `len` bytes, initialised (zeroed), owned by
+        // `self` and borrowed mutably through it.
+        unsafe { core::slice::from_raw_parts_mut(self.block.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for PoolBuffer {
+    fn drop(&mut self) {
+        // SAFETY: our allocation, freed once.
+        unsafe { PoolAlloc.free(self.block, self.len) };
+    }
+}

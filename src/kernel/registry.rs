@@ -3,6 +3,7 @@
 use core::ptr;
 
 use ramdisk_core::config::MAX_VALUE_DATA;
+use ramdisk_core::mountmgr::MOUNT_MANAGER_VALUE_MAX;
 use ramdisk_core::wire::{
     FromBytes,
     registry::{KEY_VALUE_PARTIAL_DATA_OFFSET as DATA_OFFSET, KeyValuePartialInformation},
@@ -39,16 +40,24 @@ pub struct ValueInfo {
     pub len: usize,
 }
 
-/// `KEY_VALUE_PARTIAL_INFORMATION` header plus room for the largest value core accepts
-/// and one byte more (so "too long" is seen as such), 8-byte aligned.
-#[repr(C, align(8))]
-struct ValueBuffer([u8; DATA_OFFSET + MAX_VALUE_DATA + 8]);
+/// The largest value data the driver reads: a `Parameters` value core accepts, or the
+/// fault-injection build's `MountManagerDevice` (64 characters and a NUL).
+const LARGEST_VALUE: usize = if MAX_VALUE_DATA > MOUNT_MANAGER_VALUE_MAX {
+    MAX_VALUE_DATA
+} else {
+    MOUNT_MANAGER_VALUE_MAX
+};
 
-/// The buffer's size as `ZwQueryValueKey` takes it (84 bytes rounded up to 88 by the
-/// 8-byte alignment).
-#[expect(clippy::cast_possible_truncation, reason = "88 bytes")]
+/// `KEY_VALUE_PARTIAL_INFORMATION` header plus room for the largest value and more
+/// (so "too long" is seen as such), 8-byte aligned.
+#[repr(C, align(8))]
+struct ValueBuffer([u8; DATA_OFFSET + LARGEST_VALUE + 8]);
+
+/// The buffer's size as `ZwQueryValueKey` takes it (150 bytes rounded up to 152 by
+/// the 8-byte alignment).
+#[expect(clippy::cast_possible_truncation, reason = "152 bytes")]
 const VALUE_BUFFER_LEN: u32 = core::mem::size_of::<ValueBuffer>() as u32;
-const _: () = assert!(core::mem::size_of::<ValueBuffer>() == 88);
+const _: () = assert!(core::mem::size_of::<ValueBuffer>() == 152);
 const _: () = assert!(core::mem::align_of::<ValueBuffer>() == 8);
 
 impl Key {
@@ -77,7 +86,7 @@ impl Key {
     /// Any status of `ZwQueryValueKey` other than success, overflow or not found.
     pub fn query(&self, name: &[u16], out: &mut [u8]) -> Result<Option<ValueInfo>, NTSTATUS> {
         let mut us = UnicodeString::new(name);
-        let mut buffer = ValueBuffer([0; DATA_OFFSET + MAX_VALUE_DATA + 8]);
+        let mut buffer = ValueBuffer([0; DATA_OFFSET + LARGEST_VALUE + 8]);
         let mut result_len = 0u32;
         // SAFETY: all pointers are to live locals; the length passed is the buffer's size.
         let status = unsafe {

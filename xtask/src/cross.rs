@@ -292,9 +292,16 @@ pub fn build_messages(build_args: &[String]) -> Result<(PathBuf, Vec<serde_json:
 }
 
 /// Runs clippy on the driver crate for the driver target with the lints it declares
-/// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
+/// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn),
+/// for the release driver and for the fault-injection build.
 pub fn clippy_driver() -> Result<()> {
-    run(&mut cross_cargo("clippy", "target", &[])?)
+    run(&mut cross_cargo("clippy", "target", &[])?)?;
+    let fault = DriverBuild::fault_injection();
+    run(&mut cross_cargo(
+        "clippy",
+        fault.target_subdir,
+        fault.features,
+    )?)
 }
 
 /// `cargo doc` of the driver crate for its target, warnings denied (the driver only

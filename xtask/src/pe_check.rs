@@ -21,9 +21,17 @@ pub const IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT: u32 = 0x0001;
 
 /// DLLs a WDM driver may import from.
 pub const ALLOWED_DLLS: &[&str] = &["ntoskrnl.exe", "hal.dll"];
-/// Imports whose presence is a defect (see the README): `ExAllocatePool2` means a
-/// Rust-heap path survived linking, and it does not exist before Windows 10 2004.
-pub const FORBIDDEN_IMPORTS: &[&str] = &["ExAllocatePool2"];
+/// Imports whose presence is a defect (see the README), with why.
+pub const FORBIDDEN_IMPORTS: &[(&str, &str)] = &[
+    (
+        "ExAllocatePool2",
+        "a Rust-heap allocation path survived linking (and it does not exist before Windows 10 2004)",
+    ),
+    (
+        "IoCreateDeviceSecure",
+        "it lives in the static wdmsec.lib on Windows, not in ntoskrnl.exe: the driver would load under Wine (which exports it) and fail to load on Windows",
+    ),
+];
 
 /// What a passing image looks like, for the log.
 #[derive(Debug, Default)]
@@ -155,10 +163,10 @@ fn check_entry_and_imports(r: &mut Report, pe: &PeFile64<'_>, entry: u64) {
                 format!("{} imports, only from {}", imports.len(), libs.join(", ")),
                 || format!("imports from {libs:?}; only {ALLOWED_DLLS:?} are allowed"),
             );
-            for forbidden in FORBIDDEN_IMPORTS {
+            for (forbidden, why) in FORBIDDEN_IMPORTS {
                 let found = imports.iter().any(|i| i.name() == forbidden.as_bytes());
                 r.check(!found, format!("no {forbidden} import"), || {
-                    format!("imports {forbidden}: a Rust-heap allocation path survived linking")
+                    format!("imports {forbidden}: {why}")
                 });
             }
         }
@@ -373,22 +381,24 @@ mod tests {
         replace(&mut d, b"ntoskrnl.exe", b"kernel32.dll");
         assert_fails_with(&d, "imports from");
 
-        // Rename the first import whose name is long enough to ExAllocatePool2.
-        let long_name = PeFile64::parse(&*good)
-            .unwrap()
-            .imports()
-            .unwrap()
-            .iter()
-            .map(|i| i.name().to_vec())
-            .find(|n| n.len() >= "ExAllocatePool2".len())
-            .expect("the driver imports at least one function with a name of 15+ characters");
-        let mut from = long_name;
-        from.push(0);
-        let mut to = b"ExAllocatePool2".to_vec();
-        to.resize(from.len(), 0);
-        let mut d = good.clone();
-        replace(&mut d, &from, &to);
-        assert_fails_with(&d, "imports ExAllocatePool2");
+        // Rename the first import whose name is long enough to each forbidden one.
+        for (forbidden, _) in FORBIDDEN_IMPORTS {
+            let long_name = PeFile64::parse(&*good)
+                .unwrap()
+                .imports()
+                .unwrap()
+                .iter()
+                .map(|i| i.name().to_vec())
+                .find(|n| n.len() >= forbidden.len())
+                .expect("the driver imports a function with a name at least as long");
+            let mut from = long_name;
+            from.push(0);
+            let mut to = forbidden.as_bytes().to_vec();
+            to.resize(from.len(), 0);
+            let mut d = good.clone();
+            replace(&mut d, &from, &to);
+            assert_fails_with(&d, &format!("imports {forbidden}"));
+        }
 
         // Make the first section writable and executable.
         let mut d = good;

@@ -4,6 +4,7 @@
 use super::*;
 use crate::disk::{device_name, dos_device_name};
 use crate::status::{STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED};
+use std::string::ToString;
 use std::vec::Vec;
 
 fn utf16_le(text: &str) -> Vec<u8> {
@@ -376,4 +377,70 @@ fn fallback_lines_name_the_status() {
         "{line}"
     );
     assert!(std::format!("{}", Fallback::NotListed).contains("does not list"));
+}
+
+#[test]
+fn mount_manager_device_hook() {
+    let reg_sz = crate::config::REG_SZ;
+    let sz = |s: &str| {
+        let mut v = utf16_le(s);
+        v.extend([0, 0]);
+        v
+    };
+    let name = parse_mount_manager_device(reg_sz, &sz(r"\Device\RamdiskTestMountManager")).unwrap();
+    assert_eq!(name.to_string(), r"\Device\RamdiskTestMountManager");
+    // Without a NUL, or with several.
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &utf16_le(r"\Device\X"))
+            .unwrap()
+            .to_string(),
+        r"\Device\X"
+    );
+    let mut nuls = sz(r"\Device\X");
+    nuls.extend([0, 0, 0, 0]);
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &nuls)
+            .unwrap()
+            .to_string(),
+        r"\Device\X"
+    );
+    // Exactly 64 characters (and a NUL) fit; 65 do not.
+    let long = std::format!(r"\{}", "d".repeat(63));
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &sz(&long))
+            .unwrap()
+            .len(),
+        64
+    );
+    let longer = std::format!(r"\{}", "d".repeat(64));
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &sz(&longer)),
+        Err(HookError::WrongSize(132))
+    );
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &utf16_le(&longer)),
+        Err(HookError::WrongSize(130))
+    );
+    assert_eq!(
+        parse_mount_manager_device(4, &[1, 0, 0, 0]),
+        Err(HookError::WrongType(4))
+    );
+    assert_eq!(
+        parse_mount_manager_device(reg_sz, &[0x5C, 0, 0x41]),
+        Err(HookError::WrongSize(3))
+    );
+    for bad in ["", "Device\\X", r"\Dev\0ice"] {
+        let bytes = sz(&bad.replace("\\0", "\0"));
+        assert_eq!(
+            parse_mount_manager_device(reg_sz, &bytes),
+            Err(HookError::NotADeviceName),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(HookError::NotADeviceName.status(), STATUS_INVALID_PARAMETER);
+    assert!(
+        HookError::WrongSize(3)
+            .to_string()
+            .starts_with("MountManagerDevice: ")
+    );
 }

@@ -12,7 +12,10 @@
 //!   mtools and loaded back through the driver reads back byte-identical;
 //! - `bad_values.rs`: bad registry values: the start fails without a crash, names the
 //!   value in the log, leaves nothing behind, and a following valid start works;
-//! - `faults.rs`: fault injection into each failure path of `DriverEntry`.
+//! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
+//! - `volume.rs`: the volume contract: mount-manager registration (Wine's refusal and
+//!   the driver's fallback link), the device DACL read back, the mount manager's
+//!   queries answered without a file object.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
@@ -22,6 +25,7 @@ mod faults;
 mod lifecycle;
 mod matrix;
 mod runner;
+mod volume;
 
 pub use runner::Filter;
 
@@ -259,6 +263,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(matrix::cases(env));
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
+    cases.extend(volume::cases(env));
     cases
 }
 
@@ -283,7 +288,7 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
     let wants_faults = filter
         .select(all_cases(&probe))?
         .iter()
-        .any(|c| c.scenario == Scenario::Faults);
+        .any(|c| matches!(c.scenario, Scenario::Faults | Scenario::Volume));
     // The test-only driver with `FaultInject` support, in its own directory.
     let fault_sys = if wants_faults {
         Some(crate::cross::build_driver(
@@ -355,6 +360,10 @@ fn heading(s: Scenario, env: &Env) -> String {
             "fault injection ({})",
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
+        Scenario::Volume => {
+            "volume contract (the release driver, and the fault-injection build's test hooks)"
+                .into()
+        }
     }
 }
 
@@ -382,6 +391,7 @@ mod tests {
                 Scenario::Matrix => "matrix/",
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
+                Scenario::Volume => "volume/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(
