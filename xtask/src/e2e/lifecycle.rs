@@ -113,6 +113,8 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
             DEVICE_NAME,
             "--unique-id",
             &unique_id,
+            "--link",
+            r"\DosDevices\R:",
         ]);
         s.absorb("contract", &out, mark);
         let mark = s.wine.log_mark();

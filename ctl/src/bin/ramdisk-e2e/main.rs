@@ -9,7 +9,10 @@
 //! - `contract DEVICE --device-name NAME --unique-id HEX`: the read/write contract
 //!   (`rw.rs`), every IOCTL (`ioctl.rs`, `property.rs`), and the mount-manager
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
-//!   unique-ID bytes (the suite passes its one definition of each);
+//!   unique-ID bytes (the suite passes its one definition of each), and the volume
+//!   contract's IOCTLs (`volume.rs`: suggested link name `--link`, link notifications,
+//!   volume online/offline, the deliberate refusals, partition type set and read back,
+//!   media removal, cache information, alignment/seek-penalty/TRIM properties);
 //! - `concurrency DEVICE [--threads N] [--ops N]` (`concurrency.rs`): random
 //!   overlapped I/O from N threads, each in its own region, checked against shadow
 //!   copies;
@@ -38,6 +41,8 @@ mod rw;
 mod service;
 #[cfg(windows)]
 mod tally;
+#[cfg(windows)]
+mod volume;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +65,10 @@ enum Cmd {
         /// The bytes `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` must return, in hex.
         #[arg(long, value_parser = parse_hex)]
         unique_id: Bytes,
+        /// The link `IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME` must return
+        /// (`\DosDevices\X:`).
+        #[arg(long)]
+        link: String,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -130,6 +139,7 @@ fn main() -> ExitCode {
             device,
             device_name,
             unique_id,
+            link,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -137,6 +147,7 @@ fn main() -> ExitCode {
                 device_name,
                 unique_id: unique_id.0,
             },
+            &link,
         ),
         Cmd::Concurrency {
             device,
@@ -172,12 +183,13 @@ fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
 
 /// The contract: reads and writes, then every IOCTL.
 #[cfg(windows)]
-fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect) {
+fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect, link: &str) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
+    volume::cases(t, &dev, link);
 }
 
 #[cfg(test)]
@@ -202,7 +214,9 @@ mod tests {
                 "--device-name",
                 r"\Device\Ramdisk0",
                 "--unique-id",
-                "5c00"
+                "5c00",
+                "--link",
+                r"\DosDevices\R:"
             ])
             .is_ok()
         );
