@@ -5,7 +5,7 @@
 use super::*;
 use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
-use crate::stop::Step;
+use crate::stop::{MountPointStep, Step};
 use ramdisk_core::fat::BootSector;
 
 /// The golden JSON line `name` (see `ctl/tests/golden/README.md`).
@@ -251,9 +251,18 @@ fn start_stop_uninstall() {
         announce: Announcement::skipped("skipped (--no-broadcast)"),
         lock: Some(Step::Done),
         dismount: Some(Step::Unsupported),
+        mount_point: Some(MountPointStep::Unsupported),
         warnings: vec![DISMOUNT_WARNING.into()],
     };
     assert_eq!(json(&r), golden!("stop"));
+    assert_eq!(
+        StopReport {
+            mount_point: None,
+            ..r.clone()
+        }
+        .json()["mount_point"],
+        serde_json::Value::Null
+    );
     assert_eq!(text(&r), "stopped service ramdisk");
     assert_eq!(
         text(&StopReport {

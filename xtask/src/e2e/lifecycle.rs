@@ -183,11 +183,21 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
                 for step in ["lock", "dismount"] {
                     ensure!(j[step] == "done" || j[step] == "unsupported", "{step}: {j}");
                 }
+                // DELETE_POINTS for R: went to Wine's mount manager, which refuses it
+                // (STATUS_NOT_SUPPORTED), with a warning; the driver's own link goes at unload.
+                ensure!(j["mount_point"] == "unsupported", "mount_point: {j}");
+                ensure!(
+                    j["warnings"].as_array().is_some_and(|w| w.iter().any(|w| w
+                        .as_str()
+                        .is_some_and(|w| w.contains("does not delete mount points")))),
+                    "no mount-point warning: {j}"
+                );
                 Ok(format!(
-                    "{}; lock {}, dismount {}; {}",
+                    "{}; lock {}, dismount {}, mount point {}; {}",
                     lines.join(" | "),
                     j["lock"],
                     j["dismount"],
+                    j["mount_point"],
                     announced(&j)?
                 ))
             },
