@@ -8,7 +8,9 @@ use crate::codes::{
     STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS,
 };
 use crate::device::Requery;
-use crate::layout::{MountmgrCreatePointInput, MountmgrVolumePaths, read, write_units};
+use crate::layout::{
+    MountmgrCreatePointInput, MountmgrVolumePaths, field_bytes, read, write_units,
+};
 use crate::names::{DeviceName, LinkName, drive_letter, is_volume_name};
 use crate::state::Volume;
 use crate::{Env, MountManager};
@@ -29,22 +31,17 @@ pub struct CreatePoint {
     pub device: Option<DeviceName>,
 }
 
-/// Reads one name of a `MOUNTMGR_CREATE_POINT_INPUT`: not empty, even offset and
-/// length, after the structure, inside the input.
+/// Reads one name of a `MOUNTMGR_CREATE_POINT_INPUT` (not empty).
 fn name_at(input: &[u8], offset: u16, length: u16) -> Result<&[u8], &'static str> {
-    let (offset, length) = (usize::from(offset), usize::from(length));
     if length == 0 {
         return Err("an empty name");
     }
-    if !offset.is_multiple_of(2) || !length.is_multiple_of(2) {
-        return Err("odd offset or length");
-    }
-    if offset < CREATE_INPUT {
-        return Err("a name inside the MOUNTMGR_CREATE_POINT_INPUT structure");
-    }
-    input
-        .get(offset..offset + length)
-        .ok_or("offset + length past the input")
+    field_bytes(
+        input,
+        usize::from(offset),
+        usize::from(length),
+        CREATE_INPUT,
+    )
 }
 
 /// Parses `MOUNTMGR_CREATE_POINT_INPUT`; `Err` is a reason for

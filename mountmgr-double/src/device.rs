@@ -22,7 +22,7 @@ use crate::names::{
     Bytes, DEVICE_NAME_CAPACITY, DeviceName, LINK_NAME_CAPACITY, LinkName, Text,
     UNIQUE_ID_CAPACITY, UniqueId,
 };
-use crate::transcript::{Code, Status};
+use crate::transcript::{Code, Line, Status};
 use crate::{Env, MountManager};
 
 /// An open device: the read handle (queries) and, once needed, the write handle
@@ -141,17 +141,7 @@ impl MountManager {
         env: &mut E,
         name: &DeviceName,
     ) -> Result<Session<E::Handle>, i32> {
-        let result = env.open(name.as_units(), false);
-        let status = result.as_ref().map_or_else(|s| *s, |_| STATUS_SUCCESS);
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  open device={} access=read status={}",
-                Text(name.as_units()),
-                Status(status)
-            )
-        });
-        result.map(|h| Session {
+        self.open_handle(env, name, false).map(|h| Session {
             name: *name,
             read: Some(h),
             write: None,
@@ -178,17 +168,51 @@ impl MountManager {
         env: &mut E,
         name: &DeviceName,
     ) -> Result<E::Handle, i32> {
-        let result = env.open(name.as_units(), true);
+        self.open_handle(env, name, true)
+    }
+
+    /// `Env::open`, recorded.
+    fn open_handle<E: Env>(
+        &mut self,
+        env: &mut E,
+        name: &DeviceName,
+        write: bool,
+    ) -> Result<E::Handle, i32> {
+        let result = env.open(name.as_units(), write);
         let status = result.as_ref().map_or_else(|s| *s, |_| STATUS_SUCCESS);
+        let access = if write { "write" } else { "read" };
         self.transcript.line(|w| {
             write!(
                 w,
-                "  open device={} access=write status={}",
+                "  open device={} access={access} status={}",
                 Text(name.as_units()),
                 Status(status)
             )
         });
         result
+    }
+
+    /// Records one request the double sent: `lens` = (input, output) bytes,
+    /// `reply` = (status, Information), then what `decoded` writes.
+    fn sent(
+        &mut self,
+        code: u32,
+        lens: (usize, usize),
+        reply: (i32, usize),
+        decoded: impl FnOnce(&mut Line<'_>) -> core::fmt::Result,
+    ) {
+        self.transcript.line(|w| {
+            write!(
+                w,
+                "  ioctl={} in={} out={} status={} info={}",
+                Code(code),
+                lens.0,
+                lens.1,
+                Status(reply.0),
+                reply.1
+            )?;
+            decoded(w)
+        });
     }
 
     /// Closes both handles of `session`.
@@ -218,6 +242,18 @@ impl MountManager {
             })
     }
 
+    /// Sends `code` with no input and `output` as the buffer: (status,
+    /// `Information`, the bytes delivered, `None` if `Information` exceeds the buffer).
+    fn ask<'o, E: Env>(
+        env: &mut E,
+        session: &Session<E::Handle>,
+        code: u32,
+        output: &'o mut [u8],
+    ) -> (i32, usize, Option<&'o [u8]>) {
+        let (status, info) = Self::send(env, session, code, &[], output);
+        (status, info, delivered(output, info))
+    }
+
     /// Sends `code` on the write handle (opened on first use).
     fn send_write<E: Env>(
         &mut self,
@@ -231,15 +267,8 @@ impl MountManager {
         }
         match &session.write {
             Some(Ok(h)) => {
-                let (status, info) = env.ioctl(h, code, input, &mut []);
-                self.transcript.line(|w| {
-                    write!(
-                        w,
-                        "  ioctl={} in={} out=0 status={} info={info}",
-                        Code(code),
-                        input.len(),
-                        Status(status)
-                    )?;
+                let reply = env.ioctl(h, code, input, &mut []);
+                self.sent(code, (input.len(), 0), reply, |w| {
                     if let Some(name) = read::<MountdevName>(input)
                         .and_then(|n| input.get(2..2 + usize::from(n.name_length)))
                     {
@@ -260,10 +289,7 @@ impl MountManager {
     }
 
     /// Writes `  note <text>`.
-    pub(crate) fn note(
-        &mut self,
-        text: impl FnOnce(&mut crate::transcript::Line<'_>) -> core::fmt::Result,
-    ) {
+    pub(crate) fn note(&mut self, text: impl FnOnce(&mut Line<'_>) -> core::fmt::Result) {
         self.transcript.line(|w| {
             w.write_str("  note ")?;
             text(w)
@@ -298,16 +324,9 @@ impl MountManager {
     ) -> Result<usize, Reject> {
         let code = kind.code();
         let first = buf.get_mut(..COUNTED_HEADER).unwrap_or(&mut []);
-        let (status, info) = Self::send(env, session, code, &[], first);
-        let reply = delivered(first, info);
+        let (status, info, reply) = Self::ask(env, session, code, first);
         let length = reply.and_then(read::<u16>).map(usize::from);
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  ioctl={} in=0 out={COUNTED_HEADER} status={} info={info}",
-                Code(code),
-                Status(status)
-            )?;
+        self.sent(code, (0, COUNTED_HEADER), (status, info), |w| {
             length.map_or(Ok(()), |n| write!(w, " {}={n}", kind.field()))
         });
         let expected = status == STATUS_BUFFER_OVERFLOW
@@ -390,24 +409,15 @@ impl MountManager {
     ) -> Result<usize, Reject> {
         let code = kind.code();
         let second = buf.get_mut(..size).unwrap_or(&mut []);
-        let (status, info) = Self::send(env, session, code, &[], second);
-        let reply = delivered(second, info);
+        let (status, info, reply) = Self::ask(env, session, code, second);
         let echoed = reply.and_then(read::<u16>).map(usize::from);
         let data = reply.and_then(|r| r.get(COUNTED_DATA..COUNTED_DATA + length));
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  ioctl={} in=0 out={size} status={} info={info}",
-                Code(code),
-                Status(status)
-            )?;
-            match (kind, data) {
-                (Counted::DeviceName, Some(d)) => {
-                    write!(w, " name={}", Text(units_of(d).as_units()))
-                }
-                (Counted::UniqueId, Some(d)) => write!(w, " uid={}", Bytes(d)),
-                (_, None) => Ok(()),
+        self.sent(code, (0, size), (status, info), |w| match (kind, data) {
+            (Counted::DeviceName, Some(d)) => {
+                write!(w, " name={}", Text(units_of(d).as_units()))
             }
+            (Counted::UniqueId, Some(d)) => write!(w, " uid={}", Bytes(d)),
+            (_, None) => Ok(()),
         });
         if status != STATUS_SUCCESS {
             return Err(self.bad_reply(
@@ -484,18 +494,12 @@ impl MountManager {
         env: &mut E,
         session: &Session<E::Handle>,
         code: u32,
-        show: impl FnOnce(&mut crate::transcript::Line<'_>, &[u8; N]) -> core::fmt::Result,
+        show: impl FnOnce(&mut Line<'_>, &[u8; N]) -> core::fmt::Result,
     ) -> Result<Option<[u8; N]>, Reject> {
         let mut out = [0u8; N];
         let (status, info) = Self::send(env, session, code, &[], &mut out);
         let ok = status == STATUS_SUCCESS && info == N;
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  ioctl={} in=0 out={N} status={} info={info}",
-                Code(code),
-                Status(status)
-            )?;
+        self.sent(code, (0, N), (status, info), |w| {
             if ok {
                 w.write_str(" ")?;
                 show(w, &out)
@@ -590,17 +594,10 @@ impl MountManager {
         const DATA: usize = core::mem::offset_of!(MountdevSuggestedLinkName, name);
         let mut buf = [0u8; DATA + 2 * LINK_NAME_CAPACITY];
         let first = buf.get_mut(..HEADER).unwrap_or(&mut []);
-        let (status, info) = Self::send(env, session, CODE, &[], first);
-        let reply = delivered(first, info);
+        let (status, info, reply) = Self::ask(env, session, CODE, first);
         let length = reply.and_then(|r| read_at::<u16>(r, 2)).map(usize::from);
         let first_flag = reply.and_then(|r| r.first().copied());
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  ioctl={} in=0 out={HEADER} status={} info={info}",
-                Code(CODE),
-                Status(status)
-            )?;
+        self.sent(CODE, (0, HEADER), (status, info), |w| {
             length.map_or(Ok(()), |n| write!(w, " NameLength={n}"))
         });
         if is_error(status) {
@@ -629,17 +626,10 @@ impl MountManager {
         let only = if status == STATUS_BUFFER_OVERFLOW {
             let size = DATA + length;
             let second = buf.get_mut(..size).unwrap_or(&mut []);
-            let (status, info) = Self::send(env, session, CODE, &[], second);
-            let reply = delivered(second, info);
+            let (status, info, reply) = Self::ask(env, session, CODE, second);
             let head = reply.and_then(read::<MountdevSuggestedLinkName>);
             let name = reply.and_then(|r| r.get(DATA..DATA + length));
-            self.transcript.line(|w| {
-                write!(
-                    w,
-                    "  ioctl={} in=0 out={size} status={} info={info}",
-                    Code(CODE),
-                    Status(status)
-                )?;
+            self.sent(CODE, (0, size), (status, info), |w| {
                 if let Some(h) = head {
                     write!(
                         w,
@@ -736,14 +726,7 @@ impl MountManager {
         session: &mut Session<E::Handle>,
         link: &LinkName,
     ) {
-        let mut input = [0u8; 2 + 2 * LINK_NAME_CAPACITY];
-        let len = mountdev_name(&mut input, link);
-        self.send_write(
-            env,
-            session,
-            IOCTL_MOUNTDEV_LINK_CREATED,
-            input.get(..len).unwrap_or(&[]),
-        );
+        self.link_notice(env, session, IOCTL_MOUNTDEV_LINK_CREATED, link);
     }
 
     /// Sends `LINK_DELETED` for `link`.
@@ -753,14 +736,20 @@ impl MountManager {
         session: &mut Session<E::Handle>,
         link: &LinkName,
     ) {
+        self.link_notice(env, session, IOCTL_MOUNTDEV_LINK_DELETED, link);
+    }
+
+    /// Sends `code` with the `MOUNTDEV_NAME` of `link` as input.
+    fn link_notice<E: Env>(
+        &mut self,
+        env: &mut E,
+        session: &mut Session<E::Handle>,
+        code: u32,
+        link: &LinkName,
+    ) {
         let mut input = [0u8; 2 + 2 * LINK_NAME_CAPACITY];
         let len = mountdev_name(&mut input, link);
-        self.send_write(
-            env,
-            session,
-            IOCTL_MOUNTDEV_LINK_DELETED,
-            input.get(..len).unwrap_or(&[]),
-        );
+        self.send_write(env, session, code, input.get(..len).unwrap_or(&[]));
     }
 
     /// Sends `VOLUME_ONLINE`.
@@ -795,14 +784,8 @@ impl MountManager {
             s if is_error(s) => "refused at once: accepted",
             _ => "accepted: not issued again",
         };
-        self.transcript.line(|w| {
-            write!(
-                w,
-                "  ioctl={} in={len} out={len} uid={} status={} info={info} {verdict}",
-                Code(CODE),
-                Bytes(bytes),
-                Status(status)
-            )
+        self.sent(CODE, (len, len), (status, info), |w| {
+            write!(w, " uid={} {verdict}", Bytes(bytes))
         });
     }
 }

@@ -276,6 +276,29 @@ pub const GPT_BASIC_DATA_ATTRIBUTE_NO_DRIVE_LETTER: u64 = 0x8000_0000_0000_0000;
 /// `PARTITION_STYLE_MBR`.
 pub const PARTITION_STYLE_MBR: u32 = 0;
 
+/// The bytes of a counted field of a request: `length` bytes at `offset`, both
+/// even (UTF-16 names, and `ReactOS`'s rule for unique IDs too), after the
+/// `header`-byte fixed structure, inside `input`. `Err` is why not.
+pub fn field_bytes(
+    input: &[u8],
+    offset: usize,
+    length: usize,
+    header: usize,
+) -> Result<&[u8], &'static str> {
+    if !offset.is_multiple_of(2) || !length.is_multiple_of(2) {
+        return Err("odd offset or length");
+    }
+    if offset < header {
+        return Err("a name inside the request's fixed structure");
+    }
+    let end = offset
+        .checked_add(length)
+        .ok_or("offset + length overflows")?;
+    input
+        .get(offset..end)
+        .ok_or("offset + length past the input")
+}
+
 /// The part of the reply the double may read: the first `information` bytes of
 /// `output` (what the I/O manager copies back), or `None` when `information`
 /// claims more than the buffer holds.

@@ -9,7 +9,9 @@ use crate::codes::{
     STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS,
 };
 use crate::device::Requery;
-use crate::layout::{MountmgrMountPoint, MountmgrMountPoints, len32, read, write_at, write_units};
+use crate::layout::{
+    MountmgrMountPoint, MountmgrMountPoints, field_bytes, len32, read, write_at, write_units,
+};
 use crate::names::{Bytes, DeviceName, LinkName, Text, UniqueId};
 use crate::state::{LINKS_PER_VOLUME, VOLUME_CAPACITY, Volumes};
 use crate::{Env, MountManager};
@@ -55,71 +57,56 @@ impl Triple {
     }
 }
 
+impl<T> Field<T> {
+    /// The field with `f` applied to its value.
+    fn map<'a, U>(&'a self, f: impl FnOnce(&'a T) -> U) -> Field<U> {
+        match self {
+            Self::Absent => Field::Absent,
+            Self::Given(v) => Field::Given(f(v)),
+            Self::TooLong => Field::TooLong,
+        }
+    }
+}
+
+/// Writes ` key=value` (the first without the space) for a present field.
+fn show<D: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    any: &mut bool,
+    key: &str,
+    field: Field<D>,
+) -> fmt::Result {
+    let value = match field {
+        Field::Absent => return Ok(()),
+        Field::Given(v) => Some(v),
+        Field::TooLong => None,
+    };
+    f.write_str(if *any { " " } else { "" })?;
+    *any = true;
+    match value {
+        Some(v) => write!(f, "{key}={v}"),
+        None => write!(f, "{key}=(too-long)"),
+    }
+}
+
 impl fmt::Display for Triple {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut any = false;
-        let mut sep = |f: &mut fmt::Formatter<'_>| {
-            let s = if any { " " } else { "" };
-            any = true;
-            f.write_str(s)
-        };
-        match &self.link {
-            Field::Absent => {}
-            Field::Given(l) => {
-                sep(f)?;
-                write!(f, "link={}", Text(l.as_units()))?;
-            }
-            Field::TooLong => {
-                sep(f)?;
-                f.write_str("link=(too-long)")?;
-            }
-        }
-        match &self.uid {
-            Field::Absent => {}
-            Field::Given(u) => {
-                sep(f)?;
-                write!(f, "uid={}", Bytes(u.as_bytes()))?;
-            }
-            Field::TooLong => {
-                sep(f)?;
-                f.write_str("uid=(too-long)")?;
-            }
-        }
-        match &self.device {
-            Field::Absent => {}
-            Field::Given(d) => {
-                sep(f)?;
-                write!(f, "device={}", Text(d.as_units()))?;
-            }
-            Field::TooLong => {
-                sep(f)?;
-                f.write_str("device=(too-long)")?;
-            }
-        }
+        let link = self.link.map(|l| Text(l.as_units()));
+        show(f, &mut any, "link", link)?;
+        let uid = self.uid.map(|u| Bytes(u.as_bytes()));
+        show(f, &mut any, "uid", uid)?;
+        let device = self.device.map(|d| Text(d.as_units()));
+        show(f, &mut any, "device", device)?;
         if any { Ok(()) } else { f.write_str("all") }
     }
 }
 
-/// Reads one field: `(offset, length)` inside `input`, after the structure, both even.
+/// Reads one field of the input triple: absent if its length is 0.
 fn field(input: &[u8], offset: u32, length: u16) -> Result<Option<&[u8]>, &'static str> {
-    let length = usize::from(length);
     if length == 0 {
         return Ok(None);
     }
-    let offset = len32(offset);
-    if !offset.is_multiple_of(2) || !length.is_multiple_of(2) {
-        return Err("odd offset or length");
-    }
-    if offset < POINT {
-        return Err("a name inside the MOUNTMGR_MOUNT_POINT structure");
-    }
-    let end = offset
-        .checked_add(length)
-        .ok_or("offset + length overflows")?;
-    input
-        .get(offset..end)
-        .map(Some)
-        .ok_or("offset + length past the input")
+    field_bytes(input, len32(offset), usize::from(length), POINT).map(Some)
 }
 
 /// Parses the input of `QUERY_POINTS` / `DELETE_POINTS`. `Err` is a reason for

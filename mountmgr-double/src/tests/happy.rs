@@ -34,6 +34,13 @@ fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| String::from(*s)).collect()
 }
 
+/// The double lists `\??\Volume{…}1` and `R:` for `R0`, and stores both.
+fn has_volume1_and_r(h: &mut Harness) {
+    let both = strings(&[VOLUME1, r"\DosDevices\R:"]);
+    assert_eq!(h.links_of(R0).unwrap(), both);
+    assert_eq!(h.world.stored_for(UID0), both);
+}
+
 #[test]
 fn first_arrival_sends_the_queries_in_order_and_uses_the_suggested_letter() {
     let mut h = one_disk();
@@ -170,14 +177,7 @@ fn stop_by_link_name_then_restart_brings_the_same_volume_name_and_the_letter_bac
     // The service starts again.
     h.world.disk(R0).gone = false;
     assert_eq!(h.arrival(R0), SUCCESS);
-    assert_eq!(
-        h.links_of(R0).unwrap(),
-        strings(&[VOLUME1, r"\DosDevices\R:"])
-    );
-    assert_eq!(
-        h.world.stored_for(UID0),
-        strings(&[VOLUME1, r"\DosDevices\R:"])
-    );
+    has_volume1_and_r(&mut h);
     assert_eq!(
         h.world.guids, 1,
         "one Volume{{GUID}} for the unique ID, ever"
@@ -214,14 +214,7 @@ fn a_database_letter_is_restored_and_can_be_moved_to_the_configured_one() {
     let created = h.world.calls.last().unwrap();
     assert_eq!((created.code, created.write_handle), (LINK_CREATED, true));
     assert_eq!(&created.input[2..], super::fake::le(r"\DosDevices\R:"));
-    assert_eq!(
-        h.links_of(R0).unwrap(),
-        strings(&[VOLUME1, r"\DosDevices\R:"])
-    );
-    assert_eq!(
-        h.world.stored_for(UID0),
-        strings(&[VOLUME1, r"\DosDevices\R:"])
-    );
+    has_volume1_and_r(&mut h);
     assert_eq!(h.world.link(r"\DosDevices\S:"), None);
     assert_eq!(h.world.link(r"\DosDevices\R:"), Some(R0));
     assert_eq!(h.dos_path(R0).unwrap(), "R:");
