@@ -25,8 +25,8 @@
 //! It is modelled on what Microsoft documents (`mountmgr.h`, `mountdev.h`, the
 //! `IOCTL_MOUNTMGR_*` / `IOCTL_MOUNTDEV_*` pages, *Supporting Mount Manager Requests in
 //! a Storage Class Driver*) and on `ReactOS`'s clean-room mount manager
-//! (`drivers/filters/mountmgr/*.c`, and its `mountmgr` API tests, which were written
-//! against Windows). It shares no code or structure with `ramdisk-core`, which it
+//! (`drivers/filters/mountmgr/*.c`, and its `mountmgr` API tests, which are meant to
+//! pass on Windows too). It shares no code or structure with `ramdisk-core`, which it
 //! judges: its byte layouts are its own (`layout`, each size and offset asserted).
 //! Where Windows' behaviour is unknown it takes the stricter reading; those choices
 //! are listed below.
@@ -211,6 +211,10 @@
 //!   suggested drive letter when the database gave none, and never picks another
 //!   letter by itself. A letter stored for another unique ID is treated as taken (the
 //!   strict reading of Windows keeping the letters of absent volumes; unverified).
+//! * **Overflow replies.** The first reply of a two-step query must have
+//!   `Information` equal to the structure's `sizeof` (4 or 6), as the documentation
+//!   says; Windows, which copies `Information` bytes back, would also read the length
+//!   from a 2-byte reply. Stricter on purpose.
 //! * **Re-query buffers.** Arrival asks with exact-size buffers, the re-queries with
 //!   `ReactOS`'s two spare bytes; `Information` must be exact in both.
 //! * **Wire rules stricter than `ReactOS`.** Names inside the fixed structure, odd
