@@ -116,3 +116,38 @@ fn mount_manager(parameters: Option<&Key>) -> Result<MountManagerName, LoadError
     let _ = parameters;
     Ok(mount_point_manager())
 }
+
+/// The fault-injection build's second role: when `Parameters\TestRole` is
+/// `MountManagerDouble`, this driver instance is the tests' mount-manager double; the
+/// service key is returned (the double keeps its database under it).
+///
+/// # Errors
+/// [`LoadError::Registry`] when the registry itself fails.
+#[cfg(feature = "fault-injection")]
+pub fn mount_manager_double(service_key: &[u16]) -> Result<Option<Key>, LoadError> {
+    const PARAMETERS: [u16; 10] = ascii_utf16("Parameters");
+    const TEST_ROLE: [u16; 8] = ascii_utf16("TestRole");
+    const DOUBLE: [u16; 18] = ascii_utf16("MountManagerDouble");
+    let service = Key::open(service_key, None).map_err(|status| LoadError::Registry {
+        status,
+        what: "service key",
+    })?;
+    let Ok(parameters) = Key::open(&PARAMETERS, Some(&service)) else {
+        return Ok(None);
+    };
+    let mut data = [0u8; 2 * DOUBLE.len() + 2];
+    let is_double = match parameters.query(&TEST_ROLE, &mut data) {
+        // Exactly the name, with or without its NUL.
+        Ok(Some(info))
+            if info.reg_type == config::REG_SZ
+                && (info.len == 2 * DOUBLE.len()
+                    || (info.len == data.len() && data.ends_with(&[0, 0]))) =>
+        {
+            data.chunks_exact(2)
+                .zip(DOUBLE)
+                .all(|(b, u)| u16::from_le_bytes([b[0], b[1]]) == u)
+        }
+        _ => false,
+    };
+    Ok(is_double.then_some(service))
+}

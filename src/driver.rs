@@ -179,6 +179,12 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
 
 fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
+    #[cfg(feature = "fault-injection")]
+    if let Some(service) = config::mount_manager_double(service_key)? {
+        let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
+        slot.fill(crate::device::double::Double::create(driver, &service)?);
+        return Ok(());
+    }
     let serial = volume_serial_from_system_time(time::system_time());
     let settings = config::read(service_key, serial)?;
     let config = settings.config;
@@ -233,6 +239,11 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
                 drop(link);
                 device.delete(q);
                 drop(store);
+            }
+            #[cfg(feature = "fault-injection")]
+            Some(double @ DeviceKind::MountManagerDouble(_)) => {
+                device.delete(q);
+                drop(double);
             }
             None => device.delete(q),
         }

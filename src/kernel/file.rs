@@ -22,9 +22,9 @@ use super::unicode::{UnicodeString, object_attributes};
 pub enum Access {
     /// `FILE_READ_ATTRIBUTES`: `FILE_ANY_ACCESS` queries only (what the mount manager
     /// opens a volume with).
-    #[allow(
-        dead_code,
-        reason = "used by the mount-manager test double (fault-injection build), next"
+    #[cfg_attr(
+        not(feature = "fault-injection"),
+        expect(dead_code, reason = "used by the mount-manager test double only")
     )]
     Query,
     /// `FILE_READ_DATA | FILE_WRITE_DATA`: IOCTLs that need read and write access

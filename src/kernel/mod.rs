@@ -35,6 +35,8 @@
 pub mod device_object;
 pub mod driver_object;
 pub mod file;
+#[cfg(feature = "fault-injection")]
+pub mod guid;
 pub mod irp;
 pub mod pool;
 pub mod registry;
@@ -42,6 +44,8 @@ pub mod security;
 #[cfg(feature = "fault-injection")]
 mod self_ioctl;
 pub mod symlink;
+#[cfg(feature = "fault-injection")]
+pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod unicode;

@@ -11,6 +11,21 @@ use wdk_sys::{
 
 use super::unicode::UnicodeString;
 
+/// `IoCreateSymbolicLink(name, target)`; its status.
+pub fn create(name: &[u16], target: &[u16]) -> NTSTATUS {
+    let mut l = UnicodeString::new(name);
+    let mut t = UnicodeString::new(target);
+    // SAFETY: PASSIVE_LEVEL; both strings describe live buffers.
+    unsafe { IoCreateSymbolicLink(l.as_ptr(), t.as_ptr()) }
+}
+
+/// `IoDeleteSymbolicLink(name)`; its status.
+pub fn delete(name: &[u16]) -> NTSTATUS {
+    let mut l = UnicodeString::new(name);
+    // SAFETY: PASSIVE_LEVEL; `l` describes a live buffer.
+    unsafe { IoDeleteSymbolicLink(l.as_ptr()) }
+}
+
 /// A disk's own drive-letter link: not made until [`DriveLink::create`] succeeds.
 pub struct DriveLink {
     name: DosDeviceName,
@@ -35,10 +50,7 @@ impl DriveLink {
         if self.made.load(Ordering::Acquire) {
             return Ok(());
         }
-        let mut l = UnicodeString::new(&self.name);
-        let mut t = UnicodeString::new(target);
-        // SAFETY: PASSIVE_LEVEL; both strings describe live buffers.
-        let status = unsafe { IoCreateSymbolicLink(l.as_ptr(), t.as_ptr()) };
+        let status = create(&self.name, target);
         if status == STATUS_SUCCESS {
             self.made.store(true, Ordering::Release);
             Ok(())
@@ -53,8 +65,7 @@ impl Drop for DriveLink {
         if !*self.made.get_mut() {
             return;
         }
-        let mut l = UnicodeString::new(&self.name);
-        // SAFETY: PASSIVE_LEVEL (rollback or unload); `l` describes a live buffer.
-        let _ = unsafe { IoDeleteSymbolicLink(l.as_ptr()) };
+        // PASSIVE_LEVEL: rollback or unload.
+        let _ = delete(&self.name);
     }
 }

@@ -276,6 +276,8 @@ fn docs() -> Result<()> {
         "-p",
         "ramdiskctl",
         "-p",
+        "ramdisk-mountmgr-double",
+        "-p",
         "xtask",
     ])?;
     doc(&["-p", "ramdiskctl", "--target", e2e::CTL_TARGET])?;

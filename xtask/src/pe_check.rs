@@ -28,6 +28,10 @@ pub const FORBIDDEN_IMPORTS: &[(&str, &str)] = &[
         "a Rust-heap allocation path survived linking (and it does not exist before Windows 10 2004)",
     ),
     (
+        "__chkstk",
+        "a stack frame above 4 KiB needs a stack probe: kernel stacks are small (24 KiB on x64), so the release driver keeps every frame below a page",
+    ),
+    (
         "IoCreateDeviceSecure",
         "it lives in the static wdmsec.lib on Windows, not in ntoskrnl.exe: the driver would load under Wine (which exports it) and fail to load on Windows",
     ),

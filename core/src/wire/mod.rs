@@ -18,7 +18,7 @@
 //! | [`mountmgr`] | `MOUNTMGR_TARGET_NAME`, `MOUNTMGR_MOUNT_POINT(S)`, `MOUNTMGR_CREATE_POINT_INPUT`, `MOUNTMGR_VOLUME_PATHS` | `mountmgr.h` |
 //! | [`security`] | `SECURITY_DESCRIPTOR_RELATIVE`, `ACL`, `ACE_HEADER`, `ACCESS_ALLOWED_ACE`, `SID` | `winnt.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
-//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION` header | `wdm.h` |
+//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION` headers | `wdm.h` |
 
 /// Defines a wire structure: `#[repr(C)]`, the `zerocopy` derives, and a compile-time
 /// assertion of its size and of every field's offset (`pub field: Type = offset`).

@@ -21,7 +21,10 @@
 //! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
-//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs).
+//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
+//!   manager's points and DOS path for an NT device name, and the tests' double's
+//!   transcript (`--manager` names the mount manager; the double by default).
 
 use std::process::ExitCode;
 
@@ -33,6 +36,8 @@ mod concurrency;
 mod ioctl;
 #[cfg(windows)]
 mod mountdev;
+#[cfg(windows)]
+mod mountmgr;
 #[cfg(windows)]
 mod property;
 #[cfg(windows)]
@@ -82,6 +87,28 @@ enum Cmd {
     Probe { device: String },
     /// Start/stop cycles.
     Cycles { n: u32, device: String },
+    /// The mount points a mount manager lists for an NT device name.
+    MmPoints {
+        /// The NT device name (`\Device\Ramdisk0`).
+        device_name: String,
+        /// The mount manager's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
+    /// The DOS path a mount manager gives an NT device name (`QUERY_DOS_VOLUME_PATH`).
+    MmDosPath {
+        /// The NT device name.
+        device_name: String,
+        /// The mount manager's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
+    /// The mount-manager double's transcript.
+    MmTranscript {
+        /// The double's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
     /// One `DeviceIoControl` with no input; prints `error=<Win32 error or 0> bytes=<n>`.
     Ioctl {
         device: String,
@@ -157,12 +184,37 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
         Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::MmPoints {
+            device_name,
+            manager,
+        } => return with_manager(&manager, |m| mountmgr::points(m, &device_name)),
+        Cmd::MmDosPath {
+            device_name,
+            manager,
+        } => return with_manager(&manager, |m| mountmgr::dos_path(m, &device_name)),
+        Cmd::MmTranscript { manager } => return with_manager(&manager, mountmgr::transcript),
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Opens the mount manager at `path` (read and write, as its requests need) and runs
+/// `f`; the outcome is printed for the suite to judge.
+#[cfg(windows)]
+fn with_manager(path: &str, f: impl FnOnce(&ramdiskctl::device::Device)) -> ExitCode {
+    match ramdiskctl::device::Device::open(path, true) {
+        Ok(m) => {
+            f(&m);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
