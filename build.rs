@@ -1,7 +1,7 @@
 //! Build script for the `ramdisk` driver: `wdk-build` turns the WDK found in the
 //! environment (`WDKContentRoot` or the registry) into linker flags for a WDM driver.
 //!
-//! On top of wdk-build's linker flags the driver needs two more, emitted here so the
+//! On top of wdk-build's linker flags the driver needs three more, emitted here so the
 //! Windows build (`cargo make`, MSVC `link.exe`) and the Linux cross-build
 //! (`cargo xtask build`, `rust-lld`) read them from one place, exactly as wdk-build
 //! emits its own (`cargo::rustc-cdylib-link-arg`). Unlike `rustflags` in
@@ -12,6 +12,17 @@
 /// `/RELEASE` writes the PE checksum, which Windows requires of drivers. `link.exe` already
 /// sets it for `/SUBSYSTEM:NATIVE`; `lld-link` writes it only when asked.
 const LINK_ARGS: &[&str] = &["/RELEASE"];
+
+/// `/PDBALTPATH:<name>`: the program database the image names in its debug directory.
+///
+/// cargo names the library's files after the package (`ramdisk.dll`, `ramdisk.pdb`);
+/// the driver ships as `rustramdisk.sys` with `rustramdisk.pdb` (see
+/// `ramdisk_core::service`). A debugger looks for the PDB by the name the image records,
+/// so the image must record the shipped name; the GUID and age that match the two stay
+/// as the linker wrote them. It also keeps the build machine's path out of the image.
+fn pdb_alt_path() -> String {
+    format!("/PDBALTPATH:{}", ramdisk_core::service::PDB_FILE)
+}
 
 /// Linker arguments for x86-64 only (`/CETCOMPAT` applies only to x86 and x64 images).
 ///
@@ -26,5 +37,6 @@ fn main() -> Result<(), wdk_build::ConfigError> {
     for arg in LINK_ARGS.iter().chain(extra) {
         println!("cargo::rustc-cdylib-link-arg={arg}");
     }
+    println!("cargo::rustc-cdylib-link-arg={}", pdb_alt_path());
     Ok(())
 }

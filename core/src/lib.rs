@@ -18,4 +18,5 @@ pub mod geometry;
 pub mod ioctl;
 pub mod pool_tag;
 pub mod request;
+pub mod service;
 pub mod status;

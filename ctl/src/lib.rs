@@ -9,6 +9,7 @@ pub mod announce;
 pub mod cli;
 pub mod error;
 pub mod fsctl;
+pub mod owner;
 pub mod progress;
 pub mod range;
 pub mod report;

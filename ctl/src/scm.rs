@@ -2,24 +2,29 @@
 
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS};
+use windows_sys::Win32::Foundation::{
+    ERROR_INSUFFICIENT_BUFFER, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_NOT_ACTIVE,
+    ERROR_SUCCESS,
+};
 use windows_sys::Win32::System::Registry::{
     HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_OPTION_NON_VOLATILE, REG_QWORD, REG_SZ,
     RegCloseKey, RegCreateKeyExW, RegSetValueExW,
 };
 use windows_sys::Win32::System::Services::{
     CloseServiceHandle, ControlService, CreateServiceW, DeleteService, OpenSCManagerW,
-    OpenServiceW, QueryServiceStatus, SC_HANDLE, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS,
-    SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER, SERVICE_RUNNING,
-    SERVICE_STATUS, SERVICE_STOP_PENDING, SERVICE_STOPPED, StartServiceW,
+    OpenServiceW, QUERY_SERVICE_CONFIGW, QueryServiceConfigW, QueryServiceStatus, SC_HANDLE,
+    SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS, SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL,
+    SERVICE_KERNEL_DRIVER, SERVICE_RUNNING, SERVICE_STATUS, SERVICE_STOP_PENDING, SERVICE_STOPPED,
+    StartServiceW,
 };
 
 use crate::cli::ParamValue;
 use crate::error::CtlError;
-use crate::sys::{PARAMETERS_KEY, last_error, wide};
+use crate::owner;
+use crate::sys::{PARAMETERS_KEY, from_wide_ptr, last_error, wide};
 
 /// The service name.
-pub const SERVICE: &str = "ramdisk";
+pub const SERVICE: &str = ramdisk_core::service::SERVICE_NAME;
 
 /// An owned SCM handle.
 pub struct ScHandle(SC_HANDLE);
@@ -43,30 +48,80 @@ fn manager() -> Result<ScHandle, CtlError> {
     Ok(ScHandle(h))
 }
 
-/// Opens the `ramdisk` service.
-///
-/// # Errors
-/// `ERROR_SERVICE_DOES_NOT_EXIST` (1060) and the like, with context.
-pub fn open_service() -> Result<ScHandle, CtlError> {
-    let scm = manager()?;
+/// Opens the service named [`SERVICE`] whatever it is; `None` when there is none.
+fn open_any(scm: &ScHandle) -> Result<Option<ScHandle>, CtlError> {
     let name = wide(SERVICE);
     // SAFETY: valid handle and NUL-terminated name.
     let h = unsafe { OpenServiceW(scm.0, name.as_ptr(), SERVICE_ALL_ACCESS) };
     if h.is_null() {
-        return Err(CtlError::win32(
-            format!("cannot open service {SERVICE}"),
-            last_error(),
-        ));
+        let e = last_error();
+        if e == ERROR_SERVICE_DOES_NOT_EXIST {
+            return Ok(None);
+        }
+        return Err(CtlError::win32(format!("cannot open service {SERVICE}"), e));
     }
-    Ok(ScHandle(h))
+    Ok(Some(ScHandle(h)))
 }
 
-/// Creates the kernel-driver service with `bin_path` and `start_type`.
+/// The service's type and image path (`QueryServiceConfigW`).
+fn type_and_image(svc: &ScHandle) -> Result<(u32, String), CtlError> {
+    let failed = |e| CtlError::win32(format!("cannot query the configuration of {SERVICE}"), e);
+    let mut needed = 0u32;
+    // SAFETY: valid handle; a NULL buffer of size 0 asks for the size needed.
+    let ok = unsafe { QueryServiceConfigW(svc.0, std::ptr::null_mut(), 0, &raw mut needed) };
+    let e = last_error();
+    if ok == 0 && e != ERROR_INSUFFICIENT_BUFFER {
+        return Err(failed(e));
+    }
+    // u64 elements: the structure holds pointers, so the buffer must be 8-aligned.
+    let mut buf = vec![0u64; (needed as usize).div_ceil(8).max(8)];
+    let size = u32::try_from(buf.len() * 8).unwrap_or(u32::MAX);
+    let config = buf.as_mut_ptr().cast::<QUERY_SERVICE_CONFIGW>();
+    // SAFETY: the buffer is `size` bytes, 8-aligned, and outlives the call.
+    if unsafe { QueryServiceConfigW(svc.0, config, size, &raw mut needed) } == 0 {
+        return Err(failed(last_error()));
+    }
+    // SAFETY: filled by the call above; the strings point into `buf`.
+    let config = unsafe { &*config };
+    // SAFETY: NULL or a NUL-terminated string inside `buf`, which is still alive.
+    let path = unsafe { from_wide_ptr(config.lpBinaryPathName) };
+    Ok((config.dwServiceType, path))
+}
+
+/// Opens the [`SERVICE`] service, provided it is this driver's ([`owner::check`]).
 ///
 /// # Errors
-/// `CreateServiceW`'s error (1073 when it exists).
+/// `ERROR_SERVICE_DOES_NOT_EXIST` (1060) and the like, with context; a service of
+/// that name that is not this driver.
+pub fn open_service() -> Result<ScHandle, CtlError> {
+    let scm = manager()?;
+    let svc = open_any(&scm)?.ok_or_else(|| {
+        CtlError::win32(
+            format!("cannot open service {SERVICE}"),
+            ERROR_SERVICE_DOES_NOT_EXIST,
+        )
+    })?;
+    let (service_type, image) = type_and_image(&svc)?;
+    owner::check(service_type, &image).map_err(|e| CtlError::msg(e.to_string()))?;
+    Ok(svc)
+}
+
+/// Creates the kernel-driver service with `bin_path` and `start_type`, unless a
+/// service of that name exists (then nothing is changed).
+///
+/// # Errors
+/// An existing service: this driver's (uninstall it first), or another one
+/// ([`owner::check`]'s message); `CreateServiceW`'s error.
 pub fn create_service(bin_path: &str, start_type: u32) -> Result<(), CtlError> {
     let scm = manager()?;
+    if let Some(existing) = open_any(&scm)? {
+        let (service_type, image) = type_and_image(&existing)?;
+        owner::check(service_type, &image).map_err(|e| CtlError::msg(e.to_string()))?;
+        return Err(CtlError::msg(format!(
+            "service {SERVICE} is already installed ({image}); run `ramdiskctl uninstall` \
+             first to install it again"
+        )));
+    }
     let name = wide(SERVICE);
     let path = wide(bin_path);
     // SAFETY: valid handle, NUL-terminated strings, null optional arguments.

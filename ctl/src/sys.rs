@@ -12,6 +12,24 @@ pub fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
+/// The NUL-terminated UTF-16 string at `p` (empty for NULL).
+///
+/// # Safety
+/// `p` is NULL or points at a readable NUL-terminated string.
+#[must_use]
+pub unsafe fn from_wide_ptr(p: *const u16) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    let mut len = 0;
+    // SAFETY: the caller's string is readable up to and including its NUL.
+    while unsafe { p.wrapping_add(len).read() } != 0 {
+        len += 1;
+    }
+    // SAFETY: the `len` units before the NUL were just read.
+    String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
 /// `GetLastError()`.
 #[must_use]
 pub fn last_error() -> u32 {
@@ -41,10 +59,7 @@ pub fn format_message(code: u32) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// The service's registry key, below `HKLM`.
-pub const SERVICE_KEY: &str = r"System\CurrentControlSet\Services\ramdisk";
-/// The Parameters key, below `HKLM`.
-pub const PARAMETERS_KEY: &str = r"System\CurrentControlSet\Services\ramdisk\Parameters";
+pub use ramdisk_core::service::PARAMETERS_KEY;
 
 /// A `REG_SZ` value of `HKLM\<key>`, if present.
 #[must_use]

@@ -10,6 +10,7 @@ use object::{
     },
     read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64},
 };
+use ramdisk_core::service::PDB_FILE;
 
 /// `IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS` (PE format, "Debug Type"): a debug directory
 /// entry whose data is the extended DLL characteristics (the `object` crate has no name
@@ -113,6 +114,28 @@ fn check_cet_compat(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
             .failures
             .push("no extended DLL characteristics debug entry: not linked with /CETCOMPAT".into()),
         Err(e) => r.failures.push(format!("unreadable debug directory: {e}")),
+    }
+}
+
+/// The program database the image names (its `CodeView` debug record) is the shipped
+/// one, [`PDB_FILE`], by file name alone (`/PDBALTPATH`): a debugger looks for that
+/// name, and no build-machine path is recorded.
+fn check_pdb_name(r: &mut Report, pe: &PeFile64<'_>) {
+    match pe.pdb_info() {
+        Ok(Some(info)) => {
+            let path = String::from_utf8_lossy(info.path()).into_owned();
+            r.check(
+                path == PDB_FILE,
+                format!("debug record names {PDB_FILE}"),
+                || format!("debug record names {path:?}, not {PDB_FILE} (/PDBALTPATH)"),
+            );
+        }
+        Ok(None) => r
+            .failures
+            .push("no CodeView debug record (no PDB named)".into()),
+        Err(e) => r
+            .failures
+            .push(format!("unreadable CodeView debug record: {e}")),
     }
 }
 
@@ -227,6 +250,7 @@ pub fn check_driver(data: &[u8]) -> Report {
     }
 
     check_cet_compat(&mut r, &pe, data);
+    check_pdb_name(&mut r, &pe);
 
     let entry = u64::from(opt.address_of_entry_point()) + opt.image_base();
     check_entry_and_imports(&mut r, &pe, entry);
@@ -247,7 +271,7 @@ pub fn check_driver(data: &[u8]) -> Report {
 
 #[cfg(test)]
 mod tests {
-    //! The real-driver tests need the cross-built `ramdisk.sys` (and mingw-w64 for a
+    //! The real-driver tests need the cross-built `rustramdisk.sys` (and mingw-w64 for a
     //! user-mode counter-example); `cargo xtask test` builds both and runs them with
     //! `--include-ignored`. In a plain `cargo test` they are reported as ignored.
     use std::{path::PathBuf, process::Command};
@@ -255,9 +279,9 @@ mod tests {
     use super::*;
 
     fn driver() -> Vec<u8> {
-        let path = std::env::var_os("RAMDISK_SYS")
-            .map(PathBuf::from)
-            .expect("RAMDISK_SYS must name the cross-built ramdisk.sys (cargo xtask test sets it)");
+        let path = std::env::var_os("RAMDISK_SYS").map(PathBuf::from).expect(
+            "RAMDISK_SYS must name the cross-built rustramdisk.sys (cargo xtask test sets it)",
+        );
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
     }
 
@@ -302,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the cross-built ramdisk.sys: run by cargo xtask test"]
+    #[ignore = "needs the cross-built rustramdisk.sys: run by cargo xtask test"]
     fn real_driver_passes() {
         let r = check_driver(&driver());
         assert!(r.failures.is_empty(), "{:?}", r.failures);
@@ -315,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the cross-built ramdisk.sys: run by cargo xtask test"]
+    #[ignore = "needs the cross-built rustramdisk.sys: run by cargo xtask test"]
     fn each_broken_field_is_caught() {
         let good = driver();
         let opt = opt_offset(&good);
@@ -355,6 +379,11 @@ mod tests {
         let mut d = good.clone();
         d[entry_at + 12..entry_at + 16].copy_from_slice(&0u32.to_le_bytes());
         assert_fails_with(&d, "not linked with /CETCOMPAT");
+
+        // The PDB the image names.
+        let mut d = good.clone();
+        replace(&mut d, b"rustramdisk.pdb\0", b"rustramdisk.pdx\0");
+        assert_fails_with(&d, "not rustramdisk.pdb");
 
         let mut d = good.clone();
         d[opt + 16] ^= 0x10; // AddressOfEntryPoint moved

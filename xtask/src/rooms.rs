@@ -16,7 +16,10 @@ pub const OUTSIDE_KERNEL: &[(&str, &str)] = &[
     ("unsafe fn", "unsafe code belongs in src/kernel/"),
     ("unsafe impl", "unsafe code belongs in src/kernel/"),
     ("unsafe extern", "unsafe code belongs in src/kernel/"),
-    ("unsafe(", "unsafe attributes (exports) belong in src/kernel/"),
+    (
+        "unsafe(",
+        "unsafe attributes (exports) belong in src/kernel/",
+    ),
     ("ntddk", "WDK functions are called from src/kernel/ only"),
     ("__bindgen", "WDK field paths live in src/kernel/"),
     ("IoStatus", "IRP fields live in src/kernel/"),

@@ -33,8 +33,12 @@ const NOISE: &[&str] = &[
     "initialize_systray",
 ];
 
-/// The driver's Parameters key, as `reg add` takes it.
-pub const PARAMS: &str = r"HKLM\System\CurrentControlSet\Services\ramdisk\Parameters";
+/// The driver's service name (`sc create <SERVICE>`).
+pub const SERVICE: &str = ramdisk_core::service::SERVICE_NAME;
+
+/// The driver's Parameters key, as `reg add` takes it (`HKLM\` and
+/// [`ramdisk_core::service::PARAMETERS_KEY`], checked by a test).
+pub const PARAMS: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\RustRamDisk\Parameters";
 
 /// The result of one Wine command.
 #[derive(Debug)]
@@ -278,8 +282,8 @@ impl Wine {
             );
         }
         // A service left behind by an interrupted run.
-        let _ = wine.wine(&["sc", "stop", "ramdisk"]);
-        let _ = wine.wine(&["sc", "delete", "ramdisk"]);
+        let _ = wine.wine(&["sc", "stop", SERVICE]);
+        let _ = wine.wine(&["sc", "delete", SERVICE]);
         Ok(wine)
     }
 
@@ -434,6 +438,10 @@ mod tests {
         );
         assert_eq!(driver_line("ramdiskctl: not the driver"), None);
         assert_eq!(driver_line("ramdisk[1:]: no"), None);
+        assert_eq!(
+            PARAMS,
+            format!(r"HKLM\{}", ramdisk_core::service::PARAMETERS_KEY)
+        );
         let ts = timestamp();
         assert_eq!(ts.len(), 15, "{ts}");
         assert_eq!(&ts[8..9], "-");

@@ -11,7 +11,7 @@ use super::{
     Config, DEVICE_NAME, Env, cleanup, globalroot, install, json, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, Wine, win_path};
+use crate::wine::{PARAMS, SERVICE, Wine, win_path};
 
 /// One bad-registry-value case.
 struct Bad {
@@ -122,7 +122,7 @@ pub(super) fn start_must_fail(
 ) -> Result<Vec<String>> {
     cleanup(w);
     w.wine(&[
-        "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", bin_path,
+        "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", bin_path,
     ])?
     .check()?;
     base_params(w)?;
@@ -130,7 +130,7 @@ pub(super) fn start_must_fail(
         reg_add(w, n, k, d)?;
     }
     let mark = w.log_mark();
-    let start = w.wine(&["sc", "start", "ramdisk"])?;
+    let start = w.wine(&["sc", "start", SERVICE])?;
     let lines = w.driver_lines(mark);
     no_crash(w, mark)?;
     ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
@@ -159,13 +159,13 @@ pub(super) fn start_must_work_after(
 ) -> Result<()> {
     repair(w)?;
     let mark = w.log_mark();
-    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    w.wine(&["sc", "start", SERVICE])?.check()?;
     ensure!(
         present(w, r"\\.\Q:")?,
         r"\\.\Q: does not open after the valid start"
     );
-    w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-    w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+    w.wine(&["sc", "stop", SERVICE])?.check()?;
+    w.wine(&["sc", "delete", SERVICE])?.check()?;
     let lines = w.driver_lines(mark);
     ensure!(
         lines.iter().any(|l| l.contains("unloaded, pool balance 0")),

@@ -14,7 +14,7 @@ use super::{
     cleanup, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, Wine, win_path};
+use crate::wine::{PARAMS, SERVICE, Wine, win_path};
 /// One fault-injection case: `FaultInject` makes one step of `DriverEntry` fail.
 struct Fault {
     /// The case id below `faults/`.
@@ -104,7 +104,7 @@ fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
             w.wine(&[
                 "sc",
                 "create",
-                "ramdisk",
+                SERVICE,
                 "type=",
                 "kernel",
                 "start=",
@@ -114,15 +114,15 @@ fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
             ])?
             .check()?;
             base_params(w)?;
-            w.wine(&["sc", "start", "ramdisk"])?.check()?;
+            w.wine(&["sc", "start", SERVICE])?.check()?;
             let mark = w.log_mark();
             let dev = r"\\.\Q:";
             let forgot = raw_ioctl(w, dev, IOCTL_RAMDISK_TEST_FORGET)?;
             let pended = raw_ioctl(w, dev, IOCTL_RAMDISK_TEST_PEND)?;
             let still = present(w, dev)?;
             let lines = w.driver_lines(mark);
-            w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-            w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+            w.wine(&["sc", "stop", SERVICE])?.check()?;
+            w.wine(&["sc", "delete", SERVICE])?.check()?;
             no_crash(w, mark)?;
             ensure!(
                 forgot == (1359, 0),

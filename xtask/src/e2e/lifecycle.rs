@@ -1,6 +1,7 @@
 //! The lifecycle: `ramdiskctl install` → `start` → `info` → the I/O contract and
 //! concurrency (`ramdisk-e2e`) → `verify` → `bench --destructive` → `load` refusing a
-//! wrong size → `stop` → `uninstall`; then 20 start/stop cycles.
+//! wrong size → `stop` → `uninstall`; then 20 start/stop cycles; then a service of our
+//! name that is not this driver, which ramdiskctl must leave alone.
 
 use std::{fs, path::Path};
 
@@ -11,7 +12,7 @@ use super::{
     no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::PARAMS;
+use crate::wine::{PARAMS, SERVICE};
 
 /// The scenario's cases.
 pub fn cases(env: &Env) -> Vec<Case<'_>> {
@@ -22,6 +23,10 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
         }),
         Case::new(Scenario::Lifecycle, "lifecycle/start-stop-cycles", |s| {
             start_stop_cycles(s, &env.sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Lifecycle, "lifecycle/foreign-service", |s| {
+            foreign_service(s, &env.sys);
             Ok(())
         }),
     ]
@@ -197,7 +202,7 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
     }
     s.case("uninstall: the service is gone", |w| {
         ctl_ok(w, &["uninstall"])?;
-        let q = w.wine(&["sc", "query", "ramdisk"])?;
+        let q = w.wine(&["sc", "query", SERVICE])?;
         ensure!(!q.ok(), "sc query still finds it: {}", q.text());
         Ok(String::new())
     });
@@ -229,4 +234,58 @@ fn start_stop_cycles(s: &mut Suite<'_>, sys: &Path) {
             .trim_start_matches("PASS ")
             .to_string())
     });
+}
+
+/// A service named `RustRamDisk` whose image is another driver (Windows' own file name,
+/// `ramdisk.sys`): `ramdiskctl install`, `start` and `uninstall` refuse with the
+/// ownership message and leave it exactly as it was.
+fn foreign_service(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a foreign RustRamDisk service: install, start, uninstall refuse and change nothing",
+        |w| {
+            cleanup(w);
+            let foreign = r"C:\windows\system32\drivers\ramdisk.sys";
+            w.wine(&[
+                "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", foreign,
+            ])?
+            .check()?;
+            // Wine's sc has no `qc`: the service key's values and subkeys instead.
+            let key = format!(r"HKLM\{}", ramdisk_core::service::SERVICE_KEY);
+            let before = w.wine(&["reg", "query", &key])?.check()?.stdout;
+            let mut said = Vec::new();
+            for args in [
+                Config::new(8 << 20, 'Q').install_args(sys),
+                vec!["start".to_string()],
+                vec!["uninstall".to_string()],
+            ] {
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                let out = w.ctl(&refs)?;
+                ensure!(
+                    out.code == 1,
+                    "`{}` exited {}: {}",
+                    out.shown,
+                    out.code,
+                    out.text()
+                );
+                ensure!(
+                    out.stderr.contains("is not this driver")
+                        && out.stderr.contains("ramdisk.sys")
+                        && out.stderr.contains("did not create"),
+                    "`{}` did not refuse with the ownership message: {}",
+                    out.shown,
+                    out.text()
+                );
+                said.push(refs[0].to_string());
+            }
+            let after = w.wine(&["reg", "query", &key])?.check()?.stdout;
+            let params = w.wine(&["reg", "query", PARAMS])?;
+            cleanup(w);
+            ensure!(
+                before == after,
+                "the service changed:\n{before}\n---\n{after}"
+            );
+            ensure!(!params.ok(), "install wrote Parameters: {}", params.text());
+            Ok(format!("{} refused", said.join(", ")))
+        },
+    );
 }
