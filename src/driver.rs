@@ -8,7 +8,7 @@
 use core::fmt;
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, explain_format_error},
+    config::{ConfigError, FormatProblem, check_memory, explain_format_error},
     disk::DiskIdentity,
     fat::{self, FormatError, serial::volume_serial_from_system_time},
     status,
@@ -22,7 +22,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        pool, time,
+        pool, sysinfo,
     },
 };
 
@@ -123,6 +123,18 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// A byte count for a log line, `unknown` for `None`.
+struct Bytes(Option<u64>);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n} bytes"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
 /// `DriverEntry`'s body: load, or log why not and return the status (everything
 /// done so far is undone by then).
 pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
@@ -144,8 +156,12 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
 
 fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
-    let serial = volume_serial_from_system_time(time::system_time());
+    let serial = volume_serial_from_system_time(sysinfo::system_time());
     let config = config::read(service_key, serial)?;
+    // Before the planner, so a disk too large for this machine is refused as such and
+    // nothing is allocated for it.
+    let physical = crate::fault::physical_memory(sysinfo::physical_memory());
+    check_memory(config.format.disk_size, physical).map_err(LoadError::Config)?;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
@@ -154,7 +170,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         let store = disk.store();
         log!(
             disk: disk.letter(),
-            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
+            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
             config.format.disk_size,
             layout.fat_type,
             layout.cluster_count,
@@ -167,7 +183,8 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
                 "ExAllocatePool2"
             } else {
                 "ExAllocatePoolWithTag"
-            }
+            },
+            Bytes(physical)
         );
     }
     slot.fill(device);

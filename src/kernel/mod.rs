@@ -14,7 +14,8 @@
 //! - `IRP`: `IoStatus.Status` (anonymous union → `__bindgen_anon_1`),
 //!   `IoStatus.Information`, `AssociatedIrp.SystemBuffer`, `MdlAddress`,
 //!   `Tail.Overlay.CurrentStackLocation` (two anonymous levels:
-//!   `Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1`). `UserIosb` /
+//!   `Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1`), `Flags` (a `ULONG`:
+//!   `IRP_PAGING_IO` picks the MDL mapping priority). `UserIosb` /
 //!   `UserApcContext` differ between mingw and the WDK and are never touched.
 //! - `IO_STACK_LOCATION`: `MajorFunction`, `Control` (`IoMarkIrpPending` sets
 //!   `SL_PENDING_RETURNED` in it), `Parameters.Read.{Length,ByteOffset}`,
@@ -35,8 +36,8 @@ pub mod irp;
 pub mod pool;
 pub mod registry;
 pub mod symlink;
+pub mod sysinfo;
 pub mod thread;
-pub mod time;
 pub mod unicode;
 
 pub use device_object::{DeviceObject, NewDevice};

@@ -190,7 +190,73 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
             Ok(())
         })
     }));
+    cases.push(Case::new(
+        Scenario::BadValues,
+        "bad-values/disksize-above-memory",
+        |s| {
+            above_memory(s, &env.sys);
+            Ok(())
+        },
+    ));
     cases
+}
+
+/// The host's physical memory (`MemTotal` of `/proc/meminfo`), in bytes.
+fn host_memory() -> Result<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .ok_or_else(|| anyhow!("no MemTotal in /proc/meminfo"))
+}
+
+/// The number before `what` in `line` (`... 25276510208 bytes of physical memory`).
+pub(super) fn number_before(line: &str, what: &str) -> Option<u64> {
+    let head = &line[..line.find(what)?];
+    head.split_whitespace().last()?.parse().ok()
+}
+
+/// A `DiskSize` of 4 TiB: more than half of the physical memory Wine reports (the
+/// host's). The refusal must come from the memory cap, before the FAT planner (which
+/// would refuse 4 TiB too, as more than FAT32's 2 TiB, so a missing or misplaced cap
+/// fails this case without allocating anything), with `STATUS_INSUFFICIENT_RESOURCES`,
+/// and name the host's memory.
+fn above_memory(s: &mut Suite<'_>, sys: &Path) {
+    let bin_path = win_path(sys);
+    s.case(
+        "DiskSize 4 TiB, above half of physical memory: refused by the cap, names the host's RAM",
+        |w| {
+            let lines =
+                start_must_fail(w, &bin_path, &[("DiskSize", "REG_QWORD", "4398046511104")])?;
+            let line = lines
+                .iter()
+                .find(|l| l.contains("ramdisk: DiskSize: 4398046511104 bytes is more than half"))
+                .cloned()
+                .ok_or_else(|| anyhow!("no memory-cap line; driver said: {lines:?}"))?;
+            ensure!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("DriverEntry failed with 0xc000009a")),
+                "not STATUS_INSUFFICIENT_RESOURCES: {lines:?}"
+            );
+            let seen = number_before(&line, "bytes of physical memory")
+                .ok_or_else(|| anyhow!("no byte count in {line:?}"))?;
+            let host = host_memory()?;
+            // Wine reports the host's RAM in whole pages.
+            ensure!(
+                seen <= host && host - seen < 1 << 20,
+                "the driver saw {seen} bytes of physical memory, the host has {host}"
+            );
+            start_must_work_after(w, |w| {
+                let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
+                base_params(w)
+            })?;
+            Ok(line)
+        },
+    );
 }
 
 fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
