@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod cli;
 pub mod error;
+pub mod eventlog;
 pub mod fsctl;
 pub mod owner;
 pub mod progress;

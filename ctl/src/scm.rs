@@ -3,12 +3,12 @@
 use std::time::{Duration, Instant};
 
 use windows_sys::Win32::Foundation::{
-    ERROR_INSUFFICIENT_BUFFER, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_NOT_ACTIVE,
-    ERROR_SUCCESS,
+    ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_SERVICE_DOES_NOT_EXIST,
+    ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS,
 };
 use windows_sys::Win32::System::Registry::{
-    HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_OPTION_NON_VOLATILE, REG_QWORD, REG_SZ,
-    RegCloseKey, RegCreateKeyExW, RegSetValueExW,
+    HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_EXPAND_SZ, REG_OPTION_NON_VOLATILE,
+    REG_QWORD, REG_SZ, RegCloseKey, RegCreateKeyExW, RegDeleteKeyW, RegSetValueExW,
 };
 use windows_sys::Win32::System::Services::{
     CloseServiceHandle, ControlService, CreateServiceW, DeleteService, OpenSCManagerW,
@@ -22,6 +22,7 @@ use crate::cli::ParamValue;
 use crate::error::CtlError;
 use crate::owner;
 use crate::sys::{PARAMETERS_KEY, from_wide_ptr, last_error, wide};
+use ramdisk_core::service::EVENT_LOG_KEY;
 
 /// The service name.
 pub const SERVICE: &str = ramdisk_core::service::SERVICE_NAME;
@@ -152,12 +153,17 @@ pub fn create_service(bin_path: &str, start_type: u32) -> Result<(), CtlError> {
     Ok(())
 }
 
-/// Writes the Parameters values (creating the key).
+/// `REG_SZ` / `REG_EXPAND_SZ` data: UTF-16LE with its NUL.
+fn wide_bytes(s: &str) -> Vec<u8> {
+    wide(s).iter().flat_map(|c| c.to_le_bytes()).collect()
+}
+
+/// Writes `(name, REG_* type, data)` values into `HKLM\<subkey>` (creating the key).
 ///
 /// # Errors
-/// The registry error, naming the value.
-pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
-    let key = wide(PARAMETERS_KEY);
+/// The registry error, naming the key or the value.
+fn write_key(subkey: &str, values: &[(&str, u32, Vec<u8>)]) -> Result<(), CtlError> {
+    let key = wide(subkey);
     let mut hkey: HKEY = std::ptr::null_mut();
     // SAFETY: valid root key, NUL-terminated subkey, out pointer to a local.
     let rc = unsafe {
@@ -174,21 +180,10 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
         )
     };
     if rc != ERROR_SUCCESS {
-        return Err(CtlError::win32(
-            format!(r"cannot create HKLM\{PARAMETERS_KEY}"),
-            rc,
-        ));
+        return Err(CtlError::win32(format!(r"cannot create HKLM\{subkey}"), rc));
     }
     let mut result = Ok(());
-    for (name, value) in values {
-        let (kind, data): (u32, Vec<u8>) = match value {
-            ParamValue::Dword(v) => (REG_DWORD, v.to_le_bytes().to_vec()),
-            ParamValue::Qword(v) => (REG_QWORD, v.to_le_bytes().to_vec()),
-            ParamValue::Sz(s) => (
-                REG_SZ,
-                wide(s).iter().flat_map(|c| c.to_le_bytes()).collect(),
-            ),
-        };
+    for (name, kind, data) in values {
         let n = wide(name);
         // SAFETY: open key, NUL-terminated name, data pointer and length match.
         let rc = unsafe {
@@ -196,14 +191,14 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
                 hkey,
                 n.as_ptr(),
                 0,
-                kind,
+                *kind,
                 data.as_ptr(),
                 u32::try_from(data.len()).unwrap_or(0),
             )
         };
         if rc != ERROR_SUCCESS {
             result = Err(CtlError::win32(
-                format!("cannot set Parameters\\{name}"),
+                format!(r"cannot set HKLM\{subkey}\{name}"),
                 rc,
             ));
             break;
@@ -212,6 +207,64 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
     // SAFETY: the key is open and closed once.
     unsafe { RegCloseKey(hkey) };
     result
+}
+
+/// Writes the Parameters values (creating the key).
+///
+/// # Errors
+/// The registry error, naming the value.
+pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
+    let values: Vec<(&str, u32, Vec<u8>)> = values
+        .iter()
+        .map(|(name, value)| match value {
+            ParamValue::Dword(v) => (*name, REG_DWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Qword(v) => (*name, REG_QWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Sz(s) => (*name, REG_SZ, wide_bytes(s)),
+        })
+        .collect();
+    write_key(PARAMETERS_KEY, &values)
+}
+
+/// `TypesSupported`: error, warning and information entries.
+const TYPES_SUPPORTED: u32 = 0x7;
+
+/// Registers the driver as a System-log event source.
+///
+/// `EventLog\System\RustRamDisk` with `EventMessageFile` = `message_file` (the driver
+/// file, which carries the message table) and `TypesSupported`.
+///
+/// # Errors
+/// The registry error.
+pub fn write_event_source(message_file: &str) -> Result<(), CtlError> {
+    write_key(
+        EVENT_LOG_KEY,
+        &[
+            ("EventMessageFile", REG_EXPAND_SZ, wide_bytes(message_file)),
+            (
+                "TypesSupported",
+                REG_DWORD,
+                TYPES_SUPPORTED.to_le_bytes().to_vec(),
+            ),
+        ],
+    )
+}
+
+/// Removes the event source's key; a key that is not there is fine.
+///
+/// # Errors
+/// The registry error.
+pub fn delete_event_source() -> Result<(), CtlError> {
+    let key = wide(EVENT_LOG_KEY);
+    // SAFETY: valid root key and NUL-terminated subkey.
+    let rc = unsafe { RegDeleteKeyW(HKEY_LOCAL_MACHINE, key.as_ptr()) };
+    if rc == ERROR_SUCCESS || rc == ERROR_FILE_NOT_FOUND {
+        Ok(())
+    } else {
+        Err(CtlError::win32(
+            format!(r"cannot delete HKLM\{EVENT_LOG_KEY}"),
+            rc,
+        ))
+    }
 }
 
 /// The service's current state (`SERVICE_RUNNING`, `SERVICE_STOPPED` ...).

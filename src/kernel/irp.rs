@@ -341,7 +341,7 @@ impl Irp {
 
 impl Drop for Irp {
     fn drop(&mut self) {
-        log!("an IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR");
+        log!(error: "an IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR");
         // SAFETY: the IRP was never completed (complete/pend forget `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };
     }
@@ -372,7 +372,7 @@ impl PendingIrp {
 impl Drop for PendingIrp {
     fn drop(&mut self) {
         log!(
-            "a pended IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR"
+            error: "a pended IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR"
         );
         // SAFETY: the IRP was never completed (complete forgets `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };

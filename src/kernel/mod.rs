@@ -30,8 +30,10 @@
 //! Generated `_IRP__bindgen_ty_N` type names are never named: they differ between
 //! header sets.
 
+pub mod debug;
 pub mod device_object;
 pub mod driver_object;
+pub mod eventlog;
 pub mod irp;
 pub mod pool;
 pub mod registry;

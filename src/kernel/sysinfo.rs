@@ -39,7 +39,7 @@ const _: () = assert!(core::mem::offset_of!(SystemBasicInformation, page_size) =
 const _: () =
     assert!(core::mem::offset_of!(SystemBasicInformation, number_of_physical_pages) == 12);
 
-/// `SYSTEM_TIMEOFDAY_INFORMATION`: BootTime, CurrentTime, TimeZoneBias (i64 each),
+/// `SYSTEM_TIMEOFDAY_INFORMATION`: `BootTime`, `CurrentTime`, `TimeZoneBias` (i64 each),
 /// then three ULONGs and a ULONGLONG: 48 bytes.
 #[repr(C)]
 #[derive(Default)]

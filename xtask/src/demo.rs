@@ -159,7 +159,7 @@ pub fn run(sys: &Path) -> Result<()> {
         let _ = fs::remove_file(p);
     }
     println!(
-        "\ndemo finished in {:.1} s (Wine logs, with every DbgPrint line: {})",
+        "\ndemo finished in {:.1} s (Wine logs, with every DbgPrintEx line of the driver: {})",
         t0.elapsed().as_secs_f64(),
         wine.session_log().display()
     );

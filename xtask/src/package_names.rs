@@ -443,13 +443,23 @@ mod tests {
         let file = ramdisk_core::service::DRIVER_FILE;
         assert_eq!(
             inf_section(&inx, "DefaultInstall.NT$ARCH$.Services"),
-            [format!("AddService = {SERVICE_NAME},,RustRamDisk.Service")]
+            [format!(
+                "AddService = {SERVICE_NAME},,RustRamDisk.Service,RustRamDisk.EventLog"
+            )]
         );
-        let del = inf_section(&inx, "DefaultUninstall.NT$ARCH$.Services");
-        assert_eq!(del.len(), 1, "{del:?}");
-        assert!(
-            del[0].starts_with(&format!("DelService = {SERVICE_NAME},")),
-            "{del:?}"
+        // Uninstall stops the service and deletes its event source
+        // (SPSVCINST_STOPSERVICE | SPSVCINST_DELETEEVENTLOGENTRY).
+        assert_eq!(
+            inf_section(&inx, "DefaultUninstall.NT$ARCH$.Services"),
+            [format!("DelService = {SERVICE_NAME},0x204")]
+        );
+        // The event source names the driver file (which carries the message table).
+        assert_eq!(
+            inf_section(&inx, "RustRamDisk.EventLog.AddReg"),
+            [
+                format!("HKR,, EventMessageFile, 0x00020000, \"%13%\\{file}\""),
+                "HKR,, TypesSupported,   0x00010001, 7".to_string()
+            ]
         );
         assert_eq!(
             inf_section(&inx, "SourceDisksFiles"),

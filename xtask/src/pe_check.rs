@@ -8,9 +8,15 @@ use object::{
         IMAGE_FILE_MACHINE_AMD64, IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_WRITE,
         IMAGE_SUBSYSTEM_NATIVE, ImageDebugDirectory,
     },
-    read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64},
+    read::pe::{
+        ImageNtHeaders, ImageOptionalHeader, PeFile64, ResourceDirectoryEntryData,
+        ResourceDirectoryTable,
+    },
 };
-use ramdisk_core::service::PDB_FILE;
+use ramdisk_core::{
+    eventlog::{MESSAGE_TABLE_LANGUAGE, MESSAGE_TABLE_NAME, RT_MESSAGETABLE},
+    service::PDB_FILE,
+};
 
 /// `IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS` (PE format, "Debug Type"): a debug directory
 /// entry whose data is the extended DLL characteristics (the `object` crate has no name
@@ -139,6 +145,79 @@ fn check_pdb_name(r: &mut Report, pe: &PeFile64<'_>) {
     }
 }
 
+/// The message table's bytes in the image: resource type `RT_MESSAGETABLE`, name 1,
+/// language 0x0409 (the path `FindResourceEx` walks), if present.
+fn message_table<'a>(pe: &PeFile64<'a>, data: &'a [u8]) -> Result<Option<&'a [u8]>, String> {
+    let sections = pe.section_table();
+    let Some(rsrc) = pe
+        .data_directories()
+        .resource_directory(data, &sections)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let level = |table: ResourceDirectoryTable<'a>, id: u16| {
+        table
+            .entries
+            .iter()
+            .find(|e| e.name_or_id().id() == Some(id))
+            .map(|e| e.data(rsrc).map_err(|e| e.to_string()))
+            .transpose()
+    };
+    let root = rsrc.root().map_err(|e| e.to_string())?;
+    let Some(by_name) = level(root, RT_MESSAGETABLE)?.and_then(ResourceDirectoryEntryData::table)
+    else {
+        return Ok(None);
+    };
+    let Some(by_language) =
+        level(by_name, MESSAGE_TABLE_NAME)?.and_then(ResourceDirectoryEntryData::table)
+    else {
+        return Ok(None);
+    };
+    let Some(entry) =
+        level(by_language, MESSAGE_TABLE_LANGUAGE)?.and_then(ResourceDirectoryEntryData::data)
+    else {
+        return Ok(None);
+    };
+    let bytes = sections
+        .pe_data_at(data, entry.offset_to_data.get(LE))
+        .and_then(|b| b.get(..entry.size.get(LE) as usize))
+        .ok_or("the message table's data is outside the image")?;
+    Ok(Some(bytes))
+}
+
+/// The image carries exactly the message table `ramdisk-core` encodes (the texts of its
+/// System event-log entries, which Event Viewer reads through `EventMessageFile`).
+fn check_message_table(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
+    let mut want = [0u8; 2048];
+    let Some(len) = ramdisk_core::eventlog::message_table(&mut want) else {
+        r.failures
+            .push("ramdisk-core cannot encode its message table".into());
+        return;
+    };
+    match message_table(pe, data) {
+        Ok(Some(found)) => r.check(
+            found == &want[..len],
+            format!(
+                "message table ({} messages, {len} bytes) as ramdisk-core encodes it",
+                ramdisk_core::eventlog::MESSAGES.len()
+            ),
+            || {
+                format!(
+                    "the message table ({} bytes) differs from ramdisk-core's",
+                    found.len()
+                )
+            },
+        ),
+        Ok(None) => r
+            .failures
+            .push("no RT_MESSAGETABLE 1 (0x0409) resource: the event log has no texts".into()),
+        Err(e) => r
+            .failures
+            .push(format!("unreadable resource directory: {e}")),
+    }
+}
+
 /// Entry point = the `DriverEntry` export; imports only from ntoskrnl.exe / hal.dll,
 /// none forbidden.
 fn check_entry_and_imports(r: &mut Report, pe: &PeFile64<'_>, entry: u64) {
@@ -251,6 +330,7 @@ pub fn check_driver(data: &[u8]) -> Report {
 
     check_cet_compat(&mut r, &pe, data);
     check_pdb_name(&mut r, &pe);
+    check_message_table(&mut r, &pe, data);
 
     let entry = u64::from(opt.address_of_entry_point()) + opt.image_base();
     check_entry_and_imports(&mut r, &pe, entry);
@@ -380,6 +460,17 @@ mod tests {
         d[entry_at + 12..entry_at + 16].copy_from_slice(&0u32.to_le_bytes());
         assert_fails_with(&d, "not linked with /CETCOMPAT");
 
+        // The message table: one byte of its text changed.
+        let mut d = good.clone();
+        let text: Vec<u8> = "RAM disk %2 created"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut other = text.clone();
+        other[0] = b'W';
+        replace(&mut d, &text, &other);
+        assert_fails_with(&d, "message table");
+
         // The PDB the image names.
         let mut d = good.clone();
         replace(&mut d, b"rustramdisk.pdb\0", b"rustramdisk.pdx\0");
@@ -452,5 +543,6 @@ mod tests {
         assert!(f.iter().any(|m| m.contains("imports from")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("DriverEntry")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("CETCOMPAT")), "{f:?}");
+        assert!(f.iter().any(|m| m.contains("RT_MESSAGETABLE")), "{f:?}");
     }
 }

@@ -11,7 +11,7 @@ use super::{
     Config, DEVICE_NAME, Env, cleanup, globalroot, install, json, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, SERVICE, Wine, win_path};
+use crate::wine::{ERROR_LEVEL, IHVDRIVER, PARAMS, SERVICE, Wine, win_path};
 
 /// One bad-registry-value case.
 struct Bad {
@@ -139,6 +139,24 @@ pub(super) fn start_must_fail(
             .iter()
             .any(|l| l.contains("DriverEntry failed with") && l.contains("pool balance 0")),
         "no leak-free DriverEntry failure line; driver said: {lines:?}"
+    );
+    // The failure goes out at DPFLTR_ERROR_LEVEL (shown by default on Windows), and
+    // the System event-log entry was attempted (Wine: IoAllocateErrorLogEntry is a stub
+    // returning NULL, which the driver reports and survives).
+    let leveled = w.driver_lines_with_level(mark);
+    ensure!(
+        leveled
+            .iter()
+            .any(|(level, l)| l.contains("DriverEntry failed with")
+                && *level == Some((IHVDRIVER, ERROR_LEVEL))),
+        "the failure line is not DbgPrintEx(IHVDRIVER, ERROR): {leveled:?}"
+    );
+    ensure!(
+        lines
+            .iter()
+            .any(|l| l.contains("System event log entry 0xe00700")
+                && l.contains("not written: IoAllocateErrorLogEntry returned NULL")),
+        "no attempt at a System event-log entry: {lines:?}"
     );
     ensure!(
         !present(w, r"\\.\Q:")?,
@@ -274,8 +292,21 @@ fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
                 j["win32_text"].as_str().is_some_and(|t| !t.is_empty()),
                 "{j}"
             );
+            // Wine's event log holds nothing (ReadEventLogW is a stub): the note says
+            // so and where else the reason is.
+            let note = j["notes"][0].as_str().unwrap_or("");
+            ensure!(
+                note.contains("the driver's reason is not in the System event log")
+                    && note.contains("ramdisk: <ValueName>: <why>"),
+                "no note on where the driver's reason is: {j}"
+            );
+            ensure!(
+                out.stderr.contains(note),
+                "the text output lacks the note: {}",
+                out.stderr
+            );
             Ok(format!(
-                "error {}: {}",
+                "error {}: {}; {note}",
                 j["win32_error"],
                 j["win32_text"].as_str().unwrap_or("")
             ))

@@ -12,7 +12,7 @@ use super::{
     no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, SERVICE};
+use crate::wine::{ERROR_LEVEL, IHVDRIVER, INFO_LEVEL, PARAMS, SERVICE, win_path};
 
 /// The scenario's cases.
 pub fn cases(env: &Env) -> Vec<Case<'_>> {
@@ -23,6 +23,10 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
         }),
         Case::new(Scenario::Lifecycle, "lifecycle/start-stop-cycles", |s| {
             start_stop_cycles(s, &env.sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Lifecycle, "lifecycle/diagnostics", |s| {
+            diagnostics(s, &env.sys);
             Ok(())
         }),
         Case::new(Scenario::Lifecycle, "lifecycle/foreign-service", |s| {
@@ -68,7 +72,7 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
         return;
     }
     let started = s.case(
-        "start: ramdiskctl start loads the driver, DbgPrint reaches the log",
+        "start: ramdiskctl start loads the driver, its DbgPrintEx lines reach the log",
         |w| {
             let mark = w.log_mark();
             let j = json(&ctl_ok(w, &["--json", "start"])?)?;
@@ -286,6 +290,65 @@ fn foreign_service(s: &mut Suite<'_>, sys: &Path) {
             );
             ensure!(!params.ok(), "install wrote Parameters: {}", params.text());
             Ok(format!("{} refused", said.join(", ")))
+        },
+    );
+}
+
+/// What a Windows user sees of the driver: the message table in the driver file,
+/// formatted by `FormatMessageW` as Event Viewer does; the event source `ramdiskctl
+/// install` registers and `uninstall` removes; the log levels of the driver's lines;
+/// and the event-log entries it attempts on load and unload (Wine's
+/// `IoAllocateErrorLogEntry` returns NULL, so none is written here).
+fn diagnostics(s: &mut Suite<'_>, sys: &Path) {
+    let mark = s.wine.log_mark();
+    let out = s.wine.e2e(&["messages", &win_path(sys)]);
+    s.absorb("messages", &out, mark);
+    let source = format!(r"HKLM\{}", ramdisk_core::service::EVENT_LOG_KEY);
+    s.case(
+        "event source: install registers the driver file as EventMessageFile, uninstall removes it",
+        |w| {
+            cleanup(w);
+            install(w, sys, &Config::new(8 << 20, 'Q'))?;
+            let q = w.wine(&["reg", "query", &source])?.check()?;
+            let mark = w.log_mark();
+            ctl_ok(w, &["start"])?;
+            ctl_ok(w, &["stop", r"\\.\Q:"])?;
+            let leveled = w.driver_lines_with_level(mark);
+            ctl_ok(w, &["uninstall"])?;
+            let gone = w.wine(&["reg", "query", &source])?;
+            ensure!(
+                q.stdout.contains("EventMessageFile")
+                    && q.stdout.contains("REG_EXPAND_SZ")
+                    && q.stdout.contains(&win_path(sys)),
+                "EventMessageFile: {}",
+                q.stdout
+            );
+            ensure!(
+                q.stdout.contains("TypesSupported") && q.stdout.contains("0x7"),
+                "TypesSupported: {}",
+                q.stdout
+            );
+            ensure!(!gone.ok(), "the event source survived uninstall: {}", gone.text());
+            let info = (IHVDRIVER, INFO_LEVEL);
+            ensure!(
+                leveled
+                    .iter()
+                    .any(|(l, t)| *l == Some(info) && t.starts_with("ramdisk[Q:]: 8388608 bytes")),
+                "no load line at DbgPrintEx(IHVDRIVER, INFO): {leveled:?}"
+            );
+            ensure!(
+                !leveled.iter().any(|(l, _)| *l == Some((IHVDRIVER, ERROR_LEVEL))),
+                "an error-level line in a clean start and stop: {leveled:?}"
+            );
+            for code in ["0x60070003", "0x60070004"] {
+                ensure!(
+                    leveled.iter().any(|(_, t)| t.contains(&format!(
+                        "System event log entry {code} not written: IoAllocateErrorLogEntry returned NULL"
+                    ))),
+                    "no attempt at event {code}: {leveled:?}"
+                );
+            }
+            Ok("EventMessageFile and TypesSupported set, removed by uninstall; info level; events 3 and 4 attempted".into())
         },
     );
 }

@@ -18,7 +18,9 @@
 //! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
-//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs).
+//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `messages SYS` (`messages.rs`): the driver file's message table through
+//!   `FormatMessageW`, as Event Viewer formats the driver's System-log entries.
 
 use std::process::ExitCode;
 
@@ -28,6 +30,8 @@ use clap::{Parser, Subcommand};
 mod concurrency;
 #[cfg(windows)]
 mod ioctl;
+#[cfg(windows)]
+mod messages;
 #[cfg(windows)]
 mod mountdev;
 #[cfg(windows)]
@@ -83,6 +87,8 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         out: usize,
     },
+    /// The driver file's message table, formatted by `FormatMessageW`.
+    Messages { sys: String },
 }
 
 /// An IOCTL code in decimal or `0x` hex.
@@ -146,6 +152,7 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
         Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::Messages { sys } => messages::run(&mut t, &sys),
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 {
