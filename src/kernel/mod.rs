@@ -26,6 +26,12 @@
 //!   `DeviceExtension`, `NextDevice`.
 //! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
 //! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
+//! - `IO_ERROR_LOG_PACKET`: 48 bytes; `NumberOfStrings` (4), `StringOffset` (6),
+//!   `ErrorCode` (12), `FinalStatus` (20), asserted against the offsets
+//!   `ramdisk-core` encodes (`eventlog.rs`).
+//! - `SYSTEM_BASIC_INFORMATION` (not in the WDK headers; `ZwQuerySystemInformation`
+//!   insists on its exact 64-byte size): `PageSize` (8), `NumberOfPhysicalPages` (12),
+//!   declared and asserted in `sysinfo.rs`.
 //!
 //! Generated `_IRP__bindgen_ty_N` type names are never named: they differ between
 //! header sets.
