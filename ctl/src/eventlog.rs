@@ -7,7 +7,7 @@
 //! (source `RustRamDisk`, `ramdisk_core::eventlog`); this module parses the records
 //! `ReadEventLogW` returns (`EVENTLOGRECORD`, winnt.h) and renders ours with the same
 //! message texts the driver's message table carries. The Win32 reading is in
-//! [`crate::sys::read_system_log`].
+//! `sys::read_system_log` (Windows only).
 
 use ramdisk_core::{eventlog, service::SERVICE_NAME};
 
