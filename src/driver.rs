@@ -24,7 +24,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        eventlog, pool, sysinfo,
+        eventlog, pool, sysinfo, time,
     },
 };
 
@@ -203,7 +203,7 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
 
 fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
-    let serial = volume_serial_from_system_time(sysinfo::system_time());
+    let serial = volume_serial_from_system_time(time::system_time());
     let config = config::read(service_key, serial)?;
     // Before the planner, so a disk too large for this machine is refused as such and
     // nothing is allocated for it.

@@ -46,6 +46,7 @@ pub mod registry;
 pub mod symlink;
 pub mod sysinfo;
 pub mod thread;
+pub mod time;
 pub mod unicode;
 
 pub use device_object::{DeviceObject, NewDevice};
