@@ -10,7 +10,7 @@
 //!
 //! Why half: it leaves the other half for Windows, its page cache and working sets,
 //! and other drivers' nonpaged pool, and it is the share Linux gives a RAM file
-//! system that names no size (tmpfs: "half of your physical RAM without swap").
+//! system that names no size (tmpfs(5): the default is `size=50%` of physical RAM).
 //! The disk's memory is also in every complete memory dump and hibernation file.
 //!
 //! The status is `STATUS_INSUFFICIENT_RESOURCES` (Win32 1450, "Insufficient system
