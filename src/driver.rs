@@ -5,16 +5,18 @@
 //! failure rolls back exactly what was done. `DriverUnload` tears down every disk in
 //! the table, then every device left in the I/O manager's chain.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, explain_format_error},
+    config::{ConfigError, FormatProblem, ValueName, check_memory, explain_format_error},
     disk::DiskIdentity,
+    eventlog::Packet,
     fat::{self, FormatError, serial::volume_serial_from_system_time},
     mountmgr::HookError,
     status,
 };
 use ramdisk_store::StoreError;
+use wdk::fmt::FormatBuffer;
 use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
 
 use crate::{
@@ -23,7 +25,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        pool, time,
+        eventlog, pool, sysinfo, time,
     },
 };
 
@@ -104,6 +106,50 @@ impl LoadError {
             Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
         }
     }
+
+    /// The registry value the failure names, when its line starts with `"<value>: "`
+    /// (what the event-log entry gives as its own insertion string).
+    pub const fn value(&self) -> Option<&'static str> {
+        let value = match *self {
+            Self::Config(e) => Some(e.value),
+            Self::Plan(p) => p.value,
+            Self::Store { .. } => Some(ValueName::DiskSize),
+            Self::LetterTaken { .. } => Some(ValueName::DriveLetter),
+            Self::MountManagerHook(_) => return Some("MountManagerDevice"),
+            Self::Registry { .. }
+            | Self::Format(_)
+            | Self::CreateDevice(_)
+            | Self::Dacl(_)
+            | Self::Thread(_)
+            | Self::Internal(_)
+            | Self::TooManyDisks => None,
+        };
+        match value {
+            Some(v) => Some(v.name()),
+            None => None,
+        }
+    }
+}
+
+/// Writes `packet` to the System event log; says so in the debugger log when no entry
+/// could be had (the error-log queue is full, or Wine, whose
+/// `IoAllocateErrorLogEntry` always returns NULL).
+fn event(driver: &DriverObject, packet: &Packet) {
+    if !eventlog::write(driver, packet) {
+        log!(
+            "System event log entry {:#010x} not written: IoAllocateErrorLogEntry returned NULL",
+            packet.code()
+        );
+    }
+}
+
+/// One line of text for an event-log insertion string (longer text is cut; the
+/// packet shortens it further to fit).
+fn text(args: fmt::Arguments<'_>) -> FormatBuffer<256> {
+    let mut buffer = FormatBuffer::new();
+    // An overflow keeps what fits.
+    let _ = buffer.write_fmt(args);
+    buffer
 }
 
 impl fmt::Display for LoadError {
@@ -158,6 +204,18 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// A byte count for a log line, `unknown` for `None`.
+struct Bytes(Option<u64>);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n} bytes"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
 /// `DriverEntry`'s body: load, or log why not and return the status (everything
 /// done so far is undone by then).
 pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
@@ -165,12 +223,17 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
         Ok(()) => STATUS_SUCCESS,
         Err(e) => {
             let status = e.status();
-            log!("{e}");
+            log!(error: "{e}");
             log!(
-                "DriverEntry failed with {:#010x} ({}), pool balance {}",
+                error: "DriverEntry failed with {:#010x} ({}), pool balance {}",
                 status.cast_unsigned(),
                 status::name(status),
                 pool::live_allocations()
+            );
+            let reason = text(format_args!("{e}"));
+            event(
+                driver,
+                &Packet::load_failed(e.value(), reason.as_str(), status),
             );
             status
         }
@@ -188,6 +251,10 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let serial = volume_serial_from_system_time(time::system_time());
     let settings = config::read(service_key, serial)?;
     let config = settings.config;
+    // Before the planner, so a disk too large for this machine is refused as such and
+    // nothing is allocated for it.
+    let physical = crate::fault::physical_memory(sysinfo::physical_memory());
+    check_memory(config.format.disk_size, physical).map_err(LoadError::Config)?;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
@@ -202,7 +269,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         let store = disk.store();
         log!(
             disk: disk.letter(),
-            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
+            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
             config.format.disk_size,
             layout.fat_type,
             layout.cluster_count,
@@ -215,7 +282,19 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
                 "ExAllocatePool2"
             } else {
                 "ExAllocatePoolWithTag"
-            }
+            },
+            Bytes(physical)
+        );
+        let drive = text(format_args!("{}:", char::from(disk.letter())));
+        let summary = text(format_args!(
+            "{} bytes, {:?}, {}",
+            config.format.disk_size,
+            layout.fat_type,
+            disk.state().identity.device_name()
+        ));
+        event(
+            driver,
+            &Packet::disk_created(drive.as_str(), summary.as_str()),
         );
     }
     slot.fill(device);
@@ -235,10 +314,17 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
         }
         match device.retire(q) {
             Some(DeviceKind::Disk(disk)) => {
+                let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
                 let (link, store) = disk.into_parts();
                 drop(link);
                 device.delete(q);
                 drop(store);
+                let drive = text(format_args!("{}:", char::from(letter)));
+                let summary = text(format_args!("{bytes} bytes of memory given back"));
+                event(
+                    driver,
+                    &Packet::disk_removed(drive.as_str(), summary.as_str()),
+                );
             }
             #[cfg(feature = "fault-injection")]
             Some(double @ DeviceKind::MountManagerDouble(_)) => {
@@ -250,7 +336,12 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
     }
     let leftovers = driver.delete_leftover_devices(q);
     if leftovers != 0 {
-        log!("{leftovers} device(s) outside the disk table were deleted at unload");
+        log!(error: "{leftovers} device(s) outside the disk table were deleted at unload");
     }
-    log!("unloaded, pool balance {}", pool::live_allocations());
+    let balance = pool::live_allocations();
+    if balance == 0 {
+        log!("unloaded, pool balance 0");
+    } else {
+        log!(error: "unloaded, pool balance {balance}: allocations leaked");
+    }
 }

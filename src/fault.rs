@@ -10,6 +10,7 @@
 //! | 2 | `IoCreateDevice` |
 //! | 3 | `IoCreateSymbolicLink` (reported as a name collision) |
 //! | 4 | every pool allocation after the first four (the store fails half-built) |
+//! | 5 | nothing fails, but the machine's physical memory reads as 64 MiB (so the fixed-disk cap is 32 MiB) |
 //! | 6 | nothing fails, but `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME`'s overflow reply says 2 bytes instead of `sizeof(MOUNTDEV_NAME)`: a reply the mount manager (and its test double) must reject |
 //!
 //! After publishing a disk, the same build sends the disk the mount manager's queries
@@ -87,7 +88,7 @@ mod enabled {
             }
         });
         if let Err(st) = asked {
-            log!(disk: letter, "self-queries not sent: no thread ({:#010x})", st.cast_unsigned());
+            log!(error, disk: letter, "self-queries not sent: no thread ({:#010x})", st.cast_unsigned());
         }
     }
 
@@ -157,6 +158,10 @@ mod enabled {
 const DEVICE: u32 = 2;
 /// `FaultInject` = 3: `IoCreateSymbolicLink` reports a name collision.
 const LINK: u32 = 3;
+/// `FaultInject` = 5: the physical memory reads as [`SMALL_MEMORY`] bytes.
+const SMALL_MACHINE: u32 = 5;
+/// The physical memory `FaultInject` = 5 pretends: 64 MiB.
+const SMALL_MEMORY: u64 = 64 << 20;
 
 /// Arms a fault (no-op without the feature).
 #[cfg_attr(
@@ -219,6 +224,16 @@ pub fn fail_device() -> bool {
 /// Whether link creation must fail.
 pub fn fail_link() -> bool {
     active(LINK)
+}
+
+/// The physical memory the fixed-disk cap uses: what the kernel reported, or
+/// [`SMALL_MEMORY`] under `FaultInject` = 5.
+pub fn physical_memory(reported: Option<u64>) -> Option<u64> {
+    if active(SMALL_MACHINE) {
+        Some(SMALL_MEMORY)
+    } else {
+        reported
+    }
 }
 
 /// Serves the test IOCTLs (fault-injection build only); gives every other IRP back.

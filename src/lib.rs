@@ -2,7 +2,7 @@
 //!
 //! Kernel glue only: every decision (configuration, request checks, IOCTL replies,
 //! disk identity, FAT layout) is made by `ramdisk-core`, and the bytes of a disk live
-//! in `ramdisk-store`. Raw WDK pointers appear only in [`kernel`] (which also holds the
+//! in `ramdisk-store`. Raw WDK pointers appear only in `kernel` (which also holds the
 //! exported `DriverEntry`); the rest is safe code:
 //!
 //! - `driver`: load (→ `LoadError`) and unload, the table of disks;

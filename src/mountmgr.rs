@@ -127,7 +127,7 @@ pub fn register(
     let result = register_steps(manager, device, letter);
     let elapsed_ms = (time::system_time() - started) / 10_000;
     if elapsed_ms > 5_000 {
-        log!(disk: letter, "mount-manager registration took {elapsed_ms} ms");
+        log!(error, disk: letter, "mount-manager registration took {elapsed_ms} ms");
     }
     result
 }
@@ -187,6 +187,7 @@ fn register_steps(
         AfterCreate::Taken => Err(RegisterError::LetterTaken(status)),
         AfterCreate::Requery(status) => {
             log!(
+                error,
                 disk: letter,
                 "CREATE_POINT {}: failed with {}; asking QUERY_POINTS again",
                 char::from(letter),
@@ -196,6 +197,7 @@ fn register_steps(
                 Settled::Owned(letters) => {
                     if !letters.contains(letter) {
                         log!(
+                            error,
                             disk: letter,
                             "the mount manager gave the volume {letters} instead"
                         );
@@ -216,6 +218,7 @@ pub fn unregister(manager: &MountManagerName, device: &DeviceName, letter: u8) {
         Ok(file) => file,
         Err(status) => {
             log!(
+                error,
                 disk: letter,
                 "unload: the mount manager cannot be opened: {}",
                 StatusText(status)
@@ -227,17 +230,16 @@ pub fn unregister(manager: &MountManagerName, device: &DeviceName, letter: u8) {
         Ok(points) => {
             for l in points.letters.iter() {
                 let (status, _) = delete_letter(&file, l);
-                log!(
-                    disk: letter,
-                    "unload: DELETE_POINTS {}: {}",
-                    char::from(l),
-                    StatusText(status)
-                );
+                if status == STATUS_SUCCESS {
+                    log!(disk: letter, "unload: DELETE_POINTS {}: {}", char::from(l), StatusText(status));
+                } else {
+                    log!(error, disk: letter, "unload: DELETE_POINTS {}: {}", char::from(l), StatusText(status));
+                }
             }
             if points.letters.is_empty() {
                 log!(disk: letter, "unload: the mount manager lists no drive letter for the volume");
             }
         }
-        Err(e) => log!(disk: letter, "unload: QUERY_POINTS {e}"),
+        Err(e) => log!(error, disk: letter, "unload: QUERY_POINTS {e}"),
     }
 }

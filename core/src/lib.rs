@@ -13,6 +13,7 @@ extern crate std;
 
 pub mod config;
 pub mod disk;
+pub mod eventlog;
 pub mod fat;
 pub mod geometry;
 pub mod ioctl;
@@ -20,5 +21,6 @@ pub mod mountmgr;
 pub mod pool_tag;
 pub mod request;
 pub mod security;
+pub mod service;
 pub mod status;
 pub mod wire;

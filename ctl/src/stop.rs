@@ -373,7 +373,7 @@ mod tests {
         fn request_stop(&mut self) -> Result<bool, CtlError> {
             self.calls.push("stop".into());
             if self.stop_error {
-                return Err(CtlError::win32("cannot stop service ramdisk", 1052));
+                return Err(CtlError::win32("cannot stop service RustRamDisk", 1052));
             }
             Ok(!self.not_running)
         }

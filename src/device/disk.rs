@@ -76,8 +76,9 @@ impl Disk {
         let mut read_back = DescriptorBuffer::new();
         match device.read_dacl(&mut read_back).map(security::read_dacl) {
             Ok(Ok(dacl)) => log!(disk: letter, "device DACL {dacl}"),
-            Ok(Err(e)) => log!(disk: letter, "device DACL read back, but unreadable: {e}"),
+            Ok(Err(e)) => log!(error, disk: letter, "device DACL read back, but unreadable: {e}"),
             Err(status) => log!(
+                error,
                 disk: letter,
                 "device DACL cannot be read back: {:#010x} ({})",
                 status.cast_unsigned(),
@@ -130,7 +131,9 @@ impl Disk {
                     disk.link.create(device_name.as_slice())
                 };
                 made.map_err(|status| LoadError::LetterTaken { letter, status })?;
+                // An error on Windows: paths on the volume will not canonicalize.
                 log!(
+                    error,
                     disk: letter,
                     "{reason}; the driver made the drive-letter link itself"
                 );

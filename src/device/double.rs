@@ -112,11 +112,11 @@ impl Double {
         for index in 0.. {
             match database.value_at(index, &mut buffer) {
                 Ok(Some(value)) if value.reg_type != ramdisk_core::config::REG_BINARY => {
-                    log!("mount-manager double: database value {index} is not REG_BINARY; skipped");
+                    log!(error: "mount-manager double: database value {index} is not REG_BINARY; skipped");
                 }
                 Ok(Some(value)) => {
                     if let Err(e) = state.load(value.name, value.data) {
-                        log!("mount-manager double: database value {index} not loaded: {e:?}");
+                        log!(error: "mount-manager double: database value {index} not loaded: {e:?}");
                     }
                 }
                 Ok(None) => break,

@@ -250,7 +250,7 @@ impl DeviceObject {
 impl Drop for DeviceObject {
     fn drop(&mut self) {
         // Only `delete` may end a device; anything else is a bug that leaks it.
-        log!("a device object was dropped without being deleted; it stays until reboot");
+        log!(error: "a device object was dropped without being deleted; it stays until reboot");
     }
 }
 

@@ -59,7 +59,7 @@ impl StopSystem for Win32<'_> {
     }
 }
 
-/// The safe stop of the `ramdisk` service, dismounting `path` first; warnings go to
+/// The safe stop of the `RustRamDisk` service, dismounting `path` first; warnings go to
 /// stderr as they are returned.
 pub fn stop_service(ctx: &Ctx, path: &str, force: bool) -> Result<StopOutcome, CtlError> {
     let svc = scm::open_service()?;

@@ -1,6 +1,6 @@
 //! ramdiskctl for Wine, and the Wine end-to-end suite of `cargo xtask test`.
 //!
-//! The suite runs the real `ramdisk.sys` inside Wine's winedevice.exe and talks to it
+//! The suite runs the real driver (`rustramdisk.sys`) inside Wine's winedevice.exe and talks to it
 //! with `ramdiskctl.exe` and the contract client `ramdisk-e2e.exe`. One file per
 //! scenario:
 //!
@@ -42,7 +42,7 @@ use anyhow::{Context, Result, bail, ensure};
 use self::runner::{Case, Scenario, Suite};
 use crate::{
     util::{run, target_dir, workspace_root, write_if_changed},
-    wine::{Out, Wine, win_path},
+    wine::{Out, SERVICE, Wine, win_path},
 };
 
 /// The driver's NT device name: `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` must return it, and
@@ -235,8 +235,8 @@ fn present(w: &Wine, dev: &str) -> Result<bool> {
 
 /// Stops and deletes the service, ignoring "not running" / "does not exist".
 fn cleanup(w: &Wine) {
-    let _ = w.wine(&["sc", "stop", "ramdisk"]);
-    let _ = w.wine(&["sc", "delete", "ramdisk"]);
+    let _ = w.wine(&["sc", "stop", SERVICE]);
+    let _ = w.wine(&["sc", "delete", SERVICE]);
 }
 
 fn no_crash(w: &Wine, mark: u64) -> Result<()> {
@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn case_ids_are_unique_and_scenario_prefixed() {
         let env = Env {
-            sys: PathBuf::from("/x/ramdisk.sys"),
+            sys: PathBuf::from("/x/rustramdisk.sys"),
             fault_sys: None,
         };
         let cases = all_cases(&env);

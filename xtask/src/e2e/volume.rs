@@ -21,7 +21,7 @@ use super::{
     cleanup, ctl_ok, hex, json, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, Wine, win_path};
+use crate::wine::{PARAMS, SERVICE, Wine, win_path};
 
 /// The DACL the driver must read back from its device (issue 11 item 6), as SDDL.
 const DISK_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GX;;;WD)";
@@ -56,7 +56,7 @@ fn start(w: &Wine, sys: &Path) -> Result<u64> {
     w.wine(&[
         "sc",
         "create",
-        "ramdisk",
+        SERVICE,
         "type=",
         "kernel",
         "start=",
@@ -67,15 +67,15 @@ fn start(w: &Wine, sys: &Path) -> Result<u64> {
     .check()?;
     base_params(w)?;
     let mark = w.log_mark();
-    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    w.wine(&["sc", "start", SERVICE])?.check()?;
     Ok(mark)
 }
 
 /// Stops and deletes the service; returns the driver's lines since `mark` and checks
 /// the unload was clean.
 fn stop(w: &Wine, mark: u64) -> Result<Vec<String>> {
-    w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-    w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+    w.wine(&["sc", "stop", SERVICE])?.check()?;
+    w.wine(&["sc", "delete", SERVICE])?.check()?;
     no_crash(w, mark)?;
     let lines = w.driver_lines(mark);
     ensure!(
@@ -311,7 +311,7 @@ fn start_with_double(w: &Wine, fault_sys: &Path, extra: &[(&str, &str, &str)]) -
     w.wine(&[
         "sc",
         "create",
-        "ramdisk",
+        SERVICE,
         "type=",
         "kernel",
         "start=",
@@ -321,9 +321,8 @@ fn start_with_double(w: &Wine, fault_sys: &Path, extra: &[(&str, &str, &str)]) -
     ])?
     .check()?;
     base_params(w)?;
-    for (name, kind, data) in [("MountManagerDevice", "REG_SZ", DOUBLE_DEVICE)]
-        .iter()
-        .chain(extra)
+    for (name, kind, data) in
+        std::iter::once(&("MountManagerDevice", "REG_SZ", DOUBLE_DEVICE)).chain(extra)
     {
         w.wine(&[
             "reg", "add", PARAMS, "/v", name, "/t", kind, "/d", data, "/f",
@@ -331,7 +330,7 @@ fn start_with_double(w: &Wine, fault_sys: &Path, extra: &[(&str, &str, &str)]) -
         .check()?;
     }
     let mark = w.log_mark();
-    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    w.wine(&["sc", "start", SERVICE])?.check()?;
     Ok(mark)
 }
 
@@ -457,16 +456,16 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
             let t = transcript(w)?;
             let block = arrival_block(&t).context("no arrival in the transcript")?;
             in_order(&block, &documented_arrival())?;
-            let (links, volumes) = points(w)?;
+            let (listed, volumes) = points(w)?;
             ensure!(
-                links.iter().any(|l| l == Q_LINK) && volumes.len() == 1 && links.len() == 2,
-                "the double lists {links:?}"
+                listed.iter().any(|l| l == Q_LINK) && volumes.len() == 1 && listed.len() == 2,
+                "the double lists {listed:?}"
             );
             volume_guid.clone_from(&volumes[0]);
             let dos = w.e2e(&["mm-dos-path", DEVICE_NAME])?.check()?.stdout;
             ensure!(dos.trim() == "path=Q:", "QUERY_DOS_VOLUME_PATH: {dos}");
             ensure!(present(w, r"\\.\Q:")?, r"\\.\Q: does not open through the double's link");
-            Ok(format!("{} points: {}; {}", links.len(), links.join(", "), dos.trim()))
+            Ok(format!("{} points: {}; {}", listed.len(), listed.join(", "), dos.trim()))
         },
     );
     s.case(
@@ -491,7 +490,7 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
             // By the time DriverUnload ran, Q: was gone from the double.
             line_with(&lines, "unload: the mount manager lists no drive letter for the volume")?;
             line_with(&lines, "unloaded, pool balance 0")?;
-            w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+            w.wine(&["sc", "delete", SERVICE])?.check()?;
             Ok(delete.to_string())
         },
     );
@@ -499,15 +498,15 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
         "volume: after a restart the same unique ID has the same single Volume{GUID} and Q: again; a plain sc stop deletes Q: from DriverUnload",
         |w| {
             let mark = start_with_double(w, fault_sys, &[])?;
-            let (links, volumes) = points(w)?;
+            let (listed, volumes) = points(w)?;
             ensure!(
-                volumes == [volume_guid.clone()] && links.iter().any(|l| l == Q_LINK),
-                "after the restart the double lists {links:?} (before: {volume_guid})"
+                volumes == [volume_guid.clone()] && listed.iter().any(|l| l == Q_LINK),
+                "after the restart the double lists {listed:?} (before: {volume_guid})"
             );
             let lines = stop(w, mark)?;
             let deleted = line_with(&lines, "unload: DELETE_POINTS Q: 0x00000000")?;
-            let (links, _) = points(w)?;
-            ensure!(!links.iter().any(|l| l == Q_LINK), "Q: is still listed: {links:?}");
+            let (listed, _) = points(w)?;
+            ensure!(!listed.iter().any(|l| l == Q_LINK), "Q: is still listed: {listed:?}");
             Ok(format!("{}; {}", volumes[0], tail(deleted)))
         },
     );
@@ -516,15 +515,15 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
         |w| {
             double_fresh(w, &sys, &[(r"\DosDevices\S:", UNIQUE_ID)])?;
             let mark = start_with_double(w, fault_sys, &[])?;
-            let (links, volumes) = points(w)?;
+            let (listed, volumes) = points(w)?;
             let lines = stop(w, mark)?;
             line_with(&lines, "DELETE_POINTS S:")?;
             line_with(&lines, "CREATE_POINT Q: succeeded")?;
             ensure!(
-                volumes.len() == 1 && links.len() == 2 && links.iter().any(|l| l == Q_LINK),
-                "the double lists {links:?}"
+                volumes.len() == 1 && listed.len() == 2 && listed.iter().any(|l| l == Q_LINK),
+                "the double lists {listed:?}"
             );
-            Ok(links.join(", "))
+            Ok(listed.join(", "))
         },
     );
     s.case(

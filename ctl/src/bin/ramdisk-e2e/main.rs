@@ -25,6 +25,8 @@
 //! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
 //!   manager's points and DOS path for an NT device name, and the tests' double's
 //!   transcript (`--manager` names the mount manager; the double by default).
+//! - `messages SYS` (`messages.rs`): the driver file's message table through
+//!   `FormatMessageW`, as Event Viewer formats the driver's System-log entries.
 
 use std::process::ExitCode;
 
@@ -34,6 +36,8 @@ use clap::{Parser, Subcommand};
 mod concurrency;
 #[cfg(windows)]
 mod ioctl;
+#[cfg(windows)]
+mod messages;
 #[cfg(windows)]
 mod mountdev;
 #[cfg(windows)]
@@ -119,6 +123,8 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         out: usize,
     },
+    /// The driver file's message table, formatted by `FormatMessageW`.
+    Messages { sys: String },
 }
 
 /// An IOCTL code in decimal or `0x` hex.
@@ -193,6 +199,7 @@ fn main() -> ExitCode {
             manager,
         } => return with_manager(&manager, |m| mountmgr::dos_path(m, &device_name)),
         Cmd::MmTranscript { manager } => return with_manager(&manager, mountmgr::transcript),
+        Cmd::Messages { sys } => messages::run(&mut t, &sys),
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 {
