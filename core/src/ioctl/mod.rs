@@ -196,7 +196,7 @@ impl core::fmt::Debug for Entry {
 
 /// Every IOCTL the driver answers, with its contract.
 ///
-/// Anything else is `STATUS_INVALID_DEVICE_REQUEST`. Rows whose handler is [`refuse`]
+/// Anything else is `STATUS_INVALID_DEVICE_REQUEST`. Rows whose handler is `refuse`
 /// are answered that way on purpose (the README's *IOCTLs* section says why).
 #[rustfmt::skip]
 pub const TABLE: [Entry; 36] = [
