@@ -2,7 +2,8 @@
 //! `ramdisk[R:]:` when they are about one disk (`log!(disk: b'R', ...)`).
 //!
 //! `log!(...)` is information, `log!(error: ...)` a failure (`log!(error, disk: b'R',
-//! ...)` for one disk). Lines go to the kernel debugger through `DbgPrintEx` as the
+//! ...)` for one disk), `log!(warning, disk: b'R', ...)` a degradation the driver
+//! expects in some environments. Lines go to the kernel debugger through `DbgPrintEx` as the
 //! IHVDRIVER component: errors at `DPFLTR_ERROR_LEVEL`, which Windows shows by
 //! default, information at `DPFLTR_INFO_LEVEL`, which it shows only when the Debug
 //! Print Filter lets it through (`kernel::debug`). The Wine test bed reads both from
@@ -14,6 +15,12 @@ macro_rules! log {
     (error, disk: $letter:expr, $($arg:tt)*) => {
         $crate::kernel::debug::print(
             $crate::kernel::debug::Level::Error,
+            format_args!("ramdisk[{}:]: {}", char::from($letter), format_args!($($arg)*)),
+        )
+    };
+    (warning, disk: $letter:expr, $($arg:tt)*) => {
+        $crate::kernel::debug::print(
+            $crate::kernel::debug::Level::Warning,
             format_args!("ramdisk[{}:]: {}", char::from($letter), format_args!($($arg)*)),
         )
     };

@@ -503,6 +503,16 @@ pub enum Fallback {
     NoLetter(i32),
 }
 
+impl Fallback {
+    /// Whether this is what an environment whose mount manager takes no volumes from
+    /// drivers answers (Wine's: `STATUS_NOT_SUPPORTED` to the arrival) rather than a
+    /// failure: Windows' mount manager always takes the arrival.
+    #[must_use]
+    pub const fn expected_without_mount_manager(&self) -> bool {
+        matches!(*self, Self::ArrivalFailed(st) if st == status::STATUS_NOT_SUPPORTED)
+    }
+}
+
 impl fmt::Display for Fallback {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = |s: i32| (s.cast_unsigned(), status::name(s));

@@ -131,12 +131,21 @@ impl Disk {
                     disk.link.create(device_name.as_slice())
                 };
                 made.map_err(|status| LoadError::LetterTaken { letter, status })?;
-                // An error on Windows: paths on the volume will not canonicalize.
-                log!(
-                    error,
-                    disk: letter,
-                    "{reason}; the driver made the drive-letter link itself"
-                );
+                // Paths on the volume will not canonicalize: an error on Windows, a
+                // warning where no mount manager takes volumes from drivers (Wine).
+                if reason.expected_without_mount_manager() {
+                    log!(
+                        warning,
+                        disk: letter,
+                        "{reason}; the driver made the drive-letter link itself"
+                    );
+                } else {
+                    log!(
+                        error,
+                        disk: letter,
+                        "{reason}; the driver made the drive-letter link itself"
+                    );
+                }
                 Ok(())
             }
         }

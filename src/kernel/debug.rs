@@ -7,8 +7,10 @@
 //! messages of every component are shown and everything else is filtered unless the
 //! `Debug Print Filter` registry key (or `ed nt!Kd_IHVDRIVER_Mask`) lets it through.
 //! `DbgPrint` itself is `DbgPrintEx(DPFLTR_DEFAULT_ID, DPFLTR_INFO_LEVEL, ...)`: hidden
-//! by default. Errors therefore go out at `DPFLTR_ERROR_LEVEL`, everything else at
-//! `DPFLTR_INFO_LEVEL`, both as the component IHVDRIVER ("any other type of driver").
+//! by default. Errors therefore go out at `DPFLTR_ERROR_LEVEL`, a degradation the
+//! driver expects in some environments (Wine's mount manager) at `DPFLTR_WARNING_LEVEL`,
+//! everything else at `DPFLTR_INFO_LEVEL`, all as the component IHVDRIVER ("any other
+//! type of driver").
 //!
 //! Wine's `DbgPrintEx` (ntdll's `vDbgPrintExWithPrefix`) filters nothing: every level
 //! reaches the `debugstr` warning channel, as `<component>:<level mask>: <text>`, so the
@@ -17,7 +19,9 @@
 use core::fmt;
 
 use wdk::fmt::FlushableFormatBuffer;
-use wdk_sys::{DPFLTR_ERROR_LEVEL, DPFLTR_INFO_LEVEL, ULONG, ntddk::DbgPrintEx};
+use wdk_sys::{
+    DPFLTR_ERROR_LEVEL, DPFLTR_INFO_LEVEL, DPFLTR_WARNING_LEVEL, ULONG, ntddk::DbgPrintEx,
+};
 
 /// `DPFLTR_IHVDRIVER_ID` (dpfilter.h): the component for drivers that are not video,
 /// audio, network, streaming or bus drivers.
@@ -28,6 +32,9 @@ const DPFLTR_IHVDRIVER_ID: ULONG = 77;
 pub enum Level {
     /// Something failed: shown by default (`DPFLTR_ERROR_LEVEL`).
     Error,
+    /// The driver works, less well than it could, for a reason it expects in some
+    /// environments: hidden by default (`DPFLTR_WARNING_LEVEL`).
+    Warning,
     /// Everything else: shown once the filter lets IHVDRIVER info through
     /// (`DPFLTR_INFO_LEVEL`).
     Info,
@@ -37,6 +44,7 @@ impl Level {
     const fn dpfltr(self) -> ULONG {
         match self {
             Self::Error => DPFLTR_ERROR_LEVEL,
+            Self::Warning => DPFLTR_WARNING_LEVEL,
             Self::Info => DPFLTR_INFO_LEVEL,
         }
     }

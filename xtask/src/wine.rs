@@ -129,6 +129,8 @@ pub fn dbgprint_level(line: &str) -> Option<(u32, u32)> {
 pub const IHVDRIVER: u32 = 77;
 /// The level mask of `DPFLTR_ERROR_LEVEL` (0) lines.
 pub const ERROR_LEVEL: u32 = 1;
+/// The level mask of `DPFLTR_WARNING_LEVEL` (1) lines.
+pub const WARNING_LEVEL: u32 = 1 << 1;
 /// The level mask of `DPFLTR_INFO_LEVEL` (3) lines.
 pub const INFO_LEVEL: u32 = 1 << 3;
 

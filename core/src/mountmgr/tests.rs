@@ -444,3 +444,17 @@ fn mount_manager_device_hook() {
             .starts_with("MountManagerDevice: ")
     );
 }
+
+#[test]
+fn only_wines_refusal_is_expected() {
+    assert!(Fallback::ArrivalFailed(STATUS_NOT_SUPPORTED).expected_without_mount_manager());
+    for other in [
+        Fallback::ArrivalFailed(STATUS_INVALID_PARAMETER),
+        Fallback::CannotOpen(STATUS_NOT_SUPPORTED),
+        Fallback::NotListed,
+        Fallback::NoLetter(STATUS_NOT_SUPPORTED),
+        Fallback::QueryFailed(QueryError::Malformed("x")),
+    ] {
+        assert!(!other.expected_without_mount_manager(), "{other}");
+    }
+}

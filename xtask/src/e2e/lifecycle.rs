@@ -12,7 +12,7 @@ use super::{
     no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{ERROR_LEVEL, IHVDRIVER, INFO_LEVEL, PARAMS, SERVICE, win_path};
+use crate::wine::{ERROR_LEVEL, IHVDRIVER, INFO_LEVEL, PARAMS, SERVICE, WARNING_LEVEL, win_path};
 
 /// The scenario's cases.
 pub fn cases(env: &Env) -> Vec<Case<'_>> {
@@ -347,6 +347,12 @@ fn diagnostics(s: &mut Suite<'_>, sys: &Path) {
                     .iter()
                     .any(|(l, t)| *l == Some(info) && t.starts_with("ramdisk[Q:]: 8388608 bytes")),
                 "no load line at DbgPrintEx(IHVDRIVER, INFO): {leveled:?}"
+            );
+            // Wine's mount manager refuses volume arrivals: a warning, not an error.
+            ensure!(
+                leveled.iter().any(|(l, t)| *l == Some((IHVDRIVER, WARNING_LEVEL))
+                    && t.contains("does not take volume arrivals")),
+                "no fallback line at DbgPrintEx(IHVDRIVER, WARNING): {leveled:?}"
             );
             ensure!(
                 !leveled.iter().any(|(l, _)| *l == Some((IHVDRIVER, ERROR_LEVEL))),
