@@ -48,6 +48,8 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod rundown;
+
 use core::fmt;
 use core::mem::{align_of, size_of};
 use core::ptr::{self, NonNull};
