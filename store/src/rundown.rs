@@ -151,10 +151,11 @@ mod tests {
 
     impl Event {
         fn wait(&self) {
-            let mut set = self.set.lock().unwrap();
-            while !*set {
-                set = self.cond.wait(set).unwrap();
-            }
+            drop(
+                self.cond
+                    .wait_while(self.set.lock().unwrap(), |set| !*set)
+                    .unwrap(),
+            );
         }
     }
 
