@@ -14,7 +14,8 @@ use crate::units::parse_size;
     after_help = "DEVICE is a drive letter (R, R: or \\\\.\\R:) or a full device path \
 (\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
-4 data errors found (verify) or size mismatch (load)."
+4 data errors found (verify) or size mismatch (load), 5 busy (remove of a disk in use \
+without --force)."
 )]
 pub struct Cli {
     /// Machine-readable output: one JSON object on stdout.
@@ -77,6 +78,12 @@ pub enum Command {
         #[arg(long)]
         no_broadcast: bool,
     },
+    /// Create a disk at run time (the control device `\\.\RamdiskControl`).
+    Create(CreateArgs),
+    /// Remove a disk safely: lock, dismount, delete its mount point, remove it.
+    Remove(RemoveArgs),
+    /// List the disks the driver holds.
+    List,
     /// Lock and dismount the volume, stop the service, announce the removal.
     Stop {
         /// The device to dismount first.
@@ -89,6 +96,117 @@ pub enum Command {
         #[arg(long)]
         no_broadcast: bool,
     },
+}
+
+/// `create` options: the settings of a registry disk (omitted ones take the same
+/// defaults), plus the drive letter (default: the first free one from Z: down).
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// `DiskSize` in bytes (512K, 64M, 1G ...).
+    #[arg(long, value_parser = parse_size)]
+    pub size: u64,
+    /// `DriveLetter` (one letter; default: the driver picks the first free from Z: down to D:).
+    #[arg(long)]
+    pub letter: Option<String>,
+    /// `FileSystem`: auto, FAT12, FAT16, FAT32.
+    #[arg(long)]
+    pub fs: Option<String>,
+    /// `SectorsPerCluster` (0 or a power of two, 1..128).
+    #[arg(long)]
+    pub sectors_per_cluster: Option<u32>,
+    /// `RootDirEntries` (FAT12/16).
+    #[arg(long)]
+    pub root_entries: Option<u32>,
+    /// `VolumeLabel` (at most 11 characters; empty: no label).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// `Allocation`: fixed (dynamic where the driver supports it).
+    #[arg(long)]
+    pub allocation: Option<String>,
+    /// `MemoryLimit` of a dynamic disk.
+    #[arg(long, value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+    /// Also write `Parameters\Disks\NAME`, so the disk comes back at the next start.
+    #[arg(long, value_name = "NAME")]
+    pub persist: Option<String>,
+    /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
+    #[arg(long)]
+    pub no_broadcast: bool,
+}
+
+/// `remove` options.
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// The disk: its drive letter (R, R:, \\.\R:).
+    pub device: String,
+    /// Remove it even while programs have files or handles open on it (they lose them).
+    #[arg(long)]
+    pub force: bool,
+    /// Keep its `Parameters\Disks` subkey (default: delete it, so it does not come back).
+    #[arg(long)]
+    pub keep_persisted: bool,
+    /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
+    #[arg(long)]
+    pub no_broadcast: bool,
+}
+
+impl CreateArgs {
+    /// The drive letter asked for (`R`, `r:` → `'R'`); `None`: the driver picks one.
+    ///
+    /// # Errors
+    /// A value that is not one letter A-Z (optionally with `:`).
+    pub fn letter(&self) -> Result<Option<char>, String> {
+        let Some(text) = &self.letter else {
+            return Ok(None);
+        };
+        let l = text.trim_end_matches(':');
+        let mut chars = l.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Ok(Some(c.to_ascii_uppercase())),
+            _ => Err(format!("--letter {text}: not a drive letter A-Z")),
+        }
+    }
+
+    /// The control request's settings.
+    #[must_use]
+    pub fn settings(&self, letter: Option<char>) -> ramdisk_core::control::CreateSettings<'_> {
+        ramdisk_core::control::CreateSettings {
+            disk_size: self.size,
+            letter,
+            file_system: self.fs.as_deref(),
+            sectors_per_cluster: self.sectors_per_cluster,
+            root_dir_entries: self.root_entries,
+            volume_label: self.label.as_deref(),
+            allocation: self.allocation.as_deref(),
+            memory_limit: self.memory_limit,
+            persist_name: self.persist.as_deref(),
+        }
+    }
+
+    /// The `Parameters\Disks\<NAME>` values `--persist` writes, for a disk that got
+    /// drive letter `letter`: every option given, and the letter (so it comes back on
+    /// the same one).
+    #[must_use]
+    pub fn persisted_values(&self, letter: char) -> Vec<(&'static str, ParamValue)> {
+        let install = InstallArgs {
+            sys: String::new(),
+            size: Some(self.size),
+            letter: Some(letter.to_string()),
+            fs: self.fs.clone(),
+            sectors_per_cluster: self.sectors_per_cluster,
+            root_entries: self.root_entries,
+            label: self.label.clone(),
+            start: StartType::Demand,
+        };
+        let mut values = install.parameters();
+        if let Some(a) = &self.allocation {
+            values.push(("Allocation", ParamValue::Sz(a.clone())));
+        }
+        if let Some(m) = self.memory_limit {
+            values.push(("MemoryLimit", ParamValue::Qword(m)));
+        }
+        values
+    }
 }
 
 /// The byte range of `dump` and `load`: the same offsets on the disk and in the file.
@@ -354,6 +472,76 @@ mod tests {
             vec![("DiskSize", ParamValue::Qword(8 << 30))]
         );
         assert!(parse(&["install"]).is_err(), "--sys is required");
+    }
+
+    #[test]
+    fn create_remove_list() {
+        let c = parse(&["create", "--size", "1G"]).unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.size, 1 << 30);
+        assert_eq!(a.letter(), Ok(None));
+        let s = a.settings(None);
+        assert_eq!(s.disk_size, 1 << 30);
+        assert_eq!(s.file_system, None);
+        let c = parse(&[
+            "--json",
+            "create",
+            "--size",
+            "64M",
+            "--letter",
+            "r:",
+            "--fs",
+            "FAT32",
+            "--label",
+            "S",
+            "--sectors-per-cluster",
+            "8",
+            "--root-entries",
+            "256",
+            "--allocation",
+            "fixed",
+            "--persist",
+            "build",
+        ])
+        .unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.letter(), Ok(Some('R')));
+        assert_eq!(
+            a.persisted_values('R'),
+            vec![
+                ("DiskSize", ParamValue::Dword(64 << 20)),
+                ("DriveLetter", ParamValue::Sz("R".into())),
+                ("FileSystem", ParamValue::Sz("FAT32".into())),
+                ("SectorsPerCluster", ParamValue::Dword(8)),
+                ("RootDirEntries", ParamValue::Dword(256)),
+                ("VolumeLabel", ParamValue::Sz("S".into())),
+                ("Allocation", ParamValue::Sz("fixed".into())),
+            ]
+        );
+        for bad in ["RR", "1", "", ":"] {
+            let c = parse(&["create", "--size", "1M", "--letter", bad]).unwrap();
+            let Command::Create(a) = c.command else {
+                panic!()
+            };
+            assert!(a.letter().is_err(), "{bad}");
+        }
+        assert!(parse(&["create"]).is_err(), "--size is required");
+        assert!(parse(&["create", "--size", "1Q"]).is_err());
+        let c = parse(&["remove", "R:", "--force", "--keep-persisted"]).unwrap();
+        let Command::Remove(r) = c.command else {
+            panic!()
+        };
+        assert!(r.force && r.keep_persisted && !r.no_broadcast);
+        assert_eq!(r.device, "R:");
+        assert!(parse(&["remove"]).is_err(), "the disk is required");
+        assert!(matches!(
+            parse(&["list", "--json"]).unwrap().command,
+            Command::List
+        ));
     }
 
     #[test]

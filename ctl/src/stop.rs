@@ -150,7 +150,7 @@ pub struct StopOutcome {
 }
 
 /// Deletes `letter`'s mount point and classifies the outcome.
-fn delete_mount_point<S: StopSystem>(
+pub(crate) fn delete_mount_point<S: StopSystem>(
     sys: &mut S,
     letter: char,
     warnings: &mut Vec<String>,
@@ -175,7 +175,7 @@ fn delete_mount_point<S: StopSystem>(
     }
 }
 
-fn lock_with_retries<S: StopSystem>(
+pub(crate) fn lock_with_retries<S: StopSystem>(
     sys: &mut S,
     volume: &S::Volume,
     opts: StopOptions,
@@ -193,7 +193,7 @@ fn lock_with_retries<S: StopSystem>(
 }
 
 /// One volume request's outcome as a [`Step`]; a failure is fatal unless forced.
-fn step(
+pub(crate) fn step(
     what: &str,
     outcome: Result<FsctlOutcome, u32>,
     path: &str,

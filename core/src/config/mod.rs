@@ -13,6 +13,7 @@
 //! for the amount at load).
 
 mod blame;
+pub mod boot;
 mod error;
 mod memory;
 mod value;

@@ -32,7 +32,7 @@ use zerocopy::{FromBytes, FromZeros, IntoBytes};
 use crate::config::{
     Config, ConfigBuilder, ConfigError, REG_DWORD, REG_QWORD, REG_SZ, RawValue, ValueName,
 };
-use crate::disk::{DiskIdentity, DiskName, IdentityError, UniqueId};
+use crate::disk::{DiskIdentity, DiskName, IdentityError, UniqueId, ascii_utf16};
 use crate::ioctl::Reply;
 use crate::ioctl::codes::{FILE_ANY_ACCESS, FILE_WRITE_ACCESS, METHOD_BUFFERED, ctl_code};
 use crate::mountmgr::LetterSet;
@@ -72,6 +72,10 @@ pub const IOCTL_RAMDISK_QUERY: u32 =
 pub const CONTROL_DEVICE_NAME: &str = r"\Device\RamdiskControl";
 /// `\DosDevices\RamdiskControl` (user mode: `\\.\RamdiskControl`).
 pub const CONTROL_LINK_NAME: &str = r"\DosDevices\RamdiskControl";
+/// [`CONTROL_DEVICE_NAME`] as UTF-16, for `IoCreateDevice`.
+pub const CONTROL_DEVICE_NAME_UTF16: [u16; 22] = ascii_utf16(CONTROL_DEVICE_NAME);
+/// [`CONTROL_LINK_NAME`] as UTF-16, for `IoCreateSymbolicLink`.
+pub const CONTROL_LINK_NAME_UTF16: [u16; 26] = ascii_utf16(CONTROL_LINK_NAME);
 
 /// How many disks the driver holds at once (boot-time and runtime together).
 pub const MAX_DISKS: usize = 16;
