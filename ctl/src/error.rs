@@ -150,6 +150,7 @@ pub const fn fallback_text(code: u32) -> Option<&'static str> {
         122 => "The data area passed to a system call is too small.",
         170 => "The requested resource is in use.",
         183 => "Cannot create a file when that file already exists.",
+        433 => "A device which does not exist was specified.",
         234 => "More data is available.",
         1060 => "The specified service does not exist as an installed service.",
         1062 => "The service has not been started.",

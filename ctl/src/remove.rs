@@ -34,6 +34,8 @@ const ERROR_FILE_NOT_FOUND: u32 = 2;
 const ERROR_PATH_NOT_FOUND: u32 = 3;
 /// `ERROR_BUSY`: the driver's `STATUS_DEVICE_BUSY`.
 pub const ERROR_BUSY: u32 = 170;
+/// `ERROR_NO_SUCH_DEVICE`: the driver's `STATUS_NO_SUCH_DEVICE` (no such disk).
+pub const ERROR_NO_SUCH_DEVICE: u32 = 433;
 
 /// What the removal needs beyond the stop's volume requests.
 pub trait RemoveSystem: StopSystem {
@@ -277,7 +279,7 @@ pub fn safe_remove<S: RemoveSystem>(
             code,
         )
         .exit_code(EXIT_BUSY),
-        ERROR_FILE_NOT_FOUND => {
+        ERROR_NO_SUCH_DEVICE => {
             CtlError::win32(format!("no RAM disk on {letter}:"), code).exit_code(EXIT_NO_DEVICE)
         }
         _ => CtlError::win32(

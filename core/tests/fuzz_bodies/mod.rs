@@ -33,15 +33,20 @@ use ramdisk_core::status::{
 use ramdisk_core::wire::disk::VerifyInformation;
 use ramdisk_core::wire::{I64, IntoBytes, U32};
 
+mod control;
+
+pub use control::control;
+
 /// A fuzz-target body.
 pub type Body = fn(&[u8]);
 
 /// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
-pub const TARGETS: [(&str, Body); 4] = [
+pub const TARGETS: [(&str, Body); 5] = [
     ("config", config),
     ("request", request),
     ("ioctl", ioctl),
     ("fat", fat),
+    ("control", control),
 ];
 
 /// Reads little-endian numbers off the front of the input; missing bytes are 0.

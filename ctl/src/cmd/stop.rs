@@ -75,16 +75,30 @@ pub fn stop_service(
     let mut sys = Win32 { svc: Some(&svc) };
     let removed = remove_all(&mut sys, StopOptions::new(force))?;
     let mut letters = Vec::new();
+    let mut earlier = Vec::new();
     for r in &removed {
         for w in &r.warnings {
             ctx.warn(w);
         }
+        earlier.extend(r.warnings.iter().cloned());
         letters.push(r.disk.letter.clone());
     }
-    let outcome = safe_stop(&mut sys, path, drive_letter(path), StopOptions::new(force))?;
+    let mut outcome = safe_stop(&mut sys, path, drive_letter(path), StopOptions::new(force))?;
     for w in &outcome.warnings {
         ctx.warn(w);
     }
+    // The device given was one of the disks removed first: its volume steps are those
+    // of its removal.
+    if let Some(r) = removed
+        .iter()
+        .find(|r| Some(r.disk.letter_char()) == drive_letter(path))
+    {
+        outcome.lock = outcome.lock.or(r.lock);
+        outcome.dismount = outcome.dismount.or(r.dismount);
+        outcome.mount_point = Some(r.mount_point);
+    }
+    earlier.append(&mut outcome.warnings);
+    outcome.warnings = earlier;
     Ok((outcome, letters))
 }
 

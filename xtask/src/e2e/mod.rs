@@ -15,7 +15,10 @@
 //! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
 //! - `volume.rs`: the volume contract: mount-manager registration (Wine's refusal and
 //!   the driver's fallback link), the device DACL read back, the mount manager's
-//!   queries answered without a file object.
+//!   queries answered without a file object;
+//! - `many.rs`: many disks: `ramdiskctl create/remove/list`, removal under a stress
+//!   client, the control device's refusals, boot-time `Parameters\Disks` disks,
+//!   persisted disks, stop/start cycles with I/O running.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
@@ -23,6 +26,7 @@
 mod bad_values;
 mod faults;
 mod lifecycle;
+mod many;
 mod matrix;
 mod runner;
 mod volume;
@@ -264,6 +268,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
     cases.extend(volume::cases(env));
+    cases.extend(many::cases(env));
     cases
 }
 
@@ -364,6 +369,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "volume contract (the release driver, and the fault-injection build's test hooks)"
                 .into()
         }
+        Scenario::Many => "many disks (the control device, ramdiskctl create/remove/list)".into(),
     }
 }
 
@@ -392,6 +398,7 @@ mod tests {
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
                 Scenario::Volume => "volume/",
+                Scenario::Many => "many/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

@@ -25,6 +25,8 @@ pub enum Scenario {
     Faults,
     /// `volume.rs`.
     Volume,
+    /// `many.rs`.
+    Many,
 }
 
 impl Scenario {
@@ -36,6 +38,7 @@ impl Scenario {
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
             Self::Volume => "volume contract",
+            Self::Many => "many disks",
         }
     }
 }
