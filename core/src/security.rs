@@ -124,14 +124,8 @@ pub struct Ace {
 
 /// The disk device's DACL, in order.
 pub const DISK_DACL: [Ace; 3] = [
-    Ace {
-        mask: GENERIC_ALL,
-        sid: Sid::SYSTEM,
-    },
-    Ace {
-        mask: GENERIC_ALL,
-        sid: Sid::ADMINISTRATORS,
-    },
+    CONTROL_DACL[0],
+    CONTROL_DACL[1],
     Ace {
         mask: GENERIC_EXECUTE,
         sid: Sid::EVERYONE,
@@ -142,7 +136,8 @@ pub const DISK_DACL: [Ace; 3] = [
 pub const DISK_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GX;;;WD)";
 
 /// The control device's DACL (`\Device\RamdiskControl`): SYSTEM and Administrators
-/// only. Each disk costs memory, so an ordinary user may not even open the device.
+/// only (the disks' first two ACEs). Each disk costs memory, so an ordinary user may
+/// not even open the device.
 pub const CONTROL_DACL: [Ace; 2] = [
     Ace {
         mask: GENERIC_ALL,

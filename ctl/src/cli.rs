@@ -14,7 +14,7 @@ use crate::units::parse_size;
     after_help = "DEVICE is a drive letter (R, R: or \\\\.\\R:) or a full device path \
 (\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
-4 data errors found (verify) or size mismatch (load), 5 busy (remove of a disk in use \
+4 data errors found (verify) or size mismatch (load), 5 busy (a disk or volume in use, \
 without --force)."
 )]
 pub struct Cli {

@@ -23,9 +23,8 @@ use ramdisk_core::control::RamdiskDiskInfo;
 use serde::Serialize;
 
 use crate::error::{CtlError, EXIT_BUSY, EXIT_NO_DEVICE, win32_text};
-use crate::fsctl::FsctlOutcome;
 use crate::stop::{
-    MountPointStep, Step, StopOptions, StopSystem, delete_mount_point, lock_with_retries, step,
+    MountPointStep, Step, StopOptions, StopSystem, delete_mount_point, lock_and_dismount,
 };
 
 /// `ERROR_FILE_NOT_FOUND`.
@@ -214,42 +213,14 @@ pub fn safe_remove<S: RemoveSystem>(
     };
     let (mut lock, mut dismount) = (None, None);
     if let Some(v) = &volume {
-        let steps = (|| -> Result<(), CtlError> {
-            let locked = lock_with_retries(sys, v, opts);
-            lock = Some(step(
-                "FSCTL_LOCK_VOLUME",
-                locked,
-                &path,
-                opts,
-                &mut warnings,
-                || {
-                    format!(
-                        "{path} is busy: a program has files or folders open on it; close them and \
-                     retry, or use --force (their handles become invalid)"
-                    )
-                },
-            )?);
-            let dismounted = FsctlOutcome::classify(sys.dismount(v));
-            dismount = Some(step(
-                "FSCTL_DISMOUNT_VOLUME",
-                dismounted,
-                &path,
-                opts,
-                &mut warnings,
-                || format!("cannot dismount {path} (use --force to remove anyway)"),
-            )?);
-            Ok(())
-        })();
-        if let Err(e) = steps {
-            if let Some(v) = volume.take() {
-                sys.close_volume(v);
+        match lock_and_dismount(sys, v, &path, opts, &mut warnings, "remove") {
+            Ok((l, d)) => (lock, dismount) = (Some(l), Some(d)),
+            Err(e) => {
+                if let Some(v) = volume.take() {
+                    sys.close_volume(v);
+                }
+                return Err(e);
             }
-            // A lock that could not be had: busy.
-            return Err(if lock.is_none() {
-                e.exit_code(EXIT_BUSY)
-            } else {
-                e
-            });
         }
     }
     // No file system is layered over the disk: the handle is the disk's own.
@@ -308,9 +279,10 @@ pub fn safe_remove<S: RemoveSystem>(
     })
 }
 
-/// Before `ramdiskctl stop`: every disk the driver lists, removed safely (their
-/// `Parameters\Disks` subkeys kept, so they come back at the next start). Nothing to
-/// do when the control device is not there (the driver is not running).
+/// Before `ramdiskctl stop`: every disk the driver lists, removed safely.
+///
+/// Their `Parameters\Disks` subkeys are kept, so they come back at the next start.
+/// Nothing to do when the control device is not there (the driver is not running).
 ///
 /// # Errors
 /// The first disk that cannot be removed (busy: exit 5); the disks before it are gone.

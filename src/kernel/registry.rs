@@ -255,47 +255,28 @@ impl Key {
         buffer: &'b mut EnumBuffer,
     ) -> Result<Option<Value<'b>>, NTSTATUS> {
         use ramdisk_core::wire::registry::{KEY_VALUE_FULL_NAME_OFFSET, KeyValueFullInformation};
-        let mut result_len = 0u32;
-        #[expect(clippy::cast_possible_truncation, reason = "1024 bytes")]
-        let len = buffer.0.len() as u32;
-        // SAFETY: our key handle; the buffer is live, 8-aligned and `len` bytes long.
-        let status = unsafe {
-            ZwEnumerateValueKey(
-                self.0,
-                index,
-                KeyValueFullInformation,
-                buffer.0.as_mut_ptr().cast(),
-                len,
-                &raw mut result_len,
-            )
+        let (key, info) = (self.0, KeyValueFullInformation);
+        // SAFETY: our key handle; the call writes at most `len` bytes of `out`.
+        let Some(bytes) = enumerate(buffer, |out, len, result| unsafe {
+            ZwEnumerateValueKey(key, index, info, out, len, result)
+        })?
+        else {
+            return Ok(None);
         };
-        match status {
-            STATUS_NO_MORE_ENTRIES => return Ok(None),
-            STATUS_SUCCESS => {}
-            other => return Err(other),
-        }
-        let bytes = &buffer.0;
-        let (h, _) = KeyValueFullInformation::read_from_prefix(bytes).map_err(|_| status)?;
-        let name_len = h.name_length.get() as usize;
-        let name = bytes
-            .get(KEY_VALUE_FULL_NAME_OFFSET..KEY_VALUE_FULL_NAME_OFFSET + name_len)
-            .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
+        let (h, _) = KeyValueFullInformation::read_from_prefix(bytes)
+            .map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+        let name = utf16_at(bytes, KEY_VALUE_FULL_NAME_OFFSET, h.name_length.get())?;
         let data_at = h.data_offset.get() as usize;
         let data = bytes
             .get(data_at..data_at + h.data_length.get() as usize)
             .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
-        // The name is UTF-16 (little-endian, as x64 is) at offset 20 of an 8-aligned
-        // buffer, so it is u16-aligned; zerocopy checks the alignment and length.
-        let name = <[u16]>::ref_from_bytes(name).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
         Ok(Some(Value {
             name,
             reg_type: h.reg_type.get(),
             data,
         }))
     }
-}
 
-impl Key {
     /// The name of the subkey at `index` (`Ok(None)` past the last), read into `buffer`.
     ///
     /// # Errors
@@ -307,35 +288,43 @@ impl Key {
         buffer: &'b mut EnumBuffer,
     ) -> Result<Option<&'b [u16]>, NTSTATUS> {
         use ramdisk_core::wire::registry::{KEY_BASIC_NAME_OFFSET, KeyBasicInformation as Basic};
-        let mut result_len = 0u32;
-        #[expect(clippy::cast_possible_truncation, reason = "1024 bytes")]
-        let len = buffer.0.len() as u32;
-        // SAFETY: our key handle; the buffer is live, 8-aligned and `len` bytes long.
-        let status = unsafe {
-            ZwEnumerateKey(
-                self.0,
-                index,
-                KeyBasicInformation,
-                buffer.0.as_mut_ptr().cast(),
-                len,
-                &raw mut result_len,
-            )
+        let key = self.0;
+        // SAFETY: our key handle; the call writes at most `len` bytes of `out`.
+        let Some(bytes) = enumerate(buffer, |out, len, result| unsafe {
+            ZwEnumerateKey(key, index, KeyBasicInformation, out, len, result)
+        })?
+        else {
+            return Ok(None);
         };
-        match status {
-            STATUS_NO_MORE_ENTRIES => return Ok(None),
-            STATUS_SUCCESS => {}
-            other => return Err(other),
-        }
-        let bytes = &buffer.0;
-        let (h, _) = Basic::read_from_prefix(bytes).map_err(|_| status)?;
-        let name_len = h.name_length.get() as usize;
-        let name = bytes
-            .get(KEY_BASIC_NAME_OFFSET..KEY_BASIC_NAME_OFFSET + name_len)
-            .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
-        // UTF-16 at offset 16 of an 8-aligned buffer: u16-aligned; zerocopy checks it.
-        let name = <[u16]>::ref_from_bytes(name).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
-        Ok(Some(name))
+        let (h, _) =
+            Basic::read_from_prefix(bytes).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+        utf16_at(bytes, KEY_BASIC_NAME_OFFSET, h.name_length.get()).map(Some)
     }
+}
+
+/// One `ZwEnumerate*Key` call into `buffer` (`call(out, len, &mut result_len)`): its
+/// bytes, or `None` past the last entry.
+fn enumerate(
+    buffer: &mut EnumBuffer,
+    call: impl FnOnce(*mut core::ffi::c_void, u32, *mut u32) -> NTSTATUS,
+) -> Result<Option<&[u8]>, NTSTATUS> {
+    let mut result_len = 0u32;
+    #[expect(clippy::cast_possible_truncation, reason = "1024 bytes")]
+    let len = buffer.0.len() as u32;
+    match call(buffer.0.as_mut_ptr().cast(), len, &raw mut result_len) {
+        STATUS_NO_MORE_ENTRIES => Ok(None),
+        STATUS_SUCCESS => Ok(Some(&buffer.0)),
+        other => Err(other),
+    }
+}
+
+/// `len` bytes of UTF-16 at `at` of an enumeration buffer (little-endian, as x64 is;
+/// at an even offset of the 8-aligned buffer, so u16-aligned: zerocopy checks both).
+fn utf16_at(bytes: &[u8], at: usize, len: u32) -> Result<&[u16], NTSTATUS> {
+    let raw = bytes
+        .get(at..at + len as usize)
+        .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
+    <[u16]>::ref_from_bytes(raw).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)
 }
 
 impl Drop for Key {

@@ -21,11 +21,11 @@ use core::{
 
 use ramdisk_core::status::{STATUS_DELETE_PENDING, STATUS_DEVICE_BUSY};
 use wdk_sys::{
-    HANDLE, IRP, NTSTATUS, STATUS_SUCCESS,
-    ntddk::{PsCreateSystemThread, ZwClose, ZwWaitForSingleObject},
+    IRP, NTSTATUS,
+    ntddk::{ZwClose, ZwWaitForSingleObject},
 };
 
-use super::{event::Event, irp::PendingIrp, unicode::object_attributes};
+use super::{event::Event, irp::PendingIrp, thread::spawn};
 
 /// Requests that can wait at once.
 const QUEUE: usize = 16;
@@ -58,26 +58,10 @@ impl Worker {
     pub fn start(&'static self) -> Result<(), NTSTATUS> {
         self.stopping.store(false, Ordering::Release);
         self.wake.init_synchronization();
-        let mut handle: HANDLE = ptr::null_mut();
-        let mut oa = object_attributes(None, ptr::null_mut());
         let context: *const Self = self;
-        // SAFETY: PASSIVE_LEVEL; `self` is a static that outlives the thread (`stop`
-        // waits for it before the driver can unload); the routine matches
-        // KSTART_ROUTINE.
-        let status = unsafe {
-            PsCreateSystemThread(
-                &raw mut handle,
-                0,
-                &raw mut oa,
-                ptr::null_mut(),
-                ptr::null_mut(),
-                Some(run),
-                context.cast_mut().cast(),
-            )
-        };
-        if status != STATUS_SUCCESS {
-            return Err(status);
-        }
+        // SAFETY: `self` is a static that outlives the thread (`stop` waits for it
+        // before the driver can unload), and `run` only reads it.
+        let handle = unsafe { spawn(run, context.cast_mut().cast()) }?;
         self.thread.store(handle, Ordering::Release);
         Ok(())
     }

@@ -100,123 +100,127 @@ pub fn control(data: &[u8]) {
     let serial = input.u32();
     match input.u8() % 4 {
         0 => parse_all(input.take(usize::MAX), serial),
-        1 => {
-            let flags = input.u16();
-            let size = match input.u8() % 3 {
-                0 => u64::from(input.u16()) * 512,
-                1 => input.u64(),
-                _ => u64::from(input.u32()),
-            };
-            let letter = match input.u8() {
-                0 => None,
-                c => Some(char::from(c)),
-            };
-            let (fs, label, alloc, persist) = (
-                text(&mut input),
-                text(&mut input),
-                text(&mut input),
-                text(&mut input),
-            );
-            let has = |bit: u16| flags & (1 << bit) != 0;
-            let settings = CreateSettings {
-                disk_size: size,
-                letter,
-                file_system: has(0).then_some(fs.as_str()),
-                sectors_per_cluster: has(1).then(|| input.u32() % 300),
-                root_dir_entries: has(2).then(|| input.u32() % 70000),
-                volume_label: has(3).then_some(label.as_str()),
-                allocation: has(4).then_some(alloc.as_str()),
-                memory_limit: has(5).then(|| input.u64()),
-                persist_name: has(6).then_some(persist.as_str()),
-            };
-            let Ok(encoded) = control::encode_create(&settings) else {
-                return;
-            };
-            let mut bytes = encoded.as_bytes().to_vec();
-            parse_all(&bytes, serial);
-            for _ in 0..usize::from(input.u8() % 4) {
-                let at = usize::from(input.u8()) % bytes.len();
-                bytes[at] = input.u8();
-            }
-            let cut = usize::from(input.u8());
-            bytes.truncate(bytes.len().saturating_sub(cut % 3 * cut));
-            parse_all(&bytes, serial);
+        1 => settings(&mut input, serial),
+        2 => select(&mut input, serial),
+        _ => replies(&mut input),
+    }
+}
+
+/// Mode 1: CREATE settings from the input, encoded, then overwritten or cut.
+fn settings(input: &mut Bytes<'_>, serial: u32) {
+    let flags = input.u16();
+    let size = match input.u8() % 3 {
+        0 => u64::from(input.u16()) * 512,
+        1 => input.u64(),
+        _ => u64::from(input.u32()),
+    };
+    let letter = match input.u8() {
+        0 => None,
+        c => Some(char::from(c)),
+    };
+    let (fs, label, alloc, persist) = (text(input), text(input), text(input), text(input));
+    let has = |bit: u16| flags & (1 << bit) != 0;
+    let settings = CreateSettings {
+        disk_size: size,
+        letter,
+        file_system: has(0).then_some(fs.as_str()),
+        sectors_per_cluster: has(1).then(|| input.u32() % 300),
+        root_dir_entries: has(2).then(|| input.u32() % 70000),
+        volume_label: has(3).then_some(label.as_str()),
+        allocation: has(4).then_some(alloc.as_str()),
+        memory_limit: has(5).then(|| input.u64()),
+        persist_name: has(6).then_some(persist.as_str()),
+    };
+    let Ok(encoded) = control::encode_create(&settings) else {
+        return;
+    };
+    let mut bytes = encoded.as_bytes().to_vec();
+    parse_all(&bytes, serial);
+    for _ in 0..usize::from(input.u8() % 4) {
+        let at = usize::from(input.u8()) % bytes.len();
+        bytes[at] = input.u8();
+    }
+    let cut = usize::from(input.u8());
+    bytes.truncate(bytes.len().saturating_sub(cut % 3 * cut));
+    parse_all(&bytes, serial);
+}
+
+/// Mode 2: a `RAMDISK_SELECT` from fields, then overwritten.
+fn select(input: &mut Bytes<'_>, serial: u32) {
+    let select = if input.u8().is_multiple_of(2) {
+        Select::Index(input.u32())
+    } else {
+        Select::Letter(input.u8())
+    };
+    let force = input.u8() % 2 == 1;
+    let encoded = control::encode_select(select, force);
+    let mut bytes = encoded.as_bytes().to_vec();
+    if let Select::Letter(l) = select
+        && l.is_ascii_alphabetic()
+    {
+        assert_eq!(
+            control::parse_remove(&bytes).map(|r| (r.select, r.force)),
+            Ok((Select::Letter(l.to_ascii_uppercase()), force))
+        );
+    }
+    for _ in 0..usize::from(input.u8() % 3) {
+        let at = usize::from(input.u8()) % bytes.len();
+        bytes[at] = input.u8();
+    }
+    parse_all(&bytes, serial);
+}
+
+/// Mode 3: up to 20 disks' reports into an output buffer of any size.
+fn replies(input: &mut Bytes<'_>) {
+    let n = usize::from(input.u8() % 21);
+    let out_len = usize::from(input.u16() % 5000);
+    let mut entries: Vec<RamdiskDiskInfo> = Vec::new();
+    for i in 0..n {
+        let index = input.u32().max(1);
+        let letter = b'A' + input.u8() % 26;
+        let Ok(id) = DiskIdentity::runtime(index, letter) else {
+            continue;
+        };
+        entries.push(control::encode_info(&DiskReport {
+            identity: &id,
+            letter,
+            disk_size: input.u64(),
+            allocated_bytes: input.u64(),
+            memory_limit: 0,
+            open_handles: input.u32(),
+            allocation: 0,
+            mounted: i % 2 == 0,
+            boot: false,
+            file_system: "FAT16",
+            persist: None,
+        }));
+    }
+    let mut out = vec![0xEEu8; out_len + 8];
+    let reply = control::list_reply(&entries, &mut out[..out_len]);
+    assert!(reply.information <= out_len);
+    assert!(
+        out[out_len..].iter().all(|&b| b == 0xEE),
+        "wrote past the buffer"
+    );
+    match reply.status {
+        STATUS_SUCCESS => {
+            let read = control::read_list(&out[..reply.information]).expect("reads back");
+            assert_eq!(read, &entries[..]);
         }
-        2 => {
-            let select = if input.u8() % 2 == 0 {
-                Select::Index(input.u32())
-            } else {
-                Select::Letter(input.u8())
-            };
-            let force = input.u8() % 2 == 1;
-            let encoded = control::encode_select(select, force);
-            let mut bytes = encoded.as_bytes().to_vec();
-            if let Select::Letter(l) = select
-                && l.is_ascii_alphabetic()
-            {
-                assert_eq!(
-                    control::parse_remove(&bytes).map(|r| (r.select, r.force)),
-                    Ok((Select::Letter(l.to_ascii_uppercase()), force))
-                );
-            }
-            for _ in 0..usize::from(input.u8() % 3) {
-                let at = usize::from(input.u8()) % bytes.len();
-                bytes[at] = input.u8();
-            }
-            parse_all(&bytes, serial);
-        }
-        _ => {
-            let n = usize::from(input.u8() % 21);
-            let out_len = usize::from(input.u16() % 5000);
-            let mut entries: Vec<RamdiskDiskInfo> = Vec::new();
-            for i in 0..n {
-                let index = input.u32().max(1);
-                let letter = b'A' + input.u8() % 26;
-                let Ok(id) = DiskIdentity::runtime(index, letter) else {
-                    continue;
-                };
-                entries.push(control::encode_info(&DiskReport {
-                    identity: &id,
-                    letter,
-                    disk_size: input.u64(),
-                    allocated_bytes: input.u64(),
-                    memory_limit: 0,
-                    open_handles: input.u32(),
-                    allocation: 0,
-                    mounted: i % 2 == 0,
-                    boot: false,
-                    file_system: "FAT16",
-                    persist: None,
-                }));
-            }
-            let mut out = vec![0xEEu8; out_len + 8];
-            let reply = control::list_reply(&entries, &mut out[..out_len]);
-            assert!(reply.information <= out_len);
-            assert!(
-                out[out_len..].iter().all(|&b| b == 0xEE),
-                "wrote past the buffer"
+        STATUS_BUFFER_OVERFLOW => assert_eq!(reply.information, 16),
+        STATUS_BUFFER_TOO_SMALL => assert!(out_len < 16),
+        other => panic!("list status {other:#x}"),
+    }
+    if let Some(first) = entries.first() {
+        let r = control::info_reply(first, &mut out[..out_len]);
+        assert!(r.information <= out_len);
+        assert_eq!(r.status == STATUS_SUCCESS, out_len >= 200);
+        assert!(control::check_output(Request::Query, out_len).is_ok() == (out_len >= 200));
+        if r.status == STATUS_SUCCESS {
+            assert_eq!(
+                RamdiskDiskInfo::read_from_bytes(&out[..200]).ok(),
+                Some(*first)
             );
-            match reply.status {
-                STATUS_SUCCESS => {
-                    let read = control::read_list(&out[..reply.information]).expect("reads back");
-                    assert_eq!(read, &entries[..]);
-                }
-                STATUS_BUFFER_OVERFLOW => assert_eq!(reply.information, 16),
-                STATUS_BUFFER_TOO_SMALL => assert!(out_len < 16),
-                other => panic!("list status {other:#x}"),
-            }
-            if let Some(first) = entries.first() {
-                let r = control::info_reply(first, &mut out[..out_len]);
-                assert!(r.information <= out_len);
-                assert_eq!(r.status == STATUS_SUCCESS, out_len >= 200);
-                assert!(control::check_output(Request::Query, out_len).is_ok() == (out_len >= 200));
-                if r.status == STATUS_SUCCESS {
-                    assert_eq!(
-                        RamdiskDiskInfo::read_from_bytes(&out[..200]).ok(),
-                        Some(*first)
-                    );
-                }
-            }
         }
     }
 }

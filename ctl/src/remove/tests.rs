@@ -194,7 +194,10 @@ fn a_lock_that_cannot_be_had_is_busy_and_removes_nothing() {
     };
     let e = safe_remove(&mut f, 'R', OPTS, false).unwrap_err();
     assert_eq!(e.exit, EXIT_BUSY);
-    assert!(e.context.contains("busy"), "{e}");
+    assert!(
+        e.context.contains("cannot lock") && e.context.contains("--force to remove"),
+        "{e}"
+    );
     assert!(
         !f.calls.iter().any(|c| c.starts_with("remove")),
         "{:?}",

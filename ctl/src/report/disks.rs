@@ -1,5 +1,7 @@
 //! `create`, `remove`, `list`: disks made and removed at run time.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use super::Report;
@@ -39,7 +41,7 @@ impl Report for CreateReport {
             self.device
         );
         if let Some(p) = &self.persist {
-            s.push_str(&format!(", persisted as Parameters\\Disks\\{p}"));
+            let _ = write!(s, ", persisted as Parameters\\Disks\\{p}");
         }
         if let Some(l) = self.announce.text_line() {
             s.push('\n');
@@ -78,7 +80,7 @@ impl Report for RemoveReport {
             self.disk.device
         );
         if let Some(p) = &self.unpersisted {
-            s.push_str(&format!("; deleted Parameters\\Disks\\{p}"));
+            let _ = write!(s, "; deleted Parameters\\Disks\\{p}");
         }
         if let Some(l) = self.announce.text_line() {
             s.push('\n');
@@ -105,7 +107,8 @@ impl Report for ListReport {
             "index", "letter", "size", "fs", "alloc", "allocated", "persisted as"
         );
         for d in &self.disks {
-            s.push_str(&format!(
+            let _ = write!(
+                s,
                 "\n{:>5}  {:<6} {:>10}  {:<6} {:<8} {:>10}  {}",
                 d.index,
                 d.letter,
@@ -114,7 +117,7 @@ impl Report for ListReport {
                 d.allocation,
                 fmt_bytes(d.allocated_bytes),
                 d.persist.as_deref().unwrap_or("-")
-            ));
+            );
         }
         s
     }
