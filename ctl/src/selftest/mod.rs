@@ -532,7 +532,11 @@ fn fat32_back<S: SelftestSystem>(sys: &mut S, root: &Path, label: &str, current:
 /// shortly after the delete).
 const TRIM_PAUSE: Duration = Duration::from_secs(2);
 
-/// The TRIM check on the freshly formatted NTFS volume.
+/// Largest file the TRIM check writes and deletes.
+const TRIM_FILE_MAX: u64 = 64 << 20;
+
+/// The TRIM check on the freshly formatted NTFS volume: a file of half the free
+/// space (whole MiB, at most 64 MiB) written and deleted.
 fn trim_check<S: SelftestSystem>(sys: &mut S, root: &Path) -> Outcome {
     match sys.trim_enabled() {
         Err(c) => {
@@ -553,9 +557,14 @@ fn trim_check<S: SelftestSystem>(sys: &mut S, root: &Path) -> Outcome {
     }
     let file = TreeFile {
         path: PathBuf::from(tree::DIR).join("trim.bin"),
-        len: (free_now(sys) / 2).min(64 << 20) / 4096 * 4096,
+        len: (free_now(sys) / 2).min(TRIM_FILE_MAX) & !((1 << 20) - 1),
         seed: 77,
     };
+    if file.len == 0 {
+        return Outcome::NotAvailable(
+            "the volume has less than 2 MiB free: no file large enough to measure a TRIM".into(),
+        );
+    }
     if let Err(e) = tree::write(root, std::slice::from_ref(&file)) {
         return Outcome::Failed(e);
     }

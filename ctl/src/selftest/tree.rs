@@ -194,9 +194,10 @@ pub fn verify(root: &Path, files: &[TreeFile]) -> Result<(), String> {
 /// One line for a tree that was written and read back.
 #[must_use]
 pub fn summary(files: &[TreeFile]) -> String {
+    let large_dir = Path::new(DIR).join("large");
     let large = files
         .iter()
-        .filter(|f| f.len >= 4096 && f.path.starts_with(Path::new(DIR).join("large")))
+        .filter(|f| f.path.starts_with(&large_dir))
         .count();
     format!(
         "{} files ({} large), {} bytes in {DIR}\\, read back with the same SHA-256",
