@@ -102,6 +102,9 @@ pub struct FormatWatch {
     finished: Option<bool>,
     report: Option<(u32, u32)>,
     problems: Vec<String>,
+    /// Packet types that are neither progress nor a problem (`FmIfsFormattingDestination`,
+    /// `FmIfsHiddenStatus`, types newer than fmifs.h): shown, never a failure.
+    others: Vec<u32>,
     messages: Vec<String>,
 }
 
@@ -119,14 +122,14 @@ impl FormatWatch {
                     self.messages.push(t.to_string());
                 }
             }
-            Packet::Other(t) => {
-                let name = PROBLEMS
-                    .iter()
-                    .find(|(code, _)| *code == t)
-                    .map_or_else(|| format!("packet type {t}"), |(_, n)| (*n).to_string());
-                self.problems.push(name);
-                return t != FM_IFS_INSERT_DISK;
-            }
+            Packet::Other(t) => match PROBLEMS.iter().find(|(code, _)| *code == t) {
+                Some((_, name)) => {
+                    self.problems.push((*name).to_string());
+                    return t != FM_IFS_INSERT_DISK;
+                }
+                None if !self.others.contains(&t) => self.others.push(t),
+                None => {}
+            },
         }
         true
     }
@@ -139,6 +142,10 @@ impl FormatWatch {
         let extra = |mut s: String| {
             if !self.problems.is_empty() {
                 let _ = write!(s, "; reported {}", self.problems.join(", "));
+            }
+            if !self.others.is_empty() {
+                let types: Vec<String> = self.others.iter().map(u32::to_string).collect();
+                let _ = write!(s, "; also packet types {}", types.join(", "));
             }
             if let Some(m) = self.messages.last() {
                 let _ = write!(s, "; said {m:?}");
@@ -364,11 +371,14 @@ mod tests {
             )
         );
         let mut w = FormatWatch::default();
-        w.on_packet(Packet::Other(99));
+        for t in [4, 99, 4] {
+            assert!(w.on_packet(Packet::Other(t)));
+        }
         w.on_packet(Packet::Finished(true));
         assert_eq!(
             w.result(),
-            Err("FormatEx finished; reported packet type 99".into())
+            Ok("FormatEx finished; also packet types 4, 99".into()),
+            "packets that are not problems never fail the format"
         );
     }
 
