@@ -16,6 +16,7 @@ pub mod progress;
 pub mod range;
 pub mod report;
 pub mod rng;
+pub mod selftest;
 pub mod stop;
 pub mod transfer;
 pub mod units;

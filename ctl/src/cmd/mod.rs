@@ -5,6 +5,7 @@ mod dump;
 mod info;
 mod install;
 mod load;
+mod selftest;
 mod start;
 mod stop;
 mod uninstall;
@@ -81,6 +82,7 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
             force,
             no_broadcast,
         } => stop::run(&ctx, device.as_deref(), *force, *no_broadcast),
+        Command::Selftest { device, format } => selftest::run(&ctx, device.as_deref(), *format),
     }
 }
 

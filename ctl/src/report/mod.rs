@@ -7,6 +7,7 @@
 
 mod bench;
 mod info;
+mod selftest;
 mod service;
 mod transfer;
 mod verify;
@@ -18,6 +19,7 @@ pub use bench::{BenchReport, BenchRow, WriteRange};
 pub use info::{
     Fact, FileSystem, Geometry, InfoReport, Partition, media_type_name, partition_style_name,
 };
+pub use selftest::SelftestReport;
 pub use service::{InstallReport, StartReport, StopReport, UninstallReport};
 pub use transfer::{DumpReport, LoadReport, Transfer};
 pub use verify::{BadSector, VerifyReport};

@@ -15,7 +15,9 @@
 //! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
 //! - `volume.rs`: the volume contract: mount-manager registration (Wine's refusal and
 //!   the driver's fallback link), the device DACL read back, the mount manager's
-//!   queries answered without a file object.
+//!   queries answered without a file object;
+//! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
+//!   available, nothing on the disk touched).
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
@@ -25,6 +27,7 @@ mod faults;
 mod lifecycle;
 mod matrix;
 mod runner;
+mod selftest;
 mod volume;
 
 pub use runner::Filter;
@@ -264,6 +267,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
     cases.extend(volume::cases(env));
+    cases.extend(selftest::cases(env));
     cases
 }
 
@@ -364,6 +368,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "volume contract (the release driver, and the fault-injection build's test hooks)"
                 .into()
         }
+        Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
     }
 }
 
@@ -392,6 +397,7 @@ mod tests {
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
                 Scenario::Volume => "volume/",
+                Scenario::Selftest => "selftest/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

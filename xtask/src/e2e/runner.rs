@@ -25,6 +25,8 @@ pub enum Scenario {
     Faults,
     /// `volume.rs`.
     Volume,
+    /// `selftest.rs`.
+    Selftest,
 }
 
 impl Scenario {
@@ -36,6 +38,7 @@ impl Scenario {
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
             Self::Volume => "volume contract",
+            Self::Selftest => "selftest",
         }
     }
 }
