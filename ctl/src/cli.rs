@@ -15,7 +15,7 @@ use crate::units::parse_size;
 (\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
 4 data errors found (verify) or size mismatch (load), 5 busy (a disk or volume in use, \
-without --force)."
+without --force), 6 nothing failed but the disk's identity could not be proven (selftest)."
 )]
 pub struct Cli {
     /// Machine-readable output: one JSON object on stdout.
@@ -95,6 +95,17 @@ pub enum Command {
         /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
         #[arg(long)]
         no_broadcast: bool,
+    },
+    /// The acceptance test: identity first, then the file system, the DACL and, with
+    /// --format, NTFS, chkdsk, TRIM and FAT32 again; each check passed, failed or not
+    /// available here.
+    Selftest {
+        /// The device (default: the service's drive letter).
+        device: Option<String>,
+        /// Also format the disk (erases it): NTFS, its files, chkdsk, TRIM, then FAT32
+        /// back. Only after the identity is proven.
+        #[arg(long)]
+        format: bool,
     },
 }
 
@@ -573,5 +584,22 @@ mod tests {
             Command::Uninstall { force: true }
         ));
         assert!(parse(&["frobnicate"]).is_err());
+    }
+
+    #[test]
+    fn selftest_options() {
+        assert!(matches!(
+            parse(&["selftest"]).unwrap().command,
+            Command::Selftest {
+                device: None,
+                format: false
+            }
+        ));
+        let c = parse(&["selftest", "R:", "--format", "--json"]).unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.command,
+            Command::Selftest { device: Some(d), format: true } if d == "R:"
+        ));
     }
 }

@@ -135,6 +135,12 @@ impl Device {
         &self.path
     }
 
+    /// The raw handle, for calls this type does not wrap (valid while `self` lives).
+    #[must_use]
+    pub const fn handle(&self) -> HANDLE {
+        self.handle
+    }
+
     fn overlapped(&self, offset: u64, start: impl FnOnce(*mut OVERLAPPED) -> i32) -> IoResult {
         EVENT.with(|event| {
             // SAFETY: OVERLAPPED is plain data; all-zero is its initial state.

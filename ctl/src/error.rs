@@ -14,6 +14,9 @@ pub const EXIT_NO_DEVICE: u8 = 3;
 pub const EXIT_DATA: u8 = 4;
 /// Exit code: the volume is busy (`FSCTL_LOCK_VOLUME` could not be taken).
 pub const EXIT_BUSY: u8 = 5;
+/// Exit code of `selftest`: nothing failed, but the disk's identity could not be
+/// proven, so the file-system checks did not run (always so under Wine).
+pub const EXIT_NOT_PROVEN: u8 = 6;
 
 /// An error for the user: what was being done, the Win32 error if any, the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub struct CtlError {
     /// More lines for the user (what the driver said about a failed start, where to
     /// look), shown after the error and as `"notes"` in JSON.
     pub notes: Vec<String>,
+    /// The command's report is already on stdout (`selftest`'s table with its
+    /// verdict): `--json` prints no second object for the error.
+    pub reported: bool,
 }
 
 impl CtlError {
@@ -37,6 +43,7 @@ impl CtlError {
             win32: None,
             exit: EXIT_FAILED,
             notes: Vec::new(),
+            reported: false,
         }
     }
 
@@ -47,6 +54,7 @@ impl CtlError {
             win32: Some(code),
             exit: EXIT_FAILED,
             notes: Vec::new(),
+            reported: false,
         }
     }
 
@@ -54,6 +62,13 @@ impl CtlError {
     #[must_use]
     pub const fn exit_code(mut self, exit: u8) -> Self {
         self.exit = exit;
+        self
+    }
+
+    /// The same error, marked as already reported on stdout.
+    #[must_use]
+    pub const fn already_reported(mut self) -> Self {
+        self.reported = true;
         self
     }
 
@@ -140,6 +155,7 @@ pub const fn fallback_text(code: u32) -> Option<&'static str> {
     Some(match code {
         1 => "Incorrect function.",
         2 => "The system cannot find the file specified.",
+        3 => "The system cannot find the path specified.",
         5 => "Access is denied.",
         21 => "The device is not ready.",
         23 => "Data error (cyclic redundancy check).",

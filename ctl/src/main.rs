@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match ramdiskctl::cmd::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if cli.json {
+            if cli.json && !e.reported {
                 println!("{}", e.to_json());
             }
             eprintln!("ramdiskctl: {e}");

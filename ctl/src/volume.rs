@@ -5,6 +5,7 @@
 //! holds no FAT volume.
 
 use ramdisk_core::fat::BootSector;
+use ramdisk_core::fat::table::bytes_needed;
 use ramdisk_core::wire::fat::BOOT_SIGNATURE;
 
 /// Interprets sector 0 as a FAT boot sector.
@@ -18,6 +19,17 @@ pub fn parse_boot_sector(sector: &[u8]) -> Result<BootSector, String> {
     }
     BootSector::parse(sector)
         .map_err(|e| format!("sector 0 is not a usable FAT boot sector ({e:?})"))
+}
+
+/// Where the first FAT's entries lie on the disk: its byte offset, and the bytes
+/// that hold an entry for every cluster (whole sectors, at most the FAT's size).
+/// `None` when that does not fit in memory.
+#[must_use]
+pub fn fat_span(v: &BootSector) -> Option<(u64, usize)> {
+    let bps = u64::from(v.bytes_per_sector.max(1));
+    let need = bytes_needed(v.fat_type, v.cluster_count).min(v.fat_bytes());
+    let len = usize::try_from(need.div_ceil(bps) * bps).ok()?;
+    Some((v.fat_offset(), len))
 }
 
 #[cfg(test)]
@@ -63,6 +75,11 @@ mod tests {
             let fat = &img[usize::try_from(v.fat_offset()).unwrap()..]
                 [..usize::try_from(v.fat_bytes()).unwrap()];
             let free = count_free(fat, v.fat_type, v.cluster_count);
+            let (at, len) = fat_span(&v).unwrap();
+            assert_eq!(at, v.fat_offset());
+            assert!(len as u64 <= v.fat_bytes() && len % 512 == 0);
+            let span = &img[usize::try_from(at).unwrap()..][..len];
+            assert_eq!(count_free(span, v.fat_type, v.cluster_count), free);
             let used = u32::from(want == FatType::Fat32);
             assert_eq!(free, v.cluster_count - used);
             if let Some(at) = v.fs_info_offset() {

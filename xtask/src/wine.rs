@@ -491,6 +491,11 @@ impl Wine {
     pub fn session_log(&self) -> &Path {
         &self.session_log
     }
+
+    /// The Wine prefix (`drive_c/` is its `C:`).
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
 }
 
 impl Drop for Wine {

@@ -9,9 +9,9 @@ use crate::device::Device;
 use crate::error::{CtlError, win32_text};
 use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
 use crate::sys::resolve_device;
-use crate::volume::parse_boot_sector;
+use crate::volume::{fat_span, parse_boot_sector};
 use ramdisk_core::fat::BootSector;
-use ramdisk_core::fat::table::{bytes_needed as fat_bytes_needed, count_free, fs_info_free};
+use ramdisk_core::fat::table::{count_free, fs_info_free};
 
 fn why(code: u32) -> String {
     format!("{} (Win32 error {code})", win32_text(code))
@@ -27,10 +27,9 @@ fn free_clusters(dev: &Device, v: &BootSector) -> Option<(u32, &'static str)> {
             return Some((free, "FSInfo"));
         }
     }
-    let need = fat_bytes_needed(v.fat_type, v.cluster_count).min(v.fat_bytes());
-    let len = usize::try_from(need.div_ceil(bps as u64) * bps as u64).ok()?;
+    let (offset, len) = fat_span(v)?;
     let mut fat = vec![0u8; len];
-    dev.read_exact_at(v.fat_offset(), &mut fat).ok()?;
+    dev.read_exact_at(offset, &mut fat).ok()?;
     Some((count_free(&fat, v.fat_type, v.cluster_count), "FAT"))
 }
 

@@ -8,6 +8,7 @@ mod install;
 mod list;
 mod load;
 mod remove;
+mod selftest;
 mod start;
 mod stop;
 mod uninstall;
@@ -87,6 +88,7 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
         Command::Create(args) => create::run(&ctx, args),
         Command::Remove(args) => remove::run(&ctx, args),
         Command::List => list::run(&ctx),
+        Command::Selftest { device, format } => selftest::run(&ctx, device.as_deref(), *format),
     }
 }
 

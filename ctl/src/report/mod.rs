@@ -8,6 +8,7 @@
 mod bench;
 mod disks;
 mod info;
+mod selftest;
 mod service;
 mod transfer;
 mod verify;
@@ -20,6 +21,7 @@ pub use disks::{CreateReport, ListReport, RemoveReport};
 pub use info::{
     Fact, FileSystem, Geometry, InfoReport, Partition, media_type_name, partition_style_name,
 };
+pub use selftest::SelftestReport;
 pub use service::{InstallReport, StartReport, StopReport, UninstallReport};
 pub use transfer::{DumpReport, LoadReport, Transfer};
 pub use verify::{BadSector, VerifyReport};

@@ -18,7 +18,9 @@
 //!   queries answered without a file object;
 //! - `many.rs`: many disks: `ramdiskctl create/remove/list`, removal under a stress
 //!   client, the control device's refusals, boot-time `Parameters\Disks` disks,
-//!   persisted disks, stop/start cycles with I/O running.
+//!   persisted disks, stop/start cycles with I/O running;
+//! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
+//!   available, nothing on the disk touched).
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
@@ -29,6 +31,7 @@ mod lifecycle;
 mod many;
 mod matrix;
 mod runner;
+mod selftest;
 mod volume;
 
 pub use runner::Filter;
@@ -269,6 +272,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(faults::cases(env));
     cases.extend(volume::cases(env));
     cases.extend(many::cases(env));
+    cases.extend(selftest::cases(env));
     cases
 }
 
@@ -370,6 +374,7 @@ fn heading(s: Scenario, env: &Env) -> String {
                 .into()
         }
         Scenario::Many => "many disks (the control device, ramdiskctl create/remove/list)".into(),
+        Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
     }
 }
 
@@ -399,6 +404,7 @@ mod tests {
                 Scenario::Faults => "faults/",
                 Scenario::Volume => "volume/",
                 Scenario::Many => "many/",
+                Scenario::Selftest => "selftest/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

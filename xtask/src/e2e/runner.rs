@@ -27,6 +27,8 @@ pub enum Scenario {
     Volume,
     /// `many.rs`.
     Many,
+    /// `selftest.rs`.
+    Selftest,
 }
 
 impl Scenario {
@@ -39,6 +41,7 @@ impl Scenario {
             Self::Faults => "fault injection",
             Self::Volume => "volume contract",
             Self::Many => "many disks",
+            Self::Selftest => "selftest",
         }
     }
 }
