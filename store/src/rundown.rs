@@ -213,6 +213,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig {
             cases: if cfg!(miri) { 8 } else { 256 },
+            // No persistence file: Miri's isolation has no working directory.
+            failure_persistence: None,
             ..ProptestConfig::default()
         })]
         /// Any sequence against the obvious model: a count and a flag.
