@@ -20,14 +20,16 @@ use crate::{
 pub struct Settings {
     /// Disk 0 (`Parameters` itself), unless `DefaultDisk` is 0.
     pub default: Option<Config>,
-    /// The `Parameters\Disks\<NAME>` disks, in the order the registry lists them.
-    pub disks: [Option<(DiskName, Config)>; MAX_DISKS],
     /// Where mount-manager requests go: `\Device\MountPointManager`, or (fault-injection
     /// build only) the `MountManagerDevice` value.
     pub mount_manager: MountManagerName,
     /// The service key, kept open for the driver's volatile index counter.
     pub service: Key,
 }
+
+/// The `Parameters\Disks\<NAME>` disks, in the order the registry lists them (the
+/// driver keeps this table in its static state: no kernel-stack frame holds it).
+pub type BootDisks = [Option<(DiskName, Config)>; MAX_DISKS];
 
 /// A load failure and the boot-time disk it belongs to (`None`: `Parameters` itself,
 /// or no disk).
@@ -36,14 +38,20 @@ pub type Failure = (Option<DiskName>, LoadError);
 const PARAMETERS: [u16; 10] = ascii_utf16("Parameters");
 
 /// Reads and validates `Parameters` (disk 0 and `DefaultDisk`) and every
-/// `Parameters\Disks\<NAME>` subkey with the same parser. A missing `Parameters` key
+/// `Parameters\Disks\<NAME>` subkey (into `disks`) with the same parser. A missing `Parameters` key
 /// means disk 0 with all defaults; a missing `Disks` key, no further disk.
 ///
 /// # Errors
 /// The first bad value ([`LoadError::Config`], named, with its subkey), a bad
 /// `DefaultDisk` or subkey name or too many subkeys ([`LoadError::Boot`]), or
 /// [`LoadError::Registry`] when the registry itself fails.
-pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, Failure> {
+// A frame of its own (every subkey's settings): no frame above a page.
+#[inline(never)]
+pub fn read(
+    service_key: &[u16],
+    volume_serial: u32,
+    disks: &mut BootDisks,
+) -> Result<Settings, Failure> {
     let service = Key::open(service_key, None).map_err(|status| {
         (
             None,
@@ -100,13 +108,12 @@ pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, Failure
     } else {
         None
     };
-    let mut disks = [const { None }; MAX_DISKS];
+    *disks = [const { None }; MAX_DISKS];
     if let Some(parameters) = parameters.as_ref() {
-        read_disks(parameters, volume_serial, usize::from(wanted), &mut disks)?;
+        read_disks(parameters, volume_serial, usize::from(wanted), disks)?;
     }
     Ok(Settings {
         default,
-        disks,
         mount_manager: mount_manager(parameters.as_ref()).map_err(|e| (None, e))?,
         service,
     })
@@ -114,11 +121,14 @@ pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, Failure
 
 /// Every subkey of `Parameters\Disks`, into `disks` (after `taken` disks already
 /// planned), each through [`parse_key`].
+// A frame of its own, as for every large local: kernel stacks are small, and the
+// release driver keeps every frame below a page (the PE check rejects `__chkstk`).
+#[inline(never)]
 fn read_disks(
     parameters: &Key,
     volume_serial: u32,
     taken: usize,
-    disks: &mut [Option<(DiskName, Config)>; MAX_DISKS],
+    disks: &mut BootDisks,
 ) -> Result<(), Failure> {
     let registry = |what| move |status| (None, LoadError::Registry { status, what });
     let key = match Key::open(&boot::DISKS_KEY, Some(parameters)) {
@@ -158,6 +168,8 @@ fn read_disks(
 
 /// One disk's values from `key` (`None`: all defaults) through
 /// `ramdisk_core::config::parse`.
+// A frame of its own (its value buffers): no frame above a page.
+#[inline(never)]
 fn parse_key(key: Option<&Key>, volume_serial: u32) -> Result<Config, LoadError> {
     let mut failure = None;
     let result = config::parse(

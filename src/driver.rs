@@ -60,6 +60,8 @@ struct State {
     physical: Option<u64>,
     /// Whether pool comes from `ExAllocatePool2` (for the load line).
     pool2: bool,
+    /// The boot-time `Parameters\Disks` disks while `DriverEntry` makes them.
+    boot: config::BootDisks,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
             mount_manager: mount_point_manager(),
             physical: None,
             pool2: false,
+            boot: [const { None }; MAX_DISKS],
         }
     }
 
@@ -431,6 +434,8 @@ fn load(driver: DriverObject, service_key: &[u16]) -> Result<(), config::Failure
 }
 
 /// The boot-time disks and the control device, into `st`.
+// A frame of its own (the boot-time disks' settings): no frame above a page.
+#[inline(never)]
 fn load_into(
     st: &mut State,
     driver: DriverObject,
@@ -443,7 +448,7 @@ fn load_into(
         return Ok(());
     }
     let serial = volume_serial_from_system_time(time::system_time());
-    let settings = config::read(service_key, serial)?;
+    let settings = config::read(service_key, serial, &mut st.boot)?;
     st.mount_manager = settings.mount_manager;
     st.physical = crate::fault::physical_memory(sysinfo::physical_memory());
     st.next_index = config::next_index(&settings.service);
@@ -451,15 +456,14 @@ fn load_into(
     if let Some(config) = settings.default {
         create_disk(st, &config, DiskIdentity::parameters(), true).map_err(|e| (None, e))?;
     }
-    for (name, config) in settings.disks.iter().flatten() {
+    for i in 0..MAX_DISKS {
+        let Some((name, config)) = st.boot.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
         let index = st.allocate_index();
-        let identity = DiskIdentity::registry(index, *name).map_err(|_| {
-            (
-                Some(*name),
-                LoadError::Internal("index 0 for a subkey disk"),
-            )
-        })?;
-        create_disk(st, config, identity, true).map_err(|e| (Some(*name), e))?;
+        let identity = DiskIdentity::registry(index, name)
+            .map_err(|_| (Some(name), LoadError::Internal("index 0 for a subkey disk")))?;
+        create_disk(st, &config, identity, true).map_err(|e| (Some(name), e))?;
     }
     st.control = Some(Control::create(driver).map_err(|e| (None, e))?);
     Ok(())
@@ -467,6 +471,8 @@ fn load_into(
 
 /// Makes one disk (memory cap, plan, store, format, device, registration) into a free
 /// slot of `st`, and logs it.
+// A frame of its own (a disk's plan and format): no frame above a page.
+#[inline(never)]
 fn create_disk(
     st: &mut State,
     config: &Config,
@@ -658,17 +664,26 @@ fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usi
                     Ok(control::info_reply(&info, out(buffer, output_len)))
                 }
                 Request::List => {
-                    let mut entries = [RamdiskDiskInfo::new_zeroed(); MAX_DISKS];
+                    // The disks by index: (index, slot) pairs, then each entry made
+                    // straight into the reply.
+                    let mut order = [(0u32, 0usize); MAX_DISKS];
                     let mut n = 0;
-                    for device in st.disks.iter().flatten() {
-                        if let (Some(info), Some(slot)) = (report(device), entries.get_mut(n)) {
-                            *slot = info;
+                    for (slot, _, disk) in st.disks() {
+                        if let Some(o) = order.get_mut(n) {
+                            *o = (disk.state().identity.index(), slot);
                             n += 1;
                         }
                     }
-                    let listed = entries.get_mut(..n).unwrap_or(&mut []);
-                    listed.sort_unstable_by_key(|e| e.index.get());
-                    Ok(control::list_reply(listed, out(buffer, output_len)))
+                    let order = order.get_mut(..n).unwrap_or(&mut []);
+                    order.sort_unstable();
+                    let entries = order.iter().map(|&(_, slot)| {
+                        st.disks
+                            .get(slot)
+                            .and_then(Option::as_ref)
+                            .and_then(report)
+                            .unwrap_or_else(RamdiskDiskInfo::new_zeroed)
+                    });
+                    Ok(control::list_reply(entries, out(buffer, output_len)))
                 }
             }
         })

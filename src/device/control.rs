@@ -39,6 +39,8 @@ impl Control {
     ///
     /// # Errors
     /// The step that failed (nothing is left behind).
+    // A frame of its own (the descriptor buffers): no frame above a page.
+    #[inline(never)]
     pub fn create(driver: DriverObject) -> Result<DeviceObject, LoadError> {
         let device = NewDevice::create(
             &driver,

@@ -51,6 +51,8 @@ impl Disk {
     ///
     /// # Errors
     /// The step that failed, with its status.
+    // A frame of its own (the descriptor buffers, the registration): no frame above a page.
+    #[inline(never)]
     pub fn create(
         driver: DriverObject,
         config: &Config,

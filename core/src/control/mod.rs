@@ -746,16 +746,20 @@ pub fn info_reply(info: &RamdiskDiskInfo, out: &mut [u8]) -> Reply {
 ///
 /// The header and every entry; when they do not all fit, the header alone (its `Size`
 /// the bytes needed) with `STATUS_BUFFER_OVERFLOW`, as `IOCTL_MOUNTMGR_QUERY_POINTS`
-/// does.
+/// does. The entries are made one at a time, straight into `out` (the driver's
+/// kernel stack has no room for a table of them).
 #[must_use]
-pub fn list_reply(entries: &[RamdiskDiskInfo], out: &mut [u8]) -> Reply {
+pub fn list_reply(
+    entries: impl ExactSizeIterator<Item = RamdiskDiskInfo>,
+    out: &mut [u8],
+) -> Reply {
     let header_len = size_of::<RamdiskListHeader>();
     let entry_len = size_of::<RamdiskDiskInfo>();
-    let total = header_len + size_of_val(entries);
+    let total = header_len + entries.len() * entry_len;
     let header = RamdiskListHeader {
         version: U32::new(RAMDISK_CONTROL_VERSION),
         size: U32::new(u32::try_from(total).unwrap_or(u32::MAX)),
-        count: U32::new(u32::try_from(entries.len()).unwrap_or(u32::MAX)),
+        count: U32::new(u32::try_from((total - header_len) / entry_len).unwrap_or(u32::MAX)),
         entry_size: U32::new(size32::<RamdiskDiskInfo>()),
     };
     let room = out.len();
@@ -772,7 +776,7 @@ pub fn list_reply(entries: &[RamdiskDiskInfo], out: &mut [u8]) -> Reply {
             information: header_len,
         };
     }
-    for (entry, dest) in entries.iter().zip(
+    for (entry, dest) in entries.zip(
         out.get_mut(header_len..total)
             .unwrap_or(&mut [])
             .chunks_exact_mut(entry_len),

@@ -664,7 +664,7 @@ fn list_replies() {
     let total = 16 + 3 * 200;
     let mut out = std::vec![0u8; total];
     assert_eq!(
-        list_reply(&entries, &mut out),
+        list_reply(entries.iter().copied(), &mut out),
         Reply {
             status: STATUS_SUCCESS,
             information: total
@@ -675,7 +675,7 @@ fn list_replies() {
     // Too small for every entry: the header alone, saying how much is needed.
     let mut small = [0u8; 215];
     assert_eq!(
-        list_reply(&entries, &mut small),
+        list_reply(entries.iter().copied(), &mut small),
         Reply {
             status: STATUS_BUFFER_OVERFLOW,
             information: 16
@@ -687,7 +687,7 @@ fn list_replies() {
         (total, 3, 200)
     );
     assert_eq!(
-        list_reply(&entries, &mut small[..15]),
+        list_reply(entries.iter().copied(), &mut small[..15]),
         Reply {
             status: STATUS_BUFFER_TOO_SMALL,
             information: 0
@@ -696,7 +696,7 @@ fn list_replies() {
     // No disks: the header only, success.
     let mut empty = [0u8; 16];
     assert_eq!(
-        list_reply(&[], &mut empty),
+        list_reply(core::iter::empty(), &mut empty),
         Reply {
             status: STATUS_SUCCESS,
             information: 16

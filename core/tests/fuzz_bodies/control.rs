@@ -196,7 +196,7 @@ fn replies(input: &mut Bytes<'_>) {
         }));
     }
     let mut out = vec![0xEEu8; out_len + 8];
-    let reply = control::list_reply(&entries, &mut out[..out_len]);
+    let reply = control::list_reply(entries.iter().copied(), &mut out[..out_len]);
     assert!(reply.information <= out_len);
     assert!(
         out[out_len..].iter().all(|&b| b == 0xEE),
