@@ -61,6 +61,12 @@ pub const STATUS_INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
 /// larger than [`crate::config::MAX_VALUE_DATA`]).
 pub const STATUS_INVALID_BUFFER_SIZE: i32 = 0xC000_0206_u32 as i32;
 
+/// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get the memory a write
+/// needs (its memory limit, the system's low-memory condition, or the pool); what
+/// classpnp reports for a thin-provisioned disk that ran out of space. Not
+/// `STATUS_DISK_FULL`, which is a file system's "volume full". Nothing was written.
+pub const STATUS_DISK_RESOURCES_EXHAUSTED: i32 = 0xC000_0461_u32 as i32;
+
 /// `NT_SUCCESS(status)`: success and informational values (severity 0 and 1).
 #[must_use]
 pub const fn nt_success(status: i32) -> bool {
@@ -83,6 +89,7 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_INVALID_BUFFER_SIZE => "STATUS_INVALID_BUFFER_SIZE",
         STATUS_INTERNAL_ERROR => "STATUS_INTERNAL_ERROR",
         STATUS_NO_SUCH_DEVICE => "STATUS_NO_SUCH_DEVICE",
+        STATUS_DISK_RESOURCES_EXHAUSTED => "STATUS_DISK_RESOURCES_EXHAUSTED",
         _ => "(unknown NTSTATUS)",
     }
 }
@@ -94,7 +101,8 @@ mod tests {
     /// The bit patterns exactly as `ntstatus.h` spells them.
     #[test]
     fn values_match_ntstatus_h() {
-        let table: [(i32, u32); 12] = [
+        let table: [(i32, u32); 13] = [
+            (STATUS_DISK_RESOURCES_EXHAUSTED, 0xC000_0461),
             (STATUS_NO_SUCH_DEVICE, 0xC000_000E),
             (STATUS_INTERNAL_ERROR, 0xC000_00E5),
             (STATUS_SUCCESS, 0x0000_0000),

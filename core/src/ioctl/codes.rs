@@ -18,6 +18,8 @@ pub const METHOD_BUFFERED: u32 = 0;
 pub const FILE_ANY_ACCESS: u32 = 0;
 /// `FILE_READ_ACCESS`.
 pub const FILE_READ_ACCESS: u32 = 1;
+/// `FILE_WRITE_ACCESS`.
+pub const FILE_WRITE_ACCESS: u32 = 2;
 
 /// `CTL_CODE(DeviceType, Function, Method, Access)`.
 #[must_use]
@@ -109,6 +111,20 @@ pub const IOCTL_MOUNTDEV_QUERY_UNIQUE_ID: u32 =
 pub const IOCTL_MOUNTDEV_QUERY_DEVICE_NAME: u32 =
     ctl_code(MOUNTDEVCONTROLTYPE, 2, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
+/// `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES` (TRIM is its `DeviceDsmAction_Trim`);
+/// the handle needs write access.
+pub const IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES: u32 = ctl_code(
+    FILE_DEVICE_MASS_STORAGE,
+    0x0501,
+    METHOD_BUFFERED,
+    FILE_WRITE_ACCESS,
+);
+
+/// The driver's own: a disk's memory use (`RAMDISK_USAGE`,
+/// [`crate::wire::dsm::RamdiskUsage`]). Answered only by disk devices.
+pub const IOCTL_RAMDISK_QUERY_USAGE: u32 =
+    ctl_code(FILE_DEVICE_DISK, 0xA00, METHOD_BUFFERED, FILE_ANY_ACCESS);
+
 /// Test only, answered only by the `fault-injection` build of the driver: the disk
 /// drops the IRP without completing it (its `Irp` wrapper completes it with
 /// `STATUS_INTERNAL_ERROR` and logs that).
@@ -146,6 +162,9 @@ mod tests {
             (IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, 0x004D_0000),
         ];
         assert_eq!(IOCTL_RAMDISK_TEST_FORGET, 0x0007_2FC0);
+        // winioctl.h: CTL_CODE(IOCTL_STORAGE_BASE, 0x0501, METHOD_BUFFERED, FILE_WRITE_ACCESS).
+        assert_eq!(IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES, 0x002D_9404);
+        assert_eq!(IOCTL_RAMDISK_QUERY_USAGE, 0x0007_2800);
         assert_eq!(IOCTL_RAMDISK_TEST_PEND, 0x0007_2FC4);
         for (code, header) in table {
             assert_eq!(code, header, "{code:#010x}");

@@ -12,6 +12,7 @@
 //! the tests pin every row and every buffer-size boundary.
 
 pub mod codes;
+pub mod disk_ops;
 pub mod layout;
 
 #[cfg(test)]
@@ -335,6 +336,9 @@ fn get_media_types_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
 fn query_property(input: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
     let q: StoragePropertyQuery = input.read();
     let (property, query) = (q.property_id.get(), q.query_type.get());
+    if let Some(reply) = disk_ops::query_provisioning(property, query, out, &disk.info) {
+        return reply;
+    }
     if property != STORAGE_DEVICE_PROPERTY && property != STORAGE_ADAPTER_PROPERTY {
         return Reply::fail(STATUS_NOT_SUPPORTED);
     }

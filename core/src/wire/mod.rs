@@ -14,6 +14,7 @@
 //! |---|---|---|
 //! | [`disk`] | `DISK_GEOMETRY(_EX)`, `DISK_PARTITION_INFO`, `DISK_DETECTION_INFO`, `PARTITION_INFORMATION(_EX)`, `GET_LENGTH_INFORMATION`, `VERIFY_INFORMATION` | `ntdddisk.h` / `winioctl.h` |
 //! | [`storage`] | `STORAGE_DEVICE_NUMBER`, `STORAGE_HOTPLUG_INFO`, `GET_MEDIA_TYPES` + `DEVICE_MEDIA_INFO`, `STORAGE_PROPERTY_QUERY`, `STORAGE_DESCRIPTOR_HEADER`, `STORAGE_DEVICE_DESCRIPTOR`, `STORAGE_ADAPTER_DESCRIPTOR` | `ntddstor.h` |
+//! | [`dsm`] | `DEVICE_MANAGE_DATA_SET_ATTRIBUTES`, `DEVICE_DATA_SET_RANGE`, `DEVICE_TRIM_DESCRIPTOR`, `DEVICE_LB_PROVISIONING_DESCRIPTOR`, the driver's `RAMDISK_USAGE` | `ntddstor.h` |
 //! | [`mountdev`] | `MOUNTDEV_NAME` / `MOUNTDEV_UNIQUE_ID` header | `mountdev.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
 //! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION` header | `wdm.h` |
@@ -50,6 +51,7 @@ macro_rules! wire {
 }
 
 pub mod disk;
+pub mod dsm;
 pub mod fat;
 pub mod mountdev;
 pub mod registry;
