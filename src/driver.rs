@@ -8,7 +8,7 @@
 use core::fmt;
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, explain_format_error},
+    config::{ConfigError, FormatProblem, MemoryPlan, explain_format_error, plan_memory},
     disk::DiskIdentity,
     fat::{self, FormatError, serial::volume_serial_from_system_time},
     status,
@@ -22,7 +22,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        pool, time,
+        low_pool, pool, time,
     },
 };
 
@@ -129,6 +129,7 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
     match load(driver, service_key) {
         Ok(()) => STATUS_SUCCESS,
         Err(e) => {
+            low_pool::close();
             let status = e.status();
             log!("{e}");
             log!(
@@ -146,12 +147,33 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
     let serial = volume_serial_from_system_time(time::system_time());
     let config = config::read(service_key, serial)?;
+    let memory = plan_memory(&config, None).map_err(LoadError::Config)?;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
+    if let MemoryPlan::Dynamic { .. } = memory
+        && let Err(status) = low_pool::open()
+    {
+        log!(
+            "{}: cannot open it ({:#010x}, {}); dynamic disks stop allocating only at their MemoryLimit or when the pool fails",
+            low_pool::NAME,
+            status.cast_unsigned(),
+            status::name(status)
+        );
+    }
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
-    let device = Disk::create(driver, &config, &layout, DiskIdentity::parameters())?;
+    let device = Disk::create(driver, &config, &layout, memory, DiskIdentity::parameters())?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
+        if store.is_dynamic() {
+            log!(
+                disk: disk.letter(),
+                "dynamic: at most {} bytes in {} KiB chunks; {} bytes of chunks and {} bytes of chunk table after formatting",
+                store.memory_limit(),
+                store.chunk_size() >> 10,
+                store.allocated_bytes(),
+                store.table_bytes()
+            );
+        }
         log!(
             disk: disk.letter(),
             "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
@@ -191,6 +213,7 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
             None => device.delete(q),
         }
     }
+    low_pool::close();
     let leftovers = driver.delete_leftover_devices(q);
     if leftovers != 0 {
         log!("{leftovers} device(s) outside the disk table were deleted at unload");

@@ -10,6 +10,7 @@
 //! | 2 | `IoCreateDevice` |
 //! | 3 | `IoCreateSymbolicLink` (reported as a name collision) |
 //! | 4 | every pool allocation after the first four (the store fails half-built) |
+//! | 5 | none: the low-nonpaged-pool condition reads as signalled (a dynamic disk's writes that need a new chunk fail) |
 //!
 //! The same build answers two test IOCTLs on disk devices
 //! ([`ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_FORGET`] and `_TEST_PEND`) that
@@ -70,6 +71,8 @@ mod enabled {
 const DEVICE: u32 = 2;
 /// `FaultInject` = 3: `IoCreateSymbolicLink` reports a name collision.
 const LINK: u32 = 3;
+/// `FaultInject` = 5: `\KernelObjects\LowNonPagedPoolCondition` reads as signalled.
+const LOW_POOL: u32 = 5;
 
 /// Arms a fault (no-op without the feature).
 #[cfg_attr(
@@ -132,6 +135,11 @@ pub fn fail_device() -> bool {
 /// Whether link creation must fail.
 pub fn fail_link() -> bool {
     active(LINK)
+}
+
+/// Whether the low-nonpaged-pool condition must read as signalled.
+pub fn low_pool() -> bool {
+    active(LOW_POOL)
 }
 
 /// Serves the test IOCTLs (fault-injection build only); gives every other IRP back.

@@ -32,6 +32,7 @@
 pub mod device_object;
 pub mod driver_object;
 pub mod irp;
+pub mod low_pool;
 pub mod pool;
 pub mod registry;
 pub mod symlink;
