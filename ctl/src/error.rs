@@ -12,6 +12,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NO_DEVICE: u8 = 3;
 /// Exit code: data errors (unreadable sectors, size mismatch).
 pub const EXIT_DATA: u8 = 4;
+/// Exit code: the volume is busy (`FSCTL_LOCK_VOLUME` could not be taken).
+pub const EXIT_BUSY: u8 = 5;
 
 /// An error for the user: what was being done, the Win32 error if any, the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]

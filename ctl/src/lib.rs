@@ -15,6 +15,7 @@ pub mod report;
 pub mod rng;
 pub mod stop;
 pub mod transfer;
+pub mod trim;
 pub mod units;
 pub mod volume;
 

@@ -9,6 +9,7 @@ mod bench;
 mod info;
 mod service;
 mod transfer;
+mod trim;
 mod verify;
 
 #[cfg(test)]
@@ -16,10 +17,11 @@ mod tests;
 
 pub use bench::{BenchReport, BenchRow, WriteRange};
 pub use info::{
-    Fact, FileSystem, Geometry, InfoReport, Partition, media_type_name, partition_style_name,
+    Fact, FileSystem, Geometry, InfoReport, Partition, Usage, media_type_name, partition_style_name,
 };
 pub use service::{InstallReport, StartReport, StopReport, UninstallReport};
 pub use transfer::{DumpReport, LoadReport, Transfer};
+pub use trim::{TrimMode, TrimReport};
 pub use verify::{BadSector, VerifyReport};
 
 use serde::Serialize;

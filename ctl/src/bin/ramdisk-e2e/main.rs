@@ -18,7 +18,12 @@
 //! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
-//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs).
+//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `thin DEVICE [--granularity N]` (`thin.rs`): the TRIM and thin-provisioning
+//!   properties of a dynamic disk (with its chunk size) or a fixed one (without);
+//! - `pattern DEVICE write|check OFFSET LEN SEED` (`thin.rs`): one write of a
+//!   pattern, or a read compared with it (seed 0: zeros), printing
+//!   `error=<Win32 error> bytes=<n> [match=<bool>]` for the suite to judge.
 
 use std::process::ExitCode;
 
@@ -38,6 +43,8 @@ mod rw;
 mod service;
 #[cfg(windows)]
 mod tally;
+#[cfg(windows)]
+mod thin;
 
 #[derive(Parser)]
 #[command(
@@ -82,6 +89,24 @@ enum Cmd {
         /// Output buffer size.
         #[arg(long, default_value_t = 0)]
         out: usize,
+    },
+    /// The TRIM and thin-provisioning properties.
+    Thin {
+        device: String,
+        /// The unmap granularity a dynamic disk must report; none: a fixed disk.
+        #[arg(long)]
+        granularity: Option<u64>,
+    },
+    /// One pattern write or check.
+    Pattern {
+        device: String,
+        /// `write` or `check`.
+        #[arg(value_parser = ["write", "check"])]
+        op: String,
+        offset: u64,
+        len: usize,
+        /// The pattern's seed; 0 is zeros.
+        seed: u64,
     },
 }
 
@@ -146,6 +171,31 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
         Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::Thin {
+            device,
+            granularity,
+        } => {
+            if let Some((dev, _)) = tally::open(&mut t, &device_path(&device), 0) {
+                thin::cases(&mut t, &dev, granularity);
+            }
+        }
+        Cmd::Pattern {
+            device,
+            op,
+            offset,
+            len,
+            seed,
+        } => {
+            let Ok(dev) = ramdiskctl::device::Device::open(&device_path(&device), true) else {
+                println!("cannot open {device}");
+                return ExitCode::FAILURE;
+            };
+            return if thin::pattern_io(&dev, op == "write", offset, len, seed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 {
