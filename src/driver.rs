@@ -56,6 +56,8 @@ pub enum LoadError {
     },
     /// The formatter failed (a bug: the layout was planned for this disk).
     Format(FormatError),
+    /// A dynamic disk could not get the memory for the metadata it formats.
+    Metadata(StoreError),
     /// `IoCreateDevice` failed.
     CreateDevice(NTSTATUS),
     /// The drive letter's link could not be made (taken: `STATUS_OBJECT_NAME_COLLISION`).
@@ -80,6 +82,7 @@ impl LoadError {
             | Self::LetterTaken { status, .. } => status,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
+            Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
             Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
         }
     }
@@ -105,6 +108,7 @@ impl fmt::Display for LoadError {
             ),
             Self::Store { bytes, error } => write!(f, "DiskSize: {bytes} bytes: {error}"),
             Self::Format(e) => write!(f, "formatting failed: {e:?}"),
+            Self::Metadata(e) => write!(f, "formatting the dynamic disk failed: {e}"),
             Self::CreateDevice(status) => write!(
                 f,
                 "IoCreateDevice failed: {:#010x} ({})",
@@ -150,15 +154,20 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let memory = plan_memory(&config, None).map_err(LoadError::Config)?;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
-    if let MemoryPlan::Dynamic { .. } = memory
-        && let Err(status) = low_pool::open()
-    {
-        log!(
-            "{}: cannot open it ({:#010x}, {}); dynamic disks stop allocating only at their MemoryLimit or when the pool fails",
-            low_pool::NAME,
-            status.cast_unsigned(),
-            status::name(status)
-        );
+    if let MemoryPlan::Dynamic { .. } = memory {
+        match low_pool::open() {
+            Ok(()) => log!(
+                "{}: watched (signalled now: {})",
+                low_pool::NAME,
+                low_pool::signalled()
+            ),
+            Err(status) => log!(
+                "{}: cannot open it ({:#010x}, {}); dynamic disks stop allocating only at their MemoryLimit or when the pool fails",
+                low_pool::NAME,
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+        }
     }
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
     let device = Disk::create(driver, &config, &layout, memory, DiskIdentity::parameters())?;
@@ -193,6 +202,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         );
     }
     slot.fill(device);
+    crate::fault::loaded();
     Ok(())
 }
 

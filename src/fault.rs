@@ -10,7 +10,7 @@
 //! | 2 | `IoCreateDevice` |
 //! | 3 | `IoCreateSymbolicLink` (reported as a name collision) |
 //! | 4 | every pool allocation after the first four (the store fails half-built) |
-//! | 5 | none: the low-nonpaged-pool condition reads as signalled (a dynamic disk's writes that need a new chunk fail) |
+//! | 5 | none: once the disk is loaded, the low-nonpaged-pool condition reads as signalled (a dynamic disk's writes that need a new chunk fail) |
 //!
 //! The same build answers two test IOCTLs on disk devices
 //! ([`ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_FORGET`] and `_TEST_PEND`) that
@@ -22,7 +22,7 @@ use crate::kernel::{Completion, Irp};
 
 #[cfg(feature = "fault-injection")]
 mod enabled {
-    use core::sync::atomic::{AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
     use ramdisk_core::ioctl::codes::{IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_PEND};
     use ramdisk_core::status::STATUS_SUCCESS;
@@ -36,10 +36,20 @@ mod enabled {
 
     static MODE: AtomicU32 = AtomicU32::new(0);
     static ALLOCATIONS: AtomicU32 = AtomicU32::new(0);
+    static LOADED: AtomicBool = AtomicBool::new(false);
 
     pub fn set(mode: u32) {
         MODE.store(mode, Ordering::Release);
         ALLOCATIONS.store(0, Ordering::Release);
+        LOADED.store(false, Ordering::Release);
+    }
+
+    pub fn loaded() {
+        LOADED.store(true, Ordering::Release);
+    }
+
+    pub fn is_loaded() -> bool {
+        LOADED.load(Ordering::Acquire)
     }
 
     pub fn active(mode: u32) -> bool {
@@ -72,6 +82,7 @@ const DEVICE: u32 = 2;
 /// `FaultInject` = 3: `IoCreateSymbolicLink` reports a name collision.
 const LINK: u32 = 3;
 /// `FaultInject` = 5: `\KernelObjects\LowNonPagedPoolCondition` reads as signalled.
+#[cfg(feature = "fault-injection")]
 const LOW_POOL: u32 = 5;
 
 /// Arms a fault (no-op without the feature).
@@ -137,9 +148,33 @@ pub fn fail_link() -> bool {
     active(LINK)
 }
 
-/// Whether the low-nonpaged-pool condition must read as signalled.
+/// Whether the low-nonpaged-pool condition must read as signalled (only once the
+/// disk is loaded: the test wants its writes to fail, not its formatting).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
 pub fn low_pool() -> bool {
-    active(LOW_POOL)
+    #[cfg(feature = "fault-injection")]
+    return active(LOW_POOL) && enabled::is_loaded();
+    #[cfg(not(feature = "fault-injection"))]
+    false
+}
+
+/// `DriverEntry` finished loading (arms `FaultInject` 5).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn loaded() {
+    #[cfg(feature = "fault-injection")]
+    enabled::loaded();
 }
 
 /// Serves the test IOCTLs (fault-injection build only); gives every other IRP back.

@@ -15,7 +15,7 @@ use ramdisk_core::{
     request,
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
 };
-use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store, StoreError};
+use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store, StoreError, StoreWriter};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
 
 use super::DeviceKind;
@@ -65,7 +65,12 @@ impl Disk {
         .map_err(|error| LoadError::Store { bytes: size, error })?;
         // Fresh fixed memory is zeroed and a dynamic store's holes read as zeros:
         // only the non-zero metadata sectors are written.
-        fat::format(layout, &mut &store, Zeroed::Yes).map_err(LoadError::Format)?;
+        let mut writer = StoreWriter::new(&store);
+        fat::format(layout, &mut writer, Zeroed::Yes).map_err(|e| {
+            writer
+                .error()
+                .map_or(LoadError::Format(e), LoadError::Metadata)
+        })?;
         let info = DiskInfo::new(size, layout.fat_type);
         let info = if store.is_dynamic() {
             info.thin(store.chunk_size() as u64)

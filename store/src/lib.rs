@@ -903,17 +903,46 @@ impl<A: ChunkAlloc> Drop for Store<A> {
     }
 }
 
-/// The FAT formatter writes straight into the store (a dynamic store allocates the
-/// chunks its metadata lands in).
-impl<A: ChunkAlloc> SectorWriter for &Store<A> {
+/// Writes the FAT formatter's sectors into a store (a dynamic store allocates the
+/// chunks its metadata lands in) and keeps the store's reason when a write fails.
+pub struct StoreWriter<'a, A: ChunkAlloc> {
+    store: &'a Store<A>,
+    error: Option<StoreError>,
+}
+
+impl<'a, A: ChunkAlloc> StoreWriter<'a, A> {
+    /// A writer into `store`.
+    #[must_use]
+    pub const fn new(store: &'a Store<A>) -> Self {
+        Self { store, error: None }
+    }
+
+    /// Why the last failed write failed, when the store refused it.
+    #[must_use]
+    pub const fn error(&self) -> Option<StoreError> {
+        self.error
+    }
+}
+
+impl<A: ChunkAlloc> SectorWriter for StoreWriter<'_, A> {
     fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
         let offset = i64::try_from(byte_offset).map_err(|_| FormatError::WriteFailed)?;
         let length = u32::try_from(data.len()).map_err(|_| FormatError::WriteFailed)?;
         let range =
-            request::check(offset, length, self.len).map_err(|_| FormatError::WriteFailed)?;
+            request::check(offset, length, self.store.len).map_err(|_| FormatError::WriteFailed)?;
         // SAFETY: `data` is the formatter's own buffer of `range.length()` bytes, not
         // store memory, and is not written during the call.
-        unsafe { Store::write(self, range, data.as_ptr()) }.map_err(|_| FormatError::WriteFailed)
+        unsafe { self.store.write(range, data.as_ptr()) }.map_err(|e| {
+            self.error = Some(e);
+            FormatError::WriteFailed
+        })
+    }
+}
+
+/// The formatter writes straight into the store (see [`StoreWriter`]).
+impl<A: ChunkAlloc> SectorWriter for &Store<A> {
+    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
+        StoreWriter::new(self).write(byte_offset, data)
     }
 }
 

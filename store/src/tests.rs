@@ -376,6 +376,34 @@ fn the_formatter_writes_into_the_store() {
 }
 
 #[test]
+fn a_format_that_cannot_allocate_says_why() {
+    let a = HostAlloc::default();
+    let len = 40 << 20;
+    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let mut options = FormatOptions::new(len);
+    options.file_system = ramdisk_core::fat::FileSystem::Fat32;
+    let layout = fat::plan(&options).unwrap();
+    a.low.store(true, Ordering::Relaxed);
+    let mut w = StoreWriter::new(&s);
+    assert_eq!(
+        fat::format(&layout, &mut w, Zeroed::Yes),
+        Err(FormatError::WriteFailed)
+    );
+    assert_eq!(
+        w.error(),
+        Some(StoreError::Exhausted(Exhaustion::LowMemory))
+    );
+    a.low.store(false, Ordering::Relaxed);
+    let mut w = StoreWriter::new(&s);
+    assert_eq!(fat::format(&layout, &mut w, Zeroed::Yes), Ok(()));
+    assert_eq!(w.error(), None);
+    // FAT32 with zeroed memory: boot sector, FSInfo and backups (chunk 0), each FAT's
+    // first sector, the root cluster: four 4 KiB chunks (with 64 KiB chunks the first
+    // FAT shares chunk 0).
+    assert_eq!(s.allocated_bytes(), 4 * CHUNK);
+}
+
+#[test]
 fn a_dynamic_store_allocates_on_first_write_only() {
     let a = HostAlloc::default();
     // 5 chunks and 1 KiB: the last chunk is 1 KiB.
