@@ -218,7 +218,7 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
 }
 
 /// Dumps the first `head` bytes of `dev` into `img`, a sparse file of `size` bytes.
-fn dump_sparse(w: &Wine, dev: &str, img: &Path, size: u64, head: u64) -> Result<()> {
+pub(super) fn dump_sparse(w: &Wine, dev: &str, img: &Path, size: u64, head: u64) -> Result<()> {
     let part = img.with_extension("head");
     let img_s = part.display().to_string();
     let head_s = head.to_string();

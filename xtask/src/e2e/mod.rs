@@ -12,12 +12,15 @@
 //!   mtools and loaded back through the driver reads back byte-identical;
 //! - `bad_values.rs`: bad registry values: the start fails without a crash, names the
 //!   value in the log, leaves nothing behind, and a following valid start works;
-//! - `faults.rs`: fault injection into each failure path of `DriverEntry`.
+//! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
+//! - `dynamic.rs`: dynamic disks (a 64 GiB FAT32 one on this machine, TRIM, the
+//!   memory limit, `ramdiskctl trim`, the low-pool condition).
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
 
 mod bad_values;
+mod dynamic;
 mod faults;
 mod lifecycle;
 mod matrix;
@@ -259,6 +262,8 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(matrix::cases(env));
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
+    cases.extend(dynamic::fault_cases(env));
+    cases.extend(dynamic::cases(env));
     cases
 }
 
@@ -355,6 +360,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "fault injection ({})",
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
+        Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
     }
 }
 
@@ -382,6 +388,7 @@ mod tests {
                 Scenario::Matrix => "matrix/",
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
+                Scenario::Dynamic => "dynamic/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(
