@@ -1,6 +1,7 @@
-//! TRIM: `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES` with `DeviceDsmAction_Trim`,
-//! parsed and validated by the rules classpnp (`ClassDeviceControl` and
-//! `ClasspDeviceTrimProcess`) applies before it trims anything.
+//! TRIM: `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES` with `DeviceDsmAction_Trim`.
+//!
+//! Parsed and validated by the rules classpnp (`ClassDeviceControl` and
+//! `ClasspDeviceTrimProcess`) applies before it trims anything:
 //!
 //! * `InputBufferLength` ≥ `sizeof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES)` (28), and ≥ 28 +
 //!   `ParameterBlockLength` + `DataSetRangesLength` (classpnp's sum; computed here
@@ -47,10 +48,11 @@ pub const fn trim_request_len(count: usize) -> usize {
     RANGES_OFFSET + count * RANGE_SIZE
 }
 
-/// Writes a `DeviceDsmAction_Trim` request for `ranges` (`(offset, length)` in bytes)
-/// into the start of `out`; returns its length, `None` when `out` is too small, an
-/// offset does not fit a `LONGLONG` or there are more ranges than a `ULONG` can
-/// describe.
+/// Writes a `DeviceDsmAction_Trim` request for `ranges` into the start of `out`.
+///
+/// `ranges` are `(offset, length)` in bytes. Returns the request's length, `None` when
+/// `out` is too small, an offset does not fit a `LONGLONG` or there are more ranges
+/// than a `ULONG` can describe.
 pub fn encode_trim(out: &mut [u8], ranges: &[(u64, u64)]) -> Option<usize> {
     use crate::wire::{I64, IntoBytes, U32, U64};
     let len = trim_request_len(ranges.len());
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!(encode_trim(&mut buf, &ranges), Some(80));
         assert_eq!(
             buf[..80],
-            request(&[(0, 4096), (65536, 512), (DISK as i64 - 512, 512)])[..]
+            request(&[(0, 4096), (65536, 512), (DISK.cast_signed() - 512, 512)])[..]
         );
         assert_eq!(extents(&buf[..80]), Ok(ranges.to_vec()));
         assert_eq!(encode_trim(&mut buf[..79], &ranges), None);
@@ -339,7 +341,7 @@ mod tests {
 
     #[test]
     fn ranges_are_read_in_order() {
-        let input = request(&[(0, 4096), (65536, 512), (DISK as i64 - 512, 512)]);
+        let input = request(&[(0, 4096), (65536, 512), (DISK.cast_signed() - 512, 512)]);
         assert_eq!(
             extents(&input),
             Ok(std::vec![(0, 4096), (65536, 512), (DISK - 512, 512)])
@@ -440,8 +442,8 @@ mod tests {
             (1, 512),
             (0, 511),
             (0, 0),
-            (DISK as i64, 512),
-            (DISK as i64 - 512, 1024),
+            (DISK.cast_signed(), 512),
+            (DISK.cast_signed() - 512, 1024),
             (512, u64::MAX - 511),
             (i64::MAX - 511, 1024),
         ] {

@@ -61,10 +61,11 @@ pub const STATUS_INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
 /// larger than [`crate::config::MAX_VALUE_DATA`]).
 pub const STATUS_INVALID_BUFFER_SIZE: i32 = 0xC000_0206_u32 as i32;
 
-/// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get the memory a write
-/// needs (its memory limit, the system's low-memory condition, or the pool); what
-/// classpnp reports for a thin-provisioned disk that ran out of space. Not
-/// `STATUS_DISK_FULL`, which is a file system's "volume full". Nothing was written.
+/// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get a write's memory.
+///
+/// Its memory limit, the system's low-memory condition, or the pool: what classpnp
+/// reports for a thin-provisioned disk that ran out of space. Not `STATUS_DISK_FULL`,
+/// which is a file system's "volume full". Nothing was written.
 pub const STATUS_DISK_RESOURCES_EXHAUSTED: i32 = 0xC000_0461_u32 as i32;
 
 /// `NT_SUCCESS(status)`: success and informational values (severity 0 and 1).

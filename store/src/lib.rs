@@ -85,7 +85,7 @@ use ramdisk_core::ioctl::disk_ops::Usage;
 use ramdisk_core::request::{self, Range};
 use ramdisk_core::status;
 
-use reclaim::Reclaim;
+use reclaim::{Reclaim, RetireNode};
 
 /// Where a store's memory comes from: zero-filled blocks, freed by the same allocator.
 pub trait ChunkAlloc {
@@ -802,7 +802,7 @@ impl<A: ChunkAlloc> Store<A> {
     /// Detaches chunk `chunk` of a dynamic store and frees it (now, or through the
     /// retire list). `Err` when no retire node could be had (the caller zeroes the
     /// chunk instead).
-    fn release(&self, chunk: u64, node: &mut Option<reclaim::RetireNode>) -> Result<Released, ()> {
+    fn release(&self, chunk: u64, node: &mut Option<RetireNode>) -> Result<Released, ()> {
         let Some(slot) = self.chunk_slot(chunk) else {
             return Ok(Released::Freed(0));
         };
@@ -816,10 +816,7 @@ impl<A: ChunkAlloc> Store<A> {
             }
             *node = Some(self.reclaim.node(&self.alloc).ok_or(())?);
         }
-        let room = node
-            .as_mut()
-            .and_then(reclaim::RetireNode::slot)
-            .ok_or(())?;
+        let room = node.as_mut().and_then(RetireNode::slot).ok_or(())?;
         let Some(block) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::SeqCst)) else {
             return Ok(Released::Freed(0));
         };

@@ -94,7 +94,7 @@ struct Retired {
 /// A block of retired chunks; all-zero bytes are a valid empty node.
 #[repr(C)]
 struct Node {
-    next: *mut Node,
+    next: *mut Self,
     count: usize,
     entries: [Retired; NODE_ENTRIES],
 }
@@ -105,7 +105,7 @@ const _: () = assert!(align_of::<Node>() <= crate::MIN_ALIGN);
 /// The in-flight count, the retire stack and one spare node of a dynamic store.
 /// See the module documentation for the argument.
 #[derive(Debug)]
-pub struct Reclaim {
+pub(crate) struct Reclaim {
     active: AtomicUsize,
     head: AtomicPtr<Node>,
     spare: AtomicPtr<Node>,
@@ -117,7 +117,7 @@ const MAX_HANDOVERS: usize = 4;
 
 impl Reclaim {
     /// Nothing in flight, nothing retired.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
             active: AtomicUsize::new(0),
             head: AtomicPtr::new(ptr::null_mut()),
@@ -126,19 +126,19 @@ impl Reclaim {
     }
 
     /// Counts one request in.
-    pub fn enter(&self) {
+    pub(crate) fn enter(&self) {
         self.active.fetch_add(1, SeqCst);
     }
 
     /// Whether the caller (inside a guard) is the only request in flight. Called after
     /// detaching a chunk: `true` means the chunk may be freed at once.
-    pub fn alone(&self) -> bool {
+    pub(crate) fn alone(&self) -> bool {
         self.active.load(SeqCst) == 1
     }
 
     /// Counts one request out; frees what was retired when nothing else is in flight.
     /// `free(block, len)` frees one retired chunk (and releases its accounting).
-    pub fn exit<A: ChunkAlloc>(&self, alloc: &A, mut free: impl FnMut(NonNull<u8>, usize)) {
+    pub(crate) fn exit<A: ChunkAlloc>(&self, alloc: &A, mut free: impl FnMut(NonNull<u8>, usize)) {
         let mut handovers = 0;
         loop {
             let taken = if self.head.load(SeqCst).is_null() {
@@ -151,7 +151,7 @@ impl Reclaim {
                 if before == 1 {
                     // SAFETY: the chain was taken before the decrement that found no
                     // other request in flight (module docs: "freed from the stack").
-                    unsafe { self.free_chain(alloc, taken, &mut free) };
+                    unsafe { Self::free_chain(alloc, taken, &mut free) };
                 } else {
                     // SAFETY: the chain is ours (taken above) and every node in it
                     // came from `push`.
@@ -172,7 +172,7 @@ impl Reclaim {
     }
 
     /// A node to retire into: the spare one, or a new one; `None` without memory.
-    pub fn node<A: ChunkAlloc>(&self, alloc: &A) -> Option<RetireNode> {
+    pub(crate) fn node<A: ChunkAlloc>(&self, alloc: &A) -> Option<RetireNode> {
         let spare = self.spare.swap(ptr::null_mut(), SeqCst);
         let node = NonNull::new(spare).or_else(|| {
             crate::allocate(alloc, NODE_BYTES)
@@ -184,16 +184,18 @@ impl Reclaim {
 
     /// Gives a node back: pushed when it holds chunks, otherwise kept as the spare
     /// (or freed if there is one already).
-    pub fn put<A: ChunkAlloc>(&self, alloc: &A, node: RetireNode) {
-        let raw = node.node.as_ptr();
-        if node.len() == 0 {
+    pub(crate) fn put<A: ChunkAlloc>(&self, alloc: &A, node: RetireNode) {
+        let empty = node.len() == 0;
+        let node = node.into_raw();
+        let raw = node.as_ptr();
+        if empty {
             if self
                 .spare
                 .compare_exchange(ptr::null_mut(), raw, SeqCst, SeqCst)
                 .is_err()
             {
                 // SAFETY: an empty node of ours, from `allocate(NODE_BYTES)`.
-                unsafe { alloc.free(node.node.cast(), NODE_BYTES) };
+                unsafe { alloc.free(node.cast(), NODE_BYTES) };
             }
             return;
         }
@@ -227,17 +229,21 @@ impl Reclaim {
     /// # Safety
     /// The chain is the caller's, and no request can hold any chunk in it.
     unsafe fn free_chain<A: ChunkAlloc>(
-        &self,
         alloc: &A,
         mut node: *mut Node,
         free: &mut impl FnMut(NonNull<u8>, usize),
     ) {
         while let Some(n) = NonNull::new(node) {
+            let raw = n.as_ptr();
             // SAFETY: a live node of the caller's chain.
-            let (next, count) = unsafe { ((*n.as_ptr()).next, (*n.as_ptr()).count) };
+            let next = unsafe { (*raw).next };
+            // SAFETY: as above.
+            let count = unsafe { (*raw).count };
             for i in 0..count.min(NODE_ENTRIES) {
-                // SAFETY: `i < count <= NODE_ENTRIES`, an entry this node's filler wrote.
-                let entry = unsafe { ptr::addr_of!((*n.as_ptr()).entries[i]).read() };
+                // SAFETY: `i < count <= NODE_ENTRIES`: in bounds of the live node.
+                let at = unsafe { ptr::addr_of!((*raw).entries[i]) };
+                // SAFETY: an initialised entry (the node's filler wrote it).
+                let entry = unsafe { at.read() };
                 if let Some(block) = NonNull::new(entry.block) {
                     free(block, entry.len);
                 }
@@ -253,14 +259,14 @@ impl Reclaim {
     ///
     /// # Safety
     /// No request is in flight and none can start.
-    pub unsafe fn drain_all<A: ChunkAlloc>(
+    pub(crate) unsafe fn drain_all<A: ChunkAlloc>(
         &self,
         alloc: &A,
         mut free: impl FnMut(NonNull<u8>, usize),
     ) {
         let chain = self.head.swap(ptr::null_mut(), SeqCst);
         // SAFETY: the caller's contract: nothing is in flight, the chain is ours.
-        unsafe { self.free_chain(alloc, chain, &mut free) };
+        unsafe { Self::free_chain(alloc, chain, &mut free) };
         if let Some(spare) = NonNull::new(self.spare.swap(ptr::null_mut(), SeqCst)) {
             // SAFETY: the spare is an empty node from `allocate(NODE_BYTES)`.
             unsafe { alloc.free(spare.cast(), NODE_BYTES) };
@@ -269,11 +275,16 @@ impl Reclaim {
 }
 
 /// A retire node being filled by one trimmer (private to it).
-pub struct RetireNode {
+pub(crate) struct RetireNode {
     node: NonNull<Node>,
 }
 
 impl RetireNode {
+    /// Gives the node up to the retire stack or the allocator.
+    const fn into_raw(self) -> NonNull<Node> {
+        self.node
+    }
+
     fn len(&self) -> usize {
         // SAFETY: a live node private to its holder.
         unsafe { (*self.node.as_ptr()).count }
@@ -281,19 +292,19 @@ impl RetireNode {
 
     /// Reserves room for one more chunk, before the caller detaches it: `None` when
     /// the node is full.
-    pub fn slot(&mut self) -> Option<Slot<'_>> {
+    pub(crate) fn slot(&mut self) -> Option<Slot<'_>> {
         (self.len() < NODE_ENTRIES).then_some(Slot { node: self })
     }
 }
 
 /// Room for one chunk in a [`RetireNode`], reserved before the chunk is detached.
-pub struct Slot<'a> {
+pub(crate) struct Slot<'a> {
     node: &'a mut RetireNode,
 }
 
 impl Slot<'_> {
     /// Records a detached chunk.
-    pub fn fill(self, block: NonNull<u8>, len: usize) {
+    pub(crate) fn fill(self, block: NonNull<u8>, len: usize) {
         let raw = self.node.node.as_ptr();
         let count = self.node.len();
         // SAFETY: a live node private to us; `count < NODE_ENTRIES` (checked when

@@ -71,9 +71,11 @@ pub enum MemoryPlan {
     },
 }
 
-/// The decision: the memory plan for `config` on a machine with `physical` bytes of
-/// physical memory (`None` when the kernel did not say; then nothing is refused for
-/// it and the default limit is `DiskSize`). See the module documentation.
+/// The decision: the memory plan for `config` on a machine with `physical` bytes.
+///
+/// `physical` is the physical memory (`None` when the kernel did not say; then nothing
+/// is refused for it and the default limit is `DiskSize`). See the module
+/// documentation.
 ///
 /// # Errors
 /// A [`ConfigError`] naming `MemoryLimit`.

@@ -87,9 +87,10 @@ pub fn count_free(fat: &[u8], t: FatType, cluster_count: u32) -> u32 {
     free
 }
 
-/// Runs of free (zero) entries among clusters `2..cluster_count + 2`, in order, as
-/// `(first cluster, clusters)`; entries beyond the end of `fat` are not looked at.
-/// What `ramdiskctl trim` gives back to a dynamic disk.
+/// Runs of free (zero) entries among clusters `2..cluster_count + 2`, in order.
+///
+/// Each run is `(first cluster, clusters)`; entries beyond the end of `fat` are not
+/// looked at. What `ramdiskctl trim` gives back to a dynamic disk.
 pub fn free_runs(
     fat: &[u8],
     t: FatType,

@@ -1,5 +1,6 @@
-//! The IOCTLs that need the disk's memory, not just its description: TRIM
-//! (`IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES`), the driver's own
+//! The IOCTLs that need the disk's memory, not just its description.
+//!
+//! They are TRIM (`IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES`), the driver's own
 //! `IOCTL_RAMDISK_QUERY_USAGE`, and the two storage properties that tell Windows a
 //! dynamic disk is thin-provisioned (`StorageDeviceTrimProperty`,
 //! `StorageDeviceLBProvisioningProperty`).
@@ -74,9 +75,11 @@ pub trait DiskOps {
     fn usage(&self) -> Usage;
 }
 
-/// `IRP_MJ_DEVICE_CONTROL` of a disk device: TRIM and the usage query through
-/// `ops`, everything else as [`super::answer`] (same arguments and guarantees:
-/// `Information <= output_len`, nothing written at or past `output_len`).
+/// `IRP_MJ_DEVICE_CONTROL` of a disk device.
+///
+/// TRIM and the usage query go through `ops`, everything else to [`super::answer`]
+/// (same arguments and guarantees: `Information <= output_len`, nothing written at or
+/// past `output_len`).
 #[must_use]
 pub fn answer_disk(
     code: u32,
@@ -125,7 +128,7 @@ pub fn answer_disk(
 
 /// `RAMDISK_USAGE` for `usage`.
 #[must_use]
-pub fn usage_reply(usage: &Usage) -> RamdiskUsage {
+pub const fn usage_reply(usage: &Usage) -> RamdiskUsage {
     // 64 bytes.
     #[expect(clippy::cast_possible_truncation, reason = "64")]
     let size = size_of::<RamdiskUsage>() as u32;
@@ -145,7 +148,7 @@ pub fn usage_reply(usage: &Usage) -> RamdiskUsage {
 
 /// `DEVICE_TRIM_DESCRIPTOR`: TRIM enabled (it gives memory back).
 #[must_use]
-pub fn trim_descriptor() -> DeviceTrimDescriptor {
+pub const fn trim_descriptor() -> DeviceTrimDescriptor {
     // 12 bytes.
     #[expect(clippy::cast_possible_truncation, reason = "12")]
     let size = size_of::<DeviceTrimDescriptor>() as u32;
@@ -157,10 +160,10 @@ pub fn trim_descriptor() -> DeviceTrimDescriptor {
     }
 }
 
-/// `DEVICE_LB_PROVISIONING_DESCRIPTOR` of a thin disk with `granularity`-byte units:
-/// thin provisioning on, unmapped blocks read zeros, no anchors, unmap granularity
-/// = the chunk, aligned at offset 0, no limit on the blocks or ranges one TRIM may
-/// name.
+/// `DEVICE_LB_PROVISIONING_DESCRIPTOR` of a thin disk with `granularity`-byte units.
+///
+/// Thin provisioning on, unmapped blocks read zeros, no anchors, unmap granularity =
+/// the chunk, aligned at offset 0, no limit on the blocks or ranges one TRIM may name.
 #[must_use]
 pub fn lb_provisioning_descriptor(granularity: u64) -> DeviceLbProvisioningDescriptor {
     // 40 bytes.

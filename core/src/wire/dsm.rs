@@ -4,9 +4,10 @@
 use super::{I64, U32, U64};
 
 wire! {
-    /// `DEVICE_MANAGE_DATA_SET_ATTRIBUTES` / `DEVICE_DSM_INPUT` (28 bytes), the input
-    /// of `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES`; the parameter block and the
-    /// `DEVICE_DATA_SET_RANGE` array follow at the offsets it names.
+    /// `DEVICE_MANAGE_DATA_SET_ATTRIBUTES` / `DEVICE_DSM_INPUT` (28 bytes).
+    ///
+    /// The input of `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES`; the parameter block and
+    /// the `DEVICE_DATA_SET_RANGE` array follow at the offsets it names.
     pub struct DeviceManageDataSetAttributes [28] {
         /// `Size` (`sizeof(DEVICE_MANAGE_DATA_SET_ATTRIBUTES)`).
         pub size: U32 = 0,

@@ -723,7 +723,7 @@ fn dsm_model(input: &[u8], disk_size: u64) -> Result<Vec<(u64, u64)>, i32> {
         return Err(STATUS_NOT_SUPPORTED);
     }
     if flags & 1 != 0 {
-        if dso != 0 || dsl != 0 || disk_size % 512 != 0 {
+        if dso != 0 || dsl != 0 || !disk_size.is_multiple_of(512) {
             return Err(STATUS_INVALID_PARAMETER);
         }
         return Ok(vec![(0, disk_size)]);

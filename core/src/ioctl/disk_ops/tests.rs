@@ -148,7 +148,7 @@ fn trim_reaches_the_disk_in_order() {
 #[test]
 fn a_bad_range_trims_nothing() {
     let ops = Recorder::new();
-    let input = trim_request(0, &[(0, 512), (MIB as i64, 512)]);
+    let input = trim_request(0, &[(0, 512), (MIB.cast_signed(), 512)]);
     let (reply, _) = call(
         IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES,
         &input,
