@@ -29,7 +29,8 @@
 //! order and blocks) of the time ratio; background load hits both sides of a group
 //! alike and cancels out. The result goes to stdout and, when `CRITERION_HOME` is set
 //! (as `cargo xtask bench` does), to `$CRITERION_HOME/datapath-paired.json` (ids
-//! `read-4KiB`, `dynamic-read-4KiB`, `hole-read-4KiB`, ...). The memory a freshly
+//! `read-4KiB`, `dynamic-read-4KiB` against `copy_from_slice`; `guard-read-4KiB`, the
+//! dynamic store against the fixed one; `hole-read-4KiB` against `write_bytes`; ...). The memory a freshly
 //! formatted dynamic disk holds goes to `$CRITERION_HOME/dynamic-memory.json`.
 
 // `criterion_group!` generates an undocumented public function.
@@ -571,6 +572,15 @@ fn paired(_: &mut Criterion) {
                 record(format!("{prefix}{op}-{name}"), n, p);
             }
         }
+        // What the dynamic store's reclamation guard costs: dynamic against fixed,
+        // both fully allocated, the same offsets.
+        for (op, is_write) in [("read", false), ("write", true)] {
+            let p = pair(n, |measured, block| {
+                let s = if measured { dynamic_store() } else { store() };
+                through_store(s, &mut buffer, &offsets, n, block, is_write)
+            });
+            record(format!("guard-{op}-{name}"), n, p);
+        }
         let p = pair(n, |measured, block| {
             if measured {
                 through_store(empty_store(), &mut buffer, &offsets, n, block, false)
@@ -646,8 +656,27 @@ const CREATE: [(&str, u64); 2] = [("64GiB", 64 << 30), ("2TiB-512", 2_199_023_25
 /// Creation time of [`create_dynamic`] (the drop is not timed), and the memory each
 /// disk holds afterwards (to `$CRITERION_HOME/dynamic-memory.json`).
 fn creation(c: &mut Criterion) {
-    let mut group = c.benchmark_group("create");
     let mut json = Vec::new();
+    for (name, size) in CREATE {
+        let (chunks, table) = {
+            let s = create_dynamic(size);
+            (s.allocated_bytes(), s.table_bytes())
+        };
+        println!(
+            "create/dynamic/{name}: {chunks} bytes of chunks + {table} bytes of table after format"
+        );
+        json.push(format!(
+            "  \"{name}\": {{\"disk_size\": {size}, \"chunk_bytes\": {chunks}, \"table_bytes\": {table}}}"
+        ));
+    }
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        let path = std::path::Path::new(&home).join("dynamic-memory.json");
+        let text = format!("{{\n{}\n}}\n", json.join(",\n"));
+        if let Err(e) = std::fs::create_dir_all(&home).and_then(|()| std::fs::write(&path, text)) {
+            eprintln!("create: cannot write {}: {e}", path.display());
+        }
+    }
+    let mut group = c.benchmark_group("create");
     for (name, size) in CREATE {
         group.bench_function(BenchmarkId::new("dynamic", name), |b| {
             b.iter_batched(
@@ -656,23 +685,8 @@ fn creation(c: &mut Criterion) {
                 criterion::BatchSize::PerIteration,
             );
         });
-        let s = create_dynamic(size);
-        let (chunks, table) = (s.allocated_bytes(), s.table_bytes());
-        println!(
-            "create/dynamic/{name}: {chunks} bytes of chunks + {table} bytes of table after format"
-        );
-        json.push(format!(
-            "  \"{name}\": {{\"disk_size\": {size}, \"chunk_bytes\": {chunks}, \"table_bytes\": {table}}}"
-        ));
     }
     group.finish();
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        let path = std::path::Path::new(&home).join("dynamic-memory.json");
-        let text = format!("{{\n{}\n}}\n", json.join(",\n"));
-        if let Err(e) = std::fs::create_dir_all(&home).and_then(|()| std::fs::write(&path, text)) {
-            eprintln!("create: cannot write {}: {e}", path.display());
-        }
-    }
 }
 
 criterion_group! {

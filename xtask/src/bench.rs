@@ -476,6 +476,27 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
     )?;
     writeln!(
         o,
+        "The guard alone, paired directly (dynamic store against the fixed one, both fully \
+         allocated, same offsets; ratio = fixed time / dynamic time, and the time added per \
+         request):\n"
+    )?;
+    writeln!(o, "| request | read | write |")?;
+    writeln!(o, "|---|---|---|")?;
+    for (id, label) in SIZES {
+        write!(o, "| {label} |")?;
+        for op in ["read", "write"] {
+            let p = pair(&format!("guard-{op}-{id}"))?;
+            write!(
+                o,
+                " {:.3}× ({:.2}–{:.2}), {:+.1} ns |",
+                p.ratio, p.p25, p.p75, p.added_ns
+            )?;
+        }
+        writeln!(o)?;
+    }
+    writeln!(o)?;
+    writeln!(
+        o,
         "**Holes**: reads of a dynamic store nothing was written to (every chunk a hole: the \
          store fills the caller's buffer with zeros and allocates nothing) against a plain \
          `write_bytes` of the same buffer, paired.\n"
