@@ -67,7 +67,7 @@ pub enum Command {
     /// Give memory back to a dynamic disk: TRIM a byte range, or (without one) every
     /// cluster the volume's FAT marks free, while holding the volume lock.
     Trim(TrimArgs),
-    /// Create the kernel-driver service `ramdisk` and its Parameters.
+    /// Create the kernel-driver service `RustRamDisk` and its Parameters.
     Install(InstallArgs),
     /// Stop (if running, like `stop`) and delete the service.
     Uninstall {
@@ -147,7 +147,7 @@ pub struct BenchArgs {
 /// `install` options; a Parameters value is written only when its option is given.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// The driver file (binPath), e.g. C:\drivers\ramdisk.sys.
+    /// The driver file (binPath), e.g. C:\drivers\rustramdisk.sys.
     #[arg(long)]
     pub sys: String,
     /// `DiskSize` in bytes (512K, 64M, 1G ...).
@@ -348,7 +348,7 @@ mod tests {
         let c = parse(&[
             "install",
             "--sys",
-            r"C:\d\ramdisk.sys",
+            r"C:\d\rustramdisk.sys",
             "--size",
             "64M",
             "--letter",

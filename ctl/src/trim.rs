@@ -1,6 +1,8 @@
-//! `trim` without a range: the byte extents of the clusters a FAT volume marks free,
-//! and the TRIM requests that carry them. Plain Rust, tested on any host; the Windows
-//! command takes the volume lock, reads the FAT and sends what this plans.
+//! `trim` without a range: what to TRIM for the clusters a FAT volume marks free.
+//!
+//! The byte extents of those clusters and the TRIM requests that carry them. Plain
+//! Rust, tested on any host; the Windows command takes the volume lock, reads the FAT
+//! and sends what this plans.
 
 use ramdisk_core::dsm;
 use ramdisk_core::fat::BootSector;
@@ -9,9 +11,10 @@ use ramdisk_core::fat::table::free_runs;
 /// Ranges per TRIM request: 4096 (a 64 KiB + 32 byte input buffer).
 pub const RANGES_PER_REQUEST: usize = 4096;
 
-/// The free clusters of the volume whose boot sector is `volume` and whose first FAT
-/// is `fat`: `(byte offset, bytes)` of each run, in order, and the cluster count.
-/// Runs are clipped to the volume's total sectors.
+/// The free clusters of the volume whose boot sector is `volume` and first FAT `fat`.
+///
+/// Returns `(byte offset, bytes)` of each run, in order, and the cluster count. Runs
+/// are clipped to the volume's total sectors.
 #[must_use]
 pub fn free_extents(volume: &BootSector, fat: &[u8]) -> (Vec<(u64, u64)>, u64) {
     let end = u64::from(volume.total_sectors) * u64::from(volume.bytes_per_sector);

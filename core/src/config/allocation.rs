@@ -2,17 +2,21 @@
 //! and the decision [`plan_memory`] makes from them, the disk size and the
 //! machine's physical memory.
 //!
-//! * **fixed** (the default): the whole `DiskSize` is allocated at load. A
-//!   `MemoryLimit` with it is a mistake (the disk always holds all of `DiskSize`) and
-//!   is rejected with `STATUS_INVALID_PARAMETER`, naming `MemoryLimit`.
+//! * **fixed** (the default): the whole `DiskSize` is allocated at load, so it is
+//!   capped at half of the physical memory ([`super::check_memory`], naming
+//!   `DiskSize`). A `MemoryLimit` with it is a mistake (the disk always holds all of
+//!   `DiskSize`) and is rejected with `STATUS_INVALID_PARAMETER`, naming
+//!   `MemoryLimit`.
 //! * **dynamic**: memory is allocated as data is written and given back on TRIM; the
-//!   disk holds at most `MemoryLimit` bytes. Default: min(`DiskSize`, half of the
-//!   physical memory at load). A `MemoryLimit` above the physical memory is
+//!   disk holds at most `MemoryLimit` bytes. Its `DiskSize` is not capped by the
+//!   machine's memory. Default limit: min(`DiskSize`, half of the physical memory at
+//!   load — [`super::fixed_disk_limit`], the same half a fixed disk may take). A `MemoryLimit` above the physical memory is
 //!   rejected (`STATUS_INSUFFICIENT_RESOURCES`, as for any size this machine cannot
 //!   hold: the value is well formed and would work on a larger machine); one below
 //!   [`MIN_MEMORY_LIMIT`] too (`STATUS_INVALID_PARAMETER`: the FAT metadata written
 //!   at load must fit). A limit above `DiskSize` is allowed and means `DiskSize`.
 
+use super::memory::{check_memory, fixed_disk_limit};
 use super::value::Text;
 use super::{Config, ConfigError, Problem, ValueName};
 
@@ -78,7 +82,8 @@ pub enum MemoryPlan {
 /// documentation.
 ///
 /// # Errors
-/// A [`ConfigError`] naming `MemoryLimit`.
+/// A [`ConfigError`] naming `MemoryLimit`, or `DiskSize` for a fixed disk above
+/// [`fixed_disk_limit`].
 pub fn plan_memory(config: &Config, physical: Option<u64>) -> Result<MemoryPlan, ConfigError> {
     let disk_size = config.format.disk_size;
     let err = |problem| ConfigError {
@@ -86,7 +91,10 @@ pub fn plan_memory(config: &Config, physical: Option<u64>) -> Result<MemoryPlan,
         problem,
     };
     match (config.allocation, config.memory_limit) {
-        (Allocation::Fixed, None) => Ok(MemoryPlan::Fixed),
+        (Allocation::Fixed, None) => {
+            check_memory(disk_size, physical)?;
+            Ok(MemoryPlan::Fixed)
+        }
         (Allocation::Fixed, Some(value)) => Err(err(Problem::LimitWithFixed { value })),
         (Allocation::Dynamic, Some(value)) => {
             if let Some(physical) = physical
@@ -100,7 +108,9 @@ pub fn plan_memory(config: &Config, physical: Option<u64>) -> Result<MemoryPlan,
         }
         (Allocation::Dynamic, None) => {
             let limit = match physical {
-                Some(physical) if physical / 2 < disk_size => physical / 2,
+                Some(physical) if fixed_disk_limit(physical) < disk_size => {
+                    fixed_disk_limit(physical)
+                }
                 _ => disk_size,
             };
             Ok(MemoryPlan::Dynamic { limit })
@@ -250,6 +260,31 @@ mod tests {
                 "MemoryLimit: 1073741824 bytes is set, but Allocation is fixed (a fixed disk always holds its whole DiskSize); remove MemoryLimit or set Allocation to dynamic"
             );
         }
+    }
+
+    #[test]
+    fn only_fixed_disks_are_capped_at_half_of_physical_memory() {
+        let physical = Some(24 * GIB);
+        assert_eq!(
+            plan_memory(&config(12 * GIB, None, None), physical),
+            Ok(MemoryPlan::Fixed)
+        );
+        let e = plan_memory(&config(12 * GIB + 512, Some("fixed"), None), physical).unwrap_err();
+        assert_eq!(e.value, ValueName::DiskSize);
+        assert_eq!(e.status(), STATUS_INSUFFICIENT_RESOURCES);
+        // A dynamic disk larger than the machine starts; its limit is the half.
+        assert_eq!(
+            plan_memory(&config(2048 * GIB, Some("dynamic"), None), physical),
+            Ok(MemoryPlan::Dynamic { limit: 12 * GIB })
+        );
+        // Half in whole sectors, as for a fixed disk.
+        assert_eq!(
+            plan_memory(
+                &config(64 * GIB, Some("dynamic"), None),
+                Some(24 * GIB + 1000)
+            ),
+            Ok(MemoryPlan::Dynamic { limit: 12 * GIB })
+        );
     }
 
     #[test]

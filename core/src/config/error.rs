@@ -4,6 +4,7 @@
 use core::fmt;
 
 use super::MAX_VALUE_DATA;
+use super::memory::fixed_disk_limit;
 use super::value::{REG_DWORD, REG_QWORD, Text, ValueName, reg_type_name, type_accepted};
 use crate::status::{
     STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER,
@@ -78,6 +79,14 @@ pub enum Problem {
         /// The machine's physical memory, in bytes.
         physical: u64,
     },
+    /// `DiskSize` is more than a fixed disk may take of this machine's physical
+    /// memory ([`super::check_memory`]).
+    MoreThanMemoryShare {
+        /// The size found.
+        value: u64,
+        /// The machine's physical memory, in bytes.
+        physical: u64,
+    },
 }
 
 /// A rejected registry value: which one and why.
@@ -107,7 +116,9 @@ impl ConfigError {
             | Problem::UnknownAllocation(_)
             | Problem::LimitTooSmall { .. }
             | Problem::LimitWithFixed { .. } => STATUS_INVALID_PARAMETER,
-            Problem::LimitAboveMemory { .. } => STATUS_INSUFFICIENT_RESOURCES,
+            Problem::LimitAboveMemory { .. } | Problem::MoreThanMemoryShare { .. } => {
+                STATUS_INSUFFICIENT_RESOURCES
+            }
         }
     }
 
@@ -193,6 +204,12 @@ impl fmt::Display for ConfigError {
             Problem::LimitAboveMemory { value, physical } => write!(
                 f,
                 "{name}: {value} bytes is more than the {physical} bytes of physical memory"
+            ),
+            Problem::MoreThanMemoryShare { value, physical } => write!(
+                f,
+                "{name}: {value} bytes is more than half of the {physical} bytes of physical \
+                 memory (at most {})",
+                fixed_disk_limit(physical)
             ),
         }
     }

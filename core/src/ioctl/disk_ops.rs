@@ -1,9 +1,10 @@
 //! The IOCTLs that need the disk's memory, not just its description.
 //!
 //! They are TRIM (`IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES`), the driver's own
-//! `IOCTL_RAMDISK_QUERY_USAGE`, and the two storage properties that tell Windows a
-//! dynamic disk is thin-provisioned (`StorageDeviceTrimProperty`,
-//! `StorageDeviceLBProvisioningProperty`).
+//! `IOCTL_RAMDISK_QUERY_USAGE`, and the storage property that tells Windows a
+//! dynamic disk is thin-provisioned (`StorageDeviceLBProvisioningProperty`; its
+//! `StorageDeviceTrimProperty` says `TrimEnabled` TRUE through
+//! [`super::layout::trim_descriptor`]).
 //!
 //! A disk device answers with [`answer_disk`], which handles those two codes with
 //! the [`DiskOps`] the driver provides (its store) and hands every other code to
@@ -14,21 +15,19 @@
 use zerocopy::{FromZeros, IntoBytes};
 
 use super::codes::{IOCTL_RAMDISK_QUERY_USAGE, IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES};
-use super::layout::{PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY};
+use super::layout::{
+    PROPERTY_EXISTS_QUERY, PROPERTY_STANDARD_QUERY, STORAGE_DEVICE_LB_PROVISIONING_PROPERTY,
+};
 use super::{Reply, answer, copy_out};
 use crate::config::Allocation;
 use crate::disk::DiskState;
 use crate::dsm::{self, Extent};
 use crate::geometry::{DiskInfo, Provisioning};
 use crate::status::{STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED};
-use crate::wire::dsm::{DeviceLbProvisioningDescriptor, DeviceTrimDescriptor, RamdiskUsage};
+use crate::wire::dsm::{DeviceLbProvisioningDescriptor, RamdiskUsage};
 use crate::wire::storage::StorageDescriptorHeader;
 use crate::wire::{U32, U64};
 
-/// `StorageDeviceTrimProperty`.
-pub const STORAGE_DEVICE_TRIM_PROPERTY: u32 = 8;
-/// `StorageDeviceLBProvisioningProperty`.
-pub const STORAGE_DEVICE_LB_PROVISIONING_PROPERTY: u32 = 11;
 /// `DEVICE_LB_PROVISIONING_DESCRIPTOR_V1_SIZE`: the layout up to
 /// `UnmapGranularityAlignment`.
 pub const LB_PROVISIONING_V1_SIZE: usize = 32;
@@ -146,20 +145,6 @@ pub const fn usage_reply(usage: &Usage) -> RamdiskUsage {
     }
 }
 
-/// `DEVICE_TRIM_DESCRIPTOR`: TRIM enabled (it gives memory back).
-#[must_use]
-pub const fn trim_descriptor() -> DeviceTrimDescriptor {
-    // 12 bytes.
-    #[expect(clippy::cast_possible_truncation, reason = "12")]
-    let size = size_of::<DeviceTrimDescriptor>() as u32;
-    DeviceTrimDescriptor {
-        version: U32::new(size),
-        size: U32::new(size),
-        trim_enabled: 1,
-        pad: [0; 3],
-    }
-}
-
 /// `DEVICE_LB_PROVISIONING_DESCRIPTOR` of a thin disk with `granularity`-byte units.
 ///
 /// Thin provisioning on, unmapped blocks read zeros, no anchors, unmap granularity =
@@ -182,13 +167,14 @@ pub fn lb_provisioning_descriptor(granularity: u64) -> DeviceLbProvisioningDescr
     d
 }
 
-/// The thin-provisioning properties of `IOCTL_STORAGE_QUERY_PROPERTY`, or `None`
-/// for any other property (and for a fully provisioned disk, which has neither).
+/// `StorageDeviceLBProvisioningProperty` of `IOCTL_STORAGE_QUERY_PROPERTY` for a
+/// thin-provisioned disk, or `None` for any other property and for a fully
+/// provisioned disk (which has none: [`super::answer`] says `STATUS_NOT_SUPPORTED`).
 ///
-/// Buffer rules as classpnp's: a buffer of at least the descriptor gets all of it; one
-/// of at least the 8-byte header but smaller gets the header (`Version`/`Size` = the
-/// descriptor's size) with success, or, for the provisioning descriptor, the 32-byte
-/// V1 layout if it fits; smaller is `STATUS_BUFFER_TOO_SMALL`.
+/// Buffer rules as classpnp's: a buffer of at least the 40-byte descriptor gets all
+/// of it; one of at least the 32-byte V1 layout gets that (`Version`/`Size` = 32);
+/// one of at least the 8-byte header gets the header (`Version`/`Size` = 40) with
+/// success; smaller is `STATUS_BUFFER_TOO_SMALL`.
 pub(super) fn query_provisioning(
     property: u32,
     query: u32,
@@ -198,16 +184,11 @@ pub(super) fn query_provisioning(
     let Provisioning::Thin { granularity } = info.provisioning else {
         return None;
     };
-    if property != STORAGE_DEVICE_TRIM_PROPERTY
-        && property != STORAGE_DEVICE_LB_PROVISIONING_PROPERTY
-    {
+    if property != STORAGE_DEVICE_LB_PROVISIONING_PROPERTY {
         return None;
     }
     Some(match query {
         PROPERTY_EXISTS_QUERY => Reply::ok(0),
-        PROPERTY_STANDARD_QUERY if property == STORAGE_DEVICE_TRIM_PROPERTY => {
-            descriptor(out, trim_descriptor().as_bytes(), None)
-        }
         PROPERTY_STANDARD_QUERY => {
             let full = lb_provisioning_descriptor(granularity);
             let mut v1 = full;
@@ -217,21 +198,19 @@ pub(super) fn query_provisioning(
             v1.version = v1_size;
             v1.size = v1_size;
             let v1 = v1.as_bytes().get(..LB_PROVISIONING_V1_SIZE).unwrap_or(&[]);
-            descriptor(out, full.as_bytes(), Some(v1))
+            descriptor(out, full.as_bytes(), v1)
         }
         _ => Reply::fail(STATUS_NOT_SUPPORTED),
     })
 }
 
-/// The whole descriptor, or a shorter `older` layout, or only its header.
-fn descriptor(out: &mut [u8], full: &[u8], older: Option<&[u8]>) -> Reply {
+/// The whole descriptor, or the shorter `older` layout, or only its header.
+fn descriptor(out: &mut [u8], full: &[u8], older: &[u8]) -> Reply {
     let header = size_of::<StorageDescriptorHeader>();
     if out.len() >= full.len() {
         return Reply::ok(copy_out(out, full));
     }
-    if let Some(older) = older
-        && out.len() >= older.len()
-    {
+    if out.len() >= older.len() {
         return Reply::ok(copy_out(out, older));
     }
     if out.len() >= header {

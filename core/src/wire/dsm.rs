@@ -37,20 +37,6 @@ wire! {
 }
 
 wire! {
-    /// `DEVICE_TRIM_DESCRIPTOR` (12 bytes), the `StorageDeviceTrimProperty` reply.
-    pub struct DeviceTrimDescriptor [12] {
-        /// `Version` (`sizeof`).
-        pub version: U32 = 0,
-        /// `Size` (`sizeof`).
-        pub size: U32 = 4,
-        /// `TrimEnabled` (`BOOLEAN`).
-        pub trim_enabled: u8 = 8,
-        /// Padding to the structure's 4-byte alignment.
-        pub pad: [u8; 3] = 9,
-    }
-}
-
-wire! {
     /// `DEVICE_LB_PROVISIONING_DESCRIPTOR` (40 bytes; the first 32 are the V1 layout,
     /// `DEVICE_LB_PROVISIONING_DESCRIPTOR_V1_SIZE`), the
     /// `StorageDeviceLBProvisioningProperty` reply.

@@ -205,23 +205,31 @@ pub fn config(data: &[u8]) {
 
 /// `plan_memory` for an accepted configuration on a machine whose memory the serial
 /// picks (unknown for even serials): fixed exactly without `Allocation=dynamic` and
-/// `MemoryLimit`; a dynamic limit never above the disk or the machine, by default
-/// at most half the machine; rejections name `MemoryLimit` with their status.
+/// `MemoryLimit` and within half the machine; a dynamic limit never above the disk
+/// or the machine, by default at most half the machine; rejections name
+/// `MemoryLimit` (or a fixed disk's `DiskSize`) with their status.
 fn check_memory_plan(c: &Config, serial: u32) {
     let physical = (serial & 1 != 0).then(|| u64::from(serial) << 12);
+    let disk = c.format.disk_size;
     match plan_memory(c, physical) {
         Ok(MemoryPlan::Fixed) => {
             assert_eq!(c.allocation, Allocation::Fixed);
             assert_eq!(c.memory_limit, None);
+            assert!(physical.is_none_or(|p| disk <= config::fixed_disk_limit(p)));
         }
         Ok(MemoryPlan::Dynamic { limit }) => {
             assert_eq!(c.allocation, Allocation::Dynamic);
-            assert!(limit <= c.format.disk_size);
+            assert!(limit <= disk);
             assert!(physical.is_none_or(|p| limit <= p));
             if c.memory_limit.is_none() {
                 assert!(physical.is_none_or(|p| limit <= p / 2));
-                assert!(limit == c.format.disk_size || physical.is_some());
+                assert!(limit == disk || physical.is_some());
             }
+        }
+        Err(e) if c.allocation == Allocation::Fixed && c.memory_limit.is_none() => {
+            assert_eq!(e.value, ValueName::DiskSize);
+            assert_eq!(e.status(), STATUS_INSUFFICIENT_RESOURCES, "{e}");
+            assert!(physical.is_some_and(|p| disk > config::fixed_disk_limit(p)));
         }
         Err(e) => {
             assert_eq!(e.value, ValueName::MemoryLimit);
@@ -356,10 +364,11 @@ pub fn request(data: &[u8]) {
     .as_bytes()
     .to_vec();
     let verify_len = verify.len();
-    let info = DiskState {
-        info: DiskInfo::new(disk_size, FatType::Fat16),
-        identity: DiskIdentity::parameters(),
-    };
+    let info = DiskState::new(
+        DiskInfo::new(disk_size, FatType::Fat16),
+        DiskIdentity::parameters(),
+        b'R',
+    );
     let reply = ioctl::answer(IOCTL_DISK_VERIFY, &mut verify, verify_len, 0, &info);
     assert_eq!(reply.information, 0);
     assert_eq!(
@@ -376,7 +385,10 @@ const SENTINEL: u8 = 0xA5;
 
 /// The disk of an ioctl case; bits 5 and 6 of `flags` pick the identity the
 /// MOUNTDEV replies read.
-fn fuzz_disk(flags: u8, disk_size: u64, fat_type: FatType) -> DiskState {
+/// The disk of an `ioctl` input: identity from `flags`, FAT type from `fat_byte % 3`,
+/// thin-provisioned (a dynamic disk) when its top bit is set.
+fn fuzz_disk(flags: u8, disk_size: u64, fat_byte: u8) -> DiskState {
+    let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(fat_byte % 3)];
     let identity = match (flags >> 5) & 3 {
         1 => DiskName::parse(b"FUZZ_disk-01").and_then(|name| {
             DiskIdentity::registry(u32::try_from(disk_size % 1000).unwrap_or(0) + 1, name)
@@ -385,10 +397,13 @@ fn fuzz_disk(flags: u8, disk_size: u64, fat_type: FatType) -> DiskState {
         _ => Ok(DiskIdentity::parameters()),
     }
     .expect("valid identity");
-    DiskState {
-        info: DiskInfo::new(disk_size, fat_type),
-        identity,
-    }
+    let info = DiskInfo::new(disk_size, fat_type);
+    let info = if fat_byte & 0x80 == 0 {
+        info
+    } else {
+        info.thin(1 << 16)
+    };
+    DiskState::new(info, identity, b'R')
 }
 
 /// Input: code selector (1: a table code, a table code with one bit flipped,
@@ -429,12 +444,7 @@ pub fn ioctl(data: &[u8]) {
     if flags & 0x10 != 0 {
         disk_size = (disk_size % (1 << 41)) & !511;
     }
-    let fat_byte = input.u8();
-    let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(fat_byte % 3)];
-    let mut info = fuzz_disk(flags, disk_size, fat_type);
-    if fat_byte & 0x80 != 0 {
-        info.info = info.info.thin(1 << 16);
-    }
+    let info = fuzz_disk(flags, disk_size, input.u8());
 
     let mut buffer = vec![SENTINEL; buffer_len];
     let rest = input.take(buffer_len);
@@ -491,7 +501,7 @@ pub fn ioctl(data: &[u8]) {
                 assert_eq!(reply.information, n, "{}", entry.name);
             }
             if output_len < entry.output.min() {
-                assert_eq!(reply.status, STATUS_BUFFER_TOO_SMALL, "{}", entry.name);
+                assert_eq!(reply.status, entry.output.short_status(), "{}", entry.name);
             }
         }
     }
@@ -854,10 +864,7 @@ pub fn dsm(data: &[u8]) {
     if mode & 1 != 0 {
         info = info.thin(1 << 16);
     }
-    let disk = DiskState {
-        info,
-        identity: DiskIdentity::parameters(),
-    };
+    let disk = DiskState::new(info, DiskIdentity::parameters(), b'R');
     let mut buffer = request.clone();
     buffer.resize(request.len().max(output_len) + 8, SENTINEL);
     let before = buffer.clone();

@@ -187,7 +187,7 @@ pub struct Usage {
 impl Usage {
     /// The facts of a `RAMDISK_USAGE` reply.
     #[must_use]
-    pub fn from_wire(u: &RamdiskUsage) -> Self {
+    pub const fn from_wire(u: &RamdiskUsage) -> Self {
         let allocation = if u.allocation.get() == Allocation::Dynamic.code() {
             Allocation::Dynamic
         } else {

@@ -204,6 +204,7 @@ const SCATTERED: [(u64, u64); 6] = [
     (64 * GIB - 512 * KIB, 512 * KIB),
 ];
 
+#[expect(clippy::too_many_lines, reason = "a script: one check after the other")]
 fn big_disk(s: &mut Suite<'_>, sys: &Path) {
     let size = 64 * GIB;
     let cfg = Config {
@@ -522,9 +523,9 @@ fn low_pool(s: &mut Suite<'_>, fault_sys: &Path) {
     s.case(
         "with the low-pool condition signalled (fault injection) writes needing a new chunk fail, the rest works",
         |w| {
-            // FaultInject 5 arms once the disk is loaded: formatting works, writes
+            // FaultInject 7 arms once the disk is loaded: formatting works, writes
             // that need a new chunk do not.
-            start_dynamic(w, fault_sys, &cfg, None, &[("FaultInject", "REG_DWORD", "5")])?;
+            start_dynamic(w, fault_sys, &cfg, None, &[("FaultInject", "REG_DWORD", "7")])?;
             let base = allocated(w, &dev)?;
             let (error, _) = pattern(w, &dev, "write", 32 * MIB, CHUNK, 3)?;
             ensure!(

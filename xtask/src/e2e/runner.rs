@@ -23,6 +23,8 @@ pub enum Scenario {
     BadValues,
     /// `faults.rs`.
     Faults,
+    /// `volume.rs`.
+    Volume,
     /// `dynamic.rs`.
     Dynamic,
 }
@@ -35,6 +37,7 @@ impl Scenario {
             Self::Matrix => "matrix",
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
+            Self::Volume => "volume contract",
             Self::Dynamic => "dynamic",
         }
     }

@@ -9,6 +9,7 @@ use super::*;
 use crate::disk::DiskIdentity;
 use crate::fat::FatType;
 use crate::ioctl::codes::IOCTL_STORAGE_QUERY_PROPERTY;
+use crate::ioctl::layout::STORAGE_DEVICE_TRIM_PROPERTY;
 use crate::status::{STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS};
 use crate::wire::I64;
 use crate::wire::dsm::{DeviceDataSetRange, DeviceManageDataSetAttributes};
@@ -18,10 +19,11 @@ const MIB: u64 = 1 << 20;
 
 fn disk(thin: bool) -> DiskState {
     let info = DiskInfo::new(MIB, FatType::Fat12);
-    DiskState {
-        info: if thin { info.thin(65536) } else { info },
-        identity: DiskIdentity::parameters(),
-    }
+    DiskState::new(
+        if thin { info.thin(65536) } else { info },
+        DiskIdentity::parameters(),
+        b'R',
+    )
 }
 
 /// Records what reaches the disk.
@@ -272,10 +274,11 @@ fn trim_property_of_a_dynamic_disk() {
     let (reply, buffer) = call(IOCTL_STORAGE_QUERY_PROPERTY, &q, 12, &d, &ops);
     assert_eq!(reply, Reply::ok(12));
     assert_eq!(buffer[..12], [12, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0]);
+    // The table's rule for every property: as much of the descriptor as fits.
     for out in 8..12 {
         let (reply, buffer) = call(IOCTL_STORAGE_QUERY_PROPERTY, &q, out, &d, &ops);
-        assert_eq!(reply, Reply::ok(8), "{out}");
-        assert_eq!(buffer[..8], [12, 0, 0, 0, 12, 0, 0, 0]);
+        assert_eq!(reply, Reply::ok(out), "{out}");
+        assert_eq!(buffer[..out], [12, 0, 0, 0, 12, 0, 0, 0, 1, 0, 0][..out]);
     }
     assert_eq!(
         call(IOCTL_STORAGE_QUERY_PROPERTY, &q, 7, &d, &ops).0,
@@ -339,10 +342,21 @@ fn fixed_disks_are_not_thin() {
             query_provisioning(id, PROPERTY_STANDARD_QUERY, &mut out, &d.info),
             None
         );
-        // The table's own answer (today: not supported).
         let (reply, _) = call(IOCTL_STORAGE_QUERY_PROPERTY, &q, 40, &d, &ops);
         assert_eq!(reply, answer_table(&q, &d));
     }
+    // TRIM is answered, but not enabled: a fixed disk frees nothing on TRIM.
+    let q = property(STORAGE_DEVICE_TRIM_PROPERTY, PROPERTY_STANDARD_QUERY);
+    let (reply, buffer) = call(IOCTL_STORAGE_QUERY_PROPERTY, &q, 12, &d, &ops);
+    assert_eq!(reply, Reply::ok(12));
+    assert_eq!(buffer[..12], [12, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0]);
+    // No thin provisioning to describe.
+    let q = property(
+        STORAGE_DEVICE_LB_PROVISIONING_PROPERTY,
+        PROPERTY_STANDARD_QUERY,
+    );
+    let (reply, _) = call(IOCTL_STORAGE_QUERY_PROPERTY, &q, 40, &d, &ops);
+    assert_eq!(reply, Reply::fail(STATUS_NOT_SUPPORTED));
 }
 
 fn answer_table(q: &[u8], d: &DiskState) -> Reply {

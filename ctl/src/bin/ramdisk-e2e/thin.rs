@@ -25,7 +25,7 @@ fn query(property: i32) -> Vec<u8> {
 /// `StorageDeviceTrimProperty` and `StorageDeviceLBProvisioningProperty`: a dynamic
 /// disk (`granularity` given) reports TRIM enabled and thin provisioning with that
 /// unmap granularity, unmapped blocks reading zeros; a fixed disk reports TRIM
-/// disabled (or not supported) and no thin provisioning.
+/// disabled (it frees nothing) and has no thin-provisioning property.
 pub fn cases(t: &mut Tally, dev: &Device, granularity: Option<u64>) {
     let trim_size = size_of::<DEVICE_TRIM_DESCRIPTOR>();
     let (r, out) = ioctl(
@@ -45,7 +45,6 @@ pub fn cases(t: &mut Tally, dev: &Device, granularity: Option<u64>) {
                     Err(format!("TrimEnabled {} Size {}", d.TrimEnabled, d.Size))
                 }
             }),
-            None if r.error == Some(ERROR_NOT_SUPPORTED) => Ok("not supported (fixed)".into()),
             None => want_ok(r, trim_size).and_then(|()| {
                 if !d.TrimEnabled {
                     Ok("TrimEnabled FALSE (fixed)".into())
