@@ -18,14 +18,21 @@
 //!   driver): the fault-injection driver pretends
 //!   `\KernelObjects\LowNonPagedPoolCondition` is signalled: writes that need a new
 //!   chunk fail, the others and every read work. What the release driver finds of
-//!   that event under Wine is reported by the 64 GiB case.
+//!   that event under Wine is reported by the 64 GiB case;
+//! - `faults/small-machine-dynamic`: on the fault-injection driver's pretend 64 MiB
+//!   machine (`FaultInject` 5), a `MemoryLimit` one byte above the physical memory is
+//!   refused (`STATUS_INSUFFICIENT_RESOURCES`, naming `MemoryLimit`), and a 1 GiB
+//!   dynamic disk (16 times the fixed-disk cap) starts with the default limit, half
+//!   of the machine: 32 MiB.
 
 use std::{fs, path::Path, time::Instant};
 
 use anyhow::{Context, Result, ensure};
 
 use super::{
-    Config, Env, cleanup, ctl_ok, device, install, json,
+    Config, Env,
+    bad_values::{number_before, start_must_fail},
+    cleanup, ctl_ok, device, install, json,
     matrix::dump_sparse,
     no_crash, present,
     runner::{Case, Scenario, Suite},
@@ -67,18 +74,21 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
 /// The case that needs the fault-injection driver; it runs with the `faults/` cases
 /// (which build that driver).
 pub fn fault_cases(env: &Env) -> Vec<Case<'_>> {
-    vec![Case::new(
-        Scenario::Faults,
-        "faults/low-pool-dynamic",
-        move |s| {
-            let fault_sys = env
-                .fault_sys
-                .as_deref()
-                .context("the fault-injection driver was not built")?;
-            low_pool(s, fault_sys);
+    let fault_sys = move || {
+        env.fault_sys
+            .as_deref()
+            .context("the fault-injection driver was not built")
+    };
+    vec![
+        Case::new(Scenario::Faults, "faults/low-pool-dynamic", move |s| {
+            low_pool(s, fault_sys()?);
             Ok(())
-        },
-    )]
+        }),
+        Case::new(Scenario::Faults, "faults/small-machine-dynamic", move |s| {
+            small_machine(s, fault_sys()?);
+            Ok(())
+        }),
+    ]
 }
 
 /// Installs `cfg` as a dynamic disk (`ramdiskctl install --allocation dynamic`, with
@@ -229,8 +239,16 @@ fn big_disk(s: &mut Suite<'_>, sys: &Path) {
             let limit = j["memory_limit_bytes"].as_u64().context("memory_limit_bytes")?;
             // At most 7 metadata sectors were written, in at most 8 chunks.
             ensure!(held > 0 && held <= 8 * CHUNK, "{held} bytes of chunks after start");
-            ensure!(limit > 0 && limit <= size, "limit {limit}");
             let lines = w.driver_lines(mark);
+            // The default limit: half of the memory the driver was told, in sectors.
+            let physical = lines
+                .iter()
+                .find_map(|l| l.rsplit_once(", physical memory ")?.1.strip_suffix(" bytes")?.parse::<u64>().ok())
+                .context("no load line naming the physical memory")?;
+            ensure!(
+                limit == (physical / 2) / 512 * 512,
+                "limit {limit}, want half of the {physical} bytes of physical memory"
+            );
             let event = lines
                 .iter()
                 .find(|l| l.contains("LowNonPagedPoolCondition"))
@@ -238,7 +256,7 @@ fn big_disk(s: &mut Suite<'_>, sys: &Path) {
             baseline = Some(held);
             Ok(format!(
                 "started in {secs:.2} s (ramdiskctl start); {held} bytes of chunks + {table} bytes of table; \
-                 limit {limit}; LowNonPagedPoolCondition: {event}"
+                 limit {limit} (half of {physical}); LowNonPagedPoolCondition: {event}"
             ))
         },
     );
@@ -552,4 +570,77 @@ fn low_pool(s: &mut Suite<'_>, fault_sys: &Path) {
     s.case("the low-pool disk stops cleanly (pool balance 0)", |w| {
         stop_clean(w, &dev, mark)
     });
+}
+
+/// `FaultInject` 5: the physical memory reads as 64 MiB.
+const SMALL_MACHINE: (&str, &str, &str) = ("FaultInject", "REG_DWORD", "5");
+
+fn small_machine(s: &mut Suite<'_>, fault_sys: &Path) {
+    s.case(
+        "on a 64 MiB machine a MemoryLimit of 64 MiB + 1 is refused, naming MemoryLimit",
+        |w| {
+            let lines = start_must_fail(
+                w,
+                &crate::wine::win_path(fault_sys),
+                &[
+                    SMALL_MACHINE,
+                    ("Allocation", "REG_SZ", "dynamic"),
+                    ("MemoryLimit", "REG_DWORD", "67108865"),
+                ],
+            )?;
+            let line = lines
+                .iter()
+                .find(|l| {
+                    l.contains(
+                        "ramdisk: MemoryLimit: 67108865 bytes is more than the 67108864 bytes \
+                         of physical memory",
+                    )
+                })
+                .cloned()
+                .with_context(|| format!("no line naming MemoryLimit: {lines:?}"))?;
+            ensure!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("DriverEntry failed with 0xc000009a")),
+                "not STATUS_INSUFFICIENT_RESOURCES: {lines:?}"
+            );
+            cleanup(w);
+            Ok(line)
+        },
+    );
+    let dev = device('Q');
+    let mark = s.wine.log_mark();
+    s.case(
+        "on a 64 MiB machine a 1 GiB dynamic disk starts; its default limit is 32 MiB",
+        |w| {
+            let cfg = Config::new(GIB, 'Q');
+            start_dynamic(w, fault_sys, &cfg, None, &[SMALL_MACHINE])?;
+            let j = info(w, &dev)?;
+            ensure!(
+                j["size"] == GIB && j["allocation"] == "dynamic",
+                "size {} allocation {}",
+                j["size"],
+                j["allocation"]
+            );
+            ensure!(
+                j["memory_limit_bytes"] == 32 * MIB,
+                "limit {}, want half of 64 MiB",
+                j["memory_limit_bytes"]
+            );
+            let loaded = w
+                .driver_lines(mark)
+                .into_iter()
+                .find(|l| l.ends_with("physical memory 67108864 bytes"))
+                .context("no load line naming the pretend 64 MiB")?;
+            ensure!(
+                number_before(&loaded, "bytes,") == Some(GIB),
+                "load line: {loaded}"
+            );
+            Ok(format!("limit {} bytes", j["memory_limit_bytes"]))
+        },
+    );
+    s.case(
+        "the small machine's dynamic disk stops cleanly (pool balance 0)",
+        |w| stop_clean(w, &dev, mark),
+    );
 }
