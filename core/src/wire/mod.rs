@@ -19,6 +19,7 @@
 //! | [`mountmgr`] | `MOUNTMGR_TARGET_NAME`, `MOUNTMGR_MOUNT_POINT(S)`, `MOUNTMGR_CREATE_POINT_INPUT`, `MOUNTMGR_VOLUME_PATHS` | `mountmgr.h` |
 //! | [`security`] | `SECURITY_DESCRIPTOR_RELATIVE`, `ACL`, `ACE_HEADER`, `ACCESS_ALLOWED_ACE`, `SID` | `winnt.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
+//! | [`eventlog`] | `IO_ERROR_LOG_PACKET`, `MESSAGE_RESOURCE_BLOCK`, `MESSAGE_RESOURCE_ENTRY` header, the `.res` `RESOURCEHEADER`, `EVENTLOGRECORD` | `wdm.h` / `winnt.h` |
 //! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION` headers | `wdm.h` |
 
 /// Defines a wire structure: `#[repr(C)]`, the `zerocopy` derives, and a compile-time
@@ -54,6 +55,7 @@ macro_rules! wire {
 
 pub mod disk;
 pub mod dsm;
+pub mod eventlog;
 pub mod fat;
 pub mod mountdev;
 pub mod mountmgr;
