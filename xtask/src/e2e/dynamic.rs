@@ -34,8 +34,8 @@ use super::{
     bad_values::{number_before, start_must_fail},
     cleanup, ctl_ok, device, install, json,
     matrix::dump_sparse,
-    no_crash, present,
     runner::{Case, Scenario, Suite},
+    stop_clean,
 };
 use crate::wine::{PARAMS, Wine};
 
@@ -184,23 +184,6 @@ fn noise(seed: u64, len: usize) -> Vec<u8> {
 /// Chunks `[offset, offset + len)` touches.
 const fn chunks(offset: u64, len: u64) -> u64 {
     (offset + len).div_ceil(CHUNK) - offset / CHUNK
-}
-
-/// Stops the service (`pool balance 0`, no crash since `mark`) and deletes it.
-fn stop_clean(w: &Wine, dev: &str, mark: u64) -> Result<String> {
-    let m = w.log_mark();
-    let out = w.ctl(&["stop", dev, "--no-broadcast"]);
-    let _ = w.ctl(&["uninstall"]);
-    out?.check()?;
-    no_crash(w, mark)?;
-    ensure!(
-        w.driver_lines(m)
-            .iter()
-            .any(|l| l.contains("pool balance 0")),
-        "no \"pool balance 0\" line"
-    );
-    ensure!(!present(w, dev)?, "{dev} still opens");
-    Ok(String::new())
 }
 
 /// Scattered writes of the 64 GiB case: chunk-aligned runs far apart, and one 4 KiB
@@ -356,11 +339,16 @@ fn big_disk(s: &mut Suite<'_>, sys: &Path) {
     );
 }
 
-fn memory_limit(s: &mut Suite<'_>, sys: &Path) {
-    let cfg = Config {
+/// The small disk of the limit and low-pool cases: 64 MiB FAT16 on Q:.
+const fn small_fat16() -> Config {
+    Config {
         fs: Some("FAT16"),
         ..Config::new(64 * MIB, 'Q')
-    };
+    }
+}
+
+fn memory_limit(s: &mut Suite<'_>, sys: &Path) {
+    let cfg = small_fat16();
     let dev = device('Q');
     let mark = s.wine.log_mark();
     s.case(
@@ -532,10 +520,7 @@ fn fixed_trim(s: &mut Suite<'_>, sys: &Path) {
 }
 
 fn low_pool(s: &mut Suite<'_>, fault_sys: &Path) {
-    let cfg = Config {
-        fs: Some("FAT16"),
-        ..Config::new(64 * MIB, 'Q')
-    };
+    let cfg = small_fat16();
     let dev = device('Q');
     let mark = s.wine.log_mark();
     s.case(

@@ -252,6 +252,24 @@ fn no_crash(w: &Wine, mark: u64) -> Result<()> {
     Ok(())
 }
 
+/// `ramdiskctl stop` and `uninstall`: the stop succeeds, the driver logs
+/// `pool balance 0`, nothing crashed since `mark`, and `dev` no longer opens.
+fn stop_clean(w: &Wine, dev: &str, mark: u64) -> Result<String> {
+    let m = w.log_mark();
+    let out = w.ctl(&["stop", dev, "--no-broadcast"]);
+    let _ = w.ctl(&["uninstall"]);
+    out?.check()?;
+    no_crash(w, mark)?;
+    ensure!(
+        w.driver_lines(m)
+            .iter()
+            .any(|l| l.contains("pool balance 0")),
+        "no \"pool balance 0\" line"
+    );
+    ensure!(!present(w, dev)?, "{dev} still opens");
+    Ok(String::new())
+}
+
 /// What the cases need: the drivers to load.
 pub struct Env {
     /// The release driver.
