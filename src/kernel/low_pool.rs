@@ -36,14 +36,14 @@ pub const NAME: &str = r"\KernelObjects\LowNonPagedPoolCondition";
 /// call keeps the first reference.
 ///
 /// # Errors
-/// The status of `ZwOpenEvent` or `ObReferenceObjectByHandle` (the event does not
-/// exist under Wine: `STATUS_OBJECT_NAME_NOT_FOUND`).
+/// The status of `ZwOpenEvent` or `ObReferenceObjectByHandle`
+/// (`STATUS_OBJECT_NAME_NOT_FOUND` where the event does not exist; Wine 8 has it).
 #[allow(
     clippy::cast_possible_truncation,
     reason = "KernelMode is 0; KPROCESSOR_MODE's Rust type differs between header sets"
 )]
 pub fn open() -> Result<(), NTSTATUS> {
-    const NAME_U16: [u16; 39] = ascii_utf16(r"\KernelObjects\LowNonPagedPoolCondition");
+    const NAME_U16: [u16; NAME.len()] = ascii_utf16(NAME);
     if !EVENT.load(Ordering::Acquire).is_null() {
         return Ok(());
     }
