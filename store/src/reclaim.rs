@@ -3,12 +3,12 @@
 //! A dynamic store frees a chunk when a TRIM covers it whole. Another request on
 //! another thread may have loaded that chunk's pointer a moment earlier and still be
 //! copying to or from it; freeing it then would be a use-after-free (a stale read
-//! returns another allocation's bytes, a stale write corrupts it). [`Reclaim`] makes
-//! such frees wait.
+//! returns another allocation's bytes, a stale write corrupts it). `Reclaim`
+//! (crate-private) makes such frees wait.
 //!
 //! # The scheme: an in-flight count and a retire list
 //!
-//! * Every read, write and trim of a dynamic store runs inside a [`Reclaim::enter`]
+//! * Every read, write and trim of a dynamic store runs inside a `Reclaim::enter`
 //!   guard: `active` counts the requests in flight (one `SeqCst` RMW at the start,
 //!   one at the end).
 //! * A trimmer *detaches* a chunk (an atomic swap of its table slot to null) before
