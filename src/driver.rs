@@ -8,7 +8,9 @@
 use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, ValueName, check_memory, explain_format_error},
+    config::{
+        ConfigError, FormatProblem, MemoryPlan, ValueName, explain_format_error, plan_memory,
+    },
     disk::DiskIdentity,
     eventlog::Packet,
     fat::{self, FormatError, serial::volume_serial_from_system_time},
@@ -25,7 +27,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        eventlog, pool, sysinfo, time,
+        eventlog, low_pool, pool, sysinfo, time,
     },
 };
 
@@ -59,6 +61,8 @@ pub enum LoadError {
     },
     /// The formatter failed (a bug: the layout was planned for this disk).
     Format(FormatError),
+    /// A dynamic disk could not get the memory for the metadata it formats.
+    Metadata(StoreError),
     /// `IoCreateDevice` failed.
     CreateDevice(NTSTATUS),
     /// The device's DACL could not be set.
@@ -103,7 +107,7 @@ impl LoadError {
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
-            Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
+            Self::Metadata(_) | Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
         }
     }
 
@@ -118,6 +122,7 @@ impl LoadError {
             Self::MountManagerHook(_) => return Some("MountManagerDevice"),
             Self::Registry { .. }
             | Self::Format(_)
+            | Self::Metadata(_)
             | Self::CreateDevice(_)
             | Self::Dacl(_)
             | Self::Thread(_)
@@ -172,6 +177,7 @@ impl fmt::Display for LoadError {
             ),
             Self::Store { bytes, error } => write!(f, "DiskSize: {bytes} bytes: {error}"),
             Self::Format(e) => write!(f, "formatting failed: {e:?}"),
+            Self::Metadata(e) => write!(f, "formatting the dynamic disk failed: {e}"),
             Self::CreateDevice(status) => write!(
                 f,
                 "IoCreateDevice failed: {:#010x} ({})",
@@ -222,6 +228,7 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
     match load(driver, service_key) {
         Ok(()) => STATUS_SUCCESS,
         Err(e) => {
+            low_pool::close();
             let status = e.status();
             log!(error: "{e}");
             log!(
@@ -251,22 +258,49 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let serial = volume_serial_from_system_time(time::system_time());
     let settings = config::read(service_key, serial)?;
     let config = settings.config;
-    // Before the planner, so a disk too large for this machine is refused as such and
-    // nothing is allocated for it.
+    // Before the planner, so a disk too large for this machine (a fixed one above half
+    // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
+    // allocated for it.
     let physical = crate::fault::physical_memory(sysinfo::physical_memory());
-    check_memory(config.format.disk_size, physical).map_err(LoadError::Config)?;
+    let memory = plan_memory(&config, physical).map_err(LoadError::Config)?;
     let layout = fat::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
+    if let MemoryPlan::Dynamic { .. } = memory {
+        match low_pool::open() {
+            Ok(()) => log!(
+                "{}: watched (signalled now: {})",
+                low_pool::NAME,
+                low_pool::signalled()
+            ),
+            Err(status) => log!(
+                "{}: cannot open it ({:#010x}, {}); dynamic disks stop allocating only at their MemoryLimit or when the pool fails",
+                low_pool::NAME,
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+        }
+    }
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
     let device = Disk::create(
         driver,
         &config,
         &layout,
+        memory,
         DiskIdentity::parameters(),
         settings.mount_manager,
     )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
+        if store.is_dynamic() {
+            log!(
+                disk: disk.letter(),
+                "dynamic: at most {} bytes in {} KiB chunks; {} bytes of chunks and {} bytes of chunk table after formatting",
+                store.memory_limit(),
+                store.chunk_size() >> 10,
+                store.allocated_bytes(),
+                store.table_bytes()
+            );
+        }
         log!(
             disk: disk.letter(),
             "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
@@ -298,6 +332,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         );
     }
     slot.fill(device);
+    crate::fault::loaded();
     Ok(())
 }
 
@@ -334,6 +369,7 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
             None => device.delete(q),
         }
     }
+    low_pool::close();
     let leftovers = driver.delete_leftover_devices(q);
     if leftovers != 0 {
         log!(error: "{leftovers} device(s) outside the disk table were deleted at unload");

@@ -103,6 +103,21 @@ impl MediaKind {
     }
 }
 
+/// How a disk's memory is provisioned: what the TRIM and thin-provisioning
+/// properties report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Provisioning {
+    /// All memory at load (`Allocation` fixed): no thin provisioning; TRIM only
+    /// zeroes.
+    #[default]
+    Full,
+    /// Memory on first write, given back by TRIM (`Allocation` dynamic).
+    Thin {
+        /// Bytes per allocation unit (the store's chunk): the unmap granularity.
+        granularity: u64,
+    },
+}
+
 /// Everything the IOCTL replies say about the disk.
 ///
 /// Build it with [`DiskInfo::new`]; the fields are public for reading.
@@ -125,6 +140,9 @@ pub struct DiskInfo {
     pub sectors_per_track: u32,
     /// The MBR partition type byte for the volume.
     pub partition_type: u8,
+    /// Fixed or thin provisioning ([`DiskInfo::thin`]; [`Provisioning::Full`] from
+    /// [`DiskInfo::new`]).
+    pub provisioning: Provisioning,
 }
 
 /// Heads and sectors per track for disks of at least one such cylinder
@@ -189,7 +207,15 @@ impl DiskInfo {
             tracks_per_cylinder: heads,
             sectors_per_track: spt,
             partition_type: partition_type(fat_type, disk_size),
+            provisioning: Provisioning::Full,
         }
+    }
+
+    /// The same disk, thin-provisioned in units of `granularity` bytes.
+    #[must_use]
+    pub const fn thin(mut self, granularity: u64) -> Self {
+        self.provisioning = Provisioning::Thin { granularity };
+        self
     }
 
     /// The disk size as a `LARGE_INTEGER`, saturated at `i64::MAX`.

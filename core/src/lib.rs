@@ -13,6 +13,7 @@ extern crate std;
 
 pub mod config;
 pub mod disk;
+pub mod dsm;
 pub mod eventlog;
 pub mod fat;
 pub mod geometry;

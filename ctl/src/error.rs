@@ -15,6 +15,8 @@ pub const EXIT_DATA: u8 = 4;
 /// Exit code of `selftest`: nothing failed, but the disk's identity could not be
 /// proven, so the file-system checks did not run (always so under Wine).
 pub const EXIT_NOT_PROVEN: u8 = 6;
+/// Exit code: the volume is busy (`FSCTL_LOCK_VOLUME` could not be taken).
+pub const EXIT_BUSY: u8 = 5;
 
 /// An error for the user: what was being done, the Win32 error if any, the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]

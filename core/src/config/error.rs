@@ -60,6 +60,25 @@ pub enum Problem {
     UnknownFileSystem(Text),
     /// `VolumeLabel` rejected by [`crate::fat::VolumeLabel::parse`].
     InvalidLabel(Text),
+    /// `Allocation` is not `fixed` or `dynamic`.
+    UnknownAllocation(Text),
+    /// `MemoryLimit` below [`super::MIN_MEMORY_LIMIT`].
+    LimitTooSmall {
+        /// The limit found.
+        value: u64,
+    },
+    /// `MemoryLimit` given for a fixed disk ([`super::plan_memory`]).
+    LimitWithFixed {
+        /// The limit found.
+        value: u64,
+    },
+    /// `MemoryLimit` above the machine's physical memory ([`super::plan_memory`]).
+    LimitAboveMemory {
+        /// The limit found.
+        value: u64,
+        /// The machine's physical memory, in bytes.
+        physical: u64,
+    },
     /// `DiskSize` is more than a fixed disk may take of this machine's physical
     /// memory ([`super::check_memory`]).
     MoreThanMemoryShare {
@@ -93,8 +112,13 @@ impl ConfigError {
             | Problem::NotPowerOfTwo { .. }
             | Problem::NotADriveLetter(_)
             | Problem::UnknownFileSystem(_)
-            | Problem::InvalidLabel(_) => STATUS_INVALID_PARAMETER,
-            Problem::MoreThanMemoryShare { .. } => STATUS_INSUFFICIENT_RESOURCES,
+            | Problem::InvalidLabel(_)
+            | Problem::UnknownAllocation(_)
+            | Problem::LimitTooSmall { .. }
+            | Problem::LimitWithFixed { .. } => STATUS_INVALID_PARAMETER,
+            Problem::LimitAboveMemory { .. } | Problem::MoreThanMemoryShare { .. } => {
+                STATUS_INSUFFICIENT_RESOURCES
+            }
         }
     }
 
@@ -164,6 +188,22 @@ impl fmt::Display for ConfigError {
             Problem::InvalidLabel(text) => write!(
                 f,
                 "{name}: {text} is not a FAT volume label (at most 11 ASCII characters, no leading space, none of \"*+,./:;<=>?[\\]|)"
+            ),
+            Problem::UnknownAllocation(text) => {
+                write!(f, "{name}: {text} is not fixed or dynamic")
+            }
+            Problem::LimitTooSmall { value } => write!(
+                f,
+                "{name}: {value} bytes is less than the {} a dynamic disk needs for the metadata it formats at load",
+                super::MIN_MEMORY_LIMIT
+            ),
+            Problem::LimitWithFixed { value } => write!(
+                f,
+                "{name}: {value} bytes is set, but Allocation is fixed (a fixed disk always holds its whole DiskSize); remove MemoryLimit or set Allocation to dynamic"
+            ),
+            Problem::LimitAboveMemory { value, physical } => write!(
+                f,
+                "{name}: {value} bytes is more than the {physical} bytes of physical memory"
             ),
             Problem::MoreThanMemoryShare { value, physical } => write!(
                 f,

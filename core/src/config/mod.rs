@@ -12,11 +12,13 @@
 //! [`check_memory`] with `STATUS_INSUFFICIENT_RESOURCES` (the driver asks the kernel
 //! for the amount at load).
 
+mod allocation;
 mod blame;
 mod error;
 mod memory;
 mod value;
 
+pub use allocation::{Allocation, MIN_MEMORY_LIMIT, MemoryPlan, plan_memory};
 pub use blame::{FormatProblem, explain_format_error};
 pub use error::{ConfigError, Problem};
 pub use memory::{check_memory, fixed_disk_limit};
@@ -51,6 +53,11 @@ pub struct Config {
     /// cluster size, root entries, label, serial, and the media byte from
     /// [`crate::geometry::MEDIA`].
     pub format: FormatOptions,
+    /// `Allocation`: fixed (default) or dynamic.
+    pub allocation: Allocation,
+    /// `MemoryLimit` as given (validated alone; [`plan_memory`] checks it against
+    /// `Allocation` and the machine).
+    pub memory_limit: Option<u64>,
 }
 
 impl Config {
@@ -81,6 +88,8 @@ pub struct ConfigBuilder {
     sectors_per_cluster: u32,
     file_system: FileSystem,
     label: VolumeLabel,
+    allocation: Allocation,
+    memory_limit: Option<u64>,
 }
 
 impl Default for ConfigBuilder {
@@ -100,6 +109,8 @@ impl ConfigBuilder {
             sectors_per_cluster: 0,
             file_system: FileSystem::Auto,
             label: VolumeLabel::DEFAULT,
+            allocation: Allocation::Fixed,
+            memory_limit: None,
         }
     }
 
@@ -123,6 +134,15 @@ impl ConfigBuilder {
             return Err(err(Problem::TooLong { len }));
         }
         match name {
+            ValueName::MemoryLimit => {
+                let limit = integer(value).ok_or_else(|| {
+                    err(Problem::WrongSize {
+                        reg_type: value.reg_type,
+                        len,
+                    })
+                })?;
+                self.memory_limit = Some(allocation::memory_limit(limit).map_err(err)?);
+            }
             ValueName::DiskSize => {
                 let size = integer(value).ok_or_else(|| {
                     err(Problem::WrongSize {
@@ -162,7 +182,10 @@ impl ConfigBuilder {
                     self.sectors_per_cluster = n;
                 }
             }
-            ValueName::DriveLetter | ValueName::FileSystem | ValueName::VolumeLabel => {
+            ValueName::DriveLetter
+            | ValueName::FileSystem
+            | ValueName::VolumeLabel
+            | ValueName::Allocation => {
                 let chars = utf16_chars(value.data).ok_or_else(|| {
                     err(Problem::WrongSize {
                         reg_type: value.reg_type,
@@ -179,6 +202,9 @@ impl ConfigBuilder {
                         self.file_system = file_system(text).ok_or_else(|| {
                             err(Problem::UnknownFileSystem(Text::from_ascii(text)))
                         })?;
+                    }
+                    ValueName::Allocation => {
+                        self.allocation = allocation::allocation(text).map_err(err)?;
                     }
                     _ => {
                         self.label = VolumeLabel::parse(text)
@@ -207,6 +233,8 @@ impl ConfigBuilder {
         Config {
             drive_letter: self.drive_letter,
             format,
+            allocation: self.allocation,
+            memory_limit: self.memory_limit,
         }
     }
 }
@@ -634,7 +662,7 @@ mod tests {
     proptest! {
         #[test]
         fn any_value_is_judged_without_panic(
-            which in 0usize..6,
+            which in 0usize..ValueName::ALL.len(),
             reg_type in prop_oneof![0u32..12, any::<u32>()],
             data in proptest::collection::vec(any::<u8>(), 0..80),
         ) {

@@ -37,6 +37,10 @@ pub enum ValueName {
     FileSystem,
     /// `VolumeLabel`.
     VolumeLabel,
+    /// `Allocation`: `fixed` or `dynamic`.
+    Allocation,
+    /// `MemoryLimit`: bytes a dynamic disk may hold.
+    MemoryLimit,
 }
 
 const DISK_SIZE_U16: [u16; 8] = ascii_utf16("DiskSize");
@@ -45,16 +49,20 @@ const ROOT_DIR_ENTRIES_U16: [u16; 14] = ascii_utf16("RootDirEntries");
 const SECTORS_PER_CLUSTER_U16: [u16; 17] = ascii_utf16("SectorsPerCluster");
 const FILE_SYSTEM_U16: [u16; 10] = ascii_utf16("FileSystem");
 const VOLUME_LABEL_U16: [u16; 11] = ascii_utf16("VolumeLabel");
+const ALLOCATION_U16: [u16; 10] = ascii_utf16("Allocation");
+const MEMORY_LIMIT_U16: [u16; 11] = ascii_utf16("MemoryLimit");
 
 impl ValueName {
     /// Every value, in the order the glue should read them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::DiskSize,
         Self::DriveLetter,
         Self::RootDirEntries,
         Self::SectorsPerCluster,
         Self::FileSystem,
         Self::VolumeLabel,
+        Self::Allocation,
+        Self::MemoryLimit,
     ];
 
     /// The registry value name.
@@ -67,6 +75,8 @@ impl ValueName {
             Self::SectorsPerCluster => "SectorsPerCluster",
             Self::FileSystem => "FileSystem",
             Self::VolumeLabel => "VolumeLabel",
+            Self::Allocation => "Allocation",
+            Self::MemoryLimit => "MemoryLimit",
         }
     }
 
@@ -80,15 +90,17 @@ impl ValueName {
             Self::SectorsPerCluster => &SECTORS_PER_CLUSTER_U16,
             Self::FileSystem => &FILE_SYSTEM_U16,
             Self::VolumeLabel => &VOLUME_LABEL_U16,
+            Self::Allocation => &ALLOCATION_U16,
+            Self::MemoryLimit => &MEMORY_LIMIT_U16,
         }
     }
 
     /// The registry types this value accepts, for messages.
     pub(super) const fn expected_type(self) -> &'static str {
         match self {
-            Self::DiskSize => "REG_DWORD or REG_QWORD",
+            Self::DiskSize | Self::MemoryLimit => "REG_DWORD or REG_QWORD",
             Self::RootDirEntries | Self::SectorsPerCluster => "REG_DWORD",
-            Self::DriveLetter | Self::FileSystem | Self::VolumeLabel => "REG_SZ",
+            Self::DriveLetter | Self::FileSystem | Self::VolumeLabel | Self::Allocation => "REG_SZ",
         }
     }
 }
@@ -175,11 +187,14 @@ pub(super) const fn reg_type_name(reg_type: u32) -> &'static str {
 /// Whether `reg_type` is a type `value` accepts.
 pub(super) const fn type_accepted(value: ValueName, reg_type: u32) -> bool {
     match value {
-        ValueName::DiskSize => reg_type == REG_DWORD || reg_type == REG_QWORD,
-        ValueName::RootDirEntries | ValueName::SectorsPerCluster => reg_type == REG_DWORD,
-        ValueName::DriveLetter | ValueName::FileSystem | ValueName::VolumeLabel => {
-            reg_type == REG_SZ
+        ValueName::DiskSize | ValueName::MemoryLimit => {
+            reg_type == REG_DWORD || reg_type == REG_QWORD
         }
+        ValueName::RootDirEntries | ValueName::SectorsPerCluster => reg_type == REG_DWORD,
+        ValueName::DriveLetter
+        | ValueName::FileSystem
+        | ValueName::VolumeLabel
+        | ValueName::Allocation => reg_type == REG_SZ,
     }
 }
 

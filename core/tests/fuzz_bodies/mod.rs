@@ -14,21 +14,26 @@
 )]
 
 use ramdisk_core::config::{
-    self, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, RawValue, ValueName,
-    explain_format_error,
+    self, Allocation, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, MemoryPlan, RawValue,
+    ValueName, explain_format_error, plan_memory,
 };
 use ramdisk_core::disk::{DiskIdentity, DiskName, DiskState};
+use ramdisk_core::dsm::{self, Extent};
 use ramdisk_core::fat::{
     BootSector, FatType, FileSystem, FormatError, FormatOptions, Layout, SectorWriter, SliceWriter,
     VolumeLabel, Zeroed, encode_boot_sector, fastfat_accepts, format, plan, planned_cluster_range,
 };
 use ramdisk_core::geometry::DiskInfo;
-use ramdisk_core::ioctl::{self, Output, TABLE, codes::IOCTL_DISK_VERIFY};
+use ramdisk_core::ioctl::disk_ops::{self, DiskOps, Usage};
+use ramdisk_core::ioctl::{
+    self, Output, Reply, TABLE,
+    codes::{IOCTL_DISK_VERIFY, IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES},
+};
 use ramdisk_core::request;
 use ramdisk_core::status::{
-    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_BUFFER_SIZE,
-    STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
-    STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
+    STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES,
+    STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER,
+    STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
 };
 use ramdisk_core::wire::disk::VerifyInformation;
 use ramdisk_core::wire::{I64, IntoBytes, U32};
@@ -37,11 +42,12 @@ use ramdisk_core::wire::{I64, IntoBytes, U32};
 pub type Body = fn(&[u8]);
 
 /// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
-pub const TARGETS: [(&str, Body); 4] = [
+pub const TARGETS: [(&str, Body); 5] = [
     ("config", config),
     ("request", request),
     ("ioctl", ioctl),
     ("fat", fat),
+    ("dsm", dsm),
 ];
 
 /// Reads little-endian numbers off the front of the input; missing bytes are 0.
@@ -122,7 +128,7 @@ struct Value<'a> {
 pub fn config(data: &[u8]) {
     let mut input = Bytes::new(data);
     let serial = input.u32();
-    let mut registry: [Option<Value<'_>>; 6] = [None; 6];
+    let mut registry: [Option<Value<'_>>; ValueName::ALL.len()] = [None; ValueName::ALL.len()];
     let mut builder = ConfigBuilder::new();
     let mut records = 0;
     while !input.is_empty() && records < 32 {
@@ -191,8 +197,50 @@ pub fn config(data: &[u8]) {
         Ok(c) => {
             check_config(&c, serial);
             check_plan_of_config(&c);
+            check_memory_plan(&c, serial);
         }
         Err(e) => check_config_error(&e, e.value),
+    }
+}
+
+/// `plan_memory` for an accepted configuration on a machine whose memory the serial
+/// picks (unknown for even serials): fixed exactly without `Allocation=dynamic` and
+/// `MemoryLimit` and within half the machine; a dynamic limit never above the disk
+/// or the machine, by default at most half the machine; rejections name
+/// `MemoryLimit` (or a fixed disk's `DiskSize`) with their status.
+fn check_memory_plan(c: &Config, serial: u32) {
+    let physical = (serial & 1 != 0).then(|| u64::from(serial) << 12);
+    let disk = c.format.disk_size;
+    match plan_memory(c, physical) {
+        Ok(MemoryPlan::Fixed) => {
+            assert_eq!(c.allocation, Allocation::Fixed);
+            assert_eq!(c.memory_limit, None);
+            assert!(physical.is_none_or(|p| disk <= config::fixed_disk_limit(p)));
+        }
+        Ok(MemoryPlan::Dynamic { limit }) => {
+            assert_eq!(c.allocation, Allocation::Dynamic);
+            assert!(limit <= disk);
+            assert!(physical.is_none_or(|p| limit <= p));
+            if c.memory_limit.is_none() {
+                assert!(physical.is_none_or(|p| limit <= p / 2));
+                assert!(limit == disk || physical.is_some());
+            }
+        }
+        Err(e) if c.allocation == Allocation::Fixed && c.memory_limit.is_none() => {
+            assert_eq!(e.value, ValueName::DiskSize);
+            assert_eq!(e.status(), STATUS_INSUFFICIENT_RESOURCES, "{e}");
+            assert!(physical.is_some_and(|p| disk > config::fixed_disk_limit(p)));
+        }
+        Err(e) => {
+            assert_eq!(e.value, ValueName::MemoryLimit);
+            let expected = if c.allocation == Allocation::Fixed {
+                STATUS_INVALID_PARAMETER
+            } else {
+                STATUS_INSUFFICIENT_RESOURCES
+            };
+            assert_eq!(e.status(), expected, "{e}");
+            assert!(e.to_string().starts_with("MemoryLimit: "), "{e}");
+        }
     }
 }
 
@@ -337,7 +385,10 @@ const SENTINEL: u8 = 0xA5;
 
 /// The disk of an ioctl case; bits 5 and 6 of `flags` pick the identity the
 /// MOUNTDEV replies read.
-fn fuzz_disk(flags: u8, disk_size: u64, fat_type: FatType) -> DiskState {
+/// The disk of an `ioctl` input: identity from `flags`, FAT type from `fat_byte % 3`,
+/// thin-provisioned (a dynamic disk) when its top bit is set.
+fn fuzz_disk(flags: u8, disk_size: u64, fat_byte: u8) -> DiskState {
+    let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(fat_byte % 3)];
     let identity = match (flags >> 5) & 3 {
         1 => DiskName::parse(b"FUZZ_disk-01").and_then(|name| {
             DiskIdentity::registry(u32::try_from(disk_size % 1000).unwrap_or(0) + 1, name)
@@ -346,7 +397,13 @@ fn fuzz_disk(flags: u8, disk_size: u64, fat_type: FatType) -> DiskState {
         _ => Ok(DiskIdentity::parameters()),
     }
     .expect("valid identity");
-    DiskState::new(DiskInfo::new(disk_size, fat_type), identity, b'R')
+    let info = DiskInfo::new(disk_size, fat_type);
+    let info = if fat_byte & 0x80 == 0 {
+        info
+    } else {
+        info.thin(1 << 16)
+    };
+    DiskState::new(info, identity, b'R')
 }
 
 /// Input: code selector (1: a table code, a table code with one bit flipped,
@@ -387,8 +444,7 @@ pub fn ioctl(data: &[u8]) {
     if flags & 0x10 != 0 {
         disk_size = (disk_size % (1 << 41)) & !511;
     }
-    let fat_type = [FatType::Fat12, FatType::Fat16, FatType::Fat32][usize::from(input.u8() % 3)];
-    let info = fuzz_disk(flags, disk_size, fat_type);
+    let info = fuzz_disk(flags, disk_size, input.u8());
 
     let mut buffer = vec![SENTINEL; buffer_len];
     let rest = input.take(buffer_len);
@@ -650,4 +706,193 @@ fn check_layout(o: &FormatOptions, l: &Layout) {
             l.total_sectors
         )
     );
+}
+
+// ---------------------------------------------------------------------------
+// dsm
+
+/// The TRIM rules of `ramdisk_core::dsm`, written again independently (plain byte
+/// offsets, 128-bit sums): the extents of a valid request, or its status.
+fn dsm_model(input: &[u8], disk_size: u64) -> Result<Vec<(u64, u64)>, i32> {
+    let field = |at: usize| u32::from_le_bytes(input[at..at + 4].try_into().expect("4 bytes"));
+    if input.len() < 28 {
+        return Err(STATUS_INVALID_PARAMETER);
+    }
+    let (action, flags) = (field(4), field(8));
+    let (pbo, pbl, dso, dsl) = (
+        u128::from(field(12)),
+        u128::from(field(16)),
+        u128::from(field(20)),
+        u128::from(field(24)),
+    );
+    let len = input.len() as u128;
+    if len < 28 + pbl + dsl || (pbl != 0 && pbo + pbl > len) {
+        return Err(STATUS_INVALID_PARAMETER);
+    }
+    if action != 1 {
+        return Err(STATUS_NOT_SUPPORTED);
+    }
+    if flags & 1 != 0 {
+        if dso != 0 || dsl != 0 || !disk_size.is_multiple_of(512) {
+            return Err(STATUS_INVALID_PARAMETER);
+        }
+        return Ok(vec![(0, disk_size)]);
+    }
+    let count = dsl / 16;
+    if dso < 28 || count == 0 || dso + count * 16 > len {
+        return Err(STATUS_INVALID_PARAMETER);
+    }
+    let mut out = Vec::new();
+    for i in 0..count {
+        let at = usize::try_from(dso + i * 16).expect("inside the input");
+        let start = i64::from_le_bytes(input[at..at + 8].try_into().expect("8 bytes"));
+        let length = u64::from_le_bytes(input[at + 8..at + 16].try_into().expect("8 bytes"));
+        if start < 0
+            || length == 0
+            || start % 512 != 0
+            || length % 512 != 0
+            || i128::from(start) + i128::from(length) > i128::from(disk_size)
+        {
+            return Err(STATUS_INVALID_PARAMETER);
+        }
+        out.push((start.cast_unsigned(), length));
+    }
+    Ok(out)
+}
+
+/// Records the TRIMs that reach the disk.
+struct TrimRecorder(std::cell::RefCell<Vec<(u64, u64)>>);
+
+impl DiskOps for TrimRecorder {
+    fn trim(&self, extent: Extent) -> Result<(), i32> {
+        self.0.borrow_mut().push((extent.offset(), extent.length()));
+        Ok(())
+    }
+
+    fn usage(&self) -> Usage {
+        Usage {
+            disk_size: 0,
+            allocation: Allocation::Dynamic,
+            chunk_bytes: 0,
+            allocated_bytes: 0,
+            peak_allocated_bytes: 0,
+            memory_limit_bytes: 0,
+            table_bytes: 0,
+        }
+    }
+}
+
+/// Input: mode (1), disk size (8); then either (mode bit 1 clear) the raw
+/// `DEVICE_MANAGE_DATA_SET_ATTRIBUTES` bytes, or fields to build one: action,
+/// flags, ranges offset, range count and the ranges (mode bits bias them towards
+/// valid: trim action, aligned numbers, inside the disk, a whole number of ranges);
+/// then the output length (1) and how many bytes to cut off the end (1).
+///
+/// Checks: `dsm::parse_trim` never panics and agrees with an independent model
+/// (same extents in the same order, or the same status); every extent is aligned,
+/// inside the disk and (unless the whole disk) non-empty. Through
+/// `disk_ops::answer_disk`: exactly the model's extents reach the disk, in order,
+/// only when the whole request is valid; `Information` is 0 and no byte of the
+/// buffer changes.
+pub fn dsm(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let mode = input.u8();
+    let mut disk_size = input.u64();
+    if mode & 1 != 0 {
+        disk_size = (disk_size % (1 << 41)) & !511;
+    }
+    let mut request = Vec::new();
+    if mode & 2 == 0 {
+        let n = usize::from(input.u8());
+        request.extend_from_slice(input.take(n));
+    } else {
+        let action = if mode & 4 != 0 { 1 } else { input.u32() };
+        let flags = if mode & 8 != 0 {
+            input.u32() & !1
+        } else {
+            input.u32()
+        };
+        let count = u32::from(input.u8() % 9);
+        let offset = if mode & 16 != 0 {
+            32
+        } else {
+            u32::from(input.u8())
+        };
+        let length = if mode & 32 != 0 {
+            count * 16
+        } else {
+            u32::from(input.u16())
+        };
+        for v in [28u32, action, flags, 0, 0, offset, length] {
+            request.extend_from_slice(&v.to_le_bytes());
+        }
+        request.resize(usize::try_from(offset).expect("small").max(28), 0);
+        for _ in 0..count {
+            let (mut start, mut len) = (input.u64(), input.u64());
+            if mode & 64 != 0 && disk_size >= 512 {
+                start = (start % disk_size) & !511;
+                len = ((len % (disk_size - start).max(1)) & !511).max(512);
+            }
+            if mode & 128 != 0 {
+                start &= !511;
+                len &= !511;
+            }
+            request.extend_from_slice(&start.to_le_bytes());
+            request.extend_from_slice(&len.to_le_bytes());
+        }
+    }
+    let output_len = usize::from(input.u8() % 32);
+    let cut = usize::from(input.u8() % 4);
+    request.truncate(request.len().saturating_sub(cut));
+
+    let model = dsm_model(&request, disk_size);
+    let parsed = dsm::parse_trim(&request, disk_size).map(|t| {
+        t.extents()
+            .map(|e| (e.offset(), e.length()))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(parsed, model, "parse_trim disagrees with the model");
+    if let Ok(extents) = &parsed {
+        assert!(!extents.is_empty());
+        for &(offset, length) in extents {
+            assert!(offset % 512 == 0 && length % 512 == 0);
+            assert!(u128::from(offset) + u128::from(length) <= u128::from(disk_size));
+        }
+    }
+
+    let mut info = DiskInfo::new(disk_size, FatType::Fat32);
+    if mode & 1 != 0 {
+        info = info.thin(1 << 16);
+    }
+    let disk = DiskState::new(info, DiskIdentity::parameters(), b'R');
+    let mut buffer = request.clone();
+    buffer.resize(request.len().max(output_len) + 8, SENTINEL);
+    let before = buffer.clone();
+    let ops = TrimRecorder(std::cell::RefCell::new(Vec::new()));
+    let reply = disk_ops::answer_disk(
+        IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES,
+        &mut buffer,
+        request.len(),
+        output_len,
+        &disk,
+        &ops,
+    );
+    assert_eq!(buffer, before, "TRIM wrote into the buffer");
+    assert_eq!(reply.information, 0);
+    match model {
+        Ok(extents) => {
+            assert_eq!(
+                reply,
+                Reply {
+                    status: STATUS_SUCCESS,
+                    information: 0
+                }
+            );
+            assert_eq!(*ops.0.borrow(), extents);
+        }
+        Err(status) => {
+            assert_eq!(reply.status, status);
+            assert!(ops.0.borrow().is_empty(), "a rejected TRIM trimmed");
+        }
+    }
 }

@@ -7,7 +7,9 @@ use windows_sys::Win32::System::Ioctl::{
 use super::Ctx;
 use crate::device::Device;
 use crate::error::{CtlError, win32_text};
-use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
+use crate::report::{
+    Fact, FileSystem, Geometry, InfoReport, Partition, Usage, partition_style_name,
+};
 use crate::sys::resolve_device;
 use crate::volume::{fat_span, parse_boot_sector};
 use ramdisk_core::fat::BootSector;
@@ -56,6 +58,10 @@ pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
         Err(e) => Err(format!("cannot read sector 0: {}", why(e))),
     };
     let file_system = volume.map(|v| FileSystem::new(&v, free_clusters(&dev, &v)));
+    let usage = dev.usage().map_or_else(
+        |e| Usage::unknown(format!("IOCTL_RAMDISK_QUERY_USAGE: {}", why(e))),
+        |u| Usage::from_wire(&u),
+    );
     ctx.print(&InfoReport {
         device: path,
         size,
@@ -74,6 +80,7 @@ pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
         )),
         partition: Some(Fact::from_result(partition)),
         file_system: Some(Fact::from_result(file_system)),
+        usage,
     });
     Ok(())
 }

@@ -8,6 +8,7 @@ mod load;
 mod selftest;
 mod start;
 mod stop;
+mod trim;
 mod uninstall;
 mod verify;
 
@@ -74,6 +75,7 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
             device,
             range,
         } => load::run(&ctx, file, device.as_deref(), *range),
+        Command::Trim(args) => trim::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Uninstall { force } => uninstall::run(&ctx, *force),
         Command::Start { no_broadcast } => start::run(&ctx, *no_broadcast),

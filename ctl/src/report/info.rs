@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use super::Report;
 use crate::units::{fmt_bytes, fmt_serial};
+use ramdisk_core::config::Allocation;
 use ramdisk_core::fat::BootSector;
+use ramdisk_core::wire::dsm::RamdiskUsage;
 
 /// A fact that was found out, or why not (`{"error": "..."}` in JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -161,6 +163,87 @@ impl FileSystem {
     }
 }
 
+/// `IOCTL_RAMDISK_QUERY_USAGE`, decoded: the disk's memory. All `None` (JSON `null`)
+/// with `usage_error` set when the device did not answer it (not one of our disks, or
+/// an older driver).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// `fixed` or `dynamic`.
+    pub allocation: Option<&'static str>,
+    /// The allocation (and TRIM) granularity.
+    pub chunk_bytes: Option<u64>,
+    /// Chunk memory held now.
+    pub allocated_bytes: Option<u64>,
+    /// The most chunk memory held since load.
+    pub peak_allocated_bytes: Option<u64>,
+    /// The most chunk memory the disk may hold.
+    pub memory_limit_bytes: Option<u64>,
+    /// Memory of the chunk table.
+    pub table_bytes: Option<u64>,
+    /// Why the usage is unknown.
+    pub usage_error: Option<String>,
+}
+
+impl Usage {
+    /// The facts of a `RAMDISK_USAGE` reply.
+    #[must_use]
+    pub const fn from_wire(u: &RamdiskUsage) -> Self {
+        let allocation = if u.allocation.get() == Allocation::Dynamic.code() {
+            Allocation::Dynamic
+        } else {
+            Allocation::Fixed
+        };
+        Self {
+            allocation: Some(allocation.name()),
+            chunk_bytes: Some(u.chunk_bytes.get()),
+            allocated_bytes: Some(u.allocated_bytes.get()),
+            peak_allocated_bytes: Some(u.peak_allocated_bytes.get()),
+            memory_limit_bytes: Some(u.memory_limit_bytes.get()),
+            table_bytes: Some(u.table_bytes.get()),
+            usage_error: None,
+        }
+    }
+
+    /// Unknown, and why.
+    #[must_use]
+    pub fn unknown(why: String) -> Self {
+        Self {
+            usage_error: Some(why),
+            ..Self::default()
+        }
+    }
+
+    /// The `memory` line of the text, if the usage is known.
+    fn text(&self) -> Option<String> {
+        let (allocation, chunk, held, peak, limit) = (
+            self.allocation?,
+            self.chunk_bytes?,
+            self.allocated_bytes?,
+            self.peak_allocated_bytes?,
+            self.memory_limit_bytes?,
+        );
+        let table = self
+            .table_bytes
+            .map(|t| format!(", chunk table {}", fmt_bytes(t)))
+            .unwrap_or_default();
+        Some(if allocation == Allocation::Dynamic.name() {
+            format!(
+                "memory        dynamic, {} held of at most {} (peak {}), {} chunks{table}",
+                fmt_bytes(held),
+                fmt_bytes(limit),
+                fmt_bytes(peak),
+                fmt_bytes(chunk)
+            )
+        } else {
+            format!(
+                "memory        fixed, {} held, {} chunks{table}",
+                fmt_bytes(held),
+                fmt_bytes(chunk)
+            )
+        })
+    }
+}
+
 /// Everything `info` found out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct InfoReport {
@@ -174,6 +257,9 @@ pub struct InfoReport {
     pub partition: Option<Fact<Partition>>,
     /// The file system read from sector 0, or why not.
     pub file_system: Option<Fact<FileSystem>>,
+    /// The disk's memory (flattened: `allocation`, `chunk_bytes`, ... at the top level).
+    #[serde(flatten)]
+    pub usage: Usage,
 }
 
 const fn plural(n: u64) -> &'static str {
@@ -214,6 +300,11 @@ impl Report for InfoReport {
             )),
             Some(Fact::Failed { error }) => out.push(format!("partition     ({error})")),
             None => {}
+        }
+        match (self.usage.text(), &self.usage.usage_error) {
+            (Some(line), _) => out.push(line),
+            (None, Some(error)) => out.push(format!("memory        ({error})")),
+            (None, None) => {}
         }
         match &self.file_system {
             Some(Fact::Known(f)) => {

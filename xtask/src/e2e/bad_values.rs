@@ -94,6 +94,27 @@ const BAD: &[Bad] = &[
         values: &[("SectorsPerCluster", "REG_DWORD", "3")],
         names: &["SectorsPerCluster"],
     },
+    Bad {
+        id: "allocation-thin",
+        what: "Allocation \"thin\"",
+        values: &[("Allocation", "REG_SZ", "thin")],
+        names: &["Allocation"],
+    },
+    Bad {
+        id: "memorylimit-with-fixed",
+        what: "MemoryLimit with Allocation fixed",
+        values: &[("MemoryLimit", "REG_DWORD", "67108864")],
+        names: &["MemoryLimit"],
+    },
+    Bad {
+        id: "memorylimit-4096",
+        what: "MemoryLimit 4096 (below 1 MiB)",
+        values: &[
+            ("Allocation", "REG_SZ", "dynamic"),
+            ("MemoryLimit", "REG_DWORD", "4096"),
+        ],
+        names: &["MemoryLimit"],
+    },
 ];
 
 fn reg_add(w: &Wine, name: &str, kind: &str, data: &str) -> Result<()> {

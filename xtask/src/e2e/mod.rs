@@ -17,12 +17,15 @@
 //!   the driver's fallback link), the device DACL read back, the mount manager's
 //!   queries answered without a file object;
 //! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
-//!   available, nothing on the disk touched).
+//!   available, nothing on the disk touched);
+//! - `dynamic.rs`: dynamic disks (a 64 GiB FAT32 one on this machine, TRIM, the
+//!   memory limit, `ramdiskctl trim`, the low-pool condition).
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
 
 mod bad_values;
+mod dynamic;
 mod faults;
 mod lifecycle;
 mod matrix;
@@ -252,6 +255,24 @@ fn no_crash(w: &Wine, mark: u64) -> Result<()> {
     Ok(())
 }
 
+/// `ramdiskctl stop` and `uninstall`: the stop succeeds, the driver logs
+/// `pool balance 0`, nothing crashed since `mark`, and `dev` no longer opens.
+fn stop_clean(w: &Wine, dev: &str, mark: u64) -> Result<String> {
+    let m = w.log_mark();
+    let out = w.ctl(&["stop", dev, "--no-broadcast"]);
+    let _ = w.ctl(&["uninstall"]);
+    out?.check()?;
+    no_crash(w, mark)?;
+    ensure!(
+        w.driver_lines(m)
+            .iter()
+            .any(|l| l.contains("pool balance 0")),
+        "no \"pool balance 0\" line"
+    );
+    ensure!(!present(w, dev)?, "{dev} still opens");
+    Ok(String::new())
+}
+
 /// What the cases need: the drivers to load.
 pub struct Env {
     /// The release driver.
@@ -266,8 +287,10 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(matrix::cases(env));
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
+    cases.extend(dynamic::fault_cases(env));
     cases.extend(volume::cases(env));
     cases.extend(selftest::cases(env));
+    cases.extend(dynamic::cases(env));
     cases
 }
 
@@ -369,6 +392,7 @@ fn heading(s: Scenario, env: &Env) -> String {
                 .into()
         }
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
+        Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
     }
 }
 
@@ -398,6 +422,7 @@ mod tests {
                 Scenario::Faults => "faults/",
                 Scenario::Volume => "volume/",
                 Scenario::Selftest => "selftest/",
+                Scenario::Dynamic => "dynamic/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

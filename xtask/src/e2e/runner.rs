@@ -27,6 +27,8 @@ pub enum Scenario {
     Volume,
     /// `selftest.rs`.
     Selftest,
+    /// `dynamic.rs`.
+    Dynamic,
 }
 
 impl Scenario {
@@ -39,6 +41,7 @@ impl Scenario {
             Self::Faults => "fault injection",
             Self::Volume => "volume contract",
             Self::Selftest => "selftest",
+            Self::Dynamic => "dynamic",
         }
     }
 }

@@ -22,6 +22,9 @@ use super::{
     runner::{Case, Scenario, Suite},
 };
 use crate::wine::{PARAMS, SERVICE, Wine, win_path};
+use ramdisk_core::ioctl::codes::{
+    IOCTL_RAMDISK_QUERY_USAGE, IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_PEND,
+};
 
 /// The DACL the driver must read back from its device (issue 11 item 6), as SDDL.
 const DISK_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GX;;;WD)";
@@ -520,6 +523,26 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
                 "the transcript does not show the broken reply:\n{block}"
             );
             Ok(tail(rejected).to_string())
+        },
+    );
+    s.case(
+        "volume: the driver's private IOCTLs (usage, and the fault build's test codes) are the disk's only: the double answers each with ERROR_INVALID_FUNCTION",
+        |w| {
+            let double = format!(r"\\.\GLOBALROOT{DOUBLE_DEVICE}");
+            let mut seen = Vec::new();
+            for code in [
+                IOCTL_RAMDISK_QUERY_USAGE,
+                IOCTL_RAMDISK_TEST_FORGET,
+                IOCTL_RAMDISK_TEST_PEND,
+            ] {
+                let out = w
+                    .e2e(&["ioctl", &double, &format!("{code:#x}"), "--out", "64"])?
+                    .check()?;
+                let line = out.stdout.trim().to_string();
+                ensure!(line == "error=1 bytes=0", "{code:#010x} to the double: {line}");
+                seen.push(format!("{code:#010x}: {line}"));
+            }
+            Ok(seen.join("; "))
         },
     );
     s.case("volume: the double stops cleanly", |w| {

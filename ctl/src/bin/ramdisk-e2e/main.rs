@@ -22,6 +22,11 @@
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
 //!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `thin DEVICE [--granularity N]` (`thin.rs`): the TRIM and thin-provisioning
+//!   properties of a dynamic disk (with its chunk size) or a fixed one (without);
+//! - `pattern DEVICE write|check OFFSET LEN SEED` (`thin.rs`): one write of a
+//!   pattern, or a read compared with it (seed 0: zeros), printing
+//!   `error=<Win32 error> bytes=<n> [match=<bool>]` for the suite to judge.
 //! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
 //!   manager's points and DOS path for an NT device name, and the tests' double's
 //!   transcript (`--manager` names the mount manager; the double by default).
@@ -50,6 +55,8 @@ mod rw;
 mod service;
 #[cfg(windows)]
 mod tally;
+#[cfg(windows)]
+mod thin;
 #[cfg(windows)]
 mod volume;
 
@@ -123,6 +130,24 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         out: usize,
     },
+    /// The TRIM and thin-provisioning properties.
+    Thin {
+        device: String,
+        /// The unmap granularity a dynamic disk must report; none: a fixed disk.
+        #[arg(long)]
+        granularity: Option<u64>,
+    },
+    /// One pattern write or check.
+    Pattern {
+        device: String,
+        /// `write` or `check`.
+        #[arg(value_parser = ["write", "check"])]
+        op: String,
+        offset: u64,
+        len: usize,
+        /// The pattern's seed; 0 is zeros.
+        seed: u64,
+    },
     /// The driver file's message table, formatted by `FormatMessageW`.
     Messages { sys: String },
 }
@@ -190,6 +215,31 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
         Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::Thin {
+            device,
+            granularity,
+        } => {
+            if let Some((dev, _)) = tally::open(&mut t, &device_path(&device), 0) {
+                thin::cases(&mut t, &dev, granularity);
+            }
+        }
+        Cmd::Pattern {
+            device,
+            op,
+            offset,
+            len,
+            seed,
+        } => {
+            let Ok(dev) = ramdiskctl::device::Device::open(&device_path(&device), true) else {
+                println!("cannot open {device}");
+                return ExitCode::FAILURE;
+            };
+            return if thin::pattern_io(&dev, op == "write", offset, len, seed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
         Cmd::MmPoints {
             device_name,
             manager,
