@@ -2,8 +2,8 @@
 //!
 //! The kernel glue in the `ramdisk` crate only moves bytes between Windows and
 //! these functions: configuration parsing and validation, read/write request
-//! checks, IOCTL request/reply encoding, and the FAT12/16/32 layout planner and
-//! formatter. Nothing here allocates, panics on input, or uses `unsafe`.
+//! checks, IOCTL request/reply encoding, and the FAT12/16/32 and exFAT layout
+//! planners and formatters. Nothing here allocates, panics on input, or uses `unsafe`.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -13,10 +13,12 @@ extern crate std;
 
 pub mod config;
 pub mod disk;
+pub mod exfat;
 pub mod fat;
 pub mod geometry;
 pub mod ioctl;
 pub mod pool_tag;
 pub mod request;
 pub mod status;
+pub mod volume;
 pub mod wire;

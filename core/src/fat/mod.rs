@@ -32,6 +32,8 @@ pub enum FileSystem {
     Fat16,
     /// FAT32.
     Fat32,
+    /// exFAT (planned by [`crate::exfat::plan`]; [`crate::volume::plan`] picks the planner).
+    Exfat,
 }
 
 /// The FAT type a layout ended up with.
@@ -86,4 +88,6 @@ pub enum FormatError {
     InvalidBootSector,
     /// A hand-made [`Layout`] is inconsistent (regions, sizes or type fields disagree).
     InvalidLayout,
+    /// The FAT planner was asked for exFAT (plan with [`crate::volume::plan`]).
+    NotFat,
 }

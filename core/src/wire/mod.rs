@@ -16,6 +16,7 @@
 //! | [`storage`] | `STORAGE_DEVICE_NUMBER`, `STORAGE_HOTPLUG_INFO`, `GET_MEDIA_TYPES` + `DEVICE_MEDIA_INFO`, `STORAGE_PROPERTY_QUERY`, `STORAGE_DESCRIPTOR_HEADER`, `STORAGE_DEVICE_DESCRIPTOR`, `STORAGE_ADAPTER_DESCRIPTOR` | `ntddstor.h` |
 //! | [`mountdev`] | `MOUNTDEV_NAME` / `MOUNTDEV_UNIQUE_ID` header | `mountdev.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
+//! | [`exfat`] | boot sector, extended boot sector tail, OEM parameters, Allocation Bitmap, Up-case Table and Volume Label directory entries | Microsoft's exFAT specification |
 //! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION` header | `wdm.h` |
 
 /// Defines a wire structure: `#[repr(C)]`, the `zerocopy` derives, and a compile-time
@@ -50,6 +51,7 @@ macro_rules! wire {
 }
 
 pub mod disk;
+pub mod exfat;
 pub mod fat;
 pub mod mountdev;
 pub mod registry;
