@@ -10,8 +10,8 @@ use core::fmt;
 use ramdisk_core::{
     config::{ConfigError, FormatProblem, explain_format_error},
     disk::DiskIdentity,
-    fat::{self, FormatError, serial::volume_serial_from_system_time},
-    status,
+    fat::{FormatError, serial::volume_serial_from_system_time},
+    status, volume,
 };
 use ramdisk_store::StoreError;
 use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
@@ -38,7 +38,7 @@ static DISKS: DeviceTable<MAX_DISKS> = DeviceTable::new();
 pub enum LoadError {
     /// A registry value is present but wrong (the message names it).
     Config(ConfigError),
-    /// The FAT planner rejected the combination (blamed on a value).
+    /// The FAT or exFAT planner rejected the combination (blamed on a value).
     Plan(FormatProblem),
     /// The registry itself failed reading `what`.
     Registry {
@@ -146,7 +146,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
     let serial = volume_serial_from_system_time(time::system_time());
     let config = config::read(service_key, serial)?;
-    let layout = fat::plan(&config.format)
+    let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
     let device = Disk::create(driver, &config, &layout, DiskIdentity::parameters())?;
@@ -154,11 +154,11 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         let store = disk.store();
         log!(
             disk: disk.letter(),
-            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
+            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
             config.format.disk_size,
-            layout.fat_type,
-            layout.cluster_count,
-            layout.sectors_per_cluster * layout.bytes_per_sector,
+            layout,
+            layout.cluster_count(),
+            layout.cluster_bytes(),
             serial,
             disk.state().identity.unique_id(),
             disk.state().identity.device_name(),

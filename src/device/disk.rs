@@ -3,10 +3,11 @@
 use ramdisk_core::{
     config::Config,
     disk::{DiskIdentity, DiskState},
-    fat::{self, Layout, Zeroed},
+    fat::Zeroed,
     geometry::{BYTES_PER_SECTOR, DiskInfo},
     ioctl, request,
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
+    volume::Layout,
 };
 use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
@@ -47,8 +48,10 @@ impl Disk {
         let size = config.format.disk_size;
         let store = Store::new(PoolAlloc, size, DEFAULT_CHUNK_SHIFT)
             .map_err(|error| LoadError::Store { bytes: size, error })?;
-        fat::format(layout, &mut &store, Zeroed::Yes).map_err(LoadError::Format)?;
-        let info = DiskInfo::new(size, layout.fat_type);
+        layout
+            .format(&mut &store, Zeroed::Yes)
+            .map_err(LoadError::Format)?;
+        let info = DiskInfo::with_volume(size, layout.kind());
         let device = if crate::fault::fail_device() {
             Err(STATUS_INSUFFICIENT_RESOURCES)
         } else {
