@@ -787,7 +787,7 @@ pub fn exfat(data: &[u8]) {
 const EXFAT_IMAGE_LIMIT: u64 = 4 << 20;
 
 /// The planner's promises about an accepted exFAT layout.
-fn check_exfat_layout(o: &FormatOptions, l: &exfat::Layout) {
+pub fn check_exfat_layout(o: &FormatOptions, l: &exfat::Layout) {
     assert_eq!(l.validate(), Ok(()), "{o:?}");
     assert!(
         l.disk_size() <= o.disk_size && o.disk_size - l.disk_size() < u64::from(l.bytes_per_sector)
