@@ -58,12 +58,17 @@ const fn word(index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Fills `buf` with the file's bytes at `offset` (a multiple of 8).
+/// Fills `buf` with the file's bytes at `offset`.
 pub fn fill(offset: u64, buf: &mut [u8]) {
-    debug_assert!(offset.is_multiple_of(8));
-    for (i, chunk) in buf.chunks_mut(8).enumerate() {
-        let w = word(offset / 8 + i as u64).to_le_bytes();
-        chunk.copy_from_slice(&w[..chunk.len()]);
+    let (mut i, mut at) = (0, offset);
+    while i < buf.len() {
+        let w = word(at / 8).to_le_bytes();
+        #[allow(clippy::cast_possible_truncation, reason = "at % 8")]
+        let start = (at % 8) as usize;
+        let n = (8 - start).min(buf.len() - i);
+        buf[i..i + n].copy_from_slice(&w[start..start + n]);
+        i += n;
+        at += n as u64;
     }
 }
 
@@ -153,6 +158,8 @@ mod tests {
         let mut part = vec![0u8; 100];
         fill(800, &mut part);
         assert_eq!(part, whole[800..900]);
+        fill(803, &mut part[..13]);
+        assert_eq!(part[..13], whole[803..816]);
         assert_ne!(whole[..8], whole[8..16]);
         let r = ranges(false);
         assert!(r[1].0 < 4 << 30 && r[1].0 + r[1].1 > 4 << 30);

@@ -87,26 +87,10 @@ impl Geometry {
     }
 }
 
-/// Problems with both boot regions (empty: none).
-///
-/// # Errors
-/// When the image cannot be read.
-pub fn check_boot_regions(img: &Path) -> Result<Vec<String>> {
-    let file = File::open(img).with_context(|| format!("open {}", img.display()))?;
-    let size = file.metadata()?.len();
-    let head = read(&file, 0, 512)?;
+/// The boot sector's fields against section 3.1 (and the disk's `size`).
+fn boot_sector_fields(b: &[u8], size: u64) -> Vec<String> {
+    let bps = b.len();
     let mut p = Vec::new();
-    let Some(g) = Geometry::of(&head) else {
-        p.push(format!(
-            "BytesPerSectorShift {} / SectorsPerClusterShift {} out of range",
-            head[108], head[109]
-        ));
-        return Ok(p);
-    };
-    let bps = g.bps;
-    let main = read(&file, 0, 12 * bps)?;
-    let backup = read(&file, 12 * bps as u64, 12 * bps)?;
-    let b = &main[..bps];
     if b[..3] != [0xEB, 0x76, 0x90] {
         p.push(format!("JumpBoot {:02X?}", &b[..3]));
     }
@@ -153,6 +137,35 @@ pub fn check_boot_regions(img: &Path) -> Result<Vec<String>> {
     if b[512..].iter().any(|&x| x != 0) {
         p.push("the boot sector's excess space is not zero".into());
     }
+    if le32(b, 80) < 24 {
+        p.push(format!(
+            "FatOffset {} is inside the boot regions",
+            le32(b, 80)
+        ));
+    }
+    p
+}
+
+/// Problems with both boot regions (empty: none).
+///
+/// # Errors
+/// When the image cannot be read.
+pub fn check_boot_regions(img: &Path) -> Result<Vec<String>> {
+    let file = File::open(img).with_context(|| format!("open {}", img.display()))?;
+    let size = file.metadata()?.len();
+    let head = read(&file, 0, 512)?;
+    let mut p = Vec::new();
+    let Some(g) = Geometry::of(&head) else {
+        p.push(format!(
+            "BytesPerSectorShift {} / SectorsPerClusterShift {} out of range",
+            head[108], head[109]
+        ));
+        return Ok(p);
+    };
+    let bps = g.bps;
+    let main = read(&file, 0, 12 * bps)?;
+    let backup = read(&file, 12 * bps as u64, 12 * bps)?;
+    p.extend(boot_sector_fields(&main[..bps], size));
     for s in 1..=8 {
         let sector = &main[s * bps..(s + 1) * bps];
         if sector[bps - 4..] != [0x00, 0x00, 0x55, 0xAA] {
@@ -198,12 +211,6 @@ pub fn check_boot_regions(img: &Path) -> Result<Vec<String>> {
             "the backup boot region differs from the main one (first at byte {first})"
         ));
     }
-    if le32(b, 80) < 24 {
-        p.push(format!(
-            "FatOffset {} is inside the boot regions",
-            le32(b, 80)
-        ));
-    }
     Ok(p)
 }
 
@@ -232,6 +239,27 @@ pub fn check_fresh(img: &Path) -> Result<Vec<String>> {
         ));
     }
     p.extend(check_allocations(&file, &g, &b)?);
+    Ok(p)
+}
+
+/// The allocation bitmap of a fresh volume: exactly the first `used` bits set.
+fn check_bitmap(file: &File, g: &Geometry, first: u32, len: u64, used: u64) -> Result<Vec<String>> {
+    let mut p = Vec::new();
+    let bits = read(file, g.cluster_at(first), usize::try_from(len)?)?;
+    for (i, byte) in bits.iter().enumerate() {
+        for bit in 0..8 {
+            let n = 8 * i as u64 + bit;
+            let set = byte >> bit & 1 == 1;
+            if set != (n < used) {
+                p.push(format!(
+                    "bitmap bit {n} is {}, the format uses clusters 2..{}",
+                    u8::from(set),
+                    2 + used
+                ));
+                break;
+            }
+        }
+    }
     Ok(p)
 }
 
@@ -323,25 +351,7 @@ fn check_allocations(file: &File, g: &Geometry, b: &[u8]) -> Result<Vec<String>>
     if fat_entry(2 + u32::try_from(used).unwrap_or(0))? != 0 {
         p.push("the FAT entry after the metadata chains is not free".into());
     }
-    let bits = read(
-        file,
-        g.cluster_at(le32(bitmap, 20)),
-        usize::try_from(bitmap_len)?,
-    )?;
-    for (i, byte) in bits.iter().enumerate() {
-        for bit in 0..8 {
-            let n = 8 * i as u64 + bit;
-            let set = byte >> bit & 1 == 1;
-            if set != (n < used) {
-                p.push(format!(
-                    "bitmap bit {n} is {}, the format uses clusters 2..{}",
-                    u8::from(set),
-                    2 + used
-                ));
-                break;
-            }
-        }
-    }
+    p.extend(check_bitmap(file, g, le32(bitmap, 20), bitmap_len, used)?);
     let percent = used * 100 / u64::from(g.count.max(1));
     if u64::from(b[112]) != percent {
         p.push(format!("PercentInUse {} is not {percent}", b[112]));

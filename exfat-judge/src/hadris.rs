@@ -9,7 +9,8 @@ use std::{
     path::Path,
 };
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, anyhow, ensure};
+use hadris_fat::exfat::Detail;
 use hadris_fat::exfat::sync::{ExFatFs, check as hadris_check};
 use hadris_fs::sync::Volume;
 use hadris_fs::{MountOptions, OpenOptions};
@@ -42,28 +43,77 @@ fn fail(what: &str, e: impl Debug) -> anyhow::Error {
     anyhow!("hadris-fat {what}: {e:?}")
 }
 
+/// Runs `exfat::sync::check`: every finding as text with whether it is the
+/// `PercentInUse` one, and the number of passes.
+fn run_check(img: &Path) -> Result<(Vec<(String, bool)>, u32)> {
+    let mut dev = device(img)?;
+    let mut scratch = vec![0u8; SCRATCH];
+    let mut findings = Vec::new();
+    let report = hadris_check(&mut dev, &mut scratch, |f| {
+        let percent = Detail::from_code(f.detail()) == Some(Detail::PercentInUse);
+        findings.push((format!("{:?}: {f}", f.severity()), percent));
+    })
+    .map_err(|e| fail("check could not run", e))?;
+    ensure!(
+        report.findings() == findings.len() as u64,
+        "hadris-fat reports {} findings but passed {}",
+        report.findings(),
+        findings.len()
+    );
+    Ok((findings, report.passes()))
+}
+
+fn refuse(img: &Path, findings: &[(String, bool)]) -> anyhow::Error {
+    let lines: Vec<&str> = findings.iter().map(|(f, _)| f.as_str()).collect();
+    anyhow!(
+        "hadris-fat check of {}: {} finding(s):\n  {}",
+        img.display(),
+        findings.len(),
+        lines.join("\n  ")
+    )
+}
+
 /// `exfat::sync::check`: `Ok` with the number of passes only when it reports nothing
 /// (notices included: a wrong `PercentInUse` or a dirty volume fail too).
 ///
 /// # Errors
 /// Every finding, or why the check could not run.
 pub fn check(img: &Path) -> Result<String> {
-    let mut dev = device(img)?;
-    let mut scratch = vec![0u8; SCRATCH];
-    let mut findings = Vec::new();
-    let report = hadris_check(&mut dev, &mut scratch, |f| {
-        findings.push(format!("{:?}: {f}", f.severity()));
-    })
-    .map_err(|e| fail("check could not run", e))?;
-    if !report.is_clean() || !findings.is_empty() {
-        bail!(
-            "hadris-fat check of {}: {} finding(s):\n  {}",
-            img.display(),
-            report.findings(),
-            findings.join("\n  ")
-        );
+    let (findings, passes) = run_check(img)?;
+    if !findings.is_empty() {
+        return Err(refuse(img, &findings));
     }
-    Ok(format!("clean ({} pass(es))", report.passes()))
+    Ok(format!("clean ({passes} pass(es))"))
+}
+
+/// [`check`] of a volume another implementation wrote to.
+///
+/// Clean, except that a `PercentInUse` still holding `formatted` (the value the
+/// formatter wrote, never updated) is reported in the result instead of failing.
+/// Linux's exfat driver (6.1) keeps `PercentInUse` as it finds it, which the
+/// specification does not allow (section 3.1.18: change it with the allocation, or set
+/// it to `FFh`).
+///
+/// # Errors
+/// Any other finding, a `PercentInUse` the writer changed to a wrong value, or why
+/// the check could not run.
+pub fn check_after_writer(img: &Path, formatted: u8) -> Result<String> {
+    let (findings, passes) = run_check(img)?;
+    let mut b = [0u8; 512];
+    File::open(img)?.read_exact_at(&mut b, 0)?;
+    let percent = b[112];
+    let others = findings.iter().filter(|(_, p)| !*p).count();
+    if others > 0 || (findings.len() > others && percent != formatted) {
+        return Err(refuse(img, &findings));
+    }
+    if findings.is_empty() {
+        Ok(format!("clean ({passes} pass(es))"))
+    } else {
+        Ok(format!(
+            "clean ({passes} pass(es)) but for PercentInUse, still the {formatted} % it was \
+             formatted with: the writer never updated it"
+        ))
+    }
 }
 
 /// What hadris reads from a volume.
@@ -157,7 +207,7 @@ pub fn hash_ranges(img: &Path, name: &str, ranges: &[(u64, u64)]) -> Result<(u64
     let vol = Volume::new(mount(img)?);
     let path = format!("/{name}");
     let file = vol
-        .open(&path, OpenOptions::new())
+        .open(&path, OpenOptions::new().read())
         .map_err(|e| fail(&format!("open {path}"), e))?;
     let len = file.metadata().map_err(|e| fail("metadata", e))?.len();
     let mut hashes = Vec::new();

@@ -12,12 +12,15 @@
 //!   mtools and loaded back through the driver reads back byte-identical;
 //! - `bad_values.rs`: bad registry values: the start fails without a crash, names the
 //!   value in the log, leaves nothing behind, and a following valid start works;
-//! - `faults.rs`: fault injection into each failure path of `DriverEntry`.
+//! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
+//! - `exfat.rs`: exFAT disks through the driver, judged by the exFAT judges, and the
+//!   registry values whose range depends on `FileSystem`.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
 
 mod bad_values;
+mod exfat;
 mod faults;
 mod lifecycle;
 mod matrix;
@@ -259,6 +262,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(matrix::cases(env));
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
+    cases.extend(exfat::cases(env));
     cases
 }
 
@@ -297,7 +301,10 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         fault_sys,
     };
     let cases = filter.select(all_cases(&env))?;
-    if cases.iter().any(|c| c.scenario == Scenario::Matrix) {
+    if cases
+        .iter()
+        .any(|c| matches!(c.scenario, Scenario::Matrix | Scenario::Exfat))
+    {
         // The matrix keeps fresh dumps for the kernel judge; none from an older run may
         // be judged in their place.
         crate::kernel_judge::forget_wine_images()?;
@@ -355,6 +362,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "fault injection ({})",
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
+        Scenario::Exfat => "exFAT (FileSystem exFAT through ramdiskctl install)".into(),
     }
 }
 
@@ -382,6 +390,7 @@ mod tests {
                 Scenario::Matrix => "matrix/",
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
+                Scenario::Exfat => "exfat/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

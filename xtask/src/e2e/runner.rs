@@ -23,6 +23,8 @@ pub enum Scenario {
     BadValues,
     /// `faults.rs`.
     Faults,
+    /// `exfat.rs`.
+    Exfat,
 }
 
 impl Scenario {
@@ -33,6 +35,7 @@ impl Scenario {
             Self::Matrix => "matrix",
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
+            Self::Exfat => "exFAT",
         }
     }
 }
