@@ -139,7 +139,7 @@ pub struct InstallArgs {
     /// `DriveLetter` (one letter).
     #[arg(long)]
     pub letter: Option<String>,
-    /// `FileSystem`: FAT12, FAT16, FAT32 (omit for automatic).
+    /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
     #[arg(long)]
     pub fs: Option<String>,
     /// `SectorsPerCluster` (power of two, 1..128).

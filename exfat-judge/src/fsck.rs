@@ -1,12 +1,9 @@
 //! `fsck.exfat -n` (exfatprogs), judged by its exit code: it prints "clean" even when
 //! it fails, so its words are shown, never trusted.
 
-use std::{
-    path::Path,
-    process::{Command, Stdio},
-};
+use std::{ffi::OsStr, path::Path};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 /// Runs `fsck.exfat -n img`; `Ok` with its last line only when it exits 0.
 ///
@@ -14,24 +11,15 @@ use anyhow::{Context, Result, bail};
 /// A nonzero exit (with everything it printed), or a missing `fsck.exfat` (Debian
 /// package `exfatprogs`: never skipped).
 pub fn fsck(img: &Path) -> Result<String> {
-    let out = Command::new("fsck.exfat")
-        .arg("-n")
-        .arg(img)
-        .stdin(Stdio::null())
-        .output()
-        .context(
-            "cannot run fsck.exfat (Debian package exfatprogs; `cargo xtask test` installs it)",
-        )?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
+    let (status, text) = crate::run_tool(
+        "fsck.exfat",
+        &[OsStr::new("-n"), img.as_os_str()],
+        "exfatprogs",
+    )?;
+    if !status.success() {
         bail!(
-            "fsck.exfat -n {} exited with {}:\n{}",
+            "fsck.exfat -n {} exited with {status}:\n{}",
             img.display(),
-            out.status,
             text.trim_end()
         );
     }

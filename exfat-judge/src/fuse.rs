@@ -5,31 +5,21 @@
 //! written everything back. The mount and the loop device go away when the
 //! [`Mounted`] is dropped, also on failure.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
-};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 fn run(program: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| {
-            format!("cannot run {program} (exfat-fuse: Debian package exfat-fuse; losetup: mount)")
-        })?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
+    let package = if program == "losetup" {
+        "mount"
+    } else {
+        "exfat-fuse"
+    };
+    let (status, text) = crate::run_tool(program, args, package)?;
+    if !status.success() {
         bail!(
-            "{program} {} failed ({}):\n{}",
+            "{program} {} failed ({status}):\n{}",
             args.join(" "),
-            out.status,
             text.trim_end()
         );
     }

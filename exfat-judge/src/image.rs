@@ -10,6 +10,7 @@ use std::{
 use anyhow::{Context, Result, anyhow};
 use ramdisk_core::exfat::{self, Label, Layout};
 use ramdisk_core::fat::{FileSystem, FormatError, FormatOptions, SectorWriter, Zeroed};
+use ramdisk_core::volume;
 
 use crate::bytes::boot_checksum;
 
@@ -41,12 +42,12 @@ pub fn options(size: u64, spc: u32, label: &str, bps: u32) -> FormatOptions {
     o
 }
 
-/// Plans `o` and formats it into a new sparse file at `path` (replaced if there).
+/// Formats `layout` (FAT or exFAT) into a new sparse file of `size` bytes at `path`
+/// (replaced if there).
 ///
 /// # Errors
-/// The planner's or the formatter's error, or the file's.
-pub fn make(path: &Path, o: &FormatOptions) -> Result<Layout> {
-    let layout = exfat::plan(o).map_err(|e| anyhow!("exfat::plan({o:?}): {e:?}"))?;
+/// The formatter's error, or the file's.
+pub fn format_sparse(path: &Path, layout: &volume::Layout, size: u64) -> Result<()> {
     let _ = std::fs::remove_file(path);
     let file = OpenOptions::new()
         .read(true)
@@ -54,9 +55,19 @@ pub fn make(path: &Path, o: &FormatOptions) -> Result<Layout> {
         .create_new(true)
         .open(path)
         .with_context(|| format!("create {}", path.display()))?;
-    file.set_len(o.disk_size)?;
-    exfat::format(&layout, &mut FileWriter(&file), Zeroed::Yes)
-        .map_err(|e| anyhow!("exfat::format: {e:?}"))?;
+    file.set_len(size)?;
+    layout
+        .format(&mut FileWriter(&file), Zeroed::Yes)
+        .map_err(|e| anyhow!("format {}: {e:?}", path.display()))
+}
+
+/// Plans `o` as exFAT and formats it into a new sparse file at `path`.
+///
+/// # Errors
+/// The planner's or the formatter's error, or the file's.
+pub fn make(path: &Path, o: &FormatOptions) -> Result<Layout> {
+    let layout = exfat::plan(o).map_err(|e| anyhow!("exfat::plan({o:?}): {e:?}"))?;
+    format_sparse(path, &volume::Layout::Exfat(layout), o.disk_size)?;
     Ok(layout)
 }
 

@@ -26,9 +26,37 @@ pub mod hadris;
 pub mod image;
 pub mod reader;
 
-use std::path::Path;
+use std::{
+    ffi::OsStr,
+    path::Path,
+    process::{Command, ExitStatus, Stdio},
+};
 
 use anyhow::{Context, Result, ensure};
+
+/// Runs `program` with `args` (no input) and returns its exit status and everything it
+/// printed; `package` names the Debian package in the error when it is missing.
+pub(crate) fn run_tool<S: AsRef<OsStr>>(
+    program: &str,
+    args: &[S],
+    package: &str,
+) -> Result<(ExitStatus, String)> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run {program} (Debian package {package}; `cargo xtask test` installs it)"
+            )
+        })?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok((out.status, text))
+}
 
 /// What a freshly formatted image must show every reader.
 #[derive(Clone, Debug, PartialEq, Eq)]

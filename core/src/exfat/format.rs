@@ -24,7 +24,7 @@ use zerocopy::IntoBytes;
 
 use super::plan::Layout;
 use super::upcase;
-use crate::fat::{FormatError, SectorWriter, Zeroed};
+use crate::fat::{FormatError, SectorWriter, Zeroed, write_zeros};
 use crate::wire::U16;
 use crate::wire::exfat::{
     AllocationBitmapEntry, BACKUP_BOOT_REGION, BOOT_CODE_FILL, BOOT_SIGNATURE, BootSector,
@@ -37,9 +37,6 @@ use crate::wire::{FromZeros, U32, U64};
 
 /// The piece every write is made of.
 const PIECE: usize = 512;
-
-/// Zeros handed to the writer in chunks (a `static`, so it lives in `.bss`).
-static ZEROS: [u8; 16384] = [0; 16384];
 
 /// The boot sector of `layout` (its first 512 bytes).
 #[must_use]
@@ -211,23 +208,37 @@ impl<W: SectorWriter + ?Sized> Out<'_, W> {
     fn fat(&mut self, layout: &Layout) -> Result<(), FormatError> {
         let piece = PIECE as u64;
         let fat = u64::from(layout.fat_offset) * u64::from(layout.bytes_per_sector);
-        let allocations = [
-            (FIRST_CLUSTER, layout.bitmap_clusters()),
-            (layout.upcase_cluster(), layout.upcase_clusters()),
-            (layout.root_cluster(), layout.root_clusters()),
+        // The allocations follow one another from cluster 2: each entry points to the
+        // next cluster, except entries 0 and 1 and the last of each allocation.
+        let ends = [
+            layout.upcase_cluster() - 1,
+            layout.root_cluster() - 1,
+            layout.root_cluster() + layout.root_clusters() - 1,
         ];
         let entries = u64::from(FIRST_CLUSTER) + u64::from(layout.used_clusters());
         let per_piece = piece / 4;
         let pieces = entries.div_ceil(per_piece);
         for p in 0..pieces {
+            let first = p * per_piece;
             for (slot, word) in self.buf.chunks_exact_mut(4).enumerate() {
-                let index = p * per_piece + slot as u64;
-                let value = match index {
-                    0 => FAT_ENTRY_0,
-                    1 => FAT_END_OF_CHAIN,
-                    _ => chain_entry(&allocations, index),
-                };
-                word.copy_from_slice(&value.to_le_bytes());
+                let index = first + slot as u64;
+                #[allow(clippy::cast_possible_truncation, reason = "a cluster index")]
+                let next = if index < entries { index as u32 + 1 } else { 0 };
+                word.copy_from_slice(&next.to_le_bytes());
+            }
+            let special = [
+                (0, FAT_ENTRY_0),
+                (1, FAT_END_OF_CHAIN),
+                (u64::from(ends[0]), FAT_END_OF_CHAIN),
+                (u64::from(ends[1]), FAT_END_OF_CHAIN),
+                (u64::from(ends[2]), FAT_END_OF_CHAIN),
+            ];
+            for (index, value) in special {
+                if let Some(slot) = index.checked_sub(first).filter(|&s| s < per_piece) {
+                    #[allow(clippy::cast_possible_truncation, reason = "slot < 128")]
+                    let at = 4 * slot as usize;
+                    self.buf[at..at + 4].copy_from_slice(&value.to_le_bytes());
+                }
             }
             self.piece(fat + p * piece)?;
         }
@@ -244,11 +255,11 @@ impl<W: SectorWriter + ?Sized> Out<'_, W> {
         let pieces = used.div_ceil(bits_per_piece);
         for p in 0..pieces {
             self.buf.fill(0);
-            let set = (used - p * bits_per_piece).min(bits_per_piece);
-            for bit in 0..set {
-                #[allow(clippy::cast_possible_truncation, reason = "bit < 4096")]
-                let bit = bit as usize;
-                self.buf[bit / 8] |= 1 << (bit % 8);
+            #[allow(clippy::cast_possible_truncation, reason = "at most 4096 bits")]
+            let set = (used - p * bits_per_piece).min(bits_per_piece) as usize;
+            self.buf[..set / 8].fill(0xFF);
+            if !set.is_multiple_of(8) {
+                self.buf[set / 8] = (1 << (set % 8)) - 1;
             }
             self.piece(bitmap + p * piece)?;
         }
@@ -279,25 +290,6 @@ impl<W: SectorWriter + ?Sized> Out<'_, W> {
     }
 }
 
-/// FAT entry `index` (≥ 2) of the contiguous `allocations` (first cluster, clusters):
-/// the next cluster, the end of the chain, or 0 (free).
-fn chain_entry(allocations: &[(u32, u32); 3], index: u64) -> u32 {
-    for &(first, count) in allocations {
-        let (first, count) = (u64::from(first), u64::from(count));
-        if index >= first && index < first + count {
-            return if index + 1 == first + count {
-                FAT_END_OF_CHAIN
-            } else {
-                #[allow(clippy::cast_possible_truncation, reason = "a cluster index")]
-                {
-                    (index + 1) as u32
-                }
-            };
-        }
-    }
-    0
-}
-
 /// The first 512 bytes of the root directory: label, bitmap and up-case table entries.
 fn root_entries(layout: &Layout, out: &mut [u8; PIECE]) {
     out.fill(0);
@@ -326,22 +318,6 @@ fn root_entries(layout: &Layout, out: &mut [u8; PIECE]) {
     out[..32].copy_from_slice(label.as_bytes());
     out[32..64].copy_from_slice(bitmap.as_bytes());
     out[64..96].copy_from_slice(upcase_entry.as_bytes());
-}
-
-/// Writes `len` zero bytes at `offset`, in chunks.
-fn write_zeros<W: SectorWriter + ?Sized>(
-    writer: &mut W,
-    mut offset: u64,
-    mut len: u64,
-) -> Result<(), FormatError> {
-    while len > 0 {
-        let chunk = len.min(ZEROS.len() as u64);
-        #[allow(clippy::cast_possible_truncation, reason = "chunk <= ZEROS.len()")]
-        writer.write(offset, &ZEROS[..chunk as usize])?;
-        offset += chunk;
-        len -= chunk;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod table;
 
 pub use boot_sector::{BootSector, OEM_NAME, encode_boot_sector, encode_fs_info};
 pub use check::fastfat_accepts;
+pub(crate) use format::write_zeros;
 pub use format::{MAX_SECTOR_SIZE, SectorWriter, SliceWriter, Zeroed, format};
 pub use label::VolumeLabel;
 pub use plan::{

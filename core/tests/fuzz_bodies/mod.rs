@@ -687,8 +687,10 @@ fn check_layout(o: &FormatOptions, l: &Layout) {
 /// keeps the asked cluster size, aligns the FAT and the heap to its cluster size (at
 /// most 1 MiB), has the smallest FAT of whole alignment units and the largest cluster
 /// count that fits, and leaves a cluster free; its boot sector decodes back; `format`
-/// (zeroed or not) writes only 512-byte pieces inside the boot regions, the FAT and
-/// the bitmap, up-case and root clusters; on a small disk the real image reads back
+/// (zeroed or not; zeroed where the FAT is over 16 MiB, and not at all past 65 536
+/// metadata clusters, which the property tests format) writes only 512-byte pieces
+/// inside the boot regions, the FAT and the bitmap, up-case and root clusters; on a
+/// small disk the real image reads back
 /// (boot sector, backup region, checksum, root entries, free clusters). A rejection
 /// explains itself (and names exFAT).
 pub fn exfat(data: &[u8]) {
@@ -741,7 +743,19 @@ pub fn exfat(data: &[u8]) {
         }
     };
     check_exfat_layout(&o, &layout);
+    // Clearing writes the whole FAT (up to 16 GiB of zeros for 2^32 clusters): only
+    // where it stays small, so one input takes microseconds, not seconds.
+    let zeroed = if u64::from(layout.fat_length) * u64::from(layout.bytes_per_sector) > 16 << 20 {
+        Zeroed::Yes
+    } else {
+        zeroed
+    };
 
+    // Up to a million FAT entries and bitmap bits for 2^32 small clusters: the format of
+    // such layouts is left to the property tests, so an input takes microseconds.
+    if layout.used_clusters() > 1 << 16 {
+        return;
+    }
     let bps = u64::from(layout.bytes_per_sector);
     let mut recorder = ExfatRecorder {
         layout,
@@ -784,7 +798,7 @@ pub fn exfat(data: &[u8]) {
 }
 
 /// Disks up to this size are also formatted into a real buffer by `exfat`.
-const EXFAT_IMAGE_LIMIT: u64 = 4 << 20;
+const EXFAT_IMAGE_LIMIT: u64 = 2 << 20;
 
 /// The planner's promises about an accepted exFAT layout.
 pub fn check_exfat_layout(o: &FormatOptions, l: &exfat::Layout) {

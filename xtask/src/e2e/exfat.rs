@@ -16,11 +16,11 @@ use ramdisk_exfat_judge::{Expect, fuse, hadris, judge_fresh};
 
 use super::{
     Config, Env,
-    bad_values::{base_params, start_must_fail, start_must_work_after},
-    cleanup, ctl_ok, device, install, json, no_crash, present,
+    bad_values::{Bad, bad_value},
+    cleanup, ctl_ok, device, install, json,
     runner::{Case, Scenario, Suite},
+    stop_cleanly,
 };
-use crate::wine::{PARAMS, win_path};
 
 /// The exFAT disks: the smallest with 512-byte clusters and no label, the automatic
 /// 4 KiB clusters with a mixed-case label, and 128 KiB clusters (a `SectorsPerCluster`
@@ -51,14 +51,6 @@ fn configs() -> Vec<Config> {
 /// Which entry's dump the kernel judge mounts too.
 const KEPT_FOR_KERNEL_JUDGE: usize = 1;
 
-/// A registry value combination that must stop the driver, naming the value.
-struct Bad {
-    id: &'static str,
-    what: &'static str,
-    values: &'static [(&'static str, &'static str, &'static str)],
-    name: &'static str,
-}
-
 const BAD: &[Bad] = &[
     Bad {
         id: "bad-spc-256-fat16",
@@ -67,13 +59,13 @@ const BAD: &[Bad] = &[
             ("SectorsPerCluster", "REG_DWORD", "256"),
             ("FileSystem", "REG_SZ", "FAT16"),
         ],
-        name: "SectorsPerCluster",
+        names: &["SectorsPerCluster"],
     },
     Bad {
         id: "bad-label-dot-fat",
         what: "VolumeLabel \"a.b\" without FileSystem exFAT",
         values: &[("VolumeLabel", "REG_SZ", "a.b")],
-        name: "VolumeLabel",
+        names: &["VolumeLabel"],
     },
     Bad {
         id: "bad-label-colon-exfat",
@@ -82,7 +74,7 @@ const BAD: &[Bad] = &[
             ("FileSystem", "REG_SZ", "exFAT"),
             ("VolumeLabel", "REG_SZ", "a:b"),
         ],
-        name: "VolumeLabel",
+        names: &["VolumeLabel"],
     },
     Bad {
         id: "bad-disksize-exfat",
@@ -91,7 +83,7 @@ const BAD: &[Bad] = &[
             ("DiskSize", "REG_DWORD", "524288"),
             ("FileSystem", "REG_SZ", "exFAT"),
         ],
-        name: "DiskSize",
+        names: &["DiskSize"],
     },
 ];
 
@@ -205,21 +197,7 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
     }
     s.case(
         &format!("[{name}] stops cleanly (pool balance 0, no crash)"),
-        |w| {
-            let m = w.log_mark();
-            let out = w.ctl(&["stop", &dev, "--no-broadcast"]);
-            let _ = w.ctl(&["uninstall"]);
-            out?.check()?;
-            no_crash(w, mark)?;
-            ensure!(
-                w.driver_lines(m)
-                    .iter()
-                    .any(|l| l.contains("pool balance 0")),
-                "no \"pool balance 0\" line"
-            );
-            ensure!(!present(w, &dev)?, "{dev} still opens");
-            Ok(String::new())
-        },
+        |w| stop_cleanly(w, &dev, mark),
     );
     Ok(())
 }
@@ -273,34 +251,6 @@ fn round_trip(
         "{len} bytes through exfat-fuse, ramdiskctl load and dump, read back by hadris-fat; \
          fsck.exfat and hadris clean"
     ))
-}
-
-fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
-    let bin_path = win_path(sys);
-    s.case(
-        &format!(
-            "bad {}: start fails naming {}, nothing left, valid start then works",
-            bad.what, bad.name
-        ),
-        |w| {
-            let lines = start_must_fail(w, &bin_path, bad.values)?;
-            let named = lines
-                .iter()
-                .find(|l| l.contains(&format!("ramdisk: {}:", bad.name)))
-                .cloned()
-                .ok_or_else(|| {
-                    anyhow!(
-                        "no \"ramdisk: {}: ...\" line; driver said: {lines:?}",
-                        bad.name
-                    )
-                })?;
-            start_must_work_after(w, |w| {
-                let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
-                base_params(w)
-            })?;
-            Ok(named)
-        },
-    );
 }
 
 #[cfg(test)]

@@ -238,6 +238,25 @@ fn cleanup(w: &Wine) {
     let _ = w.wine(&["sc", "delete", "ramdisk"]);
 }
 
+/// `ramdiskctl stop` and `uninstall` of the disk `dev` started at log `mark`: the stop
+/// works, nothing crashed since `mark`, the driver logs `pool balance 0`, and `dev` no
+/// longer opens.
+fn stop_cleanly(w: &Wine, dev: &str, mark: u64) -> Result<String> {
+    let m = w.log_mark();
+    let out = w.ctl(&["stop", dev, "--no-broadcast"]);
+    let _ = w.ctl(&["uninstall"]);
+    out?.check()?;
+    no_crash(w, mark)?;
+    ensure!(
+        w.driver_lines(m)
+            .iter()
+            .any(|l| l.contains("pool balance 0")),
+        "no \"pool balance 0\" line"
+    );
+    ensure!(!present(w, dev)?, "{dev} still opens");
+    Ok(String::new())
+}
+
 fn no_crash(w: &Wine, mark: u64) -> Result<()> {
     let crashes = w.crash_lines(mark);
     ensure!(

@@ -14,10 +14,7 @@ use std::{
 
 use anyhow::{Context, Result, anyhow, bail};
 use ramdisk_core::exfat;
-use ramdisk_core::fat::{
-    BootSector, FatType, FileSystem, FormatError, FormatOptions, SectorWriter, VolumeLabel, Zeroed,
-    plan,
-};
+use ramdisk_core::fat::{BootSector, FatType, FileSystem, FormatOptions, VolumeLabel, plan};
 use ramdisk_core::volume;
 use ramdisk_exfat_judge::{big_file, fuse};
 
@@ -221,17 +218,6 @@ fn make_big_file_listing(whole: bool) -> String {
         let _ = writeln!(s, "{hash}  {offset}+{len}");
     }
     s
-}
-
-/// A `SectorWriter` over a sparse file.
-struct FileWriter<'a>(&'a File);
-
-impl SectorWriter for FileWriter<'_> {
-    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
-        self.0
-            .write_all_at(data, byte_offset)
-            .map_err(|_| FormatError::WriteFailed)
-    }
 }
 
 fn core(name: &str, size: u64, fs: FileSystem, tweak: impl FnOnce(&mut FormatOptions)) -> Spec {
@@ -562,16 +548,7 @@ fn corrupt(file: &File, sector: &[u8; 512], c: Corruption) -> Result<()> {
 /// Plans and formats `o` into a new sparse file at `path`.
 fn format_core(name: &str, o: &FormatOptions, path: &Path) -> Result<()> {
     let layout = volume::plan(o).map_err(|e| anyhow!("{name}: plan({o:?}): {e:?}"))?;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("create {}", path.display()))?;
-    file.set_len(o.disk_size)?;
-    layout
-        .format(&mut FileWriter(&file), Zeroed::Yes)
-        .map_err(|e| anyhow!("{name}: format: {e:?}"))
+    ramdisk_exfat_judge::image::format_sparse(path, &layout, o.disk_size)
 }
 
 /// Writes [`big_file::NAME`] into the image at `path` with exfat-fuse on a loop device.
