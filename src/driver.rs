@@ -5,15 +5,18 @@
 //! failure rolls back exactly what was done. `DriverUnload` tears down every disk in
 //! the table, then every device left in the I/O manager's chain.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
-    config::{ConfigError, FormatProblem, explain_format_error},
+    config::{ConfigError, FormatProblem, ValueName, check_memory, explain_format_error},
     disk::DiskIdentity,
+    eventlog::Packet,
     fat::{FormatError, serial::volume_serial_from_system_time},
+    mountmgr::HookError,
     status, volume,
 };
 use ramdisk_store::StoreError;
+use wdk::fmt::FormatBuffer;
 use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
 
 use crate::{
@@ -22,7 +25,7 @@ use crate::{
     kernel::{
         DriverObject,
         device_object::{DeviceTable, Quiesced},
-        pool, time,
+        eventlog, pool, sysinfo, time,
     },
 };
 
@@ -58,13 +61,29 @@ pub enum LoadError {
     Format(FormatError),
     /// `IoCreateDevice` failed.
     CreateDevice(NTSTATUS),
-    /// The drive letter's link could not be made (taken: `STATUS_OBJECT_NAME_COLLISION`).
+    /// The device's DACL could not be set.
+    Dacl(NTSTATUS),
+    /// The drive letter is taken (`STATUS_OBJECT_NAME_COLLISION` from the mount
+    /// manager's `CREATE_POINT` or from the driver's own `IoCreateSymbolicLink`).
     LetterTaken {
         /// `A`..=`Z`.
         letter: u8,
-        /// `IoCreateSymbolicLink`'s status.
+        /// The status.
         status: NTSTATUS,
     },
+    /// The registration thread could not be started.
+    Thread(NTSTATUS),
+    /// The fault-injection build's `MountManagerDevice` value is wrong.
+    #[cfg_attr(
+        not(feature = "fault-injection"),
+        expect(
+            dead_code,
+            reason = "only the fault-injection build reads MountManagerDevice"
+        )
+    )]
+    MountManagerHook(HookError),
+    /// A driver bug (what).
+    Internal(&'static str),
     /// The disk table is full.
     TooManyDisks,
 }
@@ -77,12 +96,60 @@ impl LoadError {
             Self::Plan(p) => p.status(),
             Self::Registry { status, .. }
             | Self::CreateDevice(status)
+            | Self::Dacl(status)
+            | Self::Thread(status)
             | Self::LetterTaken { status, .. } => status,
+            Self::MountManagerHook(e) => e.status(),
+            Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
             Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
         }
     }
+
+    /// The registry value the failure names, when its line starts with `"<value>: "`
+    /// (what the event-log entry gives as its own insertion string).
+    pub const fn value(&self) -> Option<&'static str> {
+        let value = match *self {
+            Self::Config(e) => Some(e.value),
+            Self::Plan(p) => p.value,
+            Self::Store { .. } => Some(ValueName::DiskSize),
+            Self::LetterTaken { .. } => Some(ValueName::DriveLetter),
+            Self::MountManagerHook(_) => return Some("MountManagerDevice"),
+            Self::Registry { .. }
+            | Self::Format(_)
+            | Self::CreateDevice(_)
+            | Self::Dacl(_)
+            | Self::Thread(_)
+            | Self::Internal(_)
+            | Self::TooManyDisks => None,
+        };
+        match value {
+            Some(v) => Some(v.name()),
+            None => None,
+        }
+    }
+}
+
+/// Writes `packet` to the System event log; says so in the debugger log when no entry
+/// could be had (the error-log queue is full, or Wine, whose
+/// `IoAllocateErrorLogEntry` always returns NULL).
+fn event(driver: &DriverObject, packet: &Packet) {
+    if !eventlog::write(driver, packet) {
+        log!(
+            "System event log entry {:#010x} not written: IoAllocateErrorLogEntry returned NULL",
+            packet.code()
+        );
+    }
+}
+
+/// One line of text for an event-log insertion string (longer text is cut; the
+/// packet shortens it further to fit).
+fn text(args: fmt::Arguments<'_>) -> FormatBuffer<256> {
+    let mut buffer = FormatBuffer::new();
+    // An overflow keeps what fits.
+    let _ = buffer.write_fmt(args);
+    buffer
 }
 
 impl fmt::Display for LoadError {
@@ -111,6 +178,20 @@ impl fmt::Display for LoadError {
                 status.cast_unsigned(),
                 status::name(status)
             ),
+            Self::Dacl(status) => write!(
+                f,
+                "cannot set the device's DACL: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::Thread(status) => write!(
+                f,
+                "cannot start the registration thread: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::MountManagerHook(e) => write!(f, "{e}"),
+            Self::Internal(what) => write!(f, "internal error: {what}"),
             Self::LetterTaken { letter, status } => write!(
                 f,
                 "DriveLetter: {}: is not available ({:#010x}, {})",
@@ -123,6 +204,18 @@ impl fmt::Display for LoadError {
     }
 }
 
+/// A byte count for a log line, `unknown` for `None`.
+struct Bytes(Option<u64>);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n} bytes"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
 /// `DriverEntry`'s body: load, or log why not and return the status (everything
 /// done so far is undone by then).
 pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
@@ -130,12 +223,17 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
         Ok(()) => STATUS_SUCCESS,
         Err(e) => {
             let status = e.status();
-            log!("{e}");
+            log!(error: "{e}");
             log!(
-                "DriverEntry failed with {:#010x} ({}), pool balance {}",
+                error: "DriverEntry failed with {:#010x} ({}), pool balance {}",
                 status.cast_unsigned(),
                 status::name(status),
                 pool::live_allocations()
+            );
+            let reason = text(format_args!("{e}"));
+            event(
+                driver,
+                &Packet::load_failed(e.value(), reason.as_str(), status),
             );
             status
         }
@@ -144,17 +242,34 @@ pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
 
 fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     let pool2 = pool::init();
+    #[cfg(feature = "fault-injection")]
+    if let Some(service) = config::mount_manager_double(service_key)? {
+        let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
+        slot.fill(crate::device::double::Double::create(driver, &service)?);
+        return Ok(());
+    }
     let serial = volume_serial_from_system_time(time::system_time());
-    let config = config::read(service_key, serial)?;
+    let settings = config::read(service_key, serial)?;
+    let config = settings.config;
+    // Before the planner, so a disk too large for this machine is refused as such and
+    // nothing is allocated for it.
+    let physical = crate::fault::physical_memory(sysinfo::physical_memory());
+    check_memory(config.format.disk_size, physical).map_err(LoadError::Config)?;
     let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
-    let device = Disk::create(driver, &config, &layout, DiskIdentity::parameters())?;
+    let device = Disk::create(
+        driver,
+        &config,
+        &layout,
+        DiskIdentity::parameters(),
+        settings.mount_manager,
+    )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
         log!(
             disk: disk.letter(),
-            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}",
+            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
             config.format.disk_size,
             layout,
             layout.cluster_count(),
@@ -167,33 +282,66 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
                 "ExAllocatePool2"
             } else {
                 "ExAllocatePoolWithTag"
-            }
+            },
+            Bytes(physical)
+        );
+        let drive = text(format_args!("{}:", char::from(disk.letter())));
+        let summary = text(format_args!(
+            "{} bytes, {}, {}",
+            config.format.disk_size,
+            layout,
+            disk.state().identity.device_name()
+        ));
+        event(
+            driver,
+            &Packet::disk_created(drive.as_str(), summary.as_str()),
         );
     }
     slot.fill(device);
     Ok(())
 }
 
-/// `DriverUnload`'s body: every disk (link, device, memory, in that order), then any
-/// device the table missed; then the leak check line.
+/// `DriverUnload`'s body: every disk (its mount points while it still answers, then
+/// its own link, device, memory, in that order), then any device the table missed;
+/// then the leak check line.
 pub fn unload(driver: &DriverObject, q: &Quiesced) {
     for index in 0..DeviceTable::<MAX_DISKS>::CAPACITY {
         let Some(device) = DISKS.take(index) else {
             continue;
         };
+        if let Some(DeviceKind::Disk(disk)) = device.kind() {
+            disk.unregister();
+        }
         match device.retire(q) {
             Some(DeviceKind::Disk(disk)) => {
+                let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
                 let (link, store) = disk.into_parts();
                 drop(link);
                 device.delete(q);
                 drop(store);
+                let drive = text(format_args!("{}:", char::from(letter)));
+                let summary = text(format_args!("{bytes} bytes of memory given back"));
+                event(
+                    driver,
+                    &Packet::disk_removed(drive.as_str(), summary.as_str()),
+                );
+            }
+            #[cfg(feature = "fault-injection")]
+            Some(double @ DeviceKind::MountManagerDouble(_)) => {
+                device.delete(q);
+                drop(double);
             }
             None => device.delete(q),
         }
     }
     let leftovers = driver.delete_leftover_devices(q);
     if leftovers != 0 {
-        log!("{leftovers} device(s) outside the disk table were deleted at unload");
+        log!(error: "{leftovers} device(s) outside the disk table were deleted at unload");
     }
-    log!("unloaded, pool balance {}", pool::live_allocations());
+    let balance = pool::live_allocations();
+    if balance == 0 {
+        log!("unloaded, pool balance 0");
+    } else {
+        log!(error: "unloaded, pool balance {balance}: allocations leaked");
+    }
 }

@@ -10,6 +10,12 @@
 //! | 2 | `IoCreateDevice` |
 //! | 3 | `IoCreateSymbolicLink` (reported as a name collision) |
 //! | 4 | every pool allocation after the first four (the store fails half-built) |
+//! | 5 | nothing fails, but the machine's physical memory reads as 64 MiB (so the fixed-disk cap is 32 MiB) |
+//! | 6 | nothing fails, but `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME`'s overflow reply says 2 bytes instead of `sizeof(MOUNTDEV_NAME)`: a reply the mount manager (and its test double) must reject |
+//!
+//! After publishing a disk, the same build sends the disk the mount manager's queries
+//! itself, from a system thread, in IRPs without a file object, and logs each reply
+//! ([`query_self`]); the disk logs every IOCTL that reaches it without a file object.
 //!
 //! The same build answers two test IOCTLs on disk devices
 //! ([`ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_FORGET`] and `_TEST_PEND`) that
@@ -17,16 +23,98 @@
 //! without completing, and an IRP pended and completed from a system thread.
 //! Without the feature every check is a constant and compiles away.
 
-use crate::kernel::{Completion, Irp};
+use ramdisk_core::ioctl::Reply;
+
+use crate::kernel::{Completion, DeviceObject, Irp};
 
 #[cfg(feature = "fault-injection")]
 mod enabled {
     use core::sync::atomic::{AtomicU32, Ordering};
 
-    use ramdisk_core::ioctl::codes::{IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_PEND};
-    use ramdisk_core::status::STATUS_SUCCESS;
+    use ramdisk_core::ioctl::{
+        self, Reply,
+        codes::{
+            IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, IOCTL_MOUNTDEV_QUERY_STABLE_GUID,
+            IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME, IOCTL_MOUNTDEV_QUERY_UNIQUE_ID,
+            IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_PEND, IOCTL_VOLUME_IS_DYNAMIC,
+        },
+    };
+    use ramdisk_core::status::{self, STATUS_BUFFER_OVERFLOW, STATUS_SUCCESS};
 
-    use crate::kernel::{Completion, Irp, thread};
+    use crate::kernel::{Completion, DeviceObject, Irp, thread};
+
+    /// `FaultInject` = 6: the device-name overflow reply is 2 bytes.
+    const SHORT_DEVICE_NAME_OVERFLOW: u32 = 6;
+
+    /// The queries the mount manager sends a new volume (output sizes as it sends them:
+    /// the fixed part first, then room for the whole reply).
+    const SELF_QUERIES: [(u32, usize); 8] = [
+        (IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 4),
+        (IOCTL_MOUNTDEV_QUERY_DEVICE_NAME, 256),
+        (IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, 4),
+        (IOCTL_MOUNTDEV_QUERY_UNIQUE_ID, 256),
+        (IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME, 6),
+        (IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME, 256),
+        (IOCTL_MOUNTDEV_QUERY_STABLE_GUID, 16),
+        (IOCTL_VOLUME_IS_DYNAMIC, 1),
+    ];
+
+    /// Up to 48 bytes as hex, for a log line.
+    struct Hex<'a>(&'a [u8]);
+
+    impl core::fmt::Display for Hex<'_> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            for b in self.0.iter().take(48) {
+                write!(f, "{b:02x}")?;
+            }
+            Ok(())
+        }
+    }
+
+    pub fn query_self(device: &DeviceObject, letter: u8) {
+        let asked = thread::run(|| {
+            for (code, len) in SELF_QUERIES {
+                let mut out = [0u8; 256];
+                let out = out.get_mut(..len).unwrap_or(&mut []);
+                let (st, info) = device.send_ioctl(code, out);
+                log!(
+                    disk: letter,
+                    "self-query {} out={len}: {:#010x} ({}) information={info} bytes={}",
+                    ioctl::name(code),
+                    st.cast_unsigned(),
+                    status::name(st),
+                    Hex(out.get(..info).unwrap_or(&[]))
+                );
+            }
+        });
+        if let Err(st) = asked {
+            log!(error, disk: letter, "self-queries not sent: no thread ({:#010x})", st.cast_unsigned());
+        }
+    }
+
+    pub fn note_without_file_object(letter: u8, code: u32, reply: Reply) {
+        log!(
+            disk: letter,
+            "{} without a file object: {:#010x} ({}), {} bytes",
+            ioctl::name(code),
+            reply.status.cast_unsigned(),
+            status::name(reply.status),
+            reply.information
+        );
+    }
+
+    pub fn tamper(code: u32, reply: Reply) -> Reply {
+        if active(SHORT_DEVICE_NAME_OVERFLOW)
+            && code == IOCTL_MOUNTDEV_QUERY_DEVICE_NAME
+            && reply.status == STATUS_BUFFER_OVERFLOW
+        {
+            return Reply {
+                status: reply.status,
+                information: 2,
+            };
+        }
+        reply
+    }
 
     /// `FaultInject` = 1: every pool allocation fails.
     const ALLOCATION: u32 = 1;
@@ -70,6 +158,10 @@ mod enabled {
 const DEVICE: u32 = 2;
 /// `FaultInject` = 3: `IoCreateSymbolicLink` reports a name collision.
 const LINK: u32 = 3;
+/// `FaultInject` = 5: the physical memory reads as [`SMALL_MEMORY`] bytes.
+const SMALL_MACHINE: u32 = 5;
+/// The physical memory `FaultInject` = 5 pretends: 64 MiB.
+const SMALL_MEMORY: u64 = 64 << 20;
 
 /// Arms a fault (no-op without the feature).
 #[cfg_attr(
@@ -134,6 +226,16 @@ pub fn fail_link() -> bool {
     active(LINK)
 }
 
+/// The physical memory the fixed-disk cap uses: what the kernel reported, or
+/// [`SMALL_MEMORY`] under `FaultInject` = 5.
+pub fn physical_memory(reported: Option<u64>) -> Option<u64> {
+    if active(SMALL_MACHINE) {
+        Some(SMALL_MEMORY)
+    } else {
+        reported
+    }
+}
+
 /// Serves the test IOCTLs (fault-injection build only); gives every other IRP back.
 ///
 /// # Errors
@@ -150,4 +252,53 @@ pub fn intercept_ioctl(irp: Irp) -> Result<Completion, Irp> {
     return enabled::intercept_ioctl(irp);
     #[cfg(not(feature = "fault-injection"))]
     Err(irp)
+}
+
+/// Sends the mount manager's queries to the new disk `device` without a file object
+/// and logs the replies (fault-injection build only).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn query_self(device: &DeviceObject, letter: u8) {
+    #[cfg(feature = "fault-injection")]
+    enabled::query_self(device, letter);
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = (device, letter);
+}
+
+/// Logs an IOCTL reply that went to an IRP without a file object (fault-injection build).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn note_without_file_object(letter: u8, code: u32, reply: Reply) {
+    #[cfg(feature = "fault-injection")]
+    enabled::note_without_file_object(letter, code, reply);
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = (letter, code, reply);
+}
+
+/// The reply as sent: `FaultInject` = 6 breaks one (fault-injection build only).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn tamper(code: u32, reply: Reply) -> Reply {
+    #[cfg(feature = "fault-injection")]
+    return enabled::tamper(code, reply);
+    #[cfg(not(feature = "fault-injection"))]
+    {
+        let _ = code;
+        reply
+    }
 }

@@ -2,12 +2,13 @@
 //!
 //! Kernel glue only: every decision (configuration, request checks, IOCTL replies,
 //! disk identity, FAT layout) is made by `ramdisk-core`, and the bytes of a disk live
-//! in `ramdisk-store`. Raw WDK pointers appear only in [`kernel`] (which also holds the
+//! in `ramdisk-store`. Raw WDK pointers appear only in `kernel` (which also holds the
 //! exported `DriverEntry`); the rest is safe code:
 //!
 //! - `driver`: load (→ `LoadError`) and unload, the table of disks;
 //! - `config`: the registry → `ramdisk_core::config`;
 //! - `device`: the tagged device extension, the one IRP router, the disk device;
+//! - `mountmgr`: volume registration with the mount manager, and removal at unload;
 //! - `log`: the `log!` macro; `fault`: test-only fault injection.
 
 #![no_std]
@@ -29,6 +30,7 @@ mod device;
 mod driver;
 mod fault;
 mod kernel;
+mod mountmgr;
 
 #[cfg(not(test))]
 use wdk_alloc::WdkAllocator;

@@ -13,12 +13,16 @@ extern crate std;
 
 pub mod config;
 pub mod disk;
+pub mod eventlog;
 pub mod exfat;
 pub mod fat;
 pub mod geometry;
 pub mod ioctl;
+pub mod mountmgr;
 pub mod pool_tag;
 pub mod request;
+pub mod security;
+pub mod service;
 pub mod status;
 pub mod volume;
 pub mod wire;

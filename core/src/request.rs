@@ -136,6 +136,44 @@ pub const fn check_buffer(range: &Range, buffer_len: usize, chained: bool) -> Re
     }
 }
 
+/// `IRP_PAGING_IO` (wdm.h): the memory manager reads or writes pages (a page fault,
+/// the paging file, a mapped file) through this IRP.
+pub const IRP_PAGING_IO: u32 = 0x0000_0002;
+/// `IRP_SYNCHRONOUS_PAGING_IO` (wdm.h): synchronous paging I/O; the memory manager sets
+/// it together with [`IRP_PAGING_IO`].
+pub const IRP_SYNCHRONOUS_PAGING_IO: u32 = 0x0000_0040;
+/// `NormalPagePriority` (`MM_PAGE_PRIORITY`, wdm.h).
+pub const NORMAL_PAGE_PRIORITY: u32 = 16;
+/// `HighPagePriority` (`MM_PAGE_PRIORITY`, wdm.h).
+pub const HIGH_PAGE_PRIORITY: u32 = 32;
+/// `MdlMappingNoExecute` (wdm.h), OR-ed into the priority: map the buffer
+/// non-executable (the caller's data is never code).
+pub const MDL_MAPPING_NO_EXECUTE: u32 = 0x4000_0000;
+
+/// The `Priority` argument to map a read or write's MDL with
+/// (`MmGetSystemAddressForMdlSafe` / `MmMapLockedPagesSpecifyCache`), from the IRP's
+/// `Flags`.
+///
+/// Paging I/O gets `HighPagePriority`: Microsoft's documentation of the routine keeps
+/// that priority for mappings that must not fail unless the system is completely out
+/// of resources, and names a paging path as the example. A paging read that failed to
+/// map would fail the page fault it serves (for kernel pages a bugcheck such as
+/// `KERNEL_DATA_INPAGE_ERROR`), and paging I/O is what the memory manager issues when
+/// memory, system PTEs included, is short. Everything else gets `NormalPagePriority`,
+/// which may fail under PTE pressure; the request then fails with
+/// `STATUS_INSUFFICIENT_RESOURCES` and the caller can retry. Both are mapped
+/// non-executable.
+#[must_use]
+pub const fn mdl_mapping_priority(irp_flags: u32) -> u32 {
+    let paging = irp_flags & (IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO) != 0;
+    let priority = if paging {
+        HIGH_PAGE_PRIORITY
+    } else {
+        NORMAL_PAGE_PRIORITY
+    };
+    priority | MDL_MAPPING_NO_EXECUTE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +242,30 @@ mod tests {
         assert_eq!(check_buffer(&r, 4096, true), BAD.map(|_| ()));
         let empty = check(0, 0, MIB).unwrap();
         assert_eq!(check_buffer(&empty, 0, false), Ok(()));
+    }
+
+    #[test]
+    fn paging_io_maps_with_high_priority_everything_non_executable() {
+        const HIGH: u32 = 0x4000_0020;
+        const NORMAL: u32 = 0x4000_0010;
+        assert_eq!(mdl_mapping_priority(0), NORMAL);
+        // IRP_PAGING_IO, with and without IRP_SYNCHRONOUS_PAGING_IO and other flags
+        // (IRP_NOCACHE 0x1, IRP_READ_OPERATION 0x800).
+        assert_eq!(mdl_mapping_priority(IRP_PAGING_IO), HIGH);
+        assert_eq!(
+            mdl_mapping_priority(IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO),
+            HIGH
+        );
+        assert_eq!(mdl_mapping_priority(0x0000_0803), HIGH);
+        assert_eq!(mdl_mapping_priority(IRP_SYNCHRONOUS_PAGING_IO), HIGH);
+        // Non-paging flags leave it normal.
+        assert_eq!(mdl_mapping_priority(0x0000_0001), NORMAL);
+        assert_eq!(mdl_mapping_priority(0x0000_0800), NORMAL);
+        assert_eq!(
+            mdl_mapping_priority(!(IRP_PAGING_IO | IRP_SYNCHRONOUS_PAGING_IO)),
+            NORMAL
+        );
+        assert_eq!(mdl_mapping_priority(u32::MAX), HIGH);
     }
 
     #[test]

@@ -47,6 +47,18 @@ pub const STATUS_OBJECT_NAME_COLLISION: i32 = 0xC000_0035_u32 as i32;
 /// (returned by the glue; listed for completeness).
 pub const STATUS_INSUFFICIENT_RESOURCES: i32 = 0xC000_009A_u32 as i32;
 
+/// `STATUS_ACCESS_DENIED`: a handle without the access an IOCTL needs (the mount
+/// manager, in log lines).
+pub const STATUS_ACCESS_DENIED: i32 = 0xC000_0022_u32 as i32;
+
+/// `STATUS_OBJECT_NAME_NOT_FOUND`: no such device, or (from the mount manager) no such
+/// mount point; in log lines.
+pub const STATUS_OBJECT_NAME_NOT_FOUND: i32 = 0xC000_0034_u32 as i32;
+
+/// `STATUS_DEVICE_PROTOCOL_ERROR`: what the tests' mount-manager double answers an
+/// arrival whose replies break the protocol; in log lines.
+pub const STATUS_DEVICE_PROTOCOL_ERROR: i32 = 0xC000_0186_u32 as i32;
+
 /// `STATUS_NOT_SUPPORTED`: a recognised request asking for something the
 /// driver does not provide (an unsupported `IOCTL_STORAGE_QUERY_PROPERTY`
 /// property or query type).
@@ -83,6 +95,9 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_INVALID_BUFFER_SIZE => "STATUS_INVALID_BUFFER_SIZE",
         STATUS_INTERNAL_ERROR => "STATUS_INTERNAL_ERROR",
         STATUS_NO_SUCH_DEVICE => "STATUS_NO_SUCH_DEVICE",
+        STATUS_ACCESS_DENIED => "STATUS_ACCESS_DENIED",
+        STATUS_OBJECT_NAME_NOT_FOUND => "STATUS_OBJECT_NAME_NOT_FOUND",
+        STATUS_DEVICE_PROTOCOL_ERROR => "STATUS_DEVICE_PROTOCOL_ERROR",
         _ => "(unknown NTSTATUS)",
     }
 }
@@ -94,7 +109,10 @@ mod tests {
     /// The bit patterns exactly as `ntstatus.h` spells them.
     #[test]
     fn values_match_ntstatus_h() {
-        let table: [(i32, u32); 12] = [
+        let table: [(i32, u32); 15] = [
+            (STATUS_ACCESS_DENIED, 0xC000_0022),
+            (STATUS_OBJECT_NAME_NOT_FOUND, 0xC000_0034),
+            (STATUS_DEVICE_PROTOCOL_ERROR, 0xC000_0186),
             (STATUS_NO_SUCH_DEVICE, 0xC000_000E),
             (STATUS_INTERNAL_ERROR, 0xC000_00E5),
             (STATUS_SUCCESS, 0x0000_0000),

@@ -36,10 +36,11 @@ fn sz(text: &str) -> Vec<u8> {
 fn defaults_plan_and_answer() {
     let config = read_config(&[]).unwrap();
     let layout = fat::plan(&config.format).unwrap();
-    let info = DiskState {
-        info: DiskInfo::new(config.format.disk_size, layout.fat_type),
-        identity: DiskIdentity::parameters(),
-    };
+    let info = DiskState::new(
+        DiskInfo::new(config.format.disk_size, layout.fat_type),
+        DiskIdentity::parameters(),
+        b'R',
+    );
     assert_eq!(layout.media, 0xF8);
     assert_eq!(info.info.disk_size, 1 << 20);
     let mut buffer = [0u8; 64];
@@ -79,10 +80,11 @@ fn every_file_system_choice_plans_and_matches_the_partition_type() {
         .unwrap();
         assert_eq!(config.drive_letter, b'R');
         let layout = fat::plan(&config.format).unwrap_or_else(|e| panic!("{size} {fs}: {e:?}"));
-        let info = DiskState {
-            info: DiskInfo::new(size, layout.fat_type),
-            identity: DiskIdentity::parameters(),
-        };
+        let info = DiskState::new(
+            DiskInfo::new(size, layout.fat_type),
+            DiskIdentity::parameters(),
+            b'R',
+        );
         assert_eq!(info.info.partition_type, ty, "{size} {fs}");
         let mut buffer = [0u8; 144];
         let reply = ioctl::answer(
@@ -156,10 +158,11 @@ fn a_bad_value_stops_parsing_with_its_name() {
 #[test]
 fn geometry_matches_the_planned_size() {
     for size in [64u64 << 10, 1 << 20, (5 << 20) + 512, 100 << 20] {
-        let info = DiskState {
-            info: DiskInfo::new(size, FatType::Fat16),
-            identity: DiskIdentity::parameters(),
-        };
+        let info = DiskState::new(
+            DiskInfo::new(size, FatType::Fat16),
+            DiskIdentity::parameters(),
+            b'R',
+        );
         let mut buffer = [0u8; 24];
         let reply = ioctl::answer(
             codes::IOCTL_DISK_GET_DRIVE_GEOMETRY,

@@ -63,7 +63,7 @@ pub enum Command {
         #[command(flatten)]
         range: RangeArgs,
     },
-    /// Create the kernel-driver service `ramdisk` and its Parameters.
+    /// Create the kernel-driver service `RustRamDisk` and its Parameters.
     Install(InstallArgs),
     /// Stop (if running, like `stop`) and delete the service.
     Uninstall {
@@ -130,7 +130,7 @@ pub struct BenchArgs {
 /// `install` options; a Parameters value is written only when its option is given.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// The driver file (binPath), e.g. C:\drivers\ramdisk.sys.
+    /// The driver file (binPath), e.g. C:\drivers\rustramdisk.sys.
     #[arg(long)]
     pub sys: String,
     /// `DiskSize` in bytes (512K, 64M, 1G ...).
@@ -312,7 +312,7 @@ mod tests {
         let c = parse(&[
             "install",
             "--sys",
-            r"C:\d\ramdisk.sys",
+            r"C:\d\rustramdisk.sys",
             "--size",
             "64M",
             "--letter",

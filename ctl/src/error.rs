@@ -22,6 +22,9 @@ pub struct CtlError {
     pub win32: Option<u32>,
     /// The process exit code.
     pub exit: u8,
+    /// More lines for the user (what the driver said about a failed start, where to
+    /// look), shown after the error and as `"notes"` in JSON.
+    pub notes: Vec<String>,
 }
 
 impl CtlError {
@@ -31,6 +34,7 @@ impl CtlError {
             context: context.into(),
             win32: None,
             exit: EXIT_FAILED,
+            notes: Vec::new(),
         }
     }
 
@@ -40,6 +44,7 @@ impl CtlError {
             context: context.into(),
             win32: Some(code),
             exit: EXIT_FAILED,
+            notes: Vec::new(),
         }
     }
 
@@ -47,6 +52,13 @@ impl CtlError {
     #[must_use]
     pub const fn exit_code(mut self, exit: u8) -> Self {
         self.exit = exit;
+        self
+    }
+
+    /// The same error with `note` appended to its notes.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 
@@ -58,6 +70,7 @@ impl CtlError {
             win32_error: self.win32,
             win32_text: self.win32.map(win32_text),
             exit_code: self.exit,
+            notes: &self.notes,
         })
         .unwrap_or_else(|_| serde_json::json!({ "error": self.context }))
     }
@@ -74,6 +87,18 @@ struct ErrorReport<'a> {
     win32_text: Option<String>,
     /// The process exit code.
     exit_code: u8,
+    /// [`CtlError::notes`], left out when there are none.
+    #[serde(skip_serializing_if = "no_notes")]
+    notes: &'a [String],
+}
+
+/// Whether an error has no notes (then `--json` leaves the key out).
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference to the field"
+)]
+const fn no_notes(notes: &&[String]) -> bool {
+    notes.is_empty()
 }
 
 impl fmt::Display for CtlError {
@@ -84,9 +109,13 @@ impl fmt::Display for CtlError {
                 "{}: {} (Win32 error {code})",
                 self.context,
                 win32_text(code)
-            ),
-            None => f.write_str(&self.context),
+            )?,
+            None => f.write_str(&self.context)?,
         }
+        for note in &self.notes {
+            write!(f, "\n  {note}")?;
+        }
+        Ok(())
     }
 }
 
@@ -141,7 +170,11 @@ mod tests {
         let e = CtlError::msg("size mismatch").exit_code(EXIT_DATA);
         assert_eq!(e.to_string(), "size mismatch");
         assert_eq!(e.to_json()["win32_error"], serde_json::Value::Null);
+        assert!(e.to_json().get("notes").is_none());
         assert_eq!(EXIT_USAGE, 2);
+        let e = CtlError::msg("cannot start").with_note("a").with_note("b");
+        assert_eq!(e.to_string(), "cannot start\n  a\n  b");
+        assert_eq!(e.to_json()["notes"], serde_json::json!(["a", "b"]));
     }
 
     #[test]

@@ -8,7 +8,10 @@
 pub mod announce;
 pub mod cli;
 pub mod error;
+pub mod eventlog;
 pub mod fsctl;
+pub mod mountmgr;
+pub mod owner;
 pub mod progress;
 pub mod range;
 pub mod report;

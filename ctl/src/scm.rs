@@ -2,24 +2,30 @@
 
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS};
+use windows_sys::Win32::Foundation::{
+    ERROR_FILE_NOT_FOUND, ERROR_INSUFFICIENT_BUFFER, ERROR_SERVICE_DOES_NOT_EXIST,
+    ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS,
+};
 use windows_sys::Win32::System::Registry::{
-    HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_OPTION_NON_VOLATILE, REG_QWORD, REG_SZ,
-    RegCloseKey, RegCreateKeyExW, RegSetValueExW,
+    HKEY, HKEY_LOCAL_MACHINE, KEY_SET_VALUE, REG_DWORD, REG_EXPAND_SZ, REG_OPTION_NON_VOLATILE,
+    REG_QWORD, REG_SZ, RegCloseKey, RegCreateKeyExW, RegDeleteKeyW, RegSetValueExW,
 };
 use windows_sys::Win32::System::Services::{
     CloseServiceHandle, ControlService, CreateServiceW, DeleteService, OpenSCManagerW,
-    OpenServiceW, QueryServiceStatus, SC_HANDLE, SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS,
-    SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER, SERVICE_RUNNING,
-    SERVICE_STATUS, SERVICE_STOP_PENDING, SERVICE_STOPPED, StartServiceW,
+    OpenServiceW, QUERY_SERVICE_CONFIGW, QueryServiceConfigW, QueryServiceStatus, SC_HANDLE,
+    SC_MANAGER_ALL_ACCESS, SERVICE_ALL_ACCESS, SERVICE_CONTROL_STOP, SERVICE_ERROR_NORMAL,
+    SERVICE_KERNEL_DRIVER, SERVICE_RUNNING, SERVICE_STATUS, SERVICE_STOP_PENDING, SERVICE_STOPPED,
+    StartServiceW,
 };
 
 use crate::cli::ParamValue;
 use crate::error::CtlError;
-use crate::sys::{PARAMETERS_KEY, last_error, wide};
+use crate::owner;
+use crate::sys::{PARAMETERS_KEY, from_wide_ptr, last_error, wide};
+use ramdisk_core::service::EVENT_LOG_KEY;
 
 /// The service name.
-pub const SERVICE: &str = "ramdisk";
+pub const SERVICE: &str = ramdisk_core::service::SERVICE_NAME;
 
 /// An owned SCM handle.
 pub struct ScHandle(SC_HANDLE);
@@ -43,30 +49,80 @@ fn manager() -> Result<ScHandle, CtlError> {
     Ok(ScHandle(h))
 }
 
-/// Opens the `ramdisk` service.
-///
-/// # Errors
-/// `ERROR_SERVICE_DOES_NOT_EXIST` (1060) and the like, with context.
-pub fn open_service() -> Result<ScHandle, CtlError> {
-    let scm = manager()?;
+/// Opens the service named [`SERVICE`] whatever it is; `None` when there is none.
+fn open_any(scm: &ScHandle) -> Result<Option<ScHandle>, CtlError> {
     let name = wide(SERVICE);
     // SAFETY: valid handle and NUL-terminated name.
     let h = unsafe { OpenServiceW(scm.0, name.as_ptr(), SERVICE_ALL_ACCESS) };
     if h.is_null() {
-        return Err(CtlError::win32(
-            format!("cannot open service {SERVICE}"),
-            last_error(),
-        ));
+        let e = last_error();
+        if e == ERROR_SERVICE_DOES_NOT_EXIST {
+            return Ok(None);
+        }
+        return Err(CtlError::win32(format!("cannot open service {SERVICE}"), e));
     }
-    Ok(ScHandle(h))
+    Ok(Some(ScHandle(h)))
 }
 
-/// Creates the kernel-driver service with `bin_path` and `start_type`.
+/// The service's type and image path (`QueryServiceConfigW`).
+fn type_and_image(svc: &ScHandle) -> Result<(u32, String), CtlError> {
+    let failed = |e| CtlError::win32(format!("cannot query the configuration of {SERVICE}"), e);
+    let mut needed = 0u32;
+    // SAFETY: valid handle; a NULL buffer of size 0 asks for the size needed.
+    let ok = unsafe { QueryServiceConfigW(svc.0, std::ptr::null_mut(), 0, &raw mut needed) };
+    let e = last_error();
+    if ok == 0 && e != ERROR_INSUFFICIENT_BUFFER {
+        return Err(failed(e));
+    }
+    // u64 elements: the structure holds pointers, so the buffer must be 8-aligned.
+    let mut buf = vec![0u64; (needed as usize).div_ceil(8).max(8)];
+    let size = u32::try_from(buf.len() * 8).unwrap_or(u32::MAX);
+    let config = buf.as_mut_ptr().cast::<QUERY_SERVICE_CONFIGW>();
+    // SAFETY: the buffer is `size` bytes, 8-aligned, and outlives the call.
+    if unsafe { QueryServiceConfigW(svc.0, config, size, &raw mut needed) } == 0 {
+        return Err(failed(last_error()));
+    }
+    // SAFETY: filled by the call above; the strings point into `buf`.
+    let config = unsafe { &*config };
+    // SAFETY: NULL or a NUL-terminated string inside `buf`, which is still alive.
+    let path = unsafe { from_wide_ptr(config.lpBinaryPathName) };
+    Ok((config.dwServiceType, path))
+}
+
+/// Opens the [`SERVICE`] service, provided it is this driver's ([`owner::check`]).
 ///
 /// # Errors
-/// `CreateServiceW`'s error (1073 when it exists).
+/// `ERROR_SERVICE_DOES_NOT_EXIST` (1060) and the like, with context; a service of
+/// that name that is not this driver.
+pub fn open_service() -> Result<ScHandle, CtlError> {
+    let scm = manager()?;
+    let svc = open_any(&scm)?.ok_or_else(|| {
+        CtlError::win32(
+            format!("cannot open service {SERVICE}"),
+            ERROR_SERVICE_DOES_NOT_EXIST,
+        )
+    })?;
+    let (service_type, image) = type_and_image(&svc)?;
+    owner::check(service_type, &image).map_err(|e| CtlError::msg(e.to_string()))?;
+    Ok(svc)
+}
+
+/// Creates the kernel-driver service with `bin_path` and `start_type`, unless a
+/// service of that name exists (then nothing is changed).
+///
+/// # Errors
+/// An existing service: this driver's (uninstall it first), or another one
+/// ([`owner::check`]'s message); `CreateServiceW`'s error.
 pub fn create_service(bin_path: &str, start_type: u32) -> Result<(), CtlError> {
     let scm = manager()?;
+    if let Some(existing) = open_any(&scm)? {
+        let (service_type, image) = type_and_image(&existing)?;
+        owner::check(service_type, &image).map_err(|e| CtlError::msg(e.to_string()))?;
+        return Err(CtlError::msg(format!(
+            "service {SERVICE} is already installed ({image}); run `ramdiskctl uninstall` \
+             first to install it again"
+        )));
+    }
     let name = wide(SERVICE);
     let path = wide(bin_path);
     // SAFETY: valid handle, NUL-terminated strings, null optional arguments.
@@ -97,12 +153,17 @@ pub fn create_service(bin_path: &str, start_type: u32) -> Result<(), CtlError> {
     Ok(())
 }
 
-/// Writes the Parameters values (creating the key).
+/// `REG_SZ` / `REG_EXPAND_SZ` data: UTF-16LE with its NUL.
+fn wide_bytes(s: &str) -> Vec<u8> {
+    wide(s).iter().flat_map(|c| c.to_le_bytes()).collect()
+}
+
+/// Writes `(name, REG_* type, data)` values into `HKLM\<subkey>` (creating the key).
 ///
 /// # Errors
-/// The registry error, naming the value.
-pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
-    let key = wide(PARAMETERS_KEY);
+/// The registry error, naming the key or the value.
+fn write_key(subkey: &str, values: &[(&str, u32, Vec<u8>)]) -> Result<(), CtlError> {
+    let key = wide(subkey);
     let mut hkey: HKEY = std::ptr::null_mut();
     // SAFETY: valid root key, NUL-terminated subkey, out pointer to a local.
     let rc = unsafe {
@@ -119,21 +180,10 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
         )
     };
     if rc != ERROR_SUCCESS {
-        return Err(CtlError::win32(
-            format!(r"cannot create HKLM\{PARAMETERS_KEY}"),
-            rc,
-        ));
+        return Err(CtlError::win32(format!(r"cannot create HKLM\{subkey}"), rc));
     }
     let mut result = Ok(());
-    for (name, value) in values {
-        let (kind, data): (u32, Vec<u8>) = match value {
-            ParamValue::Dword(v) => (REG_DWORD, v.to_le_bytes().to_vec()),
-            ParamValue::Qword(v) => (REG_QWORD, v.to_le_bytes().to_vec()),
-            ParamValue::Sz(s) => (
-                REG_SZ,
-                wide(s).iter().flat_map(|c| c.to_le_bytes()).collect(),
-            ),
-        };
+    for (name, kind, data) in values {
         let n = wide(name);
         // SAFETY: open key, NUL-terminated name, data pointer and length match.
         let rc = unsafe {
@@ -141,14 +191,14 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
                 hkey,
                 n.as_ptr(),
                 0,
-                kind,
+                *kind,
                 data.as_ptr(),
                 u32::try_from(data.len()).unwrap_or(0),
             )
         };
         if rc != ERROR_SUCCESS {
             result = Err(CtlError::win32(
-                format!("cannot set Parameters\\{name}"),
+                format!(r"cannot set HKLM\{subkey}\{name}"),
                 rc,
             ));
             break;
@@ -157,6 +207,64 @@ pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
     // SAFETY: the key is open and closed once.
     unsafe { RegCloseKey(hkey) };
     result
+}
+
+/// Writes the Parameters values (creating the key).
+///
+/// # Errors
+/// The registry error, naming the value.
+pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
+    let values: Vec<(&str, u32, Vec<u8>)> = values
+        .iter()
+        .map(|(name, value)| match value {
+            ParamValue::Dword(v) => (*name, REG_DWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Qword(v) => (*name, REG_QWORD, v.to_le_bytes().to_vec()),
+            ParamValue::Sz(s) => (*name, REG_SZ, wide_bytes(s)),
+        })
+        .collect();
+    write_key(PARAMETERS_KEY, &values)
+}
+
+/// `TypesSupported`: error, warning and information entries.
+const TYPES_SUPPORTED: u32 = 0x7;
+
+/// Registers the driver as a System-log event source.
+///
+/// `EventLog\System\RustRamDisk` with `EventMessageFile` = `message_file` (the driver
+/// file, which carries the message table) and `TypesSupported`.
+///
+/// # Errors
+/// The registry error.
+pub fn write_event_source(message_file: &str) -> Result<(), CtlError> {
+    write_key(
+        EVENT_LOG_KEY,
+        &[
+            ("EventMessageFile", REG_EXPAND_SZ, wide_bytes(message_file)),
+            (
+                "TypesSupported",
+                REG_DWORD,
+                TYPES_SUPPORTED.to_le_bytes().to_vec(),
+            ),
+        ],
+    )
+}
+
+/// Removes the event source's key; a key that is not there is fine.
+///
+/// # Errors
+/// The registry error.
+pub fn delete_event_source() -> Result<(), CtlError> {
+    let key = wide(EVENT_LOG_KEY);
+    // SAFETY: valid root key and NUL-terminated subkey.
+    let rc = unsafe { RegDeleteKeyW(HKEY_LOCAL_MACHINE, key.as_ptr()) };
+    if rc == ERROR_SUCCESS || rc == ERROR_FILE_NOT_FOUND {
+        Ok(())
+    } else {
+        Err(CtlError::win32(
+            format!(r"cannot delete HKLM\{EVENT_LOG_KEY}"),
+            rc,
+        ))
+    }
 }
 
 /// The service's current state (`SERVICE_RUNNING`, `SERVICE_STOPPED` ...).

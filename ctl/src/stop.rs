@@ -1,7 +1,16 @@
 //! The safe stop of `ramdiskctl stop` (and `uninstall`).
 //!
-//! Lock and dismount the volume, ask the service control manager to stop the driver
-//! while still holding the volume handle, let go of it, then wait for `SERVICE_STOPPED`.
+//! Lock and dismount the volume, delete its drive letter from the mount manager
+//! (`IOCTL_MOUNTMGR_DELETE_POINTS`, link-name form), ask the service control manager
+//! to stop the driver while still holding the volume handle, let go of it, then wait
+//! for `SERVICE_STOPPED`.
+//!
+//! The mount points go before the stop: once the stop has marked the device
+//! unload-pending, the mount manager can no longer open it. The link-name form
+//! (`\DosDevices\R:` only) is what `DeleteVolumeMountPointW` sends; the unique-ID and
+//! device-name forms would make the mount manager ignore the disk's next arrival. The
+//! driver's `DriverUnload` deletes whatever letter is still listed, so a failure here
+//! is a warning, never a reason to keep the disk running.
 //!
 //! Why this order: on Windows the first open of `R:\` (Explorer, Defender, the
 //! indexer) mounts `FastFAT`, which keeps a reference on our device. A legacy driver
@@ -28,6 +37,9 @@ use crate::fsctl::{FsctlOutcome, fsctl_warning};
 const ERROR_FILE_NOT_FOUND: u32 = 2;
 /// `ERROR_PATH_NOT_FOUND`.
 const ERROR_PATH_NOT_FOUND: u32 = 3;
+/// `ERROR_NOT_SUPPORTED` (`STATUS_NOT_SUPPORTED`: Wine's mount manager takes no
+/// mount-point requests).
+const ERROR_NOT_SUPPORTED: u32 = 50;
 
 /// What the stop needs from the system.
 pub trait StopSystem {
@@ -50,6 +62,12 @@ pub trait StopSystem {
     fn dismount(&mut self, volume: &Self::Volume) -> Result<(), u32>;
     /// Closes the volume handle (which also releases the lock).
     fn close_volume(&mut self, volume: Self::Volume);
+    /// `IOCTL_MOUNTMGR_DELETE_POINTS` for `\DosDevices\<letter>:` (the link-name form)
+    /// to the mount manager the service uses; the number of points deleted.
+    ///
+    /// # Errors
+    /// The Win32 error code (of opening the mount manager, or of the request).
+    fn delete_mount_point(&mut self, letter: char) -> Result<u32, u32>;
     /// `ControlService(SERVICE_CONTROL_STOP)`: true when the stop was requested,
     /// false when the service was not running.
     ///
@@ -102,6 +120,20 @@ pub enum Step {
     FailedForced,
 }
 
+/// How the drive letter's mount point went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MountPointStep {
+    /// The mount manager deleted it.
+    Deleted,
+    /// The mount manager does not list it (the driver served the letter itself).
+    NotListed,
+    /// The mount manager does not take the request (Wine); a warning says so.
+    Unsupported,
+    /// It failed; a warning says why (`DriverUnload` deletes it later).
+    Failed,
+}
+
 /// What the stop did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StopOutcome {
@@ -111,8 +143,36 @@ pub struct StopOutcome {
     pub lock: Option<Step>,
     /// `FSCTL_DISMOUNT_VOLUME` (`None`: no volume).
     pub dismount: Option<Step>,
+    /// `IOCTL_MOUNTMGR_DELETE_POINTS` (`None`: the device is not a drive letter).
+    pub mount_point: Option<MountPointStep>,
     /// Warnings, one line each.
     pub warnings: Vec<String>,
+}
+
+/// Deletes `letter`'s mount point and classifies the outcome.
+fn delete_mount_point<S: StopSystem>(
+    sys: &mut S,
+    letter: char,
+    warnings: &mut Vec<String>,
+) -> MountPointStep {
+    match sys.delete_mount_point(letter) {
+        Ok(0) | Err(ERROR_FILE_NOT_FOUND) => MountPointStep::NotListed,
+        Ok(_) => MountPointStep::Deleted,
+        Err(ERROR_NOT_SUPPORTED) => {
+            warnings.push(format!(
+                "warning: the mount manager does not delete mount points here ({}, Win32 error {ERROR_NOT_SUPPORTED}); the driver removes {letter}: itself",
+                win32_text(ERROR_NOT_SUPPORTED)
+            ));
+            MountPointStep::Unsupported
+        }
+        Err(code) => {
+            warnings.push(format!(
+                "warning: the mount manager did not delete {letter}: ({}, Win32 error {code}); the driver deletes it at unload",
+                win32_text(code)
+            ));
+            MountPointStep::Failed
+        }
+    }
 }
 
 fn lock_with_retries<S: StopSystem>(
@@ -158,8 +218,11 @@ fn step(
     }
 }
 
-/// Locks and dismounts the volume at `path` (if it is there), requests the stop,
-/// closes the volume handle, and waits for `SERVICE_STOPPED`.
+/// The safe stop, in the order the module documentation explains.
+///
+/// Locks and dismounts the volume at `path` (if it is there), deletes the mount point
+/// of its drive letter `letter` (if it is one), requests the stop, closes the volume
+/// handle, and waits for `SERVICE_STOPPED`.
 ///
 /// # Errors
 /// Without `--force`: the volume cannot be opened (other than "not there"), locked
@@ -169,6 +232,7 @@ fn step(
 pub fn safe_stop<S: StopSystem>(
     sys: &mut S,
     path: &str,
+    letter: Option<char>,
     opts: StopOptions,
 ) -> Result<StopOutcome, CtlError> {
     let mut warnings = Vec::new();
@@ -234,6 +298,7 @@ pub fn safe_stop<S: StopSystem>(
             return Err(e);
         }
     }
+    let mount_point = letter.map(|l| delete_mount_point(sys, l, &mut warnings));
     let requested = sys.request_stop();
     // Only now let go of the volume: while our locked handle was open nothing could
     // mount it again; closing it drops the last reference, so the unload can run.
@@ -248,6 +313,7 @@ pub fn safe_stop<S: StopSystem>(
         stopped,
         lock,
         dismount,
+        mount_point,
         warnings,
     })
 }
@@ -267,6 +333,8 @@ mod tests {
         not_running: bool,
         stop_error: bool,
         open_handles: u32,
+        /// What `DELETE_POINTS` answers (`None`: one point deleted).
+        delete: Option<Result<u32, u32>>,
     }
 
     impl StopSystem for Fake {
@@ -298,10 +366,14 @@ mod tests {
             self.open_handles -= 1;
             self.calls.push("close".into());
         }
+        fn delete_mount_point(&mut self, letter: char) -> Result<u32, u32> {
+            self.calls.push(format!("delete {letter}:"));
+            self.delete.unwrap_or(Ok(1))
+        }
         fn request_stop(&mut self) -> Result<bool, CtlError> {
             self.calls.push("stop".into());
             if self.stop_error {
-                return Err(CtlError::win32("cannot stop service ramdisk", 1052));
+                return Err(CtlError::win32("cannot stop service RustRamDisk", 1052));
             }
             Ok(!self.not_running)
         }
@@ -340,7 +412,7 @@ mod tests {
     }
 
     fn run(fake: &mut Fake, opts: StopOptions) -> Result<StopOutcome, CtlError> {
-        let r = safe_stop(fake, r"\\.\R:", opts);
+        let r = safe_stop(fake, r"\\.\R:", Some('R'), opts);
         assert_eq!(fake.open_handles, 0, "the volume handle is always closed");
         r
     }
@@ -351,7 +423,15 @@ mod tests {
         let o = run(&mut f, OPTS).unwrap();
         assert_eq!(
             f.calls,
-            [r"open \\.\R:", "lock", "dismount", "stop", "close", "wait"]
+            [
+                r"open \\.\R:",
+                "lock",
+                "dismount",
+                "delete R:",
+                "stop",
+                "close",
+                "wait"
+            ]
         );
         assert_eq!(
             o,
@@ -359,8 +439,47 @@ mod tests {
                 stopped: true,
                 lock: Some(Step::Done),
                 dismount: Some(Step::Done),
+                mount_point: Some(MountPointStep::Deleted),
                 warnings: vec![],
             }
+        );
+    }
+
+    #[test]
+    fn mount_point_outcomes_never_block_the_stop() {
+        for (answer, step, warns) in [
+            (Ok(2), MountPointStep::Deleted, false),
+            (Ok(0), MountPointStep::NotListed, false),
+            (Err(2), MountPointStep::NotListed, false),
+            (Err(50), MountPointStep::Unsupported, true),
+            (Err(5), MountPointStep::Failed, true),
+        ] {
+            let mut f = Fake {
+                delete: Some(answer),
+                ..Fake::default()
+            };
+            let o = run(&mut f, OPTS).unwrap();
+            assert!(o.stopped, "{answer:?}");
+            assert_eq!(o.mount_point, Some(step), "{answer:?}");
+            assert_eq!(
+                o.warnings.len(),
+                usize::from(warns),
+                "{answer:?}: {:?}",
+                o.warnings
+            );
+            assert_eq!(f.calls.last().map(String::as_str), Some("wait"));
+        }
+    }
+
+    #[test]
+    fn no_drive_letter_no_mount_point_request() {
+        let mut f = Fake::default();
+        let o = safe_stop(&mut f, r"\\.\GLOBALROOT\Device\Ramdisk0", None, OPTS).unwrap();
+        assert_eq!(o.mount_point, None);
+        assert!(
+            !f.calls.iter().any(|c| c.starts_with("delete")),
+            "{:?}",
+            f.calls
         );
     }
 
@@ -373,7 +492,15 @@ mod tests {
         let o = run(&mut f, OPTS).unwrap();
         assert_eq!(
             f.calls,
-            [r"open \\.\R:", "lock", "dismount", "stop", "close", "wait"]
+            [
+                r"open \\.\R:",
+                "lock",
+                "dismount",
+                "delete R:",
+                "stop",
+                "close",
+                "wait"
+            ]
         );
         assert_eq!(o.dismount, Some(Step::Unsupported));
         assert_eq!(o.warnings.len(), 1);
@@ -393,7 +520,10 @@ mod tests {
         let o = run(&mut f, OPTS).unwrap();
         assert_eq!(
             f.calls,
-            then(&LOCK_THREE_TIMES, &["dismount", "stop", "close", "wait"])
+            then(
+                &LOCK_THREE_TIMES,
+                &["dismount", "delete R:", "stop", "close", "wait"]
+            )
         );
         assert_eq!(o.lock, Some(Step::Done));
         assert!(o.warnings.is_empty());
@@ -431,7 +561,10 @@ mod tests {
         let o = run(&mut f, FORCE).unwrap();
         assert_eq!(
             f.calls,
-            then(&LOCK_THREE_TIMES, &["dismount", "stop", "close", "wait"])
+            then(
+                &LOCK_THREE_TIMES,
+                &["dismount", "delete R:", "stop", "close", "wait"]
+            )
         );
         assert_eq!(o.lock, Some(Step::FailedForced));
         assert_eq!(o.dismount, Some(Step::Done));
@@ -459,7 +592,15 @@ mod tests {
         let o = run(&mut f, FORCE).unwrap();
         assert_eq!(
             f.calls,
-            [r"open \\.\R:", "lock", "dismount", "stop", "close", "wait"]
+            [
+                r"open \\.\R:",
+                "lock",
+                "dismount",
+                "delete R:",
+                "stop",
+                "close",
+                "wait"
+            ]
         );
         assert_eq!(o.dismount, Some(Step::FailedForced));
     }
@@ -472,7 +613,7 @@ mod tests {
                 ..Fake::default()
             };
             let o = run(&mut f, OPTS).unwrap();
-            assert_eq!(f.calls, [r"open \\.\R:", "stop", "wait"]);
+            assert_eq!(f.calls, [r"open \\.\R:", "delete R:", "stop", "wait"]);
             assert_eq!((o.lock, o.dismount), (None, None));
             assert!(o.warnings.is_empty());
         }
@@ -493,7 +634,7 @@ mod tests {
             ..Fake::default()
         };
         let o = run(&mut f, FORCE).unwrap();
-        assert_eq!(f.calls, [r"open \\.\R:", "stop", "wait"]);
+        assert_eq!(f.calls, [r"open \\.\R:", "delete R:", "stop", "wait"]);
         assert!(
             o.warnings[0].contains("stopping anyway"),
             "{:?}",
@@ -510,7 +651,14 @@ mod tests {
         let o = run(&mut f, OPTS).unwrap();
         assert_eq!(
             f.calls,
-            [r"open \\.\R:", "lock", "dismount", "stop", "close"]
+            [
+                r"open \\.\R:",
+                "lock",
+                "dismount",
+                "delete R:",
+                "stop",
+                "close"
+            ]
         );
         assert!(!o.stopped);
     }
@@ -524,7 +672,14 @@ mod tests {
         let e = run(&mut f, OPTS).unwrap_err();
         assert_eq!(
             f.calls,
-            [r"open \\.\R:", "lock", "dismount", "stop", "close"]
+            [
+                r"open \\.\R:",
+                "lock",
+                "dismount",
+                "delete R:",
+                "stop",
+                "close"
+            ]
         );
         assert_eq!(e.win32, Some(1052));
     }

@@ -5,7 +5,10 @@ use ramdisk_core::{
     disk::{DiskIdentity, DiskState},
     fat::Zeroed,
     geometry::{BYTES_PER_SECTOR, DiskInfo},
-    ioctl, request,
+    ioctl,
+    mountmgr::MountManagerName,
+    request,
+    security::{self, DISK_DACL},
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
     volume::Layout,
 };
@@ -16,26 +19,30 @@ use super::DeviceKind;
 use crate::{
     driver::LoadError,
     kernel::{
-        Completion, DeviceObject, DriverObject, Irp, Major, NewDevice, PoolAlloc, SymbolicLink,
+        Completion, DeviceObject, DriveLink, DriverObject, Irp, Major, NewDevice, PoolAlloc,
+        security::DescriptorBuffer, thread,
     },
+    mountmgr::{self, Ownership, RegisterError},
 };
 
 /// One RAM disk, as its device extension holds it.
 pub struct Disk {
     /// The disk's bytes.
     store: Store<PoolAlloc>,
-    /// What core's replies read: presentation and identity.
+    /// What core's replies read: presentation, identity, drive letter.
     state: DiskState,
-    /// The drive letter (`A`..=`Z`) the link names.
-    letter: u8,
-    /// `\DosDevices\X:` → the device, deleted with the disk.
-    link: SymbolicLink,
+    /// The mount manager this disk registers with.
+    mount_manager: MountManagerName,
+    /// `\DosDevices\X:` → the device, made by the driver only when the mount manager
+    /// does not own the volume; deleted with the disk.
+    link: DriveLink,
 }
 
 impl Disk {
     /// Allocates and formats the disk of `config` (planned as `layout`), creates its
-    /// device `identity.device_name()` and its drive-letter link, and publishes it.
-    /// Every step is undone if a later one fails.
+    /// device `identity.device_name()` with the disk DACL, publishes it, registers the
+    /// volume with `mount_manager` and makes the driver's own drive-letter link if the
+    /// mount manager does not own it. Every step is undone if a later one fails.
     ///
     /// # Errors
     /// The step that failed, with its status.
@@ -44,6 +51,7 @@ impl Disk {
         config: &Config,
         layout: &Layout,
         identity: DiskIdentity,
+        mount_manager: MountManagerName,
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
         let store = Store::new(PoolAlloc, size, DEFAULT_CHUNK_SHIFT)
@@ -67,23 +75,88 @@ impl Disk {
         #[expect(clippy::cast_possible_truncation, reason = "512")]
         device.set_disk_io(BYTES_PER_SECTOR as u16);
         let letter = config.drive_letter;
-        let link = if crate::fault::fail_link() {
-            Err(ramdisk_core::status::STATUS_OBJECT_NAME_COLLISION)
-        } else {
-            SymbolicLink::create(config.dos_device_name(), identity.device_name().as_slice())
+        device.set_dacl(&DISK_DACL).map_err(LoadError::Dacl)?;
+        let mut read_back = DescriptorBuffer::new();
+        match device.read_dacl(&mut read_back).map(security::read_dacl) {
+            Ok(Ok(dacl)) => log!(disk: letter, "device DACL {dacl}"),
+            Ok(Err(e)) => log!(error, disk: letter, "device DACL read back, but unreadable: {e}"),
+            Err(status) => log!(
+                error,
+                disk: letter,
+                "device DACL cannot be read back: {:#010x} ({})",
+                status.cast_unsigned(),
+                ramdisk_core::status::name(status)
+            ),
         }
-        .map_err(|status| LoadError::LetterTaken { letter, status })?;
-        Ok(device.publish(DeviceKind::Disk(Self {
+        let device = device.publish(DeviceKind::Disk(Self {
             store,
-            state: DiskState { info, identity },
-            letter,
-            link,
-        })))
+            state: DiskState::new(info, identity, letter),
+            mount_manager,
+            link: DriveLink::new(config.dos_device_name()),
+        }));
+        match Self::announce(&device) {
+            Ok(()) => Ok(device),
+            Err(e) => {
+                device.withdraw();
+                Err(e)
+            }
+        }
+    }
+
+    /// After publication: the fault-injection build's NULL-file-object self-queries,
+    /// the registration (on a system thread `DriverEntry` waits for), then the
+    /// driver's own link when the mount manager does not own the volume.
+    fn announce(device: &DeviceObject) -> Result<(), LoadError> {
+        let Some(DeviceKind::Disk(disk)) = device.kind() else {
+            return Err(LoadError::Internal("a new disk device lost its body"));
+        };
+        let letter = disk.letter();
+        crate::fault::query_self(device, letter);
+        let device_name = disk.state.identity.device_name();
+        let ownership =
+            thread::run(|| mountmgr::register(&disk.mount_manager, device_name, letter))
+                .map_err(LoadError::Thread)?
+                .map_err(|e| match e {
+                    RegisterError::LetterTaken(status) => LoadError::LetterTaken { letter, status },
+                    RegisterError::Encoding => {
+                        LoadError::Internal("a mount-manager request does not encode")
+                    }
+                })?;
+        match ownership {
+            Ownership::MountManager(letters) => {
+                log!(disk: letter, "the mount manager owns drive letter(s) {letters}");
+                Ok(())
+            }
+            Ownership::Fallback(reason) => {
+                let made = if crate::fault::fail_link() {
+                    Err(ramdisk_core::status::STATUS_OBJECT_NAME_COLLISION)
+                } else {
+                    disk.link.create(device_name.as_slice())
+                };
+                made.map_err(|status| LoadError::LetterTaken { letter, status })?;
+                // Paths on the volume will not canonicalize: an error on Windows, a
+                // warning where no mount manager takes volumes from drivers (Wine).
+                if reason.expected_without_mount_manager() {
+                    log!(
+                        warning,
+                        disk: letter,
+                        "{reason}; the driver made the drive-letter link itself"
+                    );
+                } else {
+                    log!(
+                        error,
+                        disk: letter,
+                        "{reason}; the driver made the drive-letter link itself"
+                    );
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The drive letter.
     pub const fn letter(&self) -> u8 {
-        self.letter
+        self.state.letter
     }
 
     /// The store.
@@ -96,9 +169,20 @@ impl Disk {
         &self.state
     }
 
-    /// Tears the disk down in order: the drive-letter link first, then (after the
-    /// caller deleted the device) the memory.
-    pub fn into_parts(self) -> (SymbolicLink, Store<PoolAlloc>) {
+    /// The first step of teardown, while the device still serves IRPs (the mount
+    /// manager may send `LINK_DELETED` to it): every drive letter the mount manager
+    /// lists for the disk is deleted.
+    pub fn unregister(&self) {
+        mountmgr::unregister(
+            &self.mount_manager,
+            self.state.identity.device_name(),
+            self.letter(),
+        );
+    }
+
+    /// Tears the disk down in order: the driver's own link first (if it made one),
+    /// then (after the caller deleted the device) the memory.
+    pub fn into_parts(self) -> (DriveLink, Store<PoolAlloc>) {
         (self.link, self.store)
     }
 
@@ -152,13 +236,23 @@ impl Disk {
             Ok(done) => return done,
             Err(irp) => irp,
         };
-        let reply = match irp.ioctl() {
-            Some(io) => ioctl::answer(io.code, io.buffer, io.input_len, io.output_len, &self.state),
-            None => ioctl::Reply {
-                status: ramdisk_core::status::STATUS_INVALID_DEVICE_REQUEST,
-                information: 0,
-            },
+        let (code, reply) = match irp.ioctl() {
+            Some(io) => (
+                io.code,
+                ioctl::answer(io.code, io.buffer, io.input_len, io.output_len, &self.state),
+            ),
+            None => (
+                0,
+                ioctl::Reply {
+                    status: ramdisk_core::status::STATUS_INVALID_DEVICE_REQUEST,
+                    information: 0,
+                },
+            ),
         };
+        let reply = crate::fault::tamper(code, reply);
+        if irp.file_object().is_none() {
+            crate::fault::note_without_file_object(self.letter(), code, reply);
+        }
         irp.complete(reply.status, reply.information)
     }
 }

@@ -49,7 +49,7 @@ pub struct Quiesced(());
 
 impl Quiesced {
     /// # Safety
-    /// Only where no IRP can be in flight for any device of the driver.
+    /// Only where no IRP can be in flight for the devices it is used on.
     pub(super) const unsafe fn new() -> Self {
         Self(())
     }
@@ -104,6 +104,28 @@ impl NewDevice {
         device.SectorSize = sector_size;
     }
 
+    /// Sets the device's DACL to `aces`, protected (before publication, so no open
+    /// ever sees the default descriptor).
+    ///
+    /// # Errors
+    /// The failing call's status.
+    pub fn set_dacl(&self, aces: &[ramdisk_core::security::Ace]) -> Result<(), NTSTATUS> {
+        // SAFETY: our live device object, at PASSIVE_LEVEL (device creation).
+        unsafe { super::security::set_dacl(self.raw.as_ptr(), aces) }
+    }
+
+    /// Reads the device's DACL back as the object manager stores it (self-relative).
+    ///
+    /// # Errors
+    /// The failing call's status.
+    pub fn read_dacl<'b>(
+        &self,
+        out: &'b mut super::security::DescriptorBuffer,
+    ) -> Result<&'b [u8], NTSTATUS> {
+        // SAFETY: our live device object, at PASSIVE_LEVEL (device creation).
+        unsafe { super::security::read_dacl(self.raw.as_ptr(), out) }
+    }
+
     /// Writes the extension body, publishes it and clears `DO_DEVICE_INITIALIZING`
     /// (last: the device becomes usable).
     pub fn publish(self, body: DeviceKind) -> DeviceObject {
@@ -141,6 +163,10 @@ pub struct DeviceObject {
 // SAFETY: a device object pointer may be used from any thread; the extension body
 // is only shared (`&DeviceKind`), and `DeviceKind` is `Sync`.
 unsafe impl Send for DeviceObject {}
+// SAFETY: every `&self` method is thread-safe: `kind` reads the published body (only
+// ever shared), `retire` swaps the publication word atomically, and `send_ioctl`
+// builds an IRP of its own.
+unsafe impl Sync for DeviceObject {}
 
 impl DeviceObject {
     /// The published body, if the device is published.
@@ -166,6 +192,31 @@ impl DeviceObject {
         let body = unsafe { slot.read() };
         // SAFETY: written (initialised) at publication.
         Some(unsafe { body.assume_init() })
+    }
+
+    /// Deletes a device published earlier in this same `DriverEntry` when a later step
+    /// of the load fails: retires its body, then `IoDeleteDevice`.
+    ///
+    /// No IRP is in flight: `DriverEntry` has not returned, the driver has named the
+    /// device to nobody but the mount manager, whose handles to it are closed before
+    /// the arrival request returns (it queries the volume inside that request), and
+    /// the fault-injection self-queries are synchronous. Its DACL keeps everyone but
+    /// SYSTEM and Administrators from opening it meanwhile. (A rundown reference
+    /// taken by every IRP, due with runtime disk removal, will make this a proof
+    /// instead of an argument.)
+    pub fn withdraw(self) {
+        // SAFETY: see above: nothing can be in flight for this one device.
+        let q = unsafe { Quiesced::new() };
+        self.delete(&q);
+    }
+
+    /// Sends `code` (`METHOD_BUFFERED`) to this device in an IRP built with
+    /// `IoBuildDeviceIoControlRequest`, whose stack location has no file object, as
+    /// the mount manager sends its own requests; waits for it. Returns the status and
+    /// `Information`. Call from a system thread at `PASSIVE_LEVEL`.
+    #[cfg(feature = "fault-injection")]
+    pub fn send_ioctl(&self, code: u32, output: &mut [u8]) -> (NTSTATUS, usize) {
+        super::self_ioctl::send(self.raw.as_ptr(), code, output)
     }
 
     /// `IoDeleteDevice` (after [`DeviceObject::retire`]; a body not taken back is
@@ -199,7 +250,7 @@ impl DeviceObject {
 impl Drop for DeviceObject {
     fn drop(&mut self) {
         // Only `delete` may end a device; anything else is a bug that leaks it.
-        log!("a device object was dropped without being deleted; it stays until reboot");
+        log!(error: "a device object was dropped without being deleted; it stays until reboot");
     }
 }
 

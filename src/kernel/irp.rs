@@ -9,20 +9,21 @@
 
 use core::{marker::PhantomData, ptr::NonNull};
 
-use ramdisk_core::{request::Range, status};
+use ramdisk_core::{
+    request::{Range, mdl_mapping_priority},
+    status,
+};
 use ramdisk_store::{ChunkAlloc, Store, StoreError};
 use wdk_sys::{
     _MEMORY_CACHING_TYPE::MmCached,
-    _MM_PAGE_PRIORITY::NormalPagePriority,
     _MODE::KernelMode,
-    DEVICE_OBJECT, IO_NO_INCREMENT, IO_STACK_LOCATION, IRP, IRP_MJ_CLEANUP, IRP_MJ_CLOSE,
-    IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ, IRP_MJ_WRITE, MDL,
-    MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, NTSTATUS, SL_PENDING_RETURNED,
+    DEVICE_OBJECT, FILE_OBJECT, IO_NO_INCREMENT, IO_STACK_LOCATION, IRP, IRP_MJ_CLEANUP,
+    IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ,
+    IRP_MJ_WRITE, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, NTSTATUS,
+    SL_PENDING_RETURNED,
     ntddk::{IofCompleteRequest, MmMapLockedPagesSpecifyCache},
 };
 
-/// `MdlMappingNoExecute` (wdm.h): OR-ed into the page priority.
-const MDL_MAPPING_NO_EXECUTE: u32 = 0x4000_0000;
 /// `METHOD_BUFFERED`: the low two bits of an IOCTL code.
 const METHOD_BUFFERED: u32 = 0;
 
@@ -87,6 +88,14 @@ pub struct Ioctl<'a> {
     /// `METHOD_BUFFERED` code; empty for any other method (or no buffer), which
     /// `ramdisk-core` rejects.
     pub buffer: &'a mut [u8],
+}
+
+/// The file object a request came through. Opaque: the driver keeps no per-open
+/// state, and no reply may depend on it (the mount manager sends its own IRPs with
+/// none).
+pub struct FileObject<'a> {
+    _raw: NonNull<FILE_OBJECT>,
+    _irp: PhantomData<&'a Irp>,
 }
 
 /// The caller's buffer of a read or write, mapped into system space: `len` bytes
@@ -160,6 +169,17 @@ impl Irp {
         };
         // SAFETY: the I/O manager set the current stack location before dispatching.
         unsafe { field.read() }
+    }
+
+    /// `IO_STACK_LOCATION.FileObject`: `None` for an IRP its sender built without one
+    /// (`IoBuildDeviceIoControlRequest`, the mount manager's requests).
+    pub fn file_object(&self) -> Option<FileObject<'_>> {
+        // SAFETY: the current stack location of a valid IRP is valid.
+        let raw = unsafe { (*self.stack()).FileObject };
+        NonNull::new(raw).map(|raw| FileObject {
+            _raw: raw,
+            _irp: PhantomData,
+        })
     }
 
     /// The major function.
@@ -236,16 +256,24 @@ impl Irp {
         })
     }
 
-    /// The read/write buffer: `Irp->MdlAddress` mapped with
-    /// `MmGetSystemAddressForMdlSafe(NormalPagePriority | MdlMappingNoExecute)` (an
-    /// inline function in wdm.h). `None` when there is no MDL or it cannot be mapped.
+    /// `Irp->Flags` (`IRP_PAGING_IO`, `IRP_NOCACHE`, ...).
+    fn flags(&self) -> u32 {
+        // SAFETY: a valid IRP; reading one ULONG field.
+        unsafe { (*self.raw.as_ptr()).Flags }
+    }
+
+    /// The read/write buffer: `Irp->MdlAddress` mapped like
+    /// `MmGetSystemAddressForMdlSafe` (an inline function in wdm.h), with the priority
+    /// `ramdisk-core` picks from `Irp->Flags` ([`mdl_mapping_priority`]:
+    /// `HighPagePriority` for paging I/O, `NormalPagePriority` otherwise, both
+    /// `MdlMappingNoExecute`). `None` when there is no MDL or it cannot be mapped.
     // The bindings' enum constants are wider than the parameter types (KPROCESSOR_MODE
     // is a CCHAR, the priority a ULONG in one header set and an enum in the other).
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_possible_wrap,
         clippy::cast_sign_loss,
-        reason = "KernelMode is 0 and the priority 0x4000_0010: both fit every header set's type, whose Rust types differ"
+        reason = "KernelMode is 0 and the priority at most 0x4000_0020: both fit every header set's type, whose Rust types differ"
     )]
     pub fn io_buffer(&self) -> Option<IoBuffer<'_>> {
         // SAFETY: a valid IRP.
@@ -262,7 +290,7 @@ impl Irp {
         let va = if flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL) != 0 {
             mapped
         } else {
-            let priority = NormalPagePriority as u32 | MDL_MAPPING_NO_EXECUTE;
+            let priority = mdl_mapping_priority(self.flags());
             // SAFETY: a direct-I/O MDL describes locked pages; a kernel-mode mapping
             // of them, released by the I/O manager with the MDL.
             unsafe {
@@ -333,7 +361,7 @@ impl Irp {
 
 impl Drop for Irp {
     fn drop(&mut self) {
-        log!("an IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR");
+        log!(error: "an IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR");
         // SAFETY: the IRP was never completed (complete/pend forget `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };
     }
@@ -364,7 +392,7 @@ impl PendingIrp {
 impl Drop for PendingIrp {
     fn drop(&mut self) {
         log!(
-            "a pended IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR"
+            error: "a pended IRP was dropped without completing it; completed with STATUS_INTERNAL_ERROR"
         );
         // SAFETY: the IRP was never completed (complete forgets `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };

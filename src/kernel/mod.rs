@@ -14,7 +14,8 @@
 //! - `IRP`: `IoStatus.Status` (anonymous union → `__bindgen_anon_1`),
 //!   `IoStatus.Information`, `AssociatedIrp.SystemBuffer`, `MdlAddress`,
 //!   `Tail.Overlay.CurrentStackLocation` (two anonymous levels:
-//!   `Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1`). `UserIosb` /
+//!   `Tail.Overlay.__bindgen_anon_2.__bindgen_anon_1`), `Flags` (a `ULONG`:
+//!   `IRP_PAGING_IO` picks the MDL mapping priority). `UserIosb` /
 //!   `UserApcContext` differ between mingw and the WDK and are never touched.
 //! - `IO_STACK_LOCATION`: `MajorFunction`, `Control` (`IoMarkIrpPending` sets
 //!   `SL_PENDING_RETURNED` in it), `Parameters.Read.{Length,ByteOffset}`,
@@ -25,16 +26,36 @@
 //!   `DeviceExtension`, `NextDevice`.
 //! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
 //! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
+//! - `IO_STACK_LOCATION.FileObject`; `IO_STATUS_BLOCK`: `Status` (anonymous union →
+//!   `__bindgen_anon_1`), `Information`.
+//! - `SECURITY_DESCRIPTOR` (absolute form): `Control`.
+//! - `IO_ERROR_LOG_PACKET`: 48 bytes; `NumberOfStrings` (4), `StringOffset` (6),
+//!   `ErrorCode` (12), `FinalStatus` (20), asserted against the offsets
+//!   `ramdisk-core` encodes (`eventlog.rs`).
+//! - `SYSTEM_BASIC_INFORMATION` (not in the WDK headers; `ZwQuerySystemInformation`
+//!   insists on its exact 64-byte size): `PageSize` (8), `NumberOfPhysicalPages` (12),
+//!   declared and asserted in `sysinfo.rs`.
 //!
 //! Generated `_IRP__bindgen_ty_N` type names are never named: they differ between
 //! header sets.
 
+pub mod debug;
 pub mod device_object;
 pub mod driver_object;
+pub mod eventlog;
+pub mod file;
+#[cfg(feature = "fault-injection")]
+pub mod guid;
 pub mod irp;
 pub mod pool;
 pub mod registry;
+pub mod security;
+#[cfg(feature = "fault-injection")]
+mod self_ioctl;
 pub mod symlink;
+#[cfg(feature = "fault-injection")]
+pub mod sync;
+pub mod sysinfo;
 pub mod thread;
 pub mod time;
 pub mod unicode;
@@ -43,4 +64,4 @@ pub use device_object::{DeviceObject, NewDevice};
 pub use driver_object::DriverObject;
 pub use irp::{Completion, Irp, Major};
 pub use pool::PoolAlloc;
-pub use symlink::SymbolicLink;
+pub use symlink::DriveLink;

@@ -89,3 +89,87 @@ impl ChunkAlloc for PoolAlloc {
         LIVE_ALLOCATIONS.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// A zero-filled byte buffer in tagged nonpaged pool, freed on drop: for replies
+/// too large for a stack buffer (a long `QUERY_POINTS` list). Never disk memory.
+pub struct PoolBuffer {
+    block: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the buffer is owned memory with no thread affinity.
+unsafe impl Send for PoolBuffer {}
+
+impl PoolBuffer {
+    /// `len` (> 0) zeroed bytes; `None` when the pool is exhausted.
+    pub fn new(len: usize) -> Option<Self> {
+        allocate_zeroed(len).map(|block| Self { block, len })
+    }
+
+    /// The bytes.
+    pub const fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: a live allocation of `len` bytes, initialised (zeroed), owned by
+        // `self` and borrowed mutably through it.
+        unsafe { core::slice::from_raw_parts_mut(self.block.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for PoolBuffer {
+    fn drop(&mut self) {
+        // SAFETY: our allocation, freed once.
+        unsafe { PoolAlloc.free(self.block, self.len) };
+    }
+}
+
+/// A `T` in tagged nonpaged pool, freed on drop: for state too large for a device
+/// extension or a stack (the mount-manager double's tables). Built zeroed, which
+/// `FromZeros` guarantees is a valid `T`.
+#[cfg(feature = "fault-injection")]
+pub struct PoolBox<T: ramdisk_core::wire::FromZeros> {
+    block: NonNull<T>,
+}
+
+// SAFETY: the box owns its `T`; sending the box sends the `T`.
+#[cfg(feature = "fault-injection")]
+unsafe impl<T: ramdisk_core::wire::FromZeros + Send> Send for PoolBox<T> {}
+// SAFETY: shared access to the box is shared access to the `T`.
+#[cfg(feature = "fault-injection")]
+unsafe impl<T: ramdisk_core::wire::FromZeros + Sync> Sync for PoolBox<T> {}
+
+#[cfg(feature = "fault-injection")]
+impl<T: ramdisk_core::wire::FromZeros> PoolBox<T> {
+    /// A zeroed `T`; `None` when the pool is exhausted.
+    pub fn new_zeroed() -> Option<Self> {
+        // Pool blocks are 16-byte aligned on x64.
+        const { assert!(core::mem::align_of::<T>() <= 16) };
+        allocate_zeroed(core::mem::size_of::<T>().max(1)).map(|b| Self { block: b.cast() })
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl<T: ramdisk_core::wire::FromZeros> core::ops::Deref for PoolBox<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: a live, aligned, zero-initialised (hence valid: FromZeros) `T` owned
+        // by the box.
+        unsafe { self.block.as_ref() }
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl<T: ramdisk_core::wire::FromZeros> core::ops::DerefMut for PoolBox<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, borrowed mutably through the box.
+        unsafe { self.block.as_mut() }
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl<T: ramdisk_core::wire::FromZeros> Drop for PoolBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: a valid `T` we own, dropped once, never used again.
+        unsafe { ptr::drop_in_place(self.block.as_ptr()) };
+        // SAFETY: our allocation of `size_of::<T>().max(1)` bytes, freed once.
+        unsafe { PoolAlloc.free(self.block.cast(), core::mem::size_of::<T>().max(1)) };
+    }
+}

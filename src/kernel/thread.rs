@@ -39,13 +39,6 @@ unsafe extern "C" fn start<F: FnOnce() -> R, R>(context: *mut c_void) {
 }
 
 /// Runs `f` on a new system thread and waits for the thread to end.
-#[cfg_attr(
-    not(feature = "fault-injection"),
-    allow(
-        dead_code,
-        reason = "used by the fault-injection build's test IOCTL; next by the mount-manager registration"
-    )
-)]
 ///
 /// # Errors
 /// The status of `PsCreateSystemThread` (then `f` never ran). If the thread object

@@ -4,8 +4,14 @@ use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
 
 unsafe extern "system" {
     /// `ZwQuerySystemInformation` (exported by ntoskrnl on every Windows and by Wine);
-    /// used only with `SystemTimeOfDayInformation` for the volume serial.
-    fn ZwQuerySystemInformation(class: u32, info: *mut u8, len: u32, ret: *mut u32) -> NTSTATUS;
+    /// used with `SystemTimeOfDayInformation` for the volume serial here, and with
+    /// `SystemBasicInformation` for the physical memory (`sysinfo.rs`).
+    pub(super) fn ZwQuerySystemInformation(
+        class: u32,
+        info: *mut u8,
+        len: u32,
+        ret: *mut u32,
+    ) -> NTSTATUS;
 }
 
 /// `SystemTimeOfDayInformation`.

@@ -1,4 +1,4 @@
-//! Cross-building the real `ramdisk.sys` on Linux.
+//! Cross-building the real driver, `rustramdisk.sys`, on Linux.
 //!
 //! wdk-build 0.6 does not compile for a Linux host as published: (a) it depends on the
 //! `windows` crate, which does not build there; (b) `utils.rs` has `compile_error!`
@@ -25,6 +25,7 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
+use ramdisk_core::service::{DRIVER_FILE, PDB_FILE};
 
 use crate::{
     util::{output, run, target_dir, workspace_root, write_if_changed},
@@ -33,6 +34,8 @@ use crate::{
 
 /// The driver's target triple.
 pub const DRIVER_TARGET: &str = "x86_64-pc-windows-msvc";
+/// What cargo names the driver's files: the package's library, `ramdisk`.
+pub const BUILT_STEM: &str = "ramdisk";
 const WRAPPER_ENV: &str = "RAMDISK_XTASK_HOST_STD";
 const WINDOWS_STANDIN: &str = include_str!("hostshim/windows_standin.rs");
 const HOST_STD: &str = include_str!("hostshim/host_std.rs");
@@ -193,7 +196,7 @@ pub struct DriverBuild<'a> {
 }
 
 impl DriverBuild<'_> {
-    /// The release driver at `target/x86_64-pc-windows-msvc/release/ramdisk.sys`.
+    /// The release driver at `target/x86_64-pc-windows-msvc/release/rustramdisk.sys`.
     pub fn release() -> Self {
         Self {
             features: &[],
@@ -204,7 +207,7 @@ impl DriverBuild<'_> {
 
     /// The test-only driver with the `fault-injection` feature, built into its own
     /// scratch target directory and placed at
-    /// `target/x86_64-pc-windows-msvc/fault-injection/ramdisk.sys`, so it can never
+    /// `target/x86_64-pc-windows-msvc/fault-injection/rustramdisk.sys`, so it can never
     /// overwrite the release driver.
     pub fn fault_injection() -> Self {
         Self {
@@ -216,7 +219,7 @@ impl DriverBuild<'_> {
 
     /// Path of the resulting driver.
     pub fn sys_path(&self) -> PathBuf {
-        self.out_dir.join("ramdisk.sys")
+        self.out_dir.join(DRIVER_FILE)
     }
 }
 
@@ -292,9 +295,16 @@ pub fn build_messages(build_args: &[String]) -> Result<(PathBuf, Vec<serde_json:
 }
 
 /// Runs clippy on the driver crate for the driver target with the lints it declares
-/// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn).
+/// (`clippy::all` denied, `undocumented_unsafe_blocks` forbidden, pedantic/nursery warn),
+/// for the release driver and for the fault-injection build.
 pub fn clippy_driver() -> Result<()> {
-    run(&mut cross_cargo("clippy", "target", &[])?)
+    run(&mut cross_cargo("clippy", "target", &[])?)?;
+    let fault = DriverBuild::fault_injection();
+    run(&mut cross_cargo(
+        "clippy",
+        fault.target_subdir,
+        fault.features,
+    )?)
 }
 
 /// `cargo doc` of the driver crate for its target, warnings denied (the driver only
@@ -314,9 +324,12 @@ pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
     let built = target.join(DRIVER_TARGET).join("release");
     fs::create_dir_all(&spec.out_dir)?;
     let sys = spec.sys_path();
+    // cargo names the cdylib after the package's library (`ramdisk.dll`); the driver's
+    // files are named as Windows knows them, like `cargo make`'s package folder
+    // (Makefile.toml). The image already names `rustramdisk.pdb` (`/PDBALTPATH`).
     for (from, to) in [
-        ("ramdisk.dll", "ramdisk.sys"),
-        ("ramdisk.pdb", "ramdisk.pdb"),
+        (format!("{BUILT_STEM}.dll"), DRIVER_FILE),
+        (format!("{BUILT_STEM}.pdb"), PDB_FILE),
     ] {
         let from = built.join(from);
         if !from.exists() {
@@ -326,7 +339,7 @@ pub fn build_driver(spec: &DriverBuild<'_>) -> Result<PathBuf> {
             .with_context(|| format!("copy {}", from.display()))?;
     }
     let len = fs::metadata(&sys)?.len();
-    println!("built {} ({len} bytes) and ramdisk.pdb", sys.display());
+    println!("built {} ({len} bytes) and {PDB_FILE}", sys.display());
     Ok(sys)
 }
 

@@ -6,7 +6,7 @@ use anyhow::{Result, ensure};
 
 use crate::{
     e2e,
-    wine::{Out, PARAMS, Wine, win_path},
+    wine::{Out, PARAMS, SERVICE, Wine, win_path},
 };
 
 struct Demo<'a> {
@@ -88,7 +88,7 @@ pub fn run(sys: &Path) -> Result<()> {
     d.step("install the kernel-driver service and its Parameters (64 MiB, R:)");
     let sys_w = win_path(sys);
     d.wine(&[
-        "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", &sys_w,
+        "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", &sys_w,
     ])?;
     for (name, kind, data) in [
         ("DiskSize", "REG_DWORD", "67108864"),
@@ -102,7 +102,7 @@ pub fn run(sys: &Path) -> Result<()> {
 
     d.step("start it: DriverEntry formats the RAM and links R:");
     let mark = wine.log_mark();
-    d.wine(&["sc", "start", "ramdisk"])?;
+    d.wine(&["sc", "start", SERVICE])?;
     d.driver_log(mark);
 
     d.step("what the disk says about itself");
@@ -149,17 +149,17 @@ pub fn run(sys: &Path) -> Result<()> {
 
     d.step("stop: DriverUnload frees the disk, R: is gone");
     let mark = wine.log_mark();
-    d.wine(&["sc", "stop", "ramdisk"])?;
+    d.wine(&["sc", "stop", SERVICE])?;
     d.driver_log(mark);
     let gone = wine.ctl(&["info", r"\\.\R:"])?;
     Demo::show(&gone);
     ensure!(!gone.ok(), r"\\.\R: still opens after the stop");
-    d.wine(&["sc", "delete", "ramdisk"])?;
+    d.wine(&["sc", "delete", SERVICE])?;
     for p in [&img, &back, &copy] {
         let _ = fs::remove_file(p);
     }
     println!(
-        "\ndemo finished in {:.1} s (Wine logs, with every DbgPrint line: {})",
+        "\ndemo finished in {:.1} s (Wine logs, with every DbgPrintEx line of the driver: {})",
         t0.elapsed().as_secs_f64(),
         wine.session_log().display()
     );

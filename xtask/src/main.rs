@@ -1,7 +1,7 @@
 //! `cargo xtask`: host automation for ramdisk.
 //!
 //! - `build`: install what is missing, generate the WDK stand-in, cross-build
-//!   `target/x86_64-pc-windows-msvc/release/ramdisk.sys`.
+//!   `target/x86_64-pc-windows-msvc/release/rustramdisk.sys`.
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
 //! - `e2e [--case TEXT]... [--list]`: only the Wine end-to-end suite, or some of its cases.
@@ -19,6 +19,7 @@ mod e2e;
 mod fuzz;
 mod kernel_judge;
 mod makefile;
+mod package_names;
 mod pe_check;
 #[cfg(test)]
 mod rooms;
@@ -42,7 +43,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Install missing tools, then cross-build ramdisk.sys.
+    /// Install missing tools, then cross-build the driver (rustramdisk.sys).
     Build,
     /// Run every test: host tests, cross-build, clippy, PE checks, Wine end to end, kernel judge.
     Test,
@@ -193,11 +194,11 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     )?;
     stages.run("Miri (ramdisk-store)", miri)?;
     let lock_before = std::fs::read(&lock)?;
-    let sys = stages.run("cross-build ramdisk.sys", || {
+    let sys = stages.run("cross-build rustramdisk.sys", || {
         cross::build_driver(&cross::DriverBuild::release())
     })?;
     stages.run(
-        "cargo make's build task builds the driver",
+        "cargo make's build task builds the driver; package names",
         makefile::check_build_task,
     )?;
     stages.run(
@@ -289,6 +290,8 @@ fn docs() -> Result<()> {
         "ramdisk-store",
         "-p",
         "ramdiskctl",
+        "-p",
+        "ramdisk-mountmgr-double",
         "-p",
         "xtask",
     ])?;

@@ -5,7 +5,8 @@
 //! `target/rust-driver-makefile.toml`). cargo-make runs the flow once per workspace member,
 //! in that member's directory; the driver's flow runs at the root, where the package
 //! `ramdisk` is also the workspace root. There wdk-build's packaging tasks depend on a task
-//! named `build` and then copy `<output dir>/ramdisk.dll` to `ramdisk.sys`.
+//! named `build` and then (with our `Makefile.toml`) copy `<output dir>/ramdisk.dll` to
+//! `rustramdisk.sys` (the names: [`crate::package_names`]).
 //!
 //! wdk-build's makefile defines no `build` task, so without ours cargo-make's built-in one
 //! runs: `cargo build` plus cargo-make's verbosity flags plus `CARGO_MAKE_CARGO_BUILD_TEST_FLAGS`
@@ -321,18 +322,24 @@ fn expand(arg: &str, env: &BTreeMap<&str, &str>) -> Result<Vec<String>> {
             _ => bail!("{arg}: cargo-make function not modelled"),
         };
     }
+    Ok(vec![substitute(arg, var)?])
+}
+
+/// `text` with every `${NAME}` replaced by `var(NAME)` (cargo-make's and duckscript's
+/// variable syntax).
+pub fn substitute(text: &str, mut var: impl FnMut(&str) -> Result<String>) -> Result<String> {
     let mut out = String::new();
-    let mut rest = arg;
+    let mut rest = text;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let end = rest[start..]
             .find('}')
-            .with_context(|| format!("{arg}: unterminated ${{"))?;
+            .with_context(|| format!("{text}: unterminated ${{"))?;
         out.push_str(&var(&rest[start + 2..start + end])?);
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    Ok(vec![out])
+    Ok(out)
 }
 
 /// Flags of `cargo build` that only shape compilation, not which packages are built.
@@ -418,8 +425,9 @@ pub fn selected_packages(build_args: &[String]) -> Result<Vec<String>> {
 /// `cargo make default --release`, checks its package selection, then runs exactly that
 /// command line in the cross-build environment (plus `--target` and `--config`, which set
 /// the environment, not what is built) and checks it produced `ramdisk.dll` where
-/// wdk-build's `generate-driver-binary-file` reads it: `<target dir>/<triple>/release/`
-/// (`WDK_BUILD_OUTPUT_DIRECTORY` with `--target`) named after `CARGO_MAKE_CRATE_FS_NAME`.
+/// our `generate-driver-binary-file` reads it: `<target dir>/<triple>/release/`
+/// (`WDK_BUILD_OUTPUT_DIRECTORY` with `--target`), named after the package's library;
+/// then evaluates the package folder's names ([`crate::package_names::evaluate`]).
 pub fn check_build_task() -> Result<()> {
     let makefiles = Makefiles::load()?;
     println!(
@@ -468,10 +476,17 @@ pub fn check_build_task() -> Result<()> {
             want.display()
         );
     }
+    let names = crate::package_names::evaluate(&makefiles)?;
     println!(
-        "it builds {} (fresh: {}), the file generate-driver-binary-file copies to {fs_name}.sys",
+        "it builds {} (fresh: {}), the file our generate-driver-binary-file copies to {}.sys",
         want.display(),
-        built["fresh"]
+        built["fresh"],
+        names.fs_name
+    );
+    println!(
+        "the package folder {} gets: {}",
+        names.folder,
+        names.files.join(", ")
     );
     Ok(())
 }

@@ -8,7 +8,14 @@ use object::{
         IMAGE_FILE_MACHINE_AMD64, IMAGE_SCN_MEM_EXECUTE, IMAGE_SCN_MEM_WRITE,
         IMAGE_SUBSYSTEM_NATIVE, ImageDebugDirectory,
     },
-    read::pe::{ImageNtHeaders, ImageOptionalHeader, PeFile64},
+    read::pe::{
+        ImageNtHeaders, ImageOptionalHeader, PeFile64, ResourceDirectoryEntryData,
+        ResourceDirectoryTable,
+    },
+};
+use ramdisk_core::{
+    eventlog::{MESSAGE_TABLE_LANGUAGE, MESSAGE_TABLE_NAME, RT_MESSAGETABLE},
+    service::PDB_FILE,
 };
 
 /// `IMAGE_DEBUG_TYPE_EX_DLLCHARACTERISTICS` (PE format, "Debug Type"): a debug directory
@@ -21,9 +28,21 @@ pub const IMAGE_DLLCHARACTERISTICS_EX_CET_COMPAT: u32 = 0x0001;
 
 /// DLLs a WDM driver may import from.
 pub const ALLOWED_DLLS: &[&str] = &["ntoskrnl.exe", "hal.dll"];
-/// Imports whose presence is a defect (see the README): `ExAllocatePool2` means a
-/// Rust-heap path survived linking, and it does not exist before Windows 10 2004.
-pub const FORBIDDEN_IMPORTS: &[&str] = &["ExAllocatePool2"];
+/// Imports whose presence is a defect (see the README), with why.
+pub const FORBIDDEN_IMPORTS: &[(&str, &str)] = &[
+    (
+        "ExAllocatePool2",
+        "a Rust-heap allocation path survived linking (and it does not exist before Windows 10 2004)",
+    ),
+    (
+        "__chkstk",
+        "a stack frame above 4 KiB needs a stack probe: kernel stacks are small (24 KiB on x64), so the release driver keeps every frame below a page",
+    ),
+    (
+        "IoCreateDeviceSecure",
+        "it lives in the static wdmsec.lib on Windows, not in ntoskrnl.exe: the driver would load under Wine (which exports it) and fail to load on Windows",
+    ),
+];
 
 /// What a passing image looks like, for the log.
 #[derive(Debug, Default)]
@@ -116,6 +135,101 @@ fn check_cet_compat(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
     }
 }
 
+/// The program database the image names (its `CodeView` debug record) is the shipped
+/// one, [`PDB_FILE`], by file name alone (`/PDBALTPATH`): a debugger looks for that
+/// name, and no build-machine path is recorded.
+fn check_pdb_name(r: &mut Report, pe: &PeFile64<'_>) {
+    match pe.pdb_info() {
+        Ok(Some(info)) => {
+            let path = String::from_utf8_lossy(info.path()).into_owned();
+            r.check(
+                path == PDB_FILE,
+                format!("debug record names {PDB_FILE}"),
+                || format!("debug record names {path:?}, not {PDB_FILE} (/PDBALTPATH)"),
+            );
+        }
+        Ok(None) => r
+            .failures
+            .push("no CodeView debug record (no PDB named)".into()),
+        Err(e) => r
+            .failures
+            .push(format!("unreadable CodeView debug record: {e}")),
+    }
+}
+
+/// The message table's bytes in the image: resource type `RT_MESSAGETABLE`, name 1,
+/// language 0x0409 (the path `FindResourceEx` walks), if present.
+fn message_table<'a>(pe: &PeFile64<'a>, data: &'a [u8]) -> Result<Option<&'a [u8]>, String> {
+    let sections = pe.section_table();
+    let Some(rsrc) = pe
+        .data_directories()
+        .resource_directory(data, &sections)
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
+    };
+    let level = |table: ResourceDirectoryTable<'a>, id: u16| {
+        table
+            .entries
+            .iter()
+            .find(|e| e.name_or_id().id() == Some(id))
+            .map(|e| e.data(rsrc).map_err(|e| e.to_string()))
+            .transpose()
+    };
+    let root = rsrc.root().map_err(|e| e.to_string())?;
+    let Some(by_name) = level(root, RT_MESSAGETABLE)?.and_then(ResourceDirectoryEntryData::table)
+    else {
+        return Ok(None);
+    };
+    let Some(by_language) =
+        level(by_name, MESSAGE_TABLE_NAME)?.and_then(ResourceDirectoryEntryData::table)
+    else {
+        return Ok(None);
+    };
+    let Some(entry) =
+        level(by_language, MESSAGE_TABLE_LANGUAGE)?.and_then(ResourceDirectoryEntryData::data)
+    else {
+        return Ok(None);
+    };
+    let bytes = sections
+        .pe_data_at(data, entry.offset_to_data.get(LE))
+        .and_then(|b| b.get(..entry.size.get(LE) as usize))
+        .ok_or("the message table's data is outside the image")?;
+    Ok(Some(bytes))
+}
+
+/// The image carries exactly the message table `ramdisk-core` encodes (the texts of its
+/// System event-log entries, which Event Viewer reads through `EventMessageFile`).
+fn check_message_table(r: &mut Report, pe: &PeFile64<'_>, data: &[u8]) {
+    let mut want = [0u8; 2048];
+    let Some(len) = ramdisk_core::eventlog::message_table(&mut want) else {
+        r.failures
+            .push("ramdisk-core cannot encode its message table".into());
+        return;
+    };
+    match message_table(pe, data) {
+        Ok(Some(found)) => r.check(
+            found == &want[..len],
+            format!(
+                "message table ({} messages, {len} bytes) as ramdisk-core encodes it",
+                ramdisk_core::eventlog::MESSAGES.len()
+            ),
+            || {
+                format!(
+                    "the message table ({} bytes) differs from ramdisk-core's",
+                    found.len()
+                )
+            },
+        ),
+        Ok(None) => r
+            .failures
+            .push("no RT_MESSAGETABLE 1 (0x0409) resource: the event log has no texts".into()),
+        Err(e) => r
+            .failures
+            .push(format!("unreadable resource directory: {e}")),
+    }
+}
+
 /// Entry point = the `DriverEntry` export; imports only from ntoskrnl.exe / hal.dll,
 /// none forbidden.
 fn check_entry_and_imports(r: &mut Report, pe: &PeFile64<'_>, entry: u64) {
@@ -155,10 +269,10 @@ fn check_entry_and_imports(r: &mut Report, pe: &PeFile64<'_>, entry: u64) {
                 format!("{} imports, only from {}", imports.len(), libs.join(", ")),
                 || format!("imports from {libs:?}; only {ALLOWED_DLLS:?} are allowed"),
             );
-            for forbidden in FORBIDDEN_IMPORTS {
+            for (forbidden, why) in FORBIDDEN_IMPORTS {
                 let found = imports.iter().any(|i| i.name() == forbidden.as_bytes());
                 r.check(!found, format!("no {forbidden} import"), || {
-                    format!("imports {forbidden}: a Rust-heap allocation path survived linking")
+                    format!("imports {forbidden}: {why}")
                 });
             }
         }
@@ -227,6 +341,8 @@ pub fn check_driver(data: &[u8]) -> Report {
     }
 
     check_cet_compat(&mut r, &pe, data);
+    check_pdb_name(&mut r, &pe);
+    check_message_table(&mut r, &pe, data);
 
     let entry = u64::from(opt.address_of_entry_point()) + opt.image_base();
     check_entry_and_imports(&mut r, &pe, entry);
@@ -247,7 +363,7 @@ pub fn check_driver(data: &[u8]) -> Report {
 
 #[cfg(test)]
 mod tests {
-    //! The real-driver tests need the cross-built `ramdisk.sys` (and mingw-w64 for a
+    //! The real-driver tests need the cross-built `rustramdisk.sys` (and mingw-w64 for a
     //! user-mode counter-example); `cargo xtask test` builds both and runs them with
     //! `--include-ignored`. In a plain `cargo test` they are reported as ignored.
     use std::{path::PathBuf, process::Command};
@@ -255,9 +371,9 @@ mod tests {
     use super::*;
 
     fn driver() -> Vec<u8> {
-        let path = std::env::var_os("RAMDISK_SYS")
-            .map(PathBuf::from)
-            .expect("RAMDISK_SYS must name the cross-built ramdisk.sys (cargo xtask test sets it)");
+        let path = std::env::var_os("RAMDISK_SYS").map(PathBuf::from).expect(
+            "RAMDISK_SYS must name the cross-built rustramdisk.sys (cargo xtask test sets it)",
+        );
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
     }
 
@@ -302,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the cross-built ramdisk.sys: run by cargo xtask test"]
+    #[ignore = "needs the cross-built rustramdisk.sys: run by cargo xtask test"]
     fn real_driver_passes() {
         let r = check_driver(&driver());
         assert!(r.failures.is_empty(), "{:?}", r.failures);
@@ -315,7 +431,7 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the cross-built ramdisk.sys: run by cargo xtask test"]
+    #[ignore = "needs the cross-built rustramdisk.sys: run by cargo xtask test"]
     fn each_broken_field_is_caught() {
         let good = driver();
         let opt = opt_offset(&good);
@@ -356,6 +472,22 @@ mod tests {
         d[entry_at + 12..entry_at + 16].copy_from_slice(&0u32.to_le_bytes());
         assert_fails_with(&d, "not linked with /CETCOMPAT");
 
+        // The message table: one byte of its text changed.
+        let mut d = good.clone();
+        let text: Vec<u8> = "RAM disk %2 created"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut other = text.clone();
+        other[0] = b'W';
+        replace(&mut d, &text, &other);
+        assert_fails_with(&d, "message table");
+
+        // The PDB the image names.
+        let mut d = good.clone();
+        replace(&mut d, b"rustramdisk.pdb\0", b"rustramdisk.pdx\0");
+        assert_fails_with(&d, "not rustramdisk.pdb");
+
         let mut d = good.clone();
         d[opt + 16] ^= 0x10; // AddressOfEntryPoint moved
         assert_fails_with(&d, "entry point");
@@ -373,22 +505,24 @@ mod tests {
         replace(&mut d, b"ntoskrnl.exe", b"kernel32.dll");
         assert_fails_with(&d, "imports from");
 
-        // Rename the first import whose name is long enough to ExAllocatePool2.
-        let long_name = PeFile64::parse(&*good)
-            .unwrap()
-            .imports()
-            .unwrap()
-            .iter()
-            .map(|i| i.name().to_vec())
-            .find(|n| n.len() >= "ExAllocatePool2".len())
-            .expect("the driver imports at least one function with a name of 15+ characters");
-        let mut from = long_name;
-        from.push(0);
-        let mut to = b"ExAllocatePool2".to_vec();
-        to.resize(from.len(), 0);
-        let mut d = good.clone();
-        replace(&mut d, &from, &to);
-        assert_fails_with(&d, "imports ExAllocatePool2");
+        // Rename the first import whose name is long enough to each forbidden one.
+        for (forbidden, _) in FORBIDDEN_IMPORTS {
+            let long_name = PeFile64::parse(&*good)
+                .unwrap()
+                .imports()
+                .unwrap()
+                .iter()
+                .map(|i| i.name().to_vec())
+                .find(|n| n.len() >= forbidden.len())
+                .expect("the driver imports a function with a name at least as long");
+            let mut from = long_name;
+            from.push(0);
+            let mut to = forbidden.as_bytes().to_vec();
+            to.resize(from.len(), 0);
+            let mut d = good.clone();
+            replace(&mut d, &from, &to);
+            assert_fails_with(&d, &format!("imports {forbidden}"));
+        }
 
         // Make the first section writable and executable.
         let mut d = good;
@@ -423,5 +557,6 @@ mod tests {
         assert!(f.iter().any(|m| m.contains("imports from")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("DriverEntry")), "{f:?}");
         assert!(f.iter().any(|m| m.contains("CETCOMPAT")), "{f:?}");
+        assert!(f.iter().any(|m| m.contains("RT_MESSAGETABLE")), "{f:?}");
     }
 }

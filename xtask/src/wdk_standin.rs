@@ -23,7 +23,7 @@ const MINGW: &str = "/usr/x86_64-w64-mingw32";
 const NTDDK_GAPS: &str = include_str!("hostshim/ntddk_gaps.h");
 const SETJMP: &str = include_str!("hostshim/setjmp.h");
 /// Bump when the generator changes so old stand-ins are rebuilt.
-const GENERATION: &str = "standin-v1";
+const GENERATION: &str = "standin-v2";
 
 /// Where the stand-in lives.
 pub fn root() -> PathBuf {
@@ -66,7 +66,10 @@ pub fn ensure() -> Result<PathBuf> {
 
     let lib = root.join("Lib").join(SDK_VERSION).join("km").join("x64");
     fs::create_dir_all(&lib)?;
-    let extra_ntoskrnl = ["ExAllocatePool2", "ExAllocatePool3"];
+    // ntoskrnl exports these, mingw-w64's import library lacks them. `__chkstk` (the
+    // stack probe of a frame above 4 KiB) is only for the test-only fault-injection
+    // build: the PE check rejects it in the release driver.
+    let extra_ntoskrnl = ["ExAllocatePool2", "ExAllocatePool3", "__chkstk"];
     import_lib(&lib, "ntoskrnl", "ntoskrnl.exe", &extra_ntoskrnl)?;
     import_lib(&lib, "hal", "hal.dll", &[])?;
     import_lib(&lib, "wmilib", "wmilib.sys", &[])?;

@@ -6,7 +6,8 @@
 //!   killed (`wineserver -k`) when the session is dropped, also on failure.
 //! - The session starts with `WINEDEBUG=warn+debugstr wine wineboot > session.log`:
 //!   services.exe and the winedevice.exe that hosts the driver inherit that output,
-//!   so every `DbgPrint` of the driver lands in `session.log`.
+//!   so every `DbgPrintEx` line of the driver (any level: Wine filters none) lands
+//!   in `session.log`.
 //! - Wine's output is never piped (background services would inherit the pipe and
 //!   hang the reader): every command writes to files under the run's log directory
 //!   and reads stdin from /dev/null.
@@ -33,8 +34,12 @@ const NOISE: &[&str] = &[
     "initialize_systray",
 ];
 
-/// The driver's Parameters key, as `reg add` takes it.
-pub const PARAMS: &str = r"HKLM\System\CurrentControlSet\Services\ramdisk\Parameters";
+/// The driver's service name (`sc create <SERVICE>`).
+pub const SERVICE: &str = ramdisk_core::service::SERVICE_NAME;
+
+/// The driver's Parameters key, as `reg add` takes it (`HKLM\` and
+/// [`ramdisk_core::service::PARAMETERS_KEY`], checked by a test).
+pub const PARAMS: &str = r"HKLM\SYSTEM\CurrentControlSet\Services\RustRamDisk\Parameters";
 
 /// The result of one Wine command.
 #[derive(Debug)]
@@ -105,6 +110,29 @@ fn driver_line(line: &str) -> Option<&str> {
         (rest.starts_with(':') || disk).then(|| line[i..].trim_end())
     })
 }
+
+/// What Wine's `DbgPrintEx` writes before the text (`vDbgPrintExWithPrefix`:
+/// `<component>:<level mask>: `, both as 8 hex digits): the component ID and the level
+/// mask (`1 << level`) of a driver line, if it has that prefix.
+pub fn dbgprint_level(line: &str) -> Option<(u32, u32)> {
+    let start = line.len() - driver_line(line)?.len() - (line.len() - line.trim_end().len());
+    let head = line.get(..start)?.strip_suffix(": ")?;
+    let (rest, mask) = head.rsplit_once(':')?;
+    let component = rest.get(rest.len().checked_sub(8)?..)?;
+    Some((
+        u32::from_str_radix(component, 16).ok()?,
+        u32::from_str_radix(mask, 16).ok()?,
+    ))
+}
+
+/// `DPFLTR_IHVDRIVER_ID`, the component the driver prints as.
+pub const IHVDRIVER: u32 = 77;
+/// The level mask of `DPFLTR_ERROR_LEVEL` (0) lines.
+pub const ERROR_LEVEL: u32 = 1;
+/// The level mask of `DPFLTR_WARNING_LEVEL` (1) lines.
+pub const WARNING_LEVEL: u32 = 1 << 1;
+/// The level mask of `DPFLTR_INFO_LEVEL` (3) lines.
+pub const INFO_LEVEL: u32 = 1 << 3;
 
 /// `Z:\abs\path` for a host path (Wine maps Z: to /).
 pub fn win_path(p: &Path) -> String {
@@ -278,8 +306,8 @@ impl Wine {
             );
         }
         // A service left behind by an interrupted run.
-        let _ = wine.wine(&["sc", "stop", "ramdisk"]);
-        let _ = wine.wine(&["sc", "delete", "ramdisk"]);
+        let _ = wine.wine(&["sc", "stop", SERVICE]);
+        let _ = wine.wine(&["sc", "delete", SERVICE]);
         Ok(wine)
     }
 
@@ -375,12 +403,21 @@ impl Wine {
         String::from_utf8_lossy(&bytes[from..]).into_owned()
     }
 
-    /// The driver's `DbgPrint` lines (`ramdisk: ...`, or `ramdisk[R:]: ...` about one
+    /// The driver's `DbgPrintEx` lines (`ramdisk: ...`, or `ramdisk[R:]: ...` about one
     /// disk) since `mark`, without Wine's prefix.
     pub fn driver_lines(&self, mark: u64) -> Vec<String> {
         self.log_since(mark)
             .lines()
             .filter_map(|l| driver_line(l).map(str::to_string))
+            .collect()
+    }
+
+    /// The driver's lines since `mark` with their `DbgPrintEx` component and level mask
+    /// ([`dbgprint_level`]; `None` for a line printed another way).
+    pub fn driver_lines_with_level(&self, mark: u64) -> Vec<(Option<(u32, u32)>, String)> {
+        self.log_since(mark)
+            .lines()
+            .filter_map(|l| driver_line(l).map(|d| (dbgprint_level(l), d.to_string())))
             .collect()
     }
 
@@ -433,7 +470,20 @@ mod tests {
             Some("ramdisk[R:]: 1048576 bytes")
         );
         assert_eq!(driver_line("ramdiskctl: not the driver"), None);
+        // Wine's DbgPrintEx prefix: component 0x4d (IHVDRIVER), level masks 1 and 8.
+        let error =
+            "02f0:warn:debugstr:vDbgPrintExWithPrefix 0000004d:00000001: ramdisk: DiskSize: 511\r";
+        assert_eq!(dbgprint_level(error), Some((IHVDRIVER, ERROR_LEVEL)));
+        let info =
+            "018c:warn:debugstr:vDbgPrintExWithPrefix 0000004d:00000008: ramdisk[R:]: 64 MiB";
+        assert_eq!(dbgprint_level(info), Some((IHVDRIVER, INFO_LEVEL)));
+        assert_eq!(dbgprint_level("0024:warn ramdisk[R:]: 1048576 bytes"), None);
+        assert_eq!(dbgprint_level("ramdisk: x"), None);
         assert_eq!(driver_line("ramdisk[1:]: no"), None);
+        assert_eq!(
+            PARAMS,
+            format!(r"HKLM\{}", ramdisk_core::service::PARAMETERS_KEY)
+        );
         let ts = timestamp();
         assert_eq!(ts.len(), 15, "{ts}");
         assert_eq!(&ts[8..9], "-");

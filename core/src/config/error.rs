@@ -4,9 +4,11 @@
 use core::fmt;
 
 use super::MAX_VALUE_DATA;
+use super::memory::fixed_disk_limit;
 use super::value::{REG_DWORD, REG_QWORD, Text, ValueName, reg_type_name, type_accepted};
 use crate::status::{
-    STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER,
+    STATUS_OBJECT_TYPE_MISMATCH,
 };
 
 /// Why a present registry value was rejected.
@@ -67,6 +69,14 @@ pub enum Problem {
     /// `VolumeLabel` is no FAT label ([`crate::fat::VolumeLabel::parse`] rejects it),
     /// and `FileSystem` is not exFAT.
     InvalidLabel(Text),
+    /// `DiskSize` is more than a fixed disk may take of this machine's physical
+    /// memory ([`super::check_memory`]).
+    MoreThanMemoryShare {
+        /// The size found.
+        value: u64,
+        /// The machine's physical memory, in bytes.
+        physical: u64,
+    },
 }
 
 /// A rejected registry value: which one and why.
@@ -95,6 +105,7 @@ impl ConfigError {
             | Problem::UnknownFileSystem(_)
             | Problem::NotALabel(_)
             | Problem::InvalidLabel(_) => STATUS_INVALID_PARAMETER,
+            Problem::MoreThanMemoryShare { .. } => STATUS_INSUFFICIENT_RESOURCES,
         }
     }
 
@@ -175,6 +186,12 @@ impl fmt::Display for ConfigError {
             Problem::InvalidLabel(text) => write!(
                 f,
                 "{name}: {text} is not a FAT volume label (at most 11 ASCII characters, no leading space, none of \"*+,./:;<=>?[\\]|)"
+            ),
+            Problem::MoreThanMemoryShare { value, physical } => write!(
+                f,
+                "{name}: {value} bytes is more than half of the {physical} bytes of physical \
+                 memory (at most {})",
+                fixed_disk_limit(physical)
             ),
         }
     }

@@ -11,13 +11,18 @@
 //! ([`ConfigBuilder::check`]). The planners may still reject a combination (a disk too
 //! small for the requested `FileSystem`, say); [`explain_format_error`] names the
 //! value to fix.
+//! And a `DiskSize` above half of the machine's physical memory is refused by
+//! [`check_memory`] with `STATUS_INSUFFICIENT_RESOURCES` (the driver asks the kernel
+//! for the amount at load).
 
 mod blame;
 mod error;
+mod memory;
 mod value;
 
 pub use blame::{FormatProblem, explain_format_error};
 pub use error::{ConfigError, Problem};
+pub use memory::{check_memory, fixed_disk_limit};
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
     RawValue, Text, ValueName,

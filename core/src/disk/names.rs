@@ -77,6 +77,21 @@ impl<const N: usize> Utf16Buf<N> {
         self.push_ascii(tail)
     }
 
+    /// Appends UTF-16 `units`.
+    ///
+    /// # Errors
+    /// [`Full`] when they do not fit; nothing is appended then.
+    pub fn push_units(&mut self, units: impl ExactSizeIterator<Item = u16>) -> Result<(), Full> {
+        if units.len() > N - self.len {
+            return Err(Full);
+        }
+        for (slot, unit) in self.units.iter_mut().skip(self.len).zip(units) {
+            *slot = unit;
+            self.len += 1;
+        }
+        Ok(())
+    }
+
     /// The units (no NUL).
     #[must_use]
     pub fn as_slice(&self) -> &[u16] {

@@ -8,11 +8,13 @@ use zerocopy::FromZeros;
 
 use crate::geometry::DiskInfo;
 use crate::wire::disk::{
-    DiskDetectionInfo, DiskGeometry, DiskGeometryExFull, DiskGeometryExHeader, DiskPartitionInfo,
-    GetLengthInformation, PartitionInformation, PartitionInformationEx,
+    DiskCacheInformation, DiskDetectionInfo, DiskGeometry, DiskGeometryExFull,
+    DiskGeometryExHeader, DiskPartitionInfo, GetLengthInformation, PartitionInformation,
+    PartitionInformationEx,
 };
 use crate::wire::storage::{
-    DeviceMediaInfo, GetMediaTypes, StorageAdapterDescriptor, StorageDescriptorHeader,
+    DeviceMediaInfo, DeviceSeekPenaltyDescriptor, DeviceTrimDescriptor, GetMediaTypes,
+    StorageAccessAlignmentDescriptor, StorageAdapterDescriptor, StorageDescriptorHeader,
     StorageDeviceDescriptor, StorageDeviceNumber, StorageHotplugInfo,
 };
 use crate::wire::{I64, U16, U32};
@@ -29,6 +31,12 @@ pub const BUS_TYPE_VIRTUAL: u8 = 0x0E;
 pub const STORAGE_DEVICE_PROPERTY: u32 = 0;
 /// `StorageAdapterProperty`.
 pub const STORAGE_ADAPTER_PROPERTY: u32 = 1;
+/// `StorageAccessAlignmentProperty`.
+pub const STORAGE_ACCESS_ALIGNMENT_PROPERTY: u32 = 6;
+/// `StorageDeviceSeekPenaltyProperty`.
+pub const STORAGE_DEVICE_SEEK_PENALTY_PROPERTY: u32 = 7;
+/// `StorageDeviceTrimProperty`.
+pub const STORAGE_DEVICE_TRIM_PROPERTY: u32 = 8;
 /// `PropertyStandardQuery`.
 pub const PROPERTY_STANDARD_QUERY: u32 = 0;
 /// `PropertyExistsQuery`.
@@ -118,15 +126,16 @@ pub const fn get_length_information(info: &DiskInfo) -> GetLengthInformation {
     }
 }
 
-/// `PARTITION_INFORMATION`: the whole disk, recognized, no hidden sectors.
+/// `PARTITION_INFORMATION`: the whole disk, recognized, no hidden sectors, of
+/// type `partition_type`.
 #[must_use]
-pub const fn partition_information(info: &DiskInfo) -> PartitionInformation {
+pub const fn partition_information(info: &DiskInfo, partition_type: u8) -> PartitionInformation {
     PartitionInformation {
         starting_offset: I64::new(0),
         partition_length: I64::new(info.disk_size_i64()),
         hidden_sectors: U32::new(0),
         partition_number: U32::new(PARTITION_NUMBER),
-        partition_type: info.partition_type,
+        partition_type,
         boot_indicator: 0,
         recognized_partition: 1,
         rewrite_partition: 0,
@@ -137,13 +146,13 @@ pub const fn partition_information(info: &DiskInfo) -> PartitionInformation {
 /// `PARTITION_INFORMATION_EX`, MBR style, same content as
 /// [`partition_information()`].
 #[must_use]
-pub fn partition_information_ex(info: &DiskInfo) -> PartitionInformationEx {
+pub fn partition_information_ex(info: &DiskInfo, partition_type: u8) -> PartitionInformationEx {
     let mut p = PartitionInformationEx::new_zeroed();
     p.partition_style = U32::new(PARTITION_STYLE_MBR);
     p.starting_offset = I64::new(0);
     p.partition_length = I64::new(info.disk_size_i64());
     p.partition_number = U32::new(PARTITION_NUMBER);
-    p.mbr_partition_type = info.partition_type;
+    p.mbr_partition_type = partition_type;
     p.mbr_recognized_partition = 1;
     p
 }
@@ -249,4 +258,54 @@ pub const fn storage_adapter_descriptor() -> StorageAdapterDescriptor {
         srb_type: 0,
         address_type: 0,
     }
+}
+
+/// The `Version` and `Size` header of a fixed-size descriptor `T`.
+const fn descriptor_header<T>() -> StorageDescriptorHeader {
+    StorageDescriptorHeader {
+        version: ulong(size_of::<T>()),
+        size: ulong(size_of::<T>()),
+    }
+}
+
+/// `DEVICE_SEEK_PENALTY_DESCRIPTOR`: memory has no seek penalty.
+#[must_use]
+pub const fn seek_penalty_descriptor() -> DeviceSeekPenaltyDescriptor {
+    DeviceSeekPenaltyDescriptor {
+        header: descriptor_header::<DeviceSeekPenaltyDescriptor>(),
+        incurs_seek_penalty: 0,
+        pad: [0; 3],
+    }
+}
+
+/// `DEVICE_TRIM_DESCRIPTOR`: `TrimEnabled` FALSE (a fixed disk frees no memory on
+/// TRIM, so the file system need not send it).
+#[must_use]
+pub const fn trim_descriptor() -> DeviceTrimDescriptor {
+    DeviceTrimDescriptor {
+        header: descriptor_header::<DeviceTrimDescriptor>(),
+        trim_enabled: 0,
+        pad: [0; 3],
+    }
+}
+
+/// `STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR`: 512-byte logical and physical sectors,
+/// no alignment offset, no cache line to report.
+#[must_use]
+pub const fn access_alignment_descriptor(info: &DiskInfo) -> StorageAccessAlignmentDescriptor {
+    StorageAccessAlignmentDescriptor {
+        header: descriptor_header::<StorageAccessAlignmentDescriptor>(),
+        bytes_per_cache_line: U32::new(0),
+        bytes_offset_for_cache_alignment: U32::new(0),
+        bytes_per_logical_sector: U32::new(info.bytes_per_sector),
+        bytes_per_physical_sector: U32::new(info.bytes_per_sector),
+        bytes_offset_for_sector_alignment: U32::new(0),
+    }
+}
+
+/// `DISK_CACHE_INFORMATION`: no cache (every write is in memory when it completes),
+/// nothing savable, no prefetch.
+#[must_use]
+pub fn disk_cache_information() -> DiskCacheInformation {
+    DiskCacheInformation::new_zeroed()
 }

@@ -20,10 +20,7 @@ fn one_mib() -> DiskInfo {
 
 /// Disk 0 with `info`.
 const fn disk0(info: DiskInfo) -> DiskState {
-    DiskState {
-        info,
-        identity: DiskIdentity::parameters(),
-    }
+    DiskState::new(info, DiskIdentity::parameters(), b'R')
 }
 
 /// Calls [`answer`] with a buffer of `buffer_len` sentinel bytes that starts
@@ -90,7 +87,7 @@ const fn fail(status: i32) -> Reply {
 /// A fixed-size reply: every size around the boundary.
 fn fixed_contract(code: u32, expected: &[u8]) {
     let n = expected.len();
-    for len in [0, 1, n - 1] {
+    for len in [0, 1, n - 1].into_iter().filter(|&len| len < n) {
         assert_eq!(
             out(code, len).0,
             fail(STATUS_BUFFER_TOO_SMALL),
@@ -167,13 +164,15 @@ fn table_is_consistent() {
 #[test]
 fn unknown_codes() {
     let info = one_mib();
-    // IOCTL_DISK_SET_DRIVE_LAYOUT, IOCTL_STORAGE_GET_MEDIA_TYPES, IOCTL_MOUNTDEV_QUERY_STABLE_GUID,
-    // IOCTL_DISK_FORMAT_TRACKS, a METHOD_NEITHER variant of GET_DRIVE_GEOMETRY, 0, all ones.
+    // IOCTL_DISK_SET_DRIVE_LAYOUT, IOCTL_STORAGE_EJECT_MEDIA, IOCTL_DISK_GET_DRIVE_LAYOUT_EX,
+    // IOCTL_DISK_FORMAT_TRACKS, IOCTL_MOUNTMGR_QUERY_POINTS (a mount-manager code, not a
+    // disk's), a METHOD_NEITHER variant of GET_DRIVE_GEOMETRY, 0, all ones.
     for code in [
         0x0007_C010,
-        0x002D_0C00,
-        0x004D_0018,
+        0x002D_4808,
+        0x0007_0050,
         0x0007_C018,
+        IOCTL_MOUNTMGR_QUERY_POINTS,
         0x0007_0003,
         0,
         u32::MAX,
@@ -455,6 +454,23 @@ fn adapter_descriptor_bytes() -> Vec<u8> {
     a
 }
 
+fn alignment_descriptor_bytes() -> Vec<u8> {
+    let mut a = Vec::new();
+    a.extend([28, 0, 0, 0, 28, 0, 0, 0]); // Version, Size
+    a.extend([0; 8]); // BytesPerCacheLine, BytesOffsetForCacheAlignment
+    a.extend([0, 2, 0, 0, 0, 2, 0, 0]); // 512-byte logical and physical sectors
+    a.extend([0; 4]); // BytesOffsetForSectorAlignment
+    a
+}
+
+fn seek_penalty_descriptor_bytes() -> Vec<u8> {
+    std::vec![12, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0] // IncursSeekPenalty FALSE
+}
+
+fn trim_descriptor_bytes() -> Vec<u8> {
+    std::vec![12, 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0] // TrimEnabled FALSE
+}
+
 #[test]
 fn query_property() {
     let code = IOCTL_STORAGE_QUERY_PROPERTY;
@@ -462,6 +478,9 @@ fn query_property() {
     for (property, full) in [
         (0, device_descriptor_bytes()),
         (1, adapter_descriptor_bytes()),
+        (6, alignment_descriptor_bytes()),
+        (7, seek_penalty_descriptor_bytes()),
+        (8, trim_descriptor_bytes()),
     ] {
         let q = query(property, 0);
         let n = full.len();
@@ -501,8 +520,9 @@ fn query_property() {
             );
         }
     }
-    // Other properties (StorageDeviceIdProperty, StorageDeviceSeekPenaltyProperty, TrimProperty, ...).
-    for property in [2, 3, 7, 8, 0x0E, u32::MAX] {
+    // Other properties (StorageDeviceIdProperty, StorageDeviceUniqueIdProperty,
+    // StorageDeviceWriteCacheProperty, StorageDeviceLBProvisioningProperty, ...).
+    for property in [2, 3, 4, 11, 0x0E, u32::MAX] {
         for qt in [0, 1] {
             assert_eq!(
                 call(code, &query(property, qt), 12, 100, &info).0,
@@ -529,10 +549,7 @@ fn removable_device_descriptor() {
 }
 
 fn mountdev_contract(code: u32, payload: &[u8], identity: DiskIdentity) {
-    let disk = DiskState {
-        info: one_mib(),
-        identity,
-    };
+    let disk = DiskState::new(one_mib(), identity, b'R');
     let out = |code, len| call_disk(code, &[], 0, len, &disk);
     let full_len = 2 + payload.len();
     let mut full = Vec::new();
@@ -653,7 +670,7 @@ proptest! {
             (1u32.., b'A'..=b'Z').prop_map(|(n, l)| DiskIdentity::runtime(n, l).unwrap()),
         ],
     ) {
-        let info = DiskState { info: DiskInfo::new(disk_size, fat), identity };
+        let info = DiskState::new(DiskInfo::new(disk_size, fat), identity, b'R');
         let mut buffer = contents;
         if small_property && buffer.len() >= 8 {
             // Make supported property queries likely.
@@ -683,4 +700,159 @@ proptest! {
             prop_assert_eq!(reply.status, STATUS_INVALID_PARAMETER);
         }
     }
+}
+
+/// A request with no output: success (or `refused`) with any output buffer, and
+/// nothing written into it.
+fn no_output_contract(code: u32, input: &[u8], expected: Reply) {
+    for out_len in [0, 1, 64] {
+        let len = input.len();
+        let (reply, buffer) = call(code, input, len, out_len, &one_mib());
+        assert_eq!(reply, expected, "{} {out_len}", name(code));
+        assert_eq!(&buffer[..len], input, "{}", name(code));
+        assert!(
+            buffer[len..].iter().all(|&b| b == SENTINEL),
+            "{}",
+            name(code)
+        );
+    }
+}
+
+#[test]
+fn requests_answered_with_success_and_no_output() {
+    for code in [
+        IOCTL_DISK_UPDATE_PROPERTIES,
+        IOCTL_MOUNTDEV_LINK_CREATED,
+        IOCTL_MOUNTDEV_LINK_CREATED_LEGACY,
+        IOCTL_MOUNTDEV_LINK_DELETED,
+        IOCTL_MOUNTDEV_LINK_DELETED_LEGACY,
+        IOCTL_VOLUME_ONLINE,
+        IOCTL_VOLUME_OFFLINE,
+    ] {
+        no_output_contract(code, &[], ok(0));
+    }
+    // LINK_CREATED carries the link's MOUNTDEV_NAME; it is read by nobody.
+    let link = utf16_le(r"\DosDevices\R:");
+    let mut name = u16::try_from(link.len()).unwrap().to_le_bytes().to_vec();
+    name.extend(&link);
+    no_output_contract(IOCTL_MOUNTDEV_LINK_CREATED, &name, ok(0));
+}
+
+#[test]
+fn requests_refused_on_purpose() {
+    for code in [
+        IOCTL_MOUNTDEV_QUERY_STABLE_GUID,
+        IOCTL_MOUNTDEV_UNIQUE_ID_CHANGE_NOTIFY,
+        IOCTL_VOLUME_GET_GPT_ATTRIBUTES,
+        IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS,
+    ] {
+        no_output_contract(code, &[], fail(STATUS_INVALID_DEVICE_REQUEST));
+    }
+}
+
+#[test]
+fn media_removal() {
+    for code in [IOCTL_DISK_MEDIA_REMOVAL, IOCTL_STORAGE_MEDIA_REMOVAL] {
+        for prevent in [0, 1] {
+            no_output_contract(code, &[prevent], ok(0));
+        }
+        // No PREVENT_MEDIA_REMOVAL.
+        assert_eq!(
+            call(code, &[], 0, 0, &one_mib()).0,
+            fail(STATUS_INVALID_PARAMETER)
+        );
+    }
+}
+
+#[test]
+fn is_dynamic_and_cache_information() {
+    fixed_contract(IOCTL_VOLUME_IS_DYNAMIC, &[0]);
+    fixed_contract(IOCTL_DISK_GET_CACHE_INFORMATION, &[0; 24]);
+}
+
+#[test]
+fn storage_get_media_types_is_one_disk_geometry() {
+    let (_, geometry) = out(IOCTL_DISK_GET_DRIVE_GEOMETRY, 24);
+    fixed_contract(IOCTL_STORAGE_GET_MEDIA_TYPES, &geometry[..24]);
+}
+
+/// The partition type byte of `GET_PARTITION_INFO` (offset 24) and `_EX` (offset 32).
+fn reported_types(disk: &DiskState) -> (u8, u8) {
+    let (_, pi) = call_disk(IOCTL_DISK_GET_PARTITION_INFO, &[], 0, 32, disk);
+    let (_, pix) = call_disk(IOCTL_DISK_GET_PARTITION_INFO_EX, &[], 0, 144, disk);
+    (pi[24], pix[32])
+}
+
+#[test]
+fn set_partition_info_is_remembered() {
+    let disk = disk0(one_mib());
+    assert_eq!(reported_types(&disk), (0x01, 0x01));
+    // IOCTL_DISK_SET_PARTITION_INFO: one byte; format.com sets IFS (0x07) after NTFS.
+    let (reply, _) = call_disk(IOCTL_DISK_SET_PARTITION_INFO, &[0x07], 1, 0, &disk);
+    assert_eq!(reply, ok(0));
+    assert_eq!(reported_types(&disk), (0x07, 0x07));
+    assert_eq!(
+        call_disk(IOCTL_DISK_SET_PARTITION_INFO, &[], 0, 0, &disk).0,
+        fail(STATUS_INVALID_PARAMETER)
+    );
+    // _EX: MBR style (0) at 0, the type at 8; 120 bytes.
+    let mut ex = [0u8; 120];
+    ex[8] = 0x0C;
+    assert_eq!(
+        call_disk(IOCTL_DISK_SET_PARTITION_INFO_EX, &ex, 119, 0, &disk).0,
+        fail(STATUS_INVALID_PARAMETER)
+    );
+    assert_eq!(reported_types(&disk), (0x07, 0x07));
+    assert_eq!(
+        call_disk(IOCTL_DISK_SET_PARTITION_INFO_EX, &ex, 120, 0, &disk).0,
+        ok(0)
+    );
+    assert_eq!(reported_types(&disk), (0x0C, 0x0C));
+    // GPT or RAW style on an MBR-style disk: refused, nothing remembered.
+    for style in [1u32, 2, u32::MAX] {
+        ex[..4].copy_from_slice(&style.to_le_bytes());
+        ex[8] = 0x06;
+        assert_eq!(
+            call_disk(IOCTL_DISK_SET_PARTITION_INFO_EX, &ex, 120, 0, &disk).0,
+            fail(STATUS_INVALID_PARAMETER),
+            "{style}"
+        );
+    }
+    assert_eq!(reported_types(&disk), (0x0C, 0x0C));
+    // Another disk's state is its own.
+    assert_eq!(reported_types(&disk0(one_mib())), (0x01, 0x01));
+}
+
+#[test]
+fn suggested_link_name() {
+    let code = IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME;
+    // UseOnlyIfThereAreNoOtherLinks FALSE, pad, NameLength 28, `\DosDevices\R:`.
+    let mut full = std::vec![0, 0, 28, 0];
+    full.extend(utf16_le(r"\DosDevices\R:"));
+    assert_eq!(full.len(), 32);
+    for len in 0..6 {
+        assert_eq!(out(code, len).0, fail(STATUS_INVALID_PARAMETER), "{len}");
+    }
+    for len in [6, 7, 31] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(
+            reply,
+            Reply {
+                status: STATUS_BUFFER_OVERFLOW,
+                information: 6
+            },
+            "{len}"
+        );
+        assert_eq!(&buffer[..6], &full[..6]);
+        assert!(buffer[6..].iter().all(|&b| b == SENTINEL));
+    }
+    for len in [32, 33, 256] {
+        let (reply, buffer) = out(code, len);
+        assert_eq!(reply, ok(32), "{len}");
+        assert_eq!(&buffer[..32], &full[..]);
+    }
+    // The disk's own letter.
+    let q = DiskState::new(one_mib(), DiskIdentity::parameters(), b'Q');
+    let (_, buffer) = call_disk(code, &[], 0, 32, &q);
+    assert_eq!(&buffer[4..32], &utf16_le(r"\DosDevices\Q:")[..]);
 }

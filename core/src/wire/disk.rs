@@ -1,6 +1,6 @@
 //! Disk IOCTL structures (`ntdddisk.h` / `winioctl.h`), x64 layout.
 
-use super::{I64, U32};
+use super::{I64, U16, U32};
 
 wire! {
     /// `DISK_GEOMETRY` (24 bytes).
@@ -148,5 +148,69 @@ wire! {
         pub length: U32 = 8,
         /// Padding to the structure's 8-byte alignment.
         pub pad: [u8; 4] = 12,
+    }
+}
+
+wire! {
+    /// `SET_PARTITION_INFORMATION` (1 byte): the new `PartitionType`.
+    pub struct SetPartitionInformation [1] {
+        /// `PartitionType`.
+        pub partition_type: u8 = 0,
+    }
+}
+
+wire! {
+    /// `SET_PARTITION_INFORMATION_EX` (120 bytes): the style, then the MBR arm
+    /// (`SET_PARTITION_INFORMATION_MBR`, one byte) or the GPT arm
+    /// (`PARTITION_INFORMATION_GPT`, 112 bytes) at offset 8.
+    pub struct SetPartitionInformationEx [120] {
+        /// `PartitionStyle` (`PARTITION_STYLE_MBR` = 0, `_GPT` = 1, `_RAW` = 2).
+        pub partition_style: U32 = 0,
+        /// Padding before the 8-aligned union.
+        pub pad: [u8; 4] = 4,
+        /// `Mbr.PartitionType`.
+        pub mbr_partition_type: u8 = 8,
+        /// The rest of the union (the GPT arm).
+        pub union_rest: [u8; 111] = 9,
+    }
+}
+
+wire! {
+    /// `PREVENT_MEDIA_REMOVAL` (1 byte).
+    pub struct PreventMediaRemoval [1] {
+        /// `PreventMediaRemoval` (`BOOLEAN`).
+        pub prevent_media_removal: u8 = 0,
+    }
+}
+
+wire! {
+    /// `DISK_CACHE_INFORMATION` (24 bytes), with the `ScalarPrefetch` arm of its union.
+    pub struct DiskCacheInformation [24] {
+        /// `ParametersSavable` (`BOOLEAN`).
+        pub parameters_savable: u8 = 0,
+        /// `ReadCacheEnabled` (`BOOLEAN`).
+        pub read_cache_enabled: u8 = 1,
+        /// `WriteCacheEnabled` (`BOOLEAN`).
+        pub write_cache_enabled: u8 = 2,
+        /// Padding before the enums.
+        pub pad0: u8 = 3,
+        /// `ReadRetentionPriority` (`DISK_CACHE_RETENTION_PRIORITY`).
+        pub read_retention_priority: U32 = 4,
+        /// `WriteRetentionPriority`.
+        pub write_retention_priority: U32 = 8,
+        /// `DisablePrefetchTransferLength`.
+        pub disable_prefetch_transfer_length: U16 = 12,
+        /// `PrefetchScalar` (`BOOLEAN`).
+        pub prefetch_scalar: u8 = 14,
+        /// Padding before the union.
+        pub pad1: u8 = 15,
+        /// `ScalarPrefetch.Minimum` (or `BlockPrefetch.Minimum`).
+        pub prefetch_minimum: U16 = 16,
+        /// `ScalarPrefetch.Maximum` (or `BlockPrefetch.Maximum`).
+        pub prefetch_maximum: U16 = 18,
+        /// `ScalarPrefetch.MaximumBlocks`.
+        pub prefetch_maximum_blocks: U16 = 20,
+        /// Padding to the structure's 4-byte alignment.
+        pub pad2: [u8; 2] = 22,
     }
 }

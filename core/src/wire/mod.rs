@@ -12,12 +12,14 @@
 //!
 //! | module | structures | from |
 //! |---|---|---|
-//! | [`disk`] | `DISK_GEOMETRY(_EX)`, `DISK_PARTITION_INFO`, `DISK_DETECTION_INFO`, `PARTITION_INFORMATION(_EX)`, `GET_LENGTH_INFORMATION`, `VERIFY_INFORMATION` | `ntdddisk.h` / `winioctl.h` |
-//! | [`storage`] | `STORAGE_DEVICE_NUMBER`, `STORAGE_HOTPLUG_INFO`, `GET_MEDIA_TYPES` + `DEVICE_MEDIA_INFO`, `STORAGE_PROPERTY_QUERY`, `STORAGE_DESCRIPTOR_HEADER`, `STORAGE_DEVICE_DESCRIPTOR`, `STORAGE_ADAPTER_DESCRIPTOR` | `ntddstor.h` |
-//! | [`mountdev`] | `MOUNTDEV_NAME` / `MOUNTDEV_UNIQUE_ID` header | `mountdev.h` |
+//! | [`disk`] | `DISK_GEOMETRY(_EX)`, `DISK_PARTITION_INFO`, `DISK_DETECTION_INFO`, `PARTITION_INFORMATION(_EX)`, `GET_LENGTH_INFORMATION`, `VERIFY_INFORMATION`, `SET_PARTITION_INFORMATION(_EX)`, `PREVENT_MEDIA_REMOVAL`, `DISK_CACHE_INFORMATION` | `ntdddisk.h` / `winioctl.h` |
+//! | [`storage`] | `STORAGE_DEVICE_NUMBER`, `STORAGE_HOTPLUG_INFO`, `GET_MEDIA_TYPES` + `DEVICE_MEDIA_INFO`, `STORAGE_PROPERTY_QUERY`, `STORAGE_DESCRIPTOR_HEADER`, `STORAGE_DEVICE_DESCRIPTOR`, `STORAGE_ADAPTER_DESCRIPTOR`, `DEVICE_SEEK_PENALTY_DESCRIPTOR`, `DEVICE_TRIM_DESCRIPTOR`, `STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR` | `ntddstor.h` |
+//! | [`mountdev`] | `MOUNTDEV_NAME` / `MOUNTDEV_UNIQUE_ID` header, `MOUNTDEV_SUGGESTED_LINK_NAME` header | `mountdev.h` |
+//! | [`mountmgr`] | `MOUNTMGR_TARGET_NAME`, `MOUNTMGR_MOUNT_POINT(S)`, `MOUNTMGR_CREATE_POINT_INPUT`, `MOUNTMGR_VOLUME_PATHS` | `mountmgr.h` |
+//! | [`security`] | `SECURITY_DESCRIPTOR_RELATIVE`, `ACL`, `ACE_HEADER`, `ACCESS_ALLOWED_ACE`, `SID` | `winnt.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
 //! | [`exfat`] | boot sector, extended boot sector tail, OEM parameters, Allocation Bitmap, Up-case Table and Volume Label directory entries | Microsoft's exFAT specification |
-//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION` header | `wdm.h` |
+//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION` headers | `wdm.h` |
 
 /// Defines a wire structure: `#[repr(C)]`, the `zerocopy` derives, and a compile-time
 /// assertion of its size and of every field's offset (`pub field: Type = offset`).
@@ -54,7 +56,9 @@ pub mod disk;
 pub mod exfat;
 pub mod fat;
 pub mod mountdev;
+pub mod mountmgr;
 pub mod registry;
+pub mod security;
 pub mod storage;
 
 pub use zerocopy::little_endian::{I64, U16, U32, U64};

@@ -150,3 +150,45 @@ wire! {
         pub address_type: u8 = 31,
     }
 }
+
+wire! {
+    /// `DEVICE_SEEK_PENALTY_DESCRIPTOR` (12 bytes).
+    pub struct DeviceSeekPenaltyDescriptor [12] {
+        /// `Version` and `Size`.
+        pub header: StorageDescriptorHeader = 0,
+        /// `IncursSeekPenalty` (`BOOLEAN`).
+        pub incurs_seek_penalty: u8 = 8,
+        /// Padding.
+        pub pad: [u8; 3] = 9,
+    }
+}
+
+wire! {
+    /// `DEVICE_TRIM_DESCRIPTOR` (12 bytes).
+    pub struct DeviceTrimDescriptor [12] {
+        /// `Version` and `Size`.
+        pub header: StorageDescriptorHeader = 0,
+        /// `TrimEnabled` (`BOOLEAN`).
+        pub trim_enabled: u8 = 8,
+        /// Padding.
+        pub pad: [u8; 3] = 9,
+    }
+}
+
+wire! {
+    /// `STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR` (28 bytes).
+    pub struct StorageAccessAlignmentDescriptor [28] {
+        /// `Version` and `Size`.
+        pub header: StorageDescriptorHeader = 0,
+        /// `BytesPerCacheLine`.
+        pub bytes_per_cache_line: U32 = 8,
+        /// `BytesOffsetForCacheAlignment`.
+        pub bytes_offset_for_cache_alignment: U32 = 12,
+        /// `BytesPerLogicalSector`.
+        pub bytes_per_logical_sector: U32 = 16,
+        /// `BytesPerPhysicalSector`.
+        pub bytes_per_physical_sector: U32 = 20,
+        /// `BytesOffsetForSectorAlignment`.
+        pub bytes_offset_for_sector_alignment: U32 = 24,
+    }
+}

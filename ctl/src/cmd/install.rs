@@ -19,11 +19,13 @@ pub fn run(ctx: &Ctx, args: &InstallArgs) -> Result<(), CtlError> {
     let path = bin_path(&args.sys);
     scm::create_service(&path, args.start.code())?;
     let params = args.parameters();
-    if let Err(e) = scm::write_parameters(&params) {
-        // Do not leave a half-configured service behind.
+    let configured = scm::write_parameters(&params).and_then(|()| scm::write_event_source(&path));
+    if let Err(e) = configured {
+        // Do not leave a half-configured service behind (it is the one just created).
         if let Ok(svc) = scm::open_service() {
             let _ = scm::delete(&svc);
         }
+        let _ = scm::delete_event_source();
         return Err(e);
     }
     ctx.print(&InstallReport {

@@ -42,6 +42,10 @@ impl StopSystem for Win32<'_> {
         drop(volume);
     }
 
+    fn delete_mount_point(&mut self, letter: char) -> Result<u32, u32> {
+        crate::mountmgr::delete_letter(letter)
+    }
+
     fn request_stop(&mut self) -> Result<bool, CtlError> {
         scm::request_stop(self.svc)
     }
@@ -55,11 +59,16 @@ impl StopSystem for Win32<'_> {
     }
 }
 
-/// The safe stop of the `ramdisk` service, dismounting `path` first; warnings go to
+/// The safe stop of the `RustRamDisk` service, dismounting `path` first; warnings go to
 /// stderr as they are returned.
 pub fn stop_service(ctx: &Ctx, path: &str, force: bool) -> Result<StopOutcome, CtlError> {
     let svc = scm::open_service()?;
-    let outcome = safe_stop(&mut Win32 { svc: &svc }, path, StopOptions::new(force))?;
+    let outcome = safe_stop(
+        &mut Win32 { svc: &svc },
+        path,
+        drive_letter(path),
+        StopOptions::new(force),
+    )?;
     for w in &outcome.warnings {
         ctx.warn(w);
     }
@@ -87,6 +96,7 @@ pub fn run(
         announce,
         lock: outcome.lock,
         dismount: outcome.dismount,
+        mount_point: outcome.mount_point,
         warnings: outcome.warnings,
     });
     Ok(())

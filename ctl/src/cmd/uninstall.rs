@@ -1,4 +1,5 @@
-//! `ramdiskctl uninstall`: stop (if running, the safe way) and delete the service.
+//! `ramdiskctl uninstall`: stop (if running, the safe way), delete the service and its
+//! event source.
 
 use super::Ctx;
 use super::stop::stop_service;
@@ -11,6 +12,7 @@ pub fn run(ctx: &Ctx, force: bool) -> Result<(), CtlError> {
     let svc = scm::open_service()?;
     let was_running = stop_service(ctx, &default_device(), force)?.stopped;
     scm::delete(&svc)?;
+    scm::delete_event_source()?;
     ctx.print(&UninstallReport {
         service: scm::SERVICE,
         stopped: was_running,

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use super::Report;
 use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
-use crate::stop::Step;
+use crate::stop::{MountPointStep, Step};
 
 /// `install`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -97,6 +97,9 @@ pub struct StopReport {
     pub lock: Option<Step>,
     /// How `FSCTL_DISMOUNT_VOLUME` went (`null`: no volume was there).
     pub dismount: Option<Step>,
+    /// How `IOCTL_MOUNTMGR_DELETE_POINTS` for the drive letter went (`null`: the
+    /// device is not a drive letter).
+    pub mount_point: Option<MountPointStep>,
     /// What did not work on the way (volume requests not supported here ...).
     pub warnings: Vec<String>,
 }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::announce::Announcement;
 use crate::cli::{ParamValue, StartType};
-use crate::stop::Step;
+use crate::stop::{MountPointStep, Step};
 use ramdisk_core::fat::BootSector;
 
 /// The golden JSON line `name` (see `ctl/tests/golden/README.md`).
@@ -240,8 +240,8 @@ fn dump_and_load() {
 #[test]
 fn install() {
     let r = InstallReport {
-        service: "ramdisk",
-        bin_path: r"C:\drivers\ramdisk.sys".into(),
+        service: "RustRamDisk",
+        bin_path: r"C:\drivers\rustramdisk.sys".into(),
         start: StartType::Auto,
         parameters: vec![
             ("DiskSize", ParamValue::Qword(8 << 30)),
@@ -252,7 +252,7 @@ fn install() {
     assert_eq!(json(&r), golden!("install"));
     assert_eq!(
         text(&r),
-        "installed service ramdisk (C:\\drivers\\ramdisk.sys, start Auto)\n  \
+        "installed service RustRamDisk (C:\\drivers\\rustramdisk.sys, start Auto)\n  \
          Parameters: DiskSize=8589934592 (REG_QWORD), DriveLetter=\"R\", SectorsPerCluster=8"
     );
     let r = InstallReport {
@@ -268,7 +268,7 @@ fn install() {
 #[test]
 fn start_stop_uninstall() {
     let r = StartReport {
-        service: "ramdisk",
+        service: "RustRamDisk",
         running: true,
         device: r"\\.\R:".into(),
         announce: Announcement {
@@ -278,7 +278,7 @@ fn start_stop_uninstall() {
         },
     };
     assert_eq!(json(&r), golden!("start"));
-    assert_eq!(text(&r), r"started service ramdisk (\\.\R:)");
+    assert_eq!(text(&r), r"started service RustRamDisk (\\.\R:)");
     let session0 = Announcement {
         broadcast: false,
         broadcast_note: Some("not sent: session 0".into()),
@@ -290,26 +290,35 @@ fn start_stop_uninstall() {
     };
     assert_eq!(
         text(&r),
-        "started service ramdisk (\\\\.\\R:)\n  Explorer broadcast not sent: session 0"
+        "started service RustRamDisk (\\\\.\\R:)\n  Explorer broadcast not sent: session 0"
     );
     assert_eq!(r.json()["broadcast_note"], "not sent: session 0");
     let r = StopReport {
-        service: "ramdisk",
+        service: "RustRamDisk",
         device: r"\\.\R:".into(),
         stopped: true,
         announce: Announcement::skipped("skipped (--no-broadcast)"),
         lock: Some(Step::Done),
         dismount: Some(Step::Unsupported),
+        mount_point: Some(MountPointStep::Unsupported),
         warnings: vec![DISMOUNT_WARNING.into()],
     };
     assert_eq!(json(&r), golden!("stop"));
-    assert_eq!(text(&r), "stopped service ramdisk");
+    assert_eq!(
+        StopReport {
+            mount_point: None,
+            ..r.clone()
+        }
+        .json()["mount_point"],
+        serde_json::Value::Null
+    );
+    assert_eq!(text(&r), "stopped service RustRamDisk");
     assert_eq!(
         text(&StopReport {
             announce: session0,
             ..r.clone()
         }),
-        "stopped service ramdisk\n  Explorer broadcast not sent: session 0"
+        "stopped service RustRamDisk\n  Explorer broadcast not sent: session 0"
     );
     let j = StopReport {
         lock: Some(Step::FailedForced),
@@ -326,13 +335,13 @@ fn start_stop_uninstall() {
             stopped: false,
             ..r
         }),
-        "service ramdisk was not running"
+        "service RustRamDisk was not running"
     );
     let r = UninstallReport {
-        service: "ramdisk",
+        service: "RustRamDisk",
         stopped: true,
         deleted: true,
     };
     assert_eq!(json(&r), golden!("uninstall"));
-    assert_eq!(text(&r), "stopped and deleted service ramdisk");
+    assert_eq!(text(&r), "stopped and deleted service RustRamDisk");
 }

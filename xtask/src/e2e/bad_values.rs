@@ -11,7 +11,7 @@ use super::{
     Config, DEVICE_NAME, Env, cleanup, globalroot, install, json, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, Wine, win_path};
+use crate::wine::{ERROR_LEVEL, IHVDRIVER, PARAMS, SERVICE, Wine, win_path};
 
 /// One bad-registry-value case (`exfat.rs` has its own table of them).
 pub(super) struct Bad {
@@ -122,7 +122,7 @@ pub(super) fn start_must_fail(
 ) -> Result<Vec<String>> {
     cleanup(w);
     w.wine(&[
-        "sc", "create", "ramdisk", "type=", "kernel", "start=", "demand", "binPath=", bin_path,
+        "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", bin_path,
     ])?
     .check()?;
     base_params(w)?;
@@ -130,7 +130,7 @@ pub(super) fn start_must_fail(
         reg_add(w, n, k, d)?;
     }
     let mark = w.log_mark();
-    let start = w.wine(&["sc", "start", "ramdisk"])?;
+    let start = w.wine(&["sc", "start", SERVICE])?;
     let lines = w.driver_lines(mark);
     no_crash(w, mark)?;
     ensure!(!start.ok(), "sc start succeeded:\n{}", start.text());
@@ -139,6 +139,24 @@ pub(super) fn start_must_fail(
             .iter()
             .any(|l| l.contains("DriverEntry failed with") && l.contains("pool balance 0")),
         "no leak-free DriverEntry failure line; driver said: {lines:?}"
+    );
+    // The failure goes out at DPFLTR_ERROR_LEVEL (shown by default on Windows), and
+    // the System event-log entry was attempted (Wine: IoAllocateErrorLogEntry is a stub
+    // returning NULL, which the driver reports and survives).
+    let leveled = w.driver_lines_with_level(mark);
+    ensure!(
+        leveled
+            .iter()
+            .any(|(level, l)| l.contains("DriverEntry failed with")
+                && *level == Some((IHVDRIVER, ERROR_LEVEL))),
+        "the failure line is not DbgPrintEx(IHVDRIVER, ERROR): {leveled:?}"
+    );
+    ensure!(
+        lines
+            .iter()
+            .any(|l| l.contains("System event log entry 0xe00700")
+                && l.contains("not written: IoAllocateErrorLogEntry returned NULL")),
+        "no attempt at a System event-log entry: {lines:?}"
     );
     ensure!(
         !present(w, r"\\.\Q:")?,
@@ -159,13 +177,13 @@ pub(super) fn start_must_work_after(
 ) -> Result<()> {
     repair(w)?;
     let mark = w.log_mark();
-    w.wine(&["sc", "start", "ramdisk"])?.check()?;
+    w.wine(&["sc", "start", SERVICE])?.check()?;
     ensure!(
         present(w, r"\\.\Q:")?,
         r"\\.\Q: does not open after the valid start"
     );
-    w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-    w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+    w.wine(&["sc", "stop", SERVICE])?.check()?;
+    w.wine(&["sc", "delete", SERVICE])?.check()?;
     let lines = w.driver_lines(mark);
     ensure!(
         lines.iter().any(|l| l.contains("unloaded, pool balance 0")),
@@ -190,7 +208,73 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
             Ok(())
         })
     }));
+    cases.push(Case::new(
+        Scenario::BadValues,
+        "bad-values/disksize-above-memory",
+        |s| {
+            above_memory(s, &env.sys);
+            Ok(())
+        },
+    ));
     cases
+}
+
+/// The host's physical memory (`MemTotal` of `/proc/meminfo`), in bytes.
+fn host_memory() -> Result<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+    meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .ok_or_else(|| anyhow!("no MemTotal in /proc/meminfo"))
+}
+
+/// The number before `what` in `line` (`... 25276510208 bytes of physical memory`).
+pub(super) fn number_before(line: &str, what: &str) -> Option<u64> {
+    let head = &line[..line.find(what)?];
+    head.split_whitespace().last()?.parse().ok()
+}
+
+/// A `DiskSize` of 4 TiB: more than half of the physical memory Wine reports (the
+/// host's). The refusal must come from the memory cap, before the FAT planner (which
+/// would refuse 4 TiB too, as more than FAT32's 2 TiB, so a missing or misplaced cap
+/// fails this case without allocating anything), with `STATUS_INSUFFICIENT_RESOURCES`,
+/// and name the host's memory.
+fn above_memory(s: &mut Suite<'_>, sys: &Path) {
+    let bin_path = win_path(sys);
+    s.case(
+        "DiskSize 4 TiB, above half of physical memory: refused by the cap, names the host's RAM",
+        |w| {
+            let lines =
+                start_must_fail(w, &bin_path, &[("DiskSize", "REG_QWORD", "4398046511104")])?;
+            let line = lines
+                .iter()
+                .find(|l| l.contains("ramdisk: DiskSize: 4398046511104 bytes is more than half"))
+                .cloned()
+                .ok_or_else(|| anyhow!("no memory-cap line; driver said: {lines:?}"))?;
+            ensure!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("DriverEntry failed with 0xc000009a")),
+                "not STATUS_INSUFFICIENT_RESOURCES: {lines:?}"
+            );
+            let seen = number_before(&line, "bytes of physical memory")
+                .ok_or_else(|| anyhow!("no byte count in {line:?}"))?;
+            let host = host_memory()?;
+            // Wine reports the host's RAM in whole pages.
+            ensure!(
+                seen <= host && host - seen < 1 << 20,
+                "the driver saw {seen} bytes of physical memory, the host has {host}"
+            );
+            start_must_work_after(w, |w| {
+                let _ = w.wine(&["reg", "delete", PARAMS, "/f"]);
+                base_params(w)
+            })?;
+            Ok(line)
+        },
+    );
 }
 
 fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
@@ -208,8 +292,21 @@ fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
                 j["win32_text"].as_str().is_some_and(|t| !t.is_empty()),
                 "{j}"
             );
+            // Wine's event log holds nothing (ReadEventLogW is a stub): the note says
+            // so and where else the reason is.
+            let note = j["notes"][0].as_str().unwrap_or("");
+            ensure!(
+                note.contains("the driver's reason is not in the System event log")
+                    && note.contains("ramdisk: <ValueName>: <why>"),
+                "no note on where the driver's reason is: {j}"
+            );
+            ensure!(
+                out.stderr.contains(note),
+                "the text output lacks the note: {}",
+                out.stderr
+            );
             Ok(format!(
-                "error {}: {}",
+                "error {}: {}; {note}",
                 j["win32_error"],
                 j["win32_text"].as_str().unwrap_or("")
             ))

@@ -10,11 +10,11 @@ use ramdisk_core::ioctl::codes::{IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_P
 
 use super::{
     Env,
-    bad_values::{base_params, start_must_fail, start_must_work_after},
+    bad_values::{base_params, number_before, start_must_fail, start_must_work_after},
     cleanup, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::{PARAMS, Wine, win_path};
+use crate::wine::{PARAMS, SERVICE, Wine, win_path};
 /// One fault-injection case: `FaultInject` makes one step of `DriverEntry` fail.
 struct Fault {
     /// The case id below `faults/`.
@@ -71,6 +71,14 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
         .collect();
     cases.push(Case::new(
         Scenario::Faults,
+        "faults/small-machine-memory-cap".to_string(),
+        move |s| {
+            small_machine(s, fault_sys()?);
+            Ok(())
+        },
+    ));
+    cases.push(Case::new(
+        Scenario::Faults,
         "faults/kernel-wrappers".to_string(),
         move |s| {
             kernel_wrappers(s, fault_sys()?);
@@ -104,7 +112,7 @@ fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
             w.wine(&[
                 "sc",
                 "create",
-                "ramdisk",
+                SERVICE,
                 "type=",
                 "kernel",
                 "start=",
@@ -114,15 +122,15 @@ fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
             ])?
             .check()?;
             base_params(w)?;
-            w.wine(&["sc", "start", "ramdisk"])?.check()?;
+            w.wine(&["sc", "start", SERVICE])?.check()?;
             let mark = w.log_mark();
             let dev = r"\\.\Q:";
             let forgot = raw_ioctl(w, dev, IOCTL_RAMDISK_TEST_FORGET)?;
             let pended = raw_ioctl(w, dev, IOCTL_RAMDISK_TEST_PEND)?;
             let still = present(w, dev)?;
             let lines = w.driver_lines(mark);
-            w.wine(&["sc", "stop", "ramdisk"])?.check()?;
-            w.wine(&["sc", "delete", "ramdisk"])?.check()?;
+            w.wine(&["sc", "stop", SERVICE])?.check()?;
+            w.wine(&["sc", "delete", SERVICE])?.check()?;
             no_crash(w, mark)?;
             ensure!(
                 forgot == (1359, 0),
@@ -176,6 +184,69 @@ fn inject(s: &mut Suite<'_>, fault_sys: &Path, fault: &Fault) {
                 Ok(())
             })?;
             Ok(failed)
+        },
+    );
+}
+
+/// The fixed-disk cap at its boundary, on a pretend machine with 64 MiB of physical
+/// memory (`FaultInject` = 5): 32 MiB + 512 bytes is refused with
+/// `STATUS_INSUFFICIENT_RESOURCES` and the cap named, exactly 32 MiB loads (and logs the
+/// memory it was checked against).
+fn small_machine(s: &mut Suite<'_>, fault_sys: &Path) {
+    let bin_path = win_path(fault_sys);
+    s.case(
+        "memory cap on a 64 MiB machine: 32 MiB + 512 refused, 32 MiB loads",
+        |w| {
+            let over = ((32u64 << 20) + 512).to_string();
+            let lines = start_must_fail(
+                w,
+                &bin_path,
+                &[
+                    ("FaultInject", "REG_DWORD", "5"),
+                    ("DiskSize", "REG_DWORD", &over),
+                ],
+            )?;
+            ensure!(
+                lines.iter().any(|l| l.contains(&format!(
+                    "ramdisk: DiskSize: {over} bytes is more than half of the 67108864 bytes \
+                     of physical memory (at most 33554432)"
+                ))),
+                "no memory-cap line naming the 32 MiB cap: {lines:?}"
+            );
+            ensure!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("DriverEntry failed with 0xc000009a")),
+                "not STATUS_INSUFFICIENT_RESOURCES: {lines:?}"
+            );
+            let mark = w.log_mark();
+            start_must_work_after(w, |w| {
+                w.wine(&[
+                    "reg",
+                    "add",
+                    PARAMS,
+                    "/v",
+                    "DiskSize",
+                    "/t",
+                    "REG_DWORD",
+                    "/d",
+                    "33554432",
+                    "/f",
+                ])?
+                .check()?;
+                Ok(())
+            })?;
+            let loaded = w
+                .driver_lines(mark)
+                .into_iter()
+                .find(|l| l.contains("33554432 bytes,"))
+                .unwrap_or_default();
+            ensure!(
+                number_before(&loaded, "bytes") == Some(33_554_432)
+                    && loaded.ends_with("physical memory 67108864 bytes"),
+                "no load line for 32 MiB checked against 64 MiB: {loaded:?}"
+            );
+            Ok(loaded)
         },
     );
 }

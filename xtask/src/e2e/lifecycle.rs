@@ -1,6 +1,7 @@
 //! The lifecycle: `ramdiskctl install` → `start` → `info` → the I/O contract and
 //! concurrency (`ramdisk-e2e`) → `verify` → `bench --destructive` → `load` refusing a
-//! wrong size → `stop` → `uninstall`; then 20 start/stop cycles.
+//! wrong size → `stop` → `uninstall`; then 20 start/stop cycles; then a service of our
+//! name that is not this driver, which ramdiskctl must leave alone.
 
 use std::{fs, path::Path};
 
@@ -11,7 +12,7 @@ use super::{
     no_crash, present,
     runner::{Case, Scenario, Suite},
 };
-use crate::wine::PARAMS;
+use crate::wine::{ERROR_LEVEL, IHVDRIVER, INFO_LEVEL, PARAMS, SERVICE, WARNING_LEVEL, win_path};
 
 /// The scenario's cases.
 pub fn cases(env: &Env) -> Vec<Case<'_>> {
@@ -22,6 +23,14 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
         }),
         Case::new(Scenario::Lifecycle, "lifecycle/start-stop-cycles", |s| {
             start_stop_cycles(s, &env.sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Lifecycle, "lifecycle/diagnostics", |s| {
+            diagnostics(s, &env.sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Lifecycle, "lifecycle/foreign-service", |s| {
+            foreign_service(s, &env.sys);
             Ok(())
         }),
     ]
@@ -63,7 +72,7 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
         return;
     }
     let started = s.case(
-        "start: ramdiskctl start loads the driver, DbgPrint reaches the log",
+        "start: ramdiskctl start loads the driver, its DbgPrintEx lines reach the log",
         |w| {
             let mark = w.log_mark();
             let j = json(&ctl_ok(w, &["--json", "start"])?)?;
@@ -113,6 +122,8 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
             DEVICE_NAME,
             "--unique-id",
             &unique_id,
+            "--link",
+            r"\DosDevices\R:",
         ]);
         s.absorb("contract", &out, mark);
         let mark = s.wine.log_mark();
@@ -181,11 +192,21 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
                 for step in ["lock", "dismount"] {
                     ensure!(j[step] == "done" || j[step] == "unsupported", "{step}: {j}");
                 }
+                // DELETE_POINTS for R: went to Wine's mount manager, which refuses it
+                // (STATUS_NOT_SUPPORTED), with a warning; the driver's own link goes at unload.
+                ensure!(j["mount_point"] == "unsupported", "mount_point: {j}");
+                ensure!(
+                    j["warnings"].as_array().is_some_and(|w| w.iter().any(|w| w
+                        .as_str()
+                        .is_some_and(|w| w.contains("does not delete mount points")))),
+                    "no mount-point warning: {j}"
+                );
                 Ok(format!(
-                    "{}; lock {}, dismount {}; {}",
+                    "{}; lock {}, dismount {}, mount point {}; {}",
                     lines.join(" | "),
                     j["lock"],
                     j["dismount"],
+                    j["mount_point"],
                     announced(&j)?
                 ))
             },
@@ -197,7 +218,7 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
     }
     s.case("uninstall: the service is gone", |w| {
         ctl_ok(w, &["uninstall"])?;
-        let q = w.wine(&["sc", "query", "ramdisk"])?;
+        let q = w.wine(&["sc", "query", SERVICE])?;
         ensure!(!q.ok(), "sc query still finds it: {}", q.text());
         Ok(String::new())
     });
@@ -229,4 +250,123 @@ fn start_stop_cycles(s: &mut Suite<'_>, sys: &Path) {
             .trim_start_matches("PASS ")
             .to_string())
     });
+}
+
+/// A service named `RustRamDisk` whose image is another driver (Windows' own file name,
+/// `ramdisk.sys`): `ramdiskctl install`, `start` and `uninstall` refuse with the
+/// ownership message and leave it exactly as it was.
+fn foreign_service(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a foreign RustRamDisk service: install, start, uninstall refuse and change nothing",
+        |w| {
+            cleanup(w);
+            let foreign = r"C:\windows\system32\drivers\ramdisk.sys";
+            w.wine(&[
+                "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", foreign,
+            ])?
+            .check()?;
+            // Wine's sc has no `qc`: the service key's values and subkeys instead.
+            let key = format!(r"HKLM\{}", ramdisk_core::service::SERVICE_KEY);
+            let before = w.wine(&["reg", "query", &key])?.check()?.stdout;
+            let mut said = Vec::new();
+            for args in [
+                Config::new(8 << 20, 'Q').install_args(sys),
+                vec!["start".to_string()],
+                vec!["uninstall".to_string()],
+            ] {
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                let out = w.ctl(&refs)?;
+                ensure!(
+                    out.code == 1,
+                    "`{}` exited {}: {}",
+                    out.shown,
+                    out.code,
+                    out.text()
+                );
+                ensure!(
+                    out.stderr.contains("is not this driver")
+                        && out.stderr.contains("ramdisk.sys")
+                        && out.stderr.contains("did not create"),
+                    "`{}` did not refuse with the ownership message: {}",
+                    out.shown,
+                    out.text()
+                );
+                said.push(refs[0].to_string());
+            }
+            let after = w.wine(&["reg", "query", &key])?.check()?.stdout;
+            let params = w.wine(&["reg", "query", PARAMS])?;
+            cleanup(w);
+            ensure!(
+                before == after,
+                "the service changed:\n{before}\n---\n{after}"
+            );
+            ensure!(!params.ok(), "install wrote Parameters: {}", params.text());
+            Ok(format!("{} refused", said.join(", ")))
+        },
+    );
+}
+
+/// What a Windows user sees of the driver: the message table in the driver file,
+/// formatted by `FormatMessageW` as Event Viewer does; the event source `ramdiskctl
+/// install` registers and `uninstall` removes; the log levels of the driver's lines;
+/// and the event-log entries it attempts on load and unload (Wine's
+/// `IoAllocateErrorLogEntry` returns NULL, so none is written here).
+fn diagnostics(s: &mut Suite<'_>, sys: &Path) {
+    let mark = s.wine.log_mark();
+    let out = s.wine.e2e(&["messages", &win_path(sys)]);
+    s.absorb("messages", &out, mark);
+    let source = format!(r"HKLM\{}", ramdisk_core::service::EVENT_LOG_KEY);
+    s.case(
+        "event source: install registers the driver file as EventMessageFile, uninstall removes it",
+        |w| {
+            cleanup(w);
+            install(w, sys, &Config::new(8 << 20, 'Q'))?;
+            let q = w.wine(&["reg", "query", &source])?.check()?;
+            let mark = w.log_mark();
+            ctl_ok(w, &["start"])?;
+            ctl_ok(w, &["stop", r"\\.\Q:"])?;
+            let leveled = w.driver_lines_with_level(mark);
+            ctl_ok(w, &["uninstall"])?;
+            let gone = w.wine(&["reg", "query", &source])?;
+            ensure!(
+                q.stdout.contains("EventMessageFile")
+                    && q.stdout.contains("REG_EXPAND_SZ")
+                    && q.stdout.contains(&win_path(sys)),
+                "EventMessageFile: {}",
+                q.stdout
+            );
+            ensure!(
+                q.stdout.contains("TypesSupported") && q.stdout.contains("0x7"),
+                "TypesSupported: {}",
+                q.stdout
+            );
+            ensure!(!gone.ok(), "the event source survived uninstall: {}", gone.text());
+            let info = (IHVDRIVER, INFO_LEVEL);
+            ensure!(
+                leveled
+                    .iter()
+                    .any(|(l, t)| *l == Some(info) && t.starts_with("ramdisk[Q:]: 8388608 bytes")),
+                "no load line at DbgPrintEx(IHVDRIVER, INFO): {leveled:?}"
+            );
+            // Wine's mount manager refuses volume arrivals: a warning, not an error.
+            ensure!(
+                leveled.iter().any(|(l, t)| *l == Some((IHVDRIVER, WARNING_LEVEL))
+                    && t.contains("does not take volume arrivals")),
+                "no fallback line at DbgPrintEx(IHVDRIVER, WARNING): {leveled:?}"
+            );
+            ensure!(
+                !leveled.iter().any(|(l, _)| *l == Some((IHVDRIVER, ERROR_LEVEL))),
+                "an error-level line in a clean start and stop: {leveled:?}"
+            );
+            for code in ["0x60070003", "0x60070004"] {
+                ensure!(
+                    leveled.iter().any(|(_, t)| t.contains(&format!(
+                        "System event log entry {code} not written: IoAllocateErrorLogEntry returned NULL"
+                    ))),
+                    "no attempt at event {code}: {leveled:?}"
+                );
+            }
+            Ok("EventMessageFile and TypesSupported set, removed by uninstall; info level; events 3 and 4 attempted".into())
+        },
+    );
 }

@@ -369,8 +369,8 @@ mod tests {
         for c in &all {
             assert_eq!(c.size % 512, 0);
             assert!(c.label.is_none_or(|l| l.len() <= 11));
-            let args = c.install_args(Path::new("/x/ramdisk.sys"));
-            assert_eq!(args[2], r"Z:\x\ramdisk.sys");
+            let args = c.install_args(Path::new("/x/rustramdisk.sys"));
+            assert_eq!(args[2], r"Z:\x\rustramdisk.sys");
         }
         assert_eq!(case_id(3, &all[3]), "matrix/03-16mib-fat16-q");
         let kept = kept_for_kernel_judge(&all);

@@ -1,6 +1,6 @@
 //! ramdiskctl for Wine, and the Wine end-to-end suite of `cargo xtask test`.
 //!
-//! The suite runs the real `ramdisk.sys` inside Wine's winedevice.exe and talks to it
+//! The suite runs the real driver (`rustramdisk.sys`) inside Wine's winedevice.exe and talks to it
 //! with `ramdiskctl.exe` and the contract client `ramdisk-e2e.exe`. One file per
 //! scenario:
 //!
@@ -13,6 +13,9 @@
 //! - `bad_values.rs`: bad registry values: the start fails without a crash, names the
 //!   value in the log, leaves nothing behind, and a following valid start works;
 //! - `faults.rs`: fault injection into each failure path of `DriverEntry`;
+//! - `volume.rs`: the volume contract: mount-manager registration (Wine's refusal and
+//!   the driver's fallback link), the device DACL read back, the mount manager's
+//!   queries answered without a file object;
 //! - `exfat.rs`: exFAT disks through the driver, judged by the exFAT judges, and the
 //!   registry values whose range depends on `FileSystem`.
 //!
@@ -25,6 +28,7 @@ mod faults;
 mod lifecycle;
 mod matrix;
 mod runner;
+mod volume;
 
 pub use runner::Filter;
 
@@ -41,7 +45,7 @@ use anyhow::{Context, Result, bail, ensure};
 use self::runner::{Case, Scenario, Suite};
 use crate::{
     util::{run, target_dir, workspace_root, write_if_changed},
-    wine::{Out, Wine, win_path},
+    wine::{Out, SERVICE, Wine, win_path},
 };
 
 /// The driver's NT device name: `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME` must return it, and
@@ -234,8 +238,8 @@ fn present(w: &Wine, dev: &str) -> Result<bool> {
 
 /// Stops and deletes the service, ignoring "not running" / "does not exist".
 fn cleanup(w: &Wine) {
-    let _ = w.wine(&["sc", "stop", "ramdisk"]);
-    let _ = w.wine(&["sc", "delete", "ramdisk"]);
+    let _ = w.wine(&["sc", "stop", SERVICE]);
+    let _ = w.wine(&["sc", "delete", SERVICE]);
 }
 
 /// `ramdiskctl stop` and `uninstall` of the disk `dev` started at log `mark`: the stop
@@ -282,6 +286,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
     cases.extend(exfat::cases(env));
+    cases.extend(volume::cases(env));
     cases
 }
 
@@ -306,7 +311,7 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
     let wants_faults = filter
         .select(all_cases(&probe))?
         .iter()
-        .any(|c| c.scenario == Scenario::Faults);
+        .any(|c| matches!(c.scenario, Scenario::Faults | Scenario::Volume));
     // The test-only driver with `FaultInject` support, in its own directory.
     let fault_sys = if wants_faults {
         Some(crate::cross::build_driver(
@@ -382,6 +387,10 @@ fn heading(s: Scenario, env: &Env) -> String {
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
         Scenario::Exfat => "exFAT (FileSystem exFAT through ramdiskctl install)".into(),
+        Scenario::Volume => {
+            "volume contract (the release driver, and the fault-injection build's test hooks)"
+                .into()
+        }
     }
 }
 
@@ -398,7 +407,7 @@ mod tests {
     #[test]
     fn case_ids_are_unique_and_scenario_prefixed() {
         let env = Env {
-            sys: PathBuf::from("/x/ramdisk.sys"),
+            sys: PathBuf::from("/x/rustramdisk.sys"),
             fault_sys: None,
         };
         let cases = all_cases(&env);
@@ -410,6 +419,7 @@ mod tests {
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
                 Scenario::Exfat => "exfat/",
+                Scenario::Volume => "volume/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

@@ -25,6 +25,8 @@ pub enum Scenario {
     Faults,
     /// `exfat.rs`.
     Exfat,
+    /// `volume.rs`.
+    Volume,
 }
 
 impl Scenario {
@@ -36,6 +38,7 @@ impl Scenario {
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
             Self::Exfat => "exFAT",
+            Self::Volume => "volume contract",
         }
     }
 }

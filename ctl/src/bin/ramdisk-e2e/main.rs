@@ -9,7 +9,10 @@
 //! - `contract DEVICE --device-name NAME --unique-id HEX`: the read/write contract
 //!   (`rw.rs`), every IOCTL (`ioctl.rs`, `property.rs`), and the mount-manager
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
-//!   unique-ID bytes (the suite passes its one definition of each);
+//!   unique-ID bytes (the suite passes its one definition of each), and the volume
+//!   contract's IOCTLs (`volume.rs`: suggested link name `--link`, link notifications,
+//!   volume online/offline, the deliberate refusals, partition type set and read back,
+//!   media removal, cache information, alignment/seek-penalty/TRIM properties);
 //! - `concurrency DEVICE [--threads N] [--ops N]` (`concurrency.rs`): random
 //!   overlapped I/O from N threads, each in its own region, checked against shadow
 //!   copies;
@@ -18,7 +21,12 @@
 //! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
-//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs).
+//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
+//!   manager's points and DOS path for an NT device name, and the tests' double's
+//!   transcript (`--manager` names the mount manager; the double by default).
+//! - `messages SYS` (`messages.rs`): the driver file's message table through
+//!   `FormatMessageW`, as Event Viewer formats the driver's System-log entries.
 
 use std::process::ExitCode;
 
@@ -29,7 +37,11 @@ mod concurrency;
 #[cfg(windows)]
 mod ioctl;
 #[cfg(windows)]
+mod messages;
+#[cfg(windows)]
 mod mountdev;
+#[cfg(windows)]
+mod mountmgr;
 #[cfg(windows)]
 mod property;
 #[cfg(windows)]
@@ -38,6 +50,8 @@ mod rw;
 mod service;
 #[cfg(windows)]
 mod tally;
+#[cfg(windows)]
+mod volume;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +74,10 @@ enum Cmd {
         /// The bytes `IOCTL_MOUNTDEV_QUERY_UNIQUE_ID` must return, in hex.
         #[arg(long, value_parser = parse_hex)]
         unique_id: Bytes,
+        /// The link `IOCTL_MOUNTDEV_QUERY_SUGGESTED_LINK_NAME` must return
+        /// (`\DosDevices\X:`).
+        #[arg(long)]
+        link: String,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -73,6 +91,28 @@ enum Cmd {
     Probe { device: String },
     /// Start/stop cycles.
     Cycles { n: u32, device: String },
+    /// The mount points a mount manager lists for an NT device name.
+    MmPoints {
+        /// The NT device name (`\Device\Ramdisk0`).
+        device_name: String,
+        /// The mount manager's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
+    /// The DOS path a mount manager gives an NT device name (`QUERY_DOS_VOLUME_PATH`).
+    MmDosPath {
+        /// The NT device name.
+        device_name: String,
+        /// The mount manager's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
+    /// The mount-manager double's transcript.
+    MmTranscript {
+        /// The double's Win32 path.
+        #[arg(long, default_value = r"\\.\GLOBALROOT\Device\RamdiskTestMountManager")]
+        manager: String,
+    },
     /// One `DeviceIoControl` with no input; prints `error=<Win32 error or 0> bytes=<n>`.
     Ioctl {
         device: String,
@@ -83,6 +123,8 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         out: usize,
     },
+    /// The driver file's message table, formatted by `FormatMessageW`.
+    Messages { sys: String },
 }
 
 /// An IOCTL code in decimal or `0x` hex.
@@ -130,6 +172,7 @@ fn main() -> ExitCode {
             device,
             device_name,
             unique_id,
+            link,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -137,6 +180,7 @@ fn main() -> ExitCode {
                 device_name,
                 unique_id: unique_id.0,
             },
+            &link,
         ),
         Cmd::Concurrency {
             device,
@@ -146,12 +190,38 @@ fn main() -> ExitCode {
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
         Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::MmPoints {
+            device_name,
+            manager,
+        } => return with_manager(&manager, |m| mountmgr::points(m, &device_name)),
+        Cmd::MmDosPath {
+            device_name,
+            manager,
+        } => return with_manager(&manager, |m| mountmgr::dos_path(m, &device_name)),
+        Cmd::MmTranscript { manager } => return with_manager(&manager, mountmgr::transcript),
+        Cmd::Messages { sys } => messages::run(&mut t, &sys),
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     if t.failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Opens the mount manager at `path` (read and write, as its requests need) and runs
+/// `f`; the outcome is printed for the suite to judge.
+#[cfg(windows)]
+fn with_manager(path: &str, f: impl FnOnce(&ramdiskctl::device::Device)) -> ExitCode {
+    match ramdiskctl::device::Device::open(path, true) {
+        Ok(m) => {
+            f(&m);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            println!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -172,12 +242,13 @@ fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
 
 /// The contract: reads and writes, then every IOCTL.
 #[cfg(windows)]
-fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect) {
+fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect, link: &str) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
+    volume::cases(t, &dev, link);
 }
 
 #[cfg(test)]
@@ -202,7 +273,9 @@ mod tests {
                 "--device-name",
                 r"\Device\Ramdisk0",
                 "--unique-id",
-                "5c00"
+                "5c00",
+                "--link",
+                r"\DosDevices\R:"
             ])
             .is_ok()
         );

@@ -1,0 +1,140 @@
+//! Kernel handles to another driver's device: `ZwOpenFile` + `ZwDeviceIoControlFile`.
+//!
+//! The way to talk to the mount manager (and, in tests, to its double and back to
+//! our own disk) that works on Windows and across processes under Wine, where
+//! `IoGetDeviceObjectPointer` hands out a fake device object. Wine checks an IOCTL's
+//! required-access bits against the handle even for a kernel handle, so the access
+//! asked for at open must cover the IOCTLs sent on it.
+
+use core::ptr;
+
+use wdk_sys::{
+    FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    FILE_SYNCHRONOUS_IO_NONALERT, FILE_WRITE_DATA, HANDLE, IO_STATUS_BLOCK, NTSTATUS,
+    STATUS_PENDING, SYNCHRONIZE,
+    ntddk::{ZwClose, ZwDeviceIoControlFile, ZwOpenFile, ZwWaitForSingleObject},
+};
+
+use super::unicode::{UnicodeString, object_attributes};
+
+/// What a handle may be used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `FILE_READ_ATTRIBUTES`: `FILE_ANY_ACCESS` queries only (what the mount manager
+    /// opens a volume with).
+    #[cfg_attr(
+        not(feature = "fault-injection"),
+        expect(dead_code, reason = "used by the mount-manager test double only")
+    )]
+    Query,
+    /// `FILE_READ_DATA | FILE_WRITE_DATA`: IOCTLs that need read and write access
+    /// (`VOLUME_ARRIVAL_NOTIFICATION`, `CREATE_POINT`, `DELETE_POINTS`, `LINK_CREATED`).
+    ReadWrite,
+}
+
+/// An open kernel handle to a device (`OBJ_KERNEL_HANDLE`, synchronous I/O), closed
+/// on drop.
+pub struct DeviceFile(HANDLE);
+
+// SAFETY: a kernel handle may be used and closed from any system thread.
+unsafe impl Send for DeviceFile {}
+
+/// A zeroed `IO_STATUS_BLOCK`.
+const fn io_status_block() -> IO_STATUS_BLOCK {
+    // SAFETY: IO_STATUS_BLOCK is plain data (a status/pointer union and a ULONG_PTR);
+    // all-zero is a valid value.
+    unsafe { core::mem::zeroed() }
+}
+
+impl DeviceFile {
+    /// `ZwOpenFile(name, access | SYNCHRONIZE, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE,
+    /// FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_SYNCHRONOUS_IO_NONALERT)` at `PASSIVE_LEVEL`.
+    ///
+    /// # Errors
+    /// The status of `ZwOpenFile` (`STATUS_OBJECT_NAME_NOT_FOUND` for no such device).
+    pub fn open(name: &[u16], access: Access) -> Result<Self, NTSTATUS> {
+        let desired = match access {
+            Access::Query => FILE_READ_ATTRIBUTES,
+            Access::ReadWrite => FILE_READ_DATA | FILE_WRITE_DATA,
+        } | SYNCHRONIZE;
+        let mut us = UnicodeString::new(name);
+        let mut oa = object_attributes(Some(&mut us), ptr::null_mut());
+        let mut iosb = io_status_block();
+        let mut handle: HANDLE = ptr::null_mut();
+        // SAFETY: every pointer is to a live local; PASSIVE_LEVEL (the callers run on
+        // DriverEntry's or a system thread).
+        let status = unsafe {
+            ZwOpenFile(
+                &raw mut handle,
+                desired,
+                &raw mut oa,
+                &raw mut iosb,
+                FILE_SHARE_READ | FILE_SHARE_WRITE,
+                FILE_SYNCHRONOUS_IO_NONALERT,
+            )
+        };
+        if status == wdk_sys::STATUS_SUCCESS {
+            Ok(Self(handle))
+        } else {
+            Err(status)
+        }
+    }
+
+    /// Sends `code` (`METHOD_BUFFERED`) with `input`, receiving into `output`; returns
+    /// the final status and `Information` (never more than `output.len()`).
+    pub fn ioctl(&self, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
+        let (Ok(in_len), Ok(out_len)) = (u32::try_from(input.len()), u32::try_from(output.len()))
+        else {
+            return (wdk_sys::STATUS_INVALID_PARAMETER, 0);
+        };
+        let in_ptr = if input.is_empty() {
+            ptr::null_mut()
+        } else {
+            input.as_ptr().cast_mut().cast()
+        };
+        let out_ptr = if output.is_empty() {
+            ptr::null_mut()
+        } else {
+            output.as_mut_ptr().cast()
+        };
+        let mut iosb = io_status_block();
+        // SAFETY: our handle; the buffers are live for the call (synchronous I/O: the
+        // call returns after completion, or we wait below before they go away); the I/O
+        // manager only reads `input` (METHOD_BUFFERED copies it into its own buffer).
+        let mut status = unsafe {
+            ZwDeviceIoControlFile(
+                self.0,
+                ptr::null_mut(),
+                None,
+                ptr::null_mut(),
+                &raw mut iosb,
+                code,
+                in_ptr,
+                in_len,
+                out_ptr,
+                out_len,
+            )
+        };
+        if status == STATUS_PENDING {
+            // A synchronous handle should not pend; if it does, wait for the I/O to end
+            // before the buffers and the status block go out of scope.
+            // SAFETY: our handle; no timeout.
+            let _ = unsafe { ZwWaitForSingleObject(self.0, 0, ptr::null_mut()) };
+            // SAFETY: the request completed, so the I/O manager wrote the status.
+            status = unsafe { iosb.__bindgen_anon_1.Status };
+        }
+        (
+            status,
+            usize::try_from(iosb.Information)
+                .unwrap_or(0)
+                .min(output.len()),
+        )
+    }
+}
+
+impl Drop for DeviceFile {
+    fn drop(&mut self) {
+        // SAFETY: our kernel handle, closed once.
+        let _ = unsafe { ZwClose(self.0) };
+    }
+}
