@@ -4,7 +4,9 @@
 //! dumped through the driver is byte for byte what ramdisk-core formats with the same
 //! options (the serial from the boot sector) and passes every exFAT judge (byte-level
 //! checks, fsck.exfat, hadris-fat, the exfat crate); a file written into the dump by
-//! exfat-fuse is loaded back through the driver and read back; the stop is clean. And
+//! exfat-fuse is loaded back through the driver and read back; the 64 MiB disk passes
+//! the contract client's I/O, IOCTL and volume contract with both `GET_PARTITION_INFO`
+//! codes saying 0x07; the stop is clean. And
 //! the registry values whose range depends on `FileSystem` fail as they must.
 
 use std::{fs, path::Path};
@@ -15,9 +17,9 @@ use ramdisk_core::fat::{FileSystem, FormatOptions, SliceWriter, Zeroed};
 use ramdisk_exfat_judge::{Expect, fuse, hadris, judge_fresh};
 
 use super::{
-    Config, Env,
+    Config, DEVICE_NAME, Env, UNIQUE_ID,
     bad_values::{Bad, bad_value},
-    cleanup, ctl_ok, device, install, json,
+    cleanup, ctl_ok, device, hex, install, json,
     runner::{Case, Scenario, Suite},
     stop_cleanly,
 };
@@ -194,6 +196,24 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
             |w| round_trip(w, &dev, &img, &dir, i),
         );
         let _ = fs::remove_file(&img);
+        if i == KEPT_FOR_KERNEL_JUDGE {
+            // The whole I/O, IOCTL and volume contract on an exFAT disk, both
+            // GET_PARTITION_INFO codes reporting 0x07 (it writes to the disk: last).
+            let mark = s.wine.log_mark();
+            let out = s.wine.e2e(&[
+                "contract",
+                &dev,
+                "--device-name",
+                DEVICE_NAME,
+                "--unique-id",
+                &hex(UNIQUE_ID),
+                "--link",
+                &format!(r"\DosDevices\{}:", cfg.letter),
+                "--partition-type",
+                "0x07",
+            ]);
+            s.absorb(&format!("[{name}] contract"), &out, mark);
+        }
     }
     s.case(
         &format!("[{name}] stops cleanly (pool balance 0, no crash)"),
