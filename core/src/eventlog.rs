@@ -34,6 +34,12 @@
 //! that does not, ending it with `…`.
 
 use core::fmt;
+use core::mem::{offset_of, size_of};
+
+use crate::wire::eventlog::{
+    IoErrorLogPacket, MessageResourceBlock, MessageResourceEntryHeader, ResourceHeader,
+};
+use crate::wire::{FromBytes, FromZeros, IntoBytes, U16, U32};
 
 /// The facility of this driver's codes (with the customer bit set, so no Microsoft
 /// facility can clash).
@@ -147,18 +153,22 @@ impl fmt::Display for Rendered<'_> {
 pub const ERROR_LOG_MAXIMUM_SIZE: usize = 240;
 /// `sizeof(IO_ERROR_LOG_PACKET)` on 64-bit Windows: the smallest entry, and where the
 /// strings start.
-pub const PACKET_HEADER_LEN: usize = 48;
+pub const PACKET_HEADER_LEN: usize = size_of::<IoErrorLogPacket>();
 /// Byte offset of `NumberOfStrings` (USHORT) in `IO_ERROR_LOG_PACKET`.
-pub const NUMBER_OF_STRINGS_OFFSET: usize = 4;
+pub const NUMBER_OF_STRINGS_OFFSET: usize = offset_of!(IoErrorLogPacket, number_of_strings);
 /// Byte offset of `StringOffset` (USHORT).
-pub const STRING_OFFSET_OFFSET: usize = 6;
+pub const STRING_OFFSET_OFFSET: usize = offset_of!(IoErrorLogPacket, string_offset);
 /// Byte offset of `ErrorCode` (NTSTATUS).
-pub const ERROR_CODE_OFFSET: usize = 12;
+pub const ERROR_CODE_OFFSET: usize = offset_of!(IoErrorLogPacket, error_code);
 /// Byte offset of `FinalStatus` (NTSTATUS).
-pub const FINAL_STATUS_OFFSET: usize = 20;
+pub const FINAL_STATUS_OFFSET: usize = offset_of!(IoErrorLogPacket, final_status);
 
 /// `StringOffset`: the strings follow the header.
-const STRINGS_START: u16 = 48;
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "48, asserted below to fit and to equal the header length"
+)]
+const STRINGS_START: u16 = PACKET_HEADER_LEN as u16;
 const _: () = assert!(STRINGS_START as usize == PACKET_HEADER_LEN);
 
 /// `…`, which ends a string that had to be shortened.
@@ -220,15 +230,20 @@ impl Packet {
             at += 2; // NUL (the buffer is zeroed)
             count += 1;
         }
-        let mut packet = Self {
+        let header = IoErrorLogPacket {
+            number_of_strings: U16::new(count),
+            string_offset: U16::new(STRINGS_START),
+            error_code: U32::new(code),
+            final_status: U32::new(final_status.cast_unsigned()),
+            ..IoErrorLogPacket::new_zeroed()
+        };
+        if let Some(dst) = bytes.get_mut(..PACKET_HEADER_LEN) {
+            dst.copy_from_slice(header.as_bytes());
+        }
+        Self {
             bytes,
             len: at.min(ERROR_LOG_MAXIMUM_SIZE),
-        };
-        packet.put_u16(NUMBER_OF_STRINGS_OFFSET, count);
-        packet.put_u16(STRING_OFFSET_OFFSET, STRINGS_START);
-        packet.put_u32(ERROR_CODE_OFFSET, code);
-        packet.put_u32(FINAL_STATUS_OFFSET, final_status.cast_unsigned());
-        packet
+        }
     }
 
     /// The entry for a failed `DriverEntry`: [`RAMDISK_BAD_VALUE`] when the failure
@@ -270,26 +285,15 @@ impl Packet {
     /// The event code.
     #[must_use]
     pub fn code(&self) -> u32 {
-        self.u32_at(ERROR_CODE_OFFSET)
+        self.header().map_or(0, |h| h.error_code.get())
     }
 
-    fn u32_at(&self, at: usize) -> u32 {
-        self.bytes
-            .get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u32::from_le_bytes)
-    }
-
-    fn put_u16(&mut self, at: usize, v: u16) {
-        if let Some(dst) = self.bytes.get_mut(at..at + 2) {
-            dst.copy_from_slice(&v.to_le_bytes());
-        }
-    }
-
-    fn put_u32(&mut self, at: usize, v: u32) {
-        if let Some(dst) = self.bytes.get_mut(at..at + 4) {
-            dst.copy_from_slice(&v.to_le_bytes());
-        }
+    /// The fixed part of the packet.
+    #[must_use]
+    pub fn header(&self) -> Option<IoErrorLogPacket> {
+        IoErrorLogPacket::read_from_prefix(&self.bytes)
+            .ok()
+            .map(|(h, _)| h)
     }
 }
 
@@ -331,27 +335,32 @@ pub fn message_table(out: &mut [u8]) -> Option<usize> {
     }
     let blocks = blocks.get(..n)?;
     let mut at = 0;
-    emit(out, &mut at, &u32::try_from(n).ok()?.to_le_bytes())?;
-    let mut entries_at = 4 + 12 * n;
+    // MESSAGE_RESOURCE_DATA: NumberOfBlocks, then the blocks.
+    emit(out, &mut at, U32::new(u32::try_from(n).ok()?).as_bytes())?;
+    let mut entries_at = size_of::<U32>() + size_of::<MessageResourceBlock>() * n;
     let mut index = 0;
     for &(low, high) in blocks {
-        emit(out, &mut at, &low.to_le_bytes())?;
-        emit(out, &mut at, &high.to_le_bytes())?;
-        emit(out, &mut at, &u32::try_from(entries_at).ok()?.to_le_bytes())?;
+        let block = MessageResourceBlock {
+            low_id: U32::new(low),
+            high_id: U32::new(high),
+            offset_to_entries: U32::new(u32::try_from(entries_at).ok()?),
+        };
+        emit(out, &mut at, block.as_bytes())?;
         let count = usize::try_from(high - low).ok()? + 1;
         for m in MESSAGES.get(index..index + count)? {
-            entries_at += 4 + entry_text_len(m.text);
+            entries_at += size_of::<MessageResourceEntryHeader>() + entry_text_len(m.text);
         }
         index += count;
     }
     for m in &MESSAGES {
         let text_len = entry_text_len(m.text);
-        emit(
-            out,
-            &mut at,
-            &u16::try_from(4 + text_len).ok()?.to_le_bytes(),
-        )?;
-        emit(out, &mut at, &MESSAGE_RESOURCE_UNICODE.to_le_bytes())?;
+        let entry = MessageResourceEntryHeader {
+            length: U16::new(
+                u16::try_from(size_of::<MessageResourceEntryHeader>() + text_len).ok()?,
+            ),
+            flags: U16::new(MESSAGE_RESOURCE_UNICODE),
+        };
+        emit(out, &mut at, entry.as_bytes())?;
         let start = at;
         for unit in m.text.encode_utf16().chain("\r\n".encode_utf16()) {
             emit(out, &mut at, &unit.to_le_bytes())?;
@@ -371,8 +380,7 @@ pub const MESSAGE_TABLE_NAME: u16 = 1;
 /// Its language: English (United States), which `FormatMessage` falls back to.
 pub const MESSAGE_TABLE_LANGUAGE: u16 = 0x0409;
 
-/// One 32-bit `.res` entry header (`RESOURCEHEADER` with ordinal type and name: 32
-/// bytes) for `data_len` bytes.
+/// One 32-bit `.res` entry header (ordinal type and name) for `data_len` bytes.
 fn res_header(
     out: &mut [u8],
     at: &mut usize,
@@ -382,17 +390,18 @@ fn res_header(
     language: u16,
     memory_flags: u16,
 ) -> Option<()> {
-    emit(out, at, &u32::try_from(data_len).ok()?.to_le_bytes())?; // DataSize
-    emit(out, at, &32u32.to_le_bytes())?; // HeaderSize
-    emit(out, at, &[0xFF, 0xFF])?;
-    emit(out, at, &typ.to_le_bytes())?; // TYPE (ordinal)
-    emit(out, at, &[0xFF, 0xFF])?;
-    emit(out, at, &name.to_le_bytes())?; // NAME (ordinal)
-    emit(out, at, &0u32.to_le_bytes())?; // DataVersion
-    emit(out, at, &memory_flags.to_le_bytes())?; // MemoryFlags
-    emit(out, at, &language.to_le_bytes())?; // LanguageId
-    emit(out, at, &0u32.to_le_bytes())?; // Version
-    emit(out, at, &0u32.to_le_bytes()) // Characteristics
+    let header = ResourceHeader {
+        data_size: U32::new(u32::try_from(data_len).ok()?),
+        header_size: U32::new(u32::try_from(size_of::<ResourceHeader>()).ok()?),
+        type_marker: U16::new(0xFFFF),
+        type_id: U16::new(typ),
+        name_marker: U16::new(0xFFFF),
+        name_id: U16::new(name),
+        memory_flags: U16::new(memory_flags),
+        language_id: U16::new(language),
+        ..ResourceHeader::new_zeroed()
+    };
+    emit(out, at, header.as_bytes())
 }
 
 /// A 32-bit resource file (`.res`, what `rc.exe` writes) holding the message table.
@@ -433,8 +442,9 @@ mod tests {
     /// The strings of a packet, decoded.
     fn strings(p: &Packet) -> Vec<String> {
         let b = p.as_bytes();
-        let n = usize::from(u16::from_le_bytes([b[4], b[5]]));
-        let off = usize::from(u16::from_le_bytes([b[6], b[7]]));
+        let header = p.header().unwrap();
+        let n = usize::from(header.number_of_strings.get());
+        let off = usize::from(header.string_offset.get());
         let units: Vec<u16> = b[off..]
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))

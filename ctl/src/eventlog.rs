@@ -9,10 +9,12 @@
 //! message texts the driver's message table carries. The Win32 reading is in
 //! `sys::read_system_log` (Windows only).
 
+use ramdisk_core::wire::FromBytes;
+use ramdisk_core::wire::eventlog::{ELF_LOG_SIGNATURE, EventLogRecord};
 use ramdisk_core::{eventlog, service::SERVICE_NAME};
 
 /// Size of the fixed part of `EVENTLOGRECORD`.
-pub const RECORD_HEADER_LEN: usize = 56;
+pub const RECORD_HEADER_LEN: usize = size_of::<EventLogRecord>();
 
 /// One event-log record, as much of it as this tool reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,10 +27,6 @@ pub struct Record {
     pub source: String,
     /// The insertion strings (`%1` first).
     pub strings: Vec<String>,
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -49,26 +47,30 @@ fn wide_at(b: &[u8], at: usize) -> Option<(String, usize)> {
     }
 }
 
+/// The fixed part of the record at the start of `b`, when `b` holds at least that.
+fn header(b: &[u8]) -> Option<EventLogRecord> {
+    EventLogRecord::read_from_prefix(b).ok().map(|(h, _)| h)
+}
+
 /// One record at the start of `b`; `None` when it is malformed.
 fn parse_record(b: &[u8]) -> Option<Record> {
-    let len = u32_at(b, 0)? as usize;
-    // 'LfLe', the signature of every record.
-    if len < RECORD_HEADER_LEN || len > b.len() || u32_at(b, 4)? != 0x654c_664c {
+    let h = header(b)?;
+    let len = usize::try_from(h.length.get()).ok()?;
+    if len < RECORD_HEADER_LEN || len > b.len() || h.reserved.get() != ELF_LOG_SIGNATURE {
         return None;
     }
     let b = b.get(..len)?;
     let (source, _) = wide_at(b, RECORD_HEADER_LEN)?;
-    let count = u16_at(b, 26)?;
-    let mut at = u32_at(b, 36)? as usize;
+    let mut at = usize::try_from(h.string_offset.get()).ok()?;
     let mut strings = Vec::new();
-    for _ in 0..count {
+    for _ in 0..h.num_strings.get() {
         let (s, next) = wide_at(b, at)?;
         strings.push(s);
         at = next;
     }
     Some(Record {
-        time_generated: u32_at(b, 12)?,
-        event_id: u32_at(b, 20)?,
+        time_generated: h.time_generated.get(),
+        event_id: h.event_id.get(),
         source,
         strings,
     })
@@ -80,12 +82,12 @@ fn parse_record(b: &[u8]) -> Option<Record> {
 pub fn parse_records(buf: &[u8]) -> Vec<Record> {
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(rest) = buf.get(at..).filter(|r| r.len() >= RECORD_HEADER_LEN) {
+    while let Some(rest) = buf.get(at..) {
         let Some(record) = parse_record(rest) else {
             break;
         };
         out.push(record);
-        at += u32_at(rest, 0).unwrap_or(0) as usize;
+        at += header(rest).map_or(0, |h| h.length.get() as usize);
     }
     out
 }

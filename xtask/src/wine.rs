@@ -363,6 +363,15 @@ impl Wine {
         )
     }
 
+    /// `sc create <service> type= kernel start= demand binPath= <bin_path>`, which
+    /// must succeed.
+    pub fn create_kernel_service(&self, service: &str, bin_path: &str) -> Result<Out> {
+        self.wine(&[
+            "sc", "create", service, "type=", "kernel", "start=", "demand", "binPath=", bin_path,
+        ])?
+        .check()
+    }
+
     fn exe(&self, exe: &str, args: &[&str]) -> Result<Out> {
         let mut c = Self::base_command(&self.prefix, "wine");
         c.arg(self.bin.join(format!("{exe}.exe"))).args(args);

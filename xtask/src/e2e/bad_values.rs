@@ -121,10 +121,7 @@ pub(super) fn start_must_fail(
     extra: &[(&str, &str, &str)],
 ) -> Result<Vec<String>> {
     cleanup(w);
-    w.wine(&[
-        "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", bin_path,
-    ])?
-    .check()?;
+    w.create_kernel_service(SERVICE, bin_path)?;
     base_params(w)?;
     for (n, k, d) in extra {
         reg_add(w, n, k, d)?;

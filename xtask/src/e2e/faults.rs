@@ -109,18 +109,7 @@ fn kernel_wrappers(s: &mut Suite<'_>, fault_sys: &Path) {
         "kernel: a dropped Irp completes with STATUS_INTERNAL_ERROR and a log line; a pended one completes from a system thread",
         |w| {
             cleanup(w);
-            w.wine(&[
-                "sc",
-                "create",
-                SERVICE,
-                "type=",
-                "kernel",
-                "start=",
-                "demand",
-                "binPath=",
-                &win_path(fault_sys),
-            ])?
-            .check()?;
+            w.create_kernel_service(SERVICE, &win_path(fault_sys))?;
             base_params(w)?;
             w.wine(&["sc", "start", SERVICE])?.check()?;
             let mark = w.log_mark();

@@ -261,10 +261,7 @@ fn foreign_service(s: &mut Suite<'_>, sys: &Path) {
         |w| {
             cleanup(w);
             let foreign = r"C:\windows\system32\drivers\ramdisk.sys";
-            w.wine(&[
-                "sc", "create", SERVICE, "type=", "kernel", "start=", "demand", "binPath=", foreign,
-            ])?
-            .check()?;
+            w.create_kernel_service(SERVICE, foreign)?;
             // Wine's sc has no `qc`: the service key's values and subkeys instead.
             let key = format!(r"HKLM\{}", ramdisk_core::service::SERVICE_KEY);
             let before = w.wine(&["reg", "query", &key])?.check()?.stdout;

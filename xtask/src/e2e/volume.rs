@@ -53,18 +53,7 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
 /// and starts it; returns the log mark taken before the start.
 fn start(w: &Wine, sys: &Path) -> Result<u64> {
     cleanup(w);
-    w.wine(&[
-        "sc",
-        "create",
-        SERVICE,
-        "type=",
-        "kernel",
-        "start=",
-        "demand",
-        "binPath=",
-        &win_path(sys),
-    ])?
-    .check()?;
+    w.create_kernel_service(SERVICE, &win_path(sys))?;
     base_params(w)?;
     let mark = w.log_mark();
     w.wine(&["sc", "start", SERVICE])?.check()?;
@@ -252,18 +241,7 @@ fn double_sys(fault_sys: &Path) -> Result<PathBuf> {
 /// (value name, unique-ID bytes).
 fn double_fresh(w: &Wine, sys: &Path, seed: &[(&str, &[u8])]) -> Result<()> {
     double_stop(w);
-    w.wine(&[
-        "sc",
-        "create",
-        DOUBLE_SERVICE,
-        "type=",
-        "kernel",
-        "start=",
-        "demand",
-        "binPath=",
-        &win_path(sys),
-    ])?
-    .check()?;
+    w.create_kernel_service(DOUBLE_SERVICE, &win_path(sys))?;
     let params = format!(r"{DOUBLE_KEY}\Parameters");
     w.wine(&[
         "reg",
@@ -308,18 +286,7 @@ fn double_stop(w: &Wine) {
 /// `extra` Parameters; returns the log mark taken before the start.
 fn start_with_double(w: &Wine, fault_sys: &Path, extra: &[(&str, &str, &str)]) -> Result<u64> {
     cleanup(w);
-    w.wine(&[
-        "sc",
-        "create",
-        SERVICE,
-        "type=",
-        "kernel",
-        "start=",
-        "demand",
-        "binPath=",
-        &win_path(fault_sys),
-    ])?
-    .check()?;
+    w.create_kernel_service(SERVICE, &win_path(fault_sys))?;
     base_params(w)?;
     for (name, kind, data) in
         std::iter::once(&("MountManagerDevice", "REG_SZ", DOUBLE_DEVICE)).chain(extra)
