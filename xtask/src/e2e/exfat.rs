@@ -17,9 +17,9 @@ use ramdisk_core::fat::{FileSystem, FormatOptions, SliceWriter, Zeroed};
 use ramdisk_exfat_judge::{Expect, fuse, hadris, judge_fresh};
 
 use super::{
-    Config, DEVICE_NAME, Env, UNIQUE_ID,
+    Config, Env,
     bad_values::{Bad, bad_value},
-    cleanup, ctl_ok, device, hex, install, json,
+    cleanup, contract, ctl_ok, device, install, json,
     runner::{Case, Scenario, Suite},
     stop_cleanly,
 };
@@ -199,20 +199,8 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
         if i == KEPT_FOR_KERNEL_JUDGE {
             // The whole I/O, IOCTL and volume contract on an exFAT disk, both
             // GET_PARTITION_INFO codes reporting 0x07 (it writes to the disk: last).
-            let mark = s.wine.log_mark();
-            let out = s.wine.e2e(&[
-                "contract",
-                &dev,
-                "--device-name",
-                DEVICE_NAME,
-                "--unique-id",
-                &hex(UNIQUE_ID),
-                "--link",
-                &format!(r"\DosDevices\{}:", cfg.letter),
-                "--partition-type",
-                "0x07",
-            ]);
-            s.absorb(&format!("[{name}] contract"), &out, mark);
+            let prefix = format!("[{name}] contract");
+            contract(s, &prefix, &dev, cfg.letter, &["--partition-type", "0x07"]);
         }
     }
     s.case(

@@ -71,6 +71,28 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// Runs the contract client (`ramdisk-e2e contract`: reads and writes, every IOCTL, the
+/// mount-manager queries, the volume contract) on `dev`, the disk on drive `letter`,
+/// with `extra` arguments; each of its lines counts as a check under `prefix`.
+fn contract(s: &mut Suite<'_>, prefix: &str, dev: &str, letter: char, extra: &[&str]) {
+    let mark = s.wine.log_mark();
+    let unique_id = hex(UNIQUE_ID);
+    let link = format!(r"\DosDevices\{letter}:");
+    let mut args = vec![
+        "contract",
+        dev,
+        "--device-name",
+        DEVICE_NAME,
+        "--unique-id",
+        &unique_id,
+        "--link",
+        &link,
+    ];
+    args.extend_from_slice(extra);
+    let out = s.wine.e2e(&args);
+    s.absorb(prefix, &out, mark);
+}
+
 /// The Rust target ramdiskctl is cross-built for (MinGW linker, no MSVC needed).
 pub const CTL_TARGET: &str = "x86_64-pc-windows-gnu";
 const SHIM_SOURCE: &str = include_str!("../hostshim/bcryptprimitives.c");

@@ -83,12 +83,15 @@ report() {{
     echo "MOUNTED $name $h"
     [ "$h" = "$want" ] || sed "s/^/JUDGE-LISTING $name /" "/tmp/$name.list"
 }}
+attach() {{
+    find_disk "$1" || {{ echo "JUDGE-FAILED $2 no disk with serial $1"; return 1; }}
+    echo "JUDGE-DISK $2 $dev"
+    m=/mnt/$2
+    mkdir -p "$m"
+}}
 bigread() {{
     serial=$1 name=$2 fstype=$3 tree=$4 want=$5
-    find_disk "$serial" || {{ echo "JUDGE-FAILED $name no disk with serial $serial"; return; }}
-    echo "JUDGE-DISK $name $dev"
-    m=/mnt/$name
-    mkdir -p "$m"
+    attach "$serial" "$name" || return
     mount -t "$fstype" -o ro,loud "/dev/$dev" "$m" || {{ echo "JUDGE-FAILED $name mount read-only"; return; }}
     f="$m/{big}"
     {{
@@ -107,10 +110,7 @@ bigread() {{
 }}
 judge() {{
     serial=$1 name=$2 fstype=$3 tree=$4 want=$5
-    find_disk "$serial" || {{ echo "JUDGE-FAILED $name no disk with serial $serial"; return; }}
-    echo "JUDGE-DISK $name $dev"
-    m=/mnt/$name
-    mkdir -p "$m"
+    attach "$serial" "$name" || return
     mount -t "$fstype" -o rw,loud "/dev/$dev" "$m" || {{ echo "JUDGE-FAILED $name mount read-write"; return; }}
     cp -R "/judge/tree/$tree/." "$m/" || echo "JUDGE-FAILED $name copy the tree"
     (cd "$m" && "ops_$tree") || echo "JUDGE-FAILED $name delete/rename/append"
