@@ -293,6 +293,8 @@ fn docs() -> Result<()> {
         "-p",
         "ramdisk-mountmgr-double",
         "-p",
+        "ramdisk-exfat-judge",
+        "-p",
         "xtask",
     ])?;
     doc(&["-p", "ramdiskctl", "--target", e2e::CTL_TARGET])?;

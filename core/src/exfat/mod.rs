@@ -2,7 +2,7 @@
 //! Specification" (learn.microsoft.com/windows/win32/fileio/exfat-specification).
 //!
 //! Like [`crate::fat`]: metadata only, no allocation, no `unsafe`, no panic on any
-//! input. [`plan`] picks the cluster size and places the regions, [`format`] writes the
+//! input. [`plan()`] picks the cluster size and places the regions, [`format()`] writes the
 //! boot regions, the FAT, the allocation bitmap, the up-case table and the root
 //! directory through the same [`crate::fat::SectorWriter`] the FAT formatter uses, and
 //! [`BootSector::parse`] / [`RootEntries::scan`] / [`count_free`] read a volume back.

@@ -2,7 +2,7 @@
 //! compressed form (section 7.2.5.1, Table 25), whose `TableChecksum` is `E619D30Dh`.
 //!
 //! The table is not typed in here: `spec/table25.md` holds Table 25 exactly as the
-//! specification prints it (CC BY 4.0, attribution in the file), and [`parse_table`]
+//! specification prints it (CC BY 4.0, attribution in the file), and `parse_table`
 //! turns its rows into code units at compile time, checking every row's offset. The
 //! checksum the specification states is asserted at compile time too, so a damaged
 //! copy does not build. `spec/table24.md` (the mandatory first 128 mappings) is read
