@@ -522,6 +522,16 @@ fn judge_image(
         }
         lines.push(s);
     }
+    // The big file's image takes ~4.6 GiB of disk: kept only when it failed.
+    if problems.is_empty() && matches!(image.spec.job, Job::ReadBigFile { .. }) {
+        match fs::remove_file(&image.path) {
+            Ok(()) => lines.push(format!(
+                "{} removed (kept only on failure)",
+                image.path.display()
+            )),
+            Err(e) => problems.push(format!("remove {}: {e}", image.path.display())),
+        }
+    }
     lines.extend(problems.iter().map(|p| format!("problem: {p}")));
     Outcome {
         name,
