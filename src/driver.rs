@@ -13,9 +13,9 @@ use ramdisk_core::{
     },
     disk::DiskIdentity,
     eventlog::Packet,
-    fat::{self, FormatError, serial::volume_serial_from_system_time},
+    fat::{FormatError, serial::volume_serial_from_system_time},
     mountmgr::HookError,
-    status,
+    status, volume,
 };
 use ramdisk_store::StoreError;
 use wdk::fmt::FormatBuffer;
@@ -43,7 +43,7 @@ static DISKS: DeviceTable<MAX_DISKS> = DeviceTable::new();
 pub enum LoadError {
     /// A registry value is present but wrong (the message names it).
     Config(ConfigError),
-    /// The FAT planner rejected the combination (blamed on a value).
+    /// The FAT or exFAT planner rejected the combination (blamed on a value).
     Plan(FormatProblem),
     /// The registry itself failed reading `what`.
     Registry {
@@ -263,7 +263,7 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
     // allocated for it.
     let physical = crate::fault::physical_memory(sysinfo::physical_memory());
     let memory = plan_memory(&config, physical).map_err(LoadError::Config)?;
-    let layout = fat::plan(&config.format)
+    let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     if let MemoryPlan::Dynamic { .. } = memory {
         match low_pool::open() {
@@ -303,11 +303,11 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         }
         log!(
             disk: disk.letter(),
-            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
+            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
             config.format.disk_size,
-            layout.fat_type,
-            layout.cluster_count,
-            layout.sectors_per_cluster * layout.bytes_per_sector,
+            layout,
+            layout.cluster_count(),
+            layout.cluster_bytes(),
             serial,
             disk.state().identity.unique_id(),
             disk.state().identity.device_name(),
@@ -321,9 +321,9 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
         );
         let drive = text(format_args!("{}:", char::from(disk.letter())));
         let summary = text(format_args!(
-            "{} bytes, {:?}, {}",
+            "{} bytes, {}, {}",
             config.format.disk_size,
-            layout.fat_type,
+            layout,
             disk.state().identity.device_name()
         ));
         event(

@@ -1,5 +1,5 @@
 //! How the disk presents itself: fixed or removable media, sector size, CHS
-//! geometry and the MBR partition type that matches the FAT type.
+//! geometry and the MBR partition type that matches the file system.
 //!
 //! One constant, [`MEDIA`], decides fixed versus removable everywhere: the
 //! FAT media byte, `DISK_GEOMETRY.MediaType`, `RemovableMedia` in the storage
@@ -7,6 +7,15 @@
 //! the glue passes to `IoCreateDevice`.
 
 use crate::fat::FatType;
+
+/// The file system a disk holds, as far as its presentation cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VolumeKind {
+    /// FAT12, FAT16 or FAT32.
+    Fat(FatType),
+    /// exFAT.
+    Exfat,
+}
 
 /// Bytes per sector. The driver always presents 512-byte sectors.
 pub const BYTES_PER_SECTOR: u32 = 512;
@@ -127,8 +136,8 @@ pub struct DiskInfo {
     pub disk_size: u64,
     /// Bytes per sector ([`BYTES_PER_SECTOR`]).
     pub bytes_per_sector: u32,
-    /// The FAT type the volume was formatted with.
-    pub fat_type: FatType,
+    /// The file system the volume was formatted with.
+    pub volume: VolumeKind,
     /// Fixed or removable ([`MEDIA`]).
     pub media: MediaKind,
     /// `DISK_GEOMETRY.Cylinders`; `cylinders * tracks_per_cylinder *
@@ -174,6 +183,8 @@ pub const PARTITION_FAT_16: u8 = 0x04;
 pub const PARTITION_HUGE: u8 = 0x06;
 /// `PARTITION_FAT32_XINT13` (FAT32, LBA).
 pub const PARTITION_FAT32_XINT13: u8 = 0x0C;
+/// `PARTITION_IFS` (an installable file system: NTFS, exFAT).
+pub const PARTITION_IFS: u8 = 0x07;
 
 /// The MBR partition type for a FAT volume of `disk_size` bytes.
 #[must_use]
@@ -186,8 +197,25 @@ pub const fn partition_type(fat_type: FatType, disk_size: u64) -> u8 {
     }
 }
 
+/// The MBR partition type for a volume of `kind` on `disk_size` bytes (exFAT: 0x07,
+/// what Windows' format gives an exFAT partition).
+#[must_use]
+pub const fn volume_partition_type(kind: VolumeKind, disk_size: u64) -> u8 {
+    match kind {
+        VolumeKind::Fat(fat_type) => partition_type(fat_type, disk_size),
+        VolumeKind::Exfat => PARTITION_IFS,
+    }
+}
+
 impl DiskInfo {
-    /// Describes a disk of `disk_size` bytes holding a `fat_type` volume.
+    /// Describes a disk of `disk_size` bytes holding a `fat_type` volume
+    /// ([`DiskInfo::with_volume`] for any file system).
+    #[must_use]
+    pub const fn new(disk_size: u64, fat_type: FatType) -> Self {
+        Self::with_volume(disk_size, VolumeKind::Fat(fat_type))
+    }
+
+    /// Describes a disk of `disk_size` bytes holding a `volume` volume.
     ///
     /// Geometry: 2 heads × 32 sectors per track × 512 bytes (32 KiB per
     /// cylinder), `Cylinders = disk_size / 32 KiB`; a disk smaller than one
@@ -195,18 +223,18 @@ impl DiskInfo {
     /// `Cylinders` counts its sectors. The geometry never claims more than
     /// `disk_size`; `IOCTL_DISK_GET_LENGTH_INFO` reports the exact size.
     #[must_use]
-    pub const fn new(disk_size: u64, fat_type: FatType) -> Self {
+    pub const fn with_volume(disk_size: u64, volume: VolumeKind) -> Self {
         let (heads, spt) = heads_and_sectors_per_track(disk_size);
         let cylinder_bytes = (heads * spt) as u64 * BYTES_PER_SECTOR as u64;
         Self {
             disk_size,
             bytes_per_sector: BYTES_PER_SECTOR,
-            fat_type,
+            volume,
             media: MEDIA,
             cylinders: disk_size / cylinder_bytes,
             tracks_per_cylinder: heads,
             sectors_per_track: spt,
-            partition_type: partition_type(fat_type, disk_size),
+            partition_type: volume_partition_type(volume, disk_size),
             provisioning: Provisioning::Full,
         }
     }
@@ -283,6 +311,17 @@ mod tests {
         assert_eq!(partition_type(FatType::Fat16, 32 * MIB), 0x06);
         assert_eq!(partition_type(FatType::Fat16, 2048 * MIB), 0x06);
         assert_eq!(partition_type(FatType::Fat32, 64 * MIB), 0x0C);
+        assert_eq!(volume_partition_type(VolumeKind::Exfat, 64 * MIB), 0x07);
+        assert_eq!(
+            volume_partition_type(VolumeKind::Fat(FatType::Fat16), 64 * MIB),
+            0x06
+        );
+        let d = DiskInfo::with_volume(256 << 30, VolumeKind::Exfat);
+        assert_eq!((d.partition_type, d.volume), (0x07, VolumeKind::Exfat));
+        assert_eq!(
+            DiskInfo::new(MIB, FatType::Fat12).volume,
+            VolumeKind::Fat(FatType::Fat12)
+        );
     }
 
     #[test]

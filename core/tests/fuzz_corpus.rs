@@ -64,6 +64,11 @@ fn corpus_dsm() {
 }
 
 #[test]
+fn corpus_exfat() {
+    println!("exfat: {} inputs", replay("exfat"));
+}
+
+#[test]
 fn every_target_has_a_corpus_directory() {
     for (name, _) in TARGETS {
         assert!(corpus_dir(name).is_dir(), "{name}");

@@ -168,10 +168,10 @@ pub struct InstallArgs {
     /// `DriveLetter` (one letter).
     #[arg(long)]
     pub letter: Option<String>,
-    /// `FileSystem`: FAT12, FAT16, FAT32 (omit for automatic).
+    /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
     #[arg(long)]
     pub fs: Option<String>,
-    /// `SectorsPerCluster` (power of two, 1..128).
+    /// `SectorsPerCluster` (a power of two: 1..128 for FAT12/16/32, 1..65536 for exFAT).
     #[arg(long)]
     pub sectors_per_cluster: Option<u32>,
     /// `RootDirEntries` (FAT12/16).

@@ -58,7 +58,7 @@ mod tests {
         let layout = plan(&o).unwrap();
         let mut img = vec![0u8; usize::try_from(size).unwrap()];
         format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
-        let v = crate::volume::parse_boot_sector(&img[..512]).unwrap();
+        let v = crate::volume::parse_fat_boot_sector(&img[..512]).unwrap();
         (img, v)
     }
 

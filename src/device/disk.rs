@@ -6,7 +6,7 @@ use ramdisk_core::{
     config::{Config, MemoryPlan},
     disk::{DiskIdentity, DiskState},
     dsm::Extent,
-    fat::{self, Layout, Zeroed},
+    fat::Zeroed,
     geometry::{BYTES_PER_SECTOR, DiskInfo},
     ioctl::{
         self,
@@ -16,6 +16,7 @@ use ramdisk_core::{
     request,
     security::{self, DISK_DACL},
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
+    volume::Layout,
 };
 use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store, StoreError, StoreWriter};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
@@ -73,12 +74,12 @@ impl Disk {
         // Fresh fixed memory is zeroed and a dynamic store's holes read as zeros:
         // only the non-zero metadata sectors are written.
         let mut writer = StoreWriter::new(&store);
-        fat::format(layout, &mut writer, Zeroed::Yes).map_err(|e| {
+        layout.format(&mut writer, Zeroed::Yes).map_err(|e| {
             writer
                 .error()
                 .map_or(LoadError::Format(e), LoadError::Metadata)
         })?;
-        let info = DiskInfo::new(size, layout.fat_type);
+        let info = DiskInfo::with_volume(size, layout.kind());
         let info = if store.is_dynamic() {
             info.thin(store.chunk_size() as u64)
         } else {

@@ -49,16 +49,25 @@ pub enum Problem {
         /// The number found.
         value: u32,
     },
-    /// `SectorsPerCluster` not 0 or a power of two up to 128.
+    /// `SectorsPerCluster` not 0 or a power of two up to 65 536.
     NotPowerOfTwo {
+        /// The number found.
+        value: u32,
+    },
+    /// `SectorsPerCluster` above 128 for a FAT file system (only exFAT takes more).
+    TooLargeForFat {
         /// The number found.
         value: u32,
     },
     /// `DriveLetter` is not `X` or `X:` with `X` in `A`..=`Z`.
     NotADriveLetter(Text),
-    /// `FileSystem` is not one of the four names.
+    /// `FileSystem` is not one of the five names.
     UnknownFileSystem(Text),
-    /// `VolumeLabel` rejected by [`crate::fat::VolumeLabel::parse`].
+    /// `VolumeLabel` is a label for no file system ([`crate::exfat::Label::parse`]
+    /// rejects it, and FAT's rules are stricter).
+    NotALabel(Text),
+    /// `VolumeLabel` is no FAT label ([`crate::fat::VolumeLabel::parse`] rejects it),
+    /// and `FileSystem` is not exFAT.
     InvalidLabel(Text),
     /// `Allocation` is not `fixed` or `dynamic`.
     UnknownAllocation(Text),
@@ -110,8 +119,10 @@ impl ConfigError {
             | Problem::TooLarge { .. }
             | Problem::OutOfRange { .. }
             | Problem::NotPowerOfTwo { .. }
+            | Problem::TooLargeForFat { .. }
             | Problem::NotADriveLetter(_)
             | Problem::UnknownFileSystem(_)
+            | Problem::NotALabel(_)
             | Problem::InvalidLabel(_)
             | Problem::UnknownAllocation(_)
             | Problem::LimitTooSmall { .. }
@@ -176,15 +187,26 @@ impl fmt::Display for ConfigError {
             Problem::OutOfRange { value } => write!(f, "{name}: {value} is outside 1..=65535"),
             Problem::NotPowerOfTwo { value } => write!(
                 f,
-                "{name}: {value} is not 0 (automatic) or a power of two from 1 to 128"
+                "{name}: {value} is not 0 (automatic) or a power of two from 1 to 65536"
+            ),
+            Problem::TooLargeForFat { value } => write!(
+                f,
+                "{name}: {value} is more than 128, the most FAT12/16/32 take (exFAT takes up to 65536)"
             ),
             Problem::NotADriveLetter(text) => write!(
                 f,
                 "{name}: {text} is not a drive letter A-Z (optionally with ':')"
             ),
             Problem::UnknownFileSystem(text) => {
-                write!(f, "{name}: {text} is not auto, FAT12, FAT16 or FAT32")
+                write!(
+                    f,
+                    "{name}: {text} is not auto, FAT12, FAT16, FAT32 or exFAT"
+                )
             }
+            Problem::NotALabel(text) => write!(
+                f,
+                "{name}: {text} is not a volume label (at most 11 characters, none of \"*/:<>?\\| or control characters; FAT12/16/32 also take only ASCII, no leading space and none of +,.;=[])"
+            ),
             Problem::InvalidLabel(text) => write!(
                 f,
                 "{name}: {text} is not a FAT volume label (at most 11 ASCII characters, no leading space, none of \"*+,./:;<=>?[\\]|)"

@@ -19,6 +19,7 @@
 //! | [`mountmgr`] | `MOUNTMGR_TARGET_NAME`, `MOUNTMGR_MOUNT_POINT(S)`, `MOUNTMGR_CREATE_POINT_INPUT`, `MOUNTMGR_VOLUME_PATHS` | `mountmgr.h` |
 //! | [`security`] | `SECURITY_DESCRIPTOR_RELATIVE`, `ACL`, `ACE_HEADER`, `ACCESS_ALLOWED_ACE`, `SID` | `winnt.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
+//! | [`exfat`] | boot sector, extended boot sector tail, OEM parameters, Allocation Bitmap, Up-case Table and Volume Label directory entries | Microsoft's exFAT specification |
 //! | [`eventlog`] | `IO_ERROR_LOG_PACKET`, `MESSAGE_RESOURCE_BLOCK`, `MESSAGE_RESOURCE_ENTRY` header, the `.res` `RESOURCEHEADER`, `EVENTLOGRECORD` | `wdm.h` / `winnt.h` |
 //! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION` headers | `wdm.h` |
 
@@ -56,6 +57,7 @@ macro_rules! wire {
 pub mod disk;
 pub mod dsm;
 pub mod eventlog;
+pub mod exfat;
 pub mod fat;
 pub mod mountdev;
 pub mod mountmgr;

@@ -37,6 +37,7 @@ use ramdisk_core::status::{
 };
 use ramdisk_core::wire::disk::VerifyInformation;
 use ramdisk_core::wire::{I64, IntoBytes, U32};
+use ramdisk_core::{exfat, volume};
 
 /// A fuzz-target body.
 pub type Body = fn(&[u8]);
@@ -48,6 +49,7 @@ pub const TARGETS: [(&str, Body); 5] = [
     ("ioctl", ioctl),
     ("fat", fat),
     ("dsm", dsm),
+    ("exfat", exfat),
 ];
 
 /// Reads little-endian numbers off the front of the input; missing bytes are 0.
@@ -157,7 +159,9 @@ pub fn config(data: &[u8]) {
         ) {
             Ok(()) => {
                 assert!(value.data.len() <= MAX_VALUE_DATA);
-                check_config(&builder.finish(serial), serial);
+                if builder.check().is_ok() {
+                    check_config(&builder.finish(serial), serial);
+                }
             }
             Err(e) => {
                 assert_eq!(builder, before, "a rejected value changed the builder");
@@ -191,6 +195,7 @@ pub fn config(data: &[u8]) {
                 )
             })
         })
+        .and_then(|()| expected.check())
         .map(|()| expected.finish(serial));
     assert_eq!(parsed, expected, "parse disagrees with the builder");
     match parsed {
@@ -252,8 +257,23 @@ fn check_config(c: &Config, serial: u32) {
     assert_eq!(f.bytes_per_sector, 512);
     assert!((1..=65535).contains(&f.root_dir_entries));
     let spc = f.sectors_per_cluster;
-    assert!(spc == 0 || (spc.is_power_of_two() && spc <= 128));
+    let max_spc = if f.file_system == FileSystem::Exfat {
+        65_536
+    } else {
+        128
+    };
+    assert!(spc == 0 || (spc.is_power_of_two() && spc <= max_spc));
     assert_eq!(f.allow_64k_clusters, spc == 128);
+    // Every label is an exFAT one; a FAT volume's is the same text by FAT's rules.
+    let units = f.exfat_label.units();
+    assert_eq!(exfat::Label::parse(units), Ok(f.exfat_label));
+    if f.file_system != FileSystem::Exfat {
+        let ascii: Vec<u8> = units
+            .iter()
+            .map(|&u| u8::try_from(u).ok().filter(u8::is_ascii).unwrap_or(0xFF))
+            .collect();
+        assert_eq!(VolumeLabel::parse(&ascii), Ok(f.label));
+    }
     assert_eq!(f.volume_serial, serial);
     assert_eq!(f.num_fats, 2);
     assert!(f.media == 0xF0 || f.media == 0xF8);
@@ -282,8 +302,9 @@ fn check_config_error(e: &ConfigError, name: ValueName) {
 /// An accepted configuration either plans (and the layout is legal) or the
 /// planner's error is traced to a registry value.
 fn check_plan_of_config(c: &Config) {
-    match plan(&c.format) {
-        Ok(layout) => check_layout(&c.format, &layout),
+    match volume::plan(&c.format) {
+        Ok(volume::Layout::Fat(layout)) => check_layout(&c.format, &layout),
+        Ok(volume::Layout::Exfat(layout)) => check_exfat_layout(&c.format, &layout),
         Err(error) => {
             let problem = explain_format_error(error, &c.format);
             let value = problem
@@ -894,5 +915,221 @@ pub fn dsm(data: &[u8]) {
             assert_eq!(reply.status, status);
             assert!(ops.0.borrow().is_empty(), "a rejected TRIM trimmed");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// exfat
+
+/// Input: mode (1), disk size (by mode: 8 raw bytes, sectors of 4 bytes, of 3 bytes
+/// or of 2 bytes + 1 MiB), sector size (1, or 0xFC.. + 4 raw), sectors per cluster
+/// (1: 0, a power of two, or 0xF0.. + 4 raw), label length (1) and UTF-16 units,
+/// serial (4).
+///
+/// Checks: `exfat::plan` never panics; an accepted layout validates, fits the disk,
+/// keeps the asked cluster size, aligns the FAT and the heap to its cluster size (at
+/// most 1 MiB), has the smallest FAT of whole alignment units and the largest cluster
+/// count that fits, and leaves a cluster free; its boot sector decodes back; `format`
+/// (zeroed or not; zeroed where the FAT is over 16 MiB, and not at all past 65 536
+/// metadata clusters, which the property tests format) writes only 512-byte pieces
+/// inside the boot regions, the FAT and the bitmap, up-case and root clusters; on a
+/// small disk the real image reads back
+/// (boot sector, backup region, checksum, root entries, free clusters). A rejection
+/// explains itself (and names exFAT).
+pub fn exfat(data: &[u8]) {
+    let mut input = Bytes::new(data);
+    let mode = input.u8();
+    let sectors = match mode & 3 {
+        0 => input.u64() / 512,
+        1 => u64::from(input.u32()),
+        2 => u64::from(input.u32() % (1 << 24)),
+        _ => 2048 + u64::from(input.u16()),
+    };
+    let mut o = FormatOptions::new(sectors.saturating_mul(512));
+    o.file_system = FileSystem::Exfat;
+    o.bytes_per_sector = match input.u8() {
+        0..=0x9F => 512,
+        0xA0..=0xDF => 4096,
+        0xE0..=0xFB => 1024 << (input.u8() % 2),
+        _ => input.u32(),
+    };
+    if mode & 4 != 0 {
+        o.disk_size = o.disk_size / 4096 * 4096;
+    }
+    if mode & 8 != 0 {
+        o.disk_size |= u64::from(input.u8() & 7) * 64;
+    }
+    o.sectors_per_cluster = match input.u8() {
+        0..=0x5F => 0,
+        s @ 0x60..=0xEF => 1 << (s % 18),
+        _ => input.u32(),
+    };
+    let label_len = usize::from(input.u8() % 14);
+    let units: Vec<u16> = (0..label_len).map(|_| input.u16()).collect();
+    o.exfat_label = exfat::Label::parse(&units).unwrap_or(exfat::Label::NONE);
+    o.volume_serial = input.u32();
+    let zeroed = if mode & 16 != 0 {
+        Zeroed::No
+    } else {
+        Zeroed::Yes
+    };
+
+    let layout = match exfat::plan(&o) {
+        Ok(layout) => layout,
+        Err(error) => {
+            let line = explain_format_error(error, &o).to_string();
+            assert!(!line.is_empty() && !line.contains('\n'));
+            if matches!(error, FormatError::TooSmall | FormatError::TooLarge) {
+                assert!(line.ends_with("for exFAT"), "{line}");
+            }
+            return;
+        }
+    };
+    check_exfat_layout(&o, &layout);
+    // Clearing writes the whole FAT (up to 16 GiB of zeros for 2^32 clusters): only
+    // where it stays small, so one input takes microseconds, not seconds.
+    let zeroed = if u64::from(layout.fat_length) * u64::from(layout.bytes_per_sector) > 16 << 20 {
+        Zeroed::Yes
+    } else {
+        zeroed
+    };
+
+    // Up to a million FAT entries and bitmap bits for 2^32 small clusters: the format of
+    // such layouts is left to the property tests, so an input takes microseconds.
+    if layout.used_clusters() > 1 << 16 {
+        return;
+    }
+    let bps = u64::from(layout.bytes_per_sector);
+    let mut recorder = ExfatRecorder {
+        layout,
+        boot: [0; 512],
+        writes: 0,
+    };
+    exfat::format(&layout, &mut recorder, zeroed).expect("format of a planned layout failed");
+    assert!(recorder.writes >= 20);
+    assert_eq!(recorder.boot, exfat::boot_sector(&layout).as_bytes());
+    assert!(exfat::BootSector::parse(&recorder.boot).is_ok());
+
+    if o.disk_size <= EXFAT_IMAGE_LIMIT {
+        let size = usize::try_from(o.disk_size).expect("small disk");
+        let mut image = vec![0u8; size];
+        exfat::format(&layout, &mut SliceWriter(&mut image), zeroed)
+            .expect("format into the image");
+        let b = usize::try_from(bps).expect("sector size");
+        assert_eq!(
+            image[..12 * b],
+            image[12 * b..24 * b],
+            "backup region = main"
+        );
+        assert_eq!(
+            image[11 * b..11 * b + 4],
+            exfat::region_checksum(&layout).to_le_bytes()
+        );
+        let bs = exfat::BootSector::parse(&image).expect("our boot sector parses");
+        let root = usize::try_from(bs.cluster_byte_offset(bs.root_cluster)).expect("small");
+        let entries = exfat::RootEntries::scan(&image[root..root + 512]);
+        assert_eq!(entries.label_units(), layout.label.units());
+        let bitmap = entries.bitmap.expect("a bitmap entry");
+        let at = usize::try_from(bs.cluster_byte_offset(bitmap.first_cluster)).expect("small");
+        let len = usize::try_from(bitmap.data_length).expect("small");
+        assert_eq!(
+            exfat::count_free(&image[at..at + len], bs.cluster_count),
+            layout.free_clusters()
+        );
+        assert_eq!(entries.upcase.map(|(_, sum)| sum), Some(0xE619_D30D));
+    }
+}
+
+/// Disks up to this size are also formatted into a real buffer by `exfat`.
+const EXFAT_IMAGE_LIMIT: u64 = 2 << 20;
+
+/// The planner's promises about an accepted exFAT layout.
+pub fn check_exfat_layout(o: &FormatOptions, l: &exfat::Layout) {
+    assert_eq!(l.validate(), Ok(()), "{o:?}");
+    assert!(
+        l.disk_size() <= o.disk_size && o.disk_size - l.disk_size() < u64::from(l.bytes_per_sector)
+    );
+    assert_eq!(l.bytes_per_sector, o.bytes_per_sector);
+    assert_eq!(l.label, o.exfat_label);
+    assert_eq!(l.volume_serial, o.volume_serial);
+    if o.sectors_per_cluster == 0 {
+        assert!(
+            l.cluster_bytes()
+                >= exfat::default_cluster_bytes(o.disk_size).max(u64::from(l.bytes_per_sector))
+        );
+    } else {
+        assert_eq!(l.sectors_per_cluster, o.sectors_per_cluster);
+    }
+    let unit = l.cluster_bytes().min(exfat::MAX_ALIGNMENT_BYTES) / u64::from(l.bytes_per_sector);
+    let unit = unit.max(1);
+    assert_eq!(u64::from(l.fat_offset) % unit, 0);
+    assert_eq!(u64::from(l.fat_length) % unit, 0);
+    assert_eq!(l.cluster_heap_offset, l.fat_offset + l.fat_length);
+    assert_eq!(u64::from(l.fat_offset), 24u64.next_multiple_of(unit));
+    let bps = u64::from(l.bytes_per_sector);
+    let fat_for = |count: u64| ((count + 2) * 4).div_ceil(bps).next_multiple_of(unit);
+    assert_eq!(u64::from(l.fat_length), fat_for(u64::from(l.cluster_count)));
+    // One more cluster would not fit (or the count is at its maximum).
+    let more = u64::from(l.cluster_count) + 1;
+    assert!(
+        more > 0xFFFF_FFF5
+            || u64::from(l.fat_offset) + fat_for(more) + more * u64::from(l.sectors_per_cluster)
+                > l.volume_length
+    );
+    assert!(l.free_clusters() >= 1);
+    assert!(l.percent_in_use() <= 100);
+    let bs = exfat::BootSector::parse(exfat::boot_sector(l).as_bytes()).expect("decodes");
+    assert_eq!(
+        (
+            bs.fat_offset,
+            bs.fat_length,
+            bs.cluster_heap_offset,
+            bs.cluster_count,
+            bs.root_cluster
+        ),
+        (
+            l.fat_offset,
+            l.fat_length,
+            l.cluster_heap_offset,
+            l.cluster_count,
+            l.root_cluster()
+        )
+    );
+    assert_eq!(bs.volume_length, l.volume_length);
+    assert_eq!(bs.cluster_bytes(), l.cluster_bytes());
+}
+
+/// Records exFAT writes: 512-byte pieces, only where the formatter may write.
+struct ExfatRecorder {
+    layout: exfat::Layout,
+    boot: [u8; 512],
+    writes: u64,
+}
+
+impl SectorWriter for ExfatRecorder {
+    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
+        let l = &self.layout;
+        let bps = u64::from(l.bytes_per_sector);
+        let end = byte_offset + data.len() as u64;
+        assert!(
+            byte_offset.is_multiple_of(512) && data.len().is_multiple_of(512),
+            "{byte_offset} +{}",
+            data.len()
+        );
+        let fat = u64::from(l.fat_offset) * bps;
+        let fat_end = fat + u64::from(l.fat_length) * bps;
+        let meta = l.cluster_offset(2);
+        let meta_end = l.cluster_offset(l.root_cluster() + 1);
+        assert!(
+            end <= 24 * bps
+                || (byte_offset >= fat && end <= fat_end)
+                || (byte_offset >= meta && end <= meta_end),
+            "write {byte_offset}..{end} outside the metadata ({l:?})"
+        );
+        if byte_offset == 0 {
+            self.boot.copy_from_slice(&data[..512]);
+        }
+        self.writes += 1;
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::error::{CtlError, EXIT_BUSY, win32_text};
 use crate::report::{TrimMode, TrimReport, Usage};
 use crate::sys::resolve_device;
 use crate::trim::{free_extents, requests};
-use crate::volume::parse_boot_sector;
+use crate::volume::parse_fat_boot_sector;
 use ramdisk_core::dsm;
 
 /// Lock attempts and the pause between them (about 2 s, as `stop`).
@@ -102,7 +102,7 @@ pub fn run(ctx: &Ctx, args: &TrimArgs) -> Result<(), CtlError> {
             let mut sector = vec![0u8; bps];
             dev.read_exact_at(0, &mut sector)
                 .map_err(|e| CtlError::win32(format!("{path}: cannot read sector 0"), e))?;
-            let volume = parse_boot_sector(&sector).map_err(|why| {
+            let volume = parse_fat_boot_sector(&sector).map_err(|why| {
                 CtlError::msg(format!(
                     "{path}: {why}; trim reads only FAT12/16/32 allocation tables (give \
                      --offset and --length to trim a range)"

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::Report;
 use crate::units::{fmt_bytes, fmt_serial};
 use ramdisk_core::config::Allocation;
+use ramdisk_core::exfat;
 use ramdisk_core::fat::BootSector;
 use ramdisk_core::wire::dsm::RamdiskUsage;
 
@@ -109,7 +110,7 @@ pub const fn partition_style_name(s: u32) -> &'static str {
 /// The file system read from the volume itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileSystem {
-    /// `FAT12`, `FAT16` or `FAT32`.
+    /// `FAT12`, `FAT16`, `FAT32` or `exFAT`.
     #[serde(rename = "type")]
     pub fs_type: &'static str,
     /// Volume label.
@@ -124,19 +125,19 @@ pub struct FileSystem {
     pub cluster_size: u64,
     /// Data clusters.
     pub clusters: u32,
-    /// Total sectors.
-    pub total_sectors: u32,
-    /// Root directory entries (0 on FAT32).
+    /// Total sectors (exFAT: `VolumeLength`).
+    pub total_sectors: u64,
+    /// Root directory entries (0 on FAT32 and exFAT, whose root is a cluster chain).
     pub root_entries: u16,
     /// FAT copies.
     pub num_fats: u8,
-    /// Media byte.
-    pub media: u8,
+    /// Media byte (`null` on exFAT, which has none in its boot sector).
+    pub media: Option<u8>,
     /// Free clusters, if they could be counted.
     pub free_clusters: Option<u32>,
     /// Free bytes (free clusters × cluster size).
     pub free_bytes: Option<u64>,
-    /// Where the free count came from (`FSInfo` or `FAT`).
+    /// Where the free count came from (`FSInfo`, `FAT`, or exFAT's `bitmap`).
     pub free_source: Option<&'static str>,
 }
 
@@ -152,10 +153,32 @@ impl FileSystem {
             sectors_per_cluster: u32::from(v.sectors_per_cluster),
             cluster_size: v.cluster_bytes(),
             clusters: v.cluster_count,
-            total_sectors: v.total_sectors,
+            total_sectors: u64::from(v.total_sectors),
             root_entries: v.root_entry_count,
             num_fats: v.num_fats,
-            media: v.media,
+            media: Some(v.media),
+            free_clusters: free.map(|f| f.0),
+            free_bytes: free.map(|f| u64::from(f.0) * v.cluster_bytes()),
+            free_source: free.map(|f| f.1),
+        }
+    }
+
+    /// The facts of the exFAT volume `v`, its label as read from the root directory,
+    /// and its free clusters (from the allocation bitmap) if they could be counted.
+    #[must_use]
+    pub fn exfat(v: &exfat::BootSector, label: String, free: Option<(u32, &'static str)>) -> Self {
+        Self {
+            fs_type: "exFAT",
+            label,
+            serial: fmt_serial(v.volume_serial),
+            bytes_per_sector: v.bytes_per_sector,
+            sectors_per_cluster: v.sectors_per_cluster,
+            cluster_size: v.cluster_bytes(),
+            clusters: v.cluster_count,
+            total_sectors: v.volume_length,
+            root_entries: 0,
+            num_fats: v.number_of_fats,
+            media: None,
             free_clusters: free.map(|f| f.0),
             free_bytes: free.map(|f| u64::from(f.0) * v.cluster_bytes()),
             free_source: free.map(|f| f.1),

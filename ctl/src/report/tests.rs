@@ -32,7 +32,10 @@ fn sample_volume() -> BootSector {
     let layout = plan(&FormatOptions::new(8 << 20)).unwrap();
     let mut img = vec![0u8; 8 << 20];
     format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
-    crate::volume::parse_boot_sector(&img[..512]).unwrap()
+    match crate::volume::parse_boot_sector(&img[..512]) {
+        Ok(crate::volume::Volume::Fat(v)) => v,
+        other => panic!("{other:?}"),
+    }
 }
 
 fn sample_info() -> InfoReport {
@@ -86,6 +89,54 @@ fn info() {
          file system   FAT16, label \"RAMDISK\", serial 0000-0000\n\
          clusters      8143 of 1 KiB (2 sectors), 2 FATs, 512 root entries\n\
          free          8140 clusters, 7.9 MiB (from FAT)"
+    );
+}
+
+/// A 64 MiB exFAT volume as `info` reports it: label from the root directory, free
+/// clusters from the allocation bitmap.
+#[test]
+fn info_exfat() {
+    use ramdisk_core::exfat;
+    use ramdisk_core::fat::{FileSystem as Fs, FormatOptions, SliceWriter, Zeroed};
+    let mut o = FormatOptions::new(64 << 20);
+    o.file_system = Fs::Exfat;
+    o.volume_serial = 0x1234_ABCD;
+    o.exfat_label = exfat::Label::from_ascii(b"Scratch").unwrap();
+    let layout = exfat::plan(&o).unwrap();
+    let mut img = vec![0u8; 64 << 20];
+    exfat::format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
+    let Ok(crate::volume::Volume::Exfat(v)) = crate::volume::parse_boot_sector(&img[..512]) else {
+        panic!("not exFAT")
+    };
+    let r = InfoReport {
+        device: r"\\.\R:".into(),
+        size: 64 << 20,
+        geometry: Some(Fact::Known(Geometry::new(2048, 12, 2, 32, 512))),
+        partition: Some(Fact::Known(Partition {
+            style: partition_style_name(0),
+            starting_offset: 0,
+            length: 64 << 20,
+            number: 0,
+            mbr_type: Some(7),
+        })),
+        file_system: Some(Fact::Known(FileSystem::exfat(
+            &v,
+            "Scratch".into(),
+            Some((layout.free_clusters(), "bitmap")),
+        ))),
+        usage: Usage::from_wire(&sample_usage()),
+    };
+    assert_eq!(json(&r), golden!("info-exfat"));
+    assert_eq!(
+        text(&r),
+        "device        \\\\.\\R:\n\
+         size          64 MiB (67108864 bytes)\n\
+         geometry      2048 cylinders x 2 heads x 32 sectors x 512 bytes, FixedMedia\n\
+         partition     MBR #0, offset 0, length 67108864, type 0x07\n\
+         memory        dynamic, 192 KiB held of at most 4 MiB (peak 320 KiB), 64 KiB chunks, chunk table 136 B\n\
+         file system   exFAT, label \"Scratch\", serial 1234-ABCD\n\
+         clusters      16365 of 4 KiB (8 sectors), 1 FAT\n\
+         free          16361 clusters, 63.9 MiB (from bitmap)"
     );
 }
 

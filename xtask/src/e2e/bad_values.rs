@@ -13,15 +13,15 @@ use super::{
 };
 use crate::wine::{ERROR_LEVEL, IHVDRIVER, PARAMS, SERVICE, Wine, win_path};
 
-/// One bad-registry-value case.
-struct Bad {
-    /// The case id below `bad-values/`.
-    id: &'static str,
-    what: &'static str,
+/// One bad-registry-value case (`exfat.rs` has its own table of them).
+pub(super) struct Bad {
+    /// The case id below `bad-values/` (or `exfat/`).
+    pub(super) id: &'static str,
+    pub(super) what: &'static str,
     /// Values added after the valid base (`DiskSize` 8 MiB, `DriveLetter` Q).
-    values: &'static [(&'static str, &'static str, &'static str)],
+    pub(super) values: &'static [(&'static str, &'static str, &'static str)],
     /// Value names of which the log line must name one.
-    names: &'static [&'static str],
+    pub(super) names: &'static [&'static str],
 }
 
 const BAD: &[Bad] = &[
@@ -332,7 +332,7 @@ fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
     );
 }
 
-fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
+pub(super) fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
     let bin_path = win_path(sys);
     s.case(
         &format!(

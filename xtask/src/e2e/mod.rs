@@ -19,13 +19,16 @@
 //! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
 //!   available, nothing on the disk touched);
 //! - `dynamic.rs`: dynamic disks (a 64 GiB FAT32 one on this machine, TRIM, the
-//!   memory limit, `ramdiskctl trim`, the low-pool condition).
+//!   memory limit, `ramdiskctl trim`, the low-pool condition);
+//! - `exfat.rs`: exFAT disks through the driver, judged by the exFAT judges, and the
+//!   registry values whose range depends on `FileSystem`.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
 
 mod bad_values;
 mod dynamic;
+mod exfat;
 mod faults;
 mod lifecycle;
 mod matrix;
@@ -72,6 +75,28 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// Runs the contract client (`ramdisk-e2e contract`: reads and writes, every IOCTL, the
+/// mount-manager queries, the volume contract) on `dev`, the disk on drive `letter`,
+/// with `extra` arguments; each of its lines counts as a check under `prefix`.
+fn contract(s: &mut Suite<'_>, prefix: &str, dev: &str, letter: char, extra: &[&str]) {
+    let mark = s.wine.log_mark();
+    let unique_id = hex(UNIQUE_ID);
+    let link = format!(r"\DosDevices\{letter}:");
+    let mut args = vec![
+        "contract",
+        dev,
+        "--device-name",
+        DEVICE_NAME,
+        "--unique-id",
+        &unique_id,
+        "--link",
+        &link,
+    ];
+    args.extend_from_slice(extra);
+    let out = s.wine.e2e(&args);
+    s.absorb(prefix, &out, mark);
 }
 
 /// The Rust target ramdiskctl is cross-built for (MinGW linker, no MSVC needed).
@@ -288,6 +313,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
     cases.extend(dynamic::fault_cases(env));
+    cases.extend(exfat::cases(env));
     cases.extend(volume::cases(env));
     cases.extend(selftest::cases(env));
     cases.extend(dynamic::cases(env));
@@ -329,7 +355,10 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         fault_sys,
     };
     let cases = filter.select(all_cases(&env))?;
-    if cases.iter().any(|c| c.scenario == Scenario::Matrix) {
+    if cases
+        .iter()
+        .any(|c| matches!(c.scenario, Scenario::Matrix | Scenario::Exfat))
+    {
         // The matrix keeps fresh dumps for the kernel judge; none from an older run may
         // be judged in their place.
         crate::kernel_judge::forget_wine_images()?;
@@ -387,6 +416,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "fault injection ({})",
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
+        Scenario::Exfat => "exFAT (FileSystem exFAT through ramdiskctl install)".into(),
         Scenario::Volume => {
             "volume contract (the release driver, and the fault-injection build's test hooks)"
                 .into()
@@ -420,6 +450,7 @@ mod tests {
                 Scenario::Matrix => "matrix/",
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
+                Scenario::Exfat => "exfat/",
                 Scenario::Volume => "volume/",
                 Scenario::Selftest => "selftest/",
                 Scenario::Dynamic => "dynamic/",

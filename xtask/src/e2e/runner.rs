@@ -23,6 +23,8 @@ pub enum Scenario {
     BadValues,
     /// `faults.rs`.
     Faults,
+    /// `exfat.rs`.
+    Exfat,
     /// `volume.rs`.
     Volume,
     /// `selftest.rs`.
@@ -39,6 +41,7 @@ impl Scenario {
             Self::Matrix => "matrix",
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
+            Self::Exfat => "exFAT",
             Self::Volume => "volume contract",
             Self::Selftest => "selftest",
             Self::Dynamic => "dynamic",

@@ -497,6 +497,33 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
         },
     );
     s.case(
+        "volume: an exFAT disk registers with the double the same way: partition type 0x07 (recognized, so the device number is asked), Q: owned by the double",
+        |w| {
+            double_fresh(w, &sys, &[])?;
+            let mark = start_with_double(w, fault_sys, &[("FileSystem", "REG_SZ", "exFAT")])?;
+            let t = transcript(w);
+            let (listed, volumes) = points(w)?;
+            let info = json(&ctl_ok(w, &["--json", "info", "Q:"])?);
+            let lines = stop(w, mark)?;
+            let block = arrival_block(&t?).context("no arrival in the transcript")?;
+            in_order(&block, &documented_arrival())?;
+            let partition = "style=MBR type=0x07 recognized=1";
+            ensure!(block.contains(partition), "the arrival lacks {partition:?}:\n{block}");
+            ensure!(
+                block.contains("ioctl=IOCTL_STORAGE_GET_DEVICE_NUMBER"),
+                "no device-number query after a recognized partition:\n{block}"
+            );
+            ensure!(
+                volumes.len() == 1 && listed.iter().any(|l| l == Q_LINK),
+                "the double lists {listed:?}"
+            );
+            let info = info?;
+            ensure!(info["file_system"]["type"] == "exFAT", "{info}");
+            line_with(&lines, "the mount manager owns drive letter(s) Q:")?;
+            Ok(format!("{partition}; {}", listed.join(", ")))
+        },
+    );
+    s.case(
         "volume: a broken reply (FaultInject 6) makes the double reject the volume; the driver serves Q: through its own link and says so",
         |w| {
             double_fresh(w, &sys, &[])?;

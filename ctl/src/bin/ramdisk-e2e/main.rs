@@ -11,7 +11,8 @@
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
 //!   unique-ID bytes (the suite passes its one definition of each), and the volume
 //!   contract's IOCTLs (`volume.rs`: suggested link name `--link`, link notifications,
-//!   volume online/offline, the deliberate refusals, partition type set and read back,
+//!   volume online/offline, the deliberate refusals, partition type set and read back
+//!   (`--partition-type`: the type both GETs must report first),
 //!   media removal, cache information, alignment/seek-penalty/TRIM properties);
 //! - `concurrency DEVICE [--threads N] [--ops N]` (`concurrency.rs`): random
 //!   overlapped I/O from N threads, each in its own region, checked against shadow
@@ -85,6 +86,10 @@ enum Cmd {
         /// (`\DosDevices\X:`).
         #[arg(long)]
         link: String,
+        /// The partition type both `GET_PARTITION_INFO` codes must report before any
+        /// set (decimal or 0x-hex; unchecked when absent).
+        #[arg(long, value_parser = parse_code)]
+        partition_type: Option<u32>,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -198,6 +203,7 @@ fn main() -> ExitCode {
             device_name,
             unique_id,
             link,
+            partition_type,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -206,6 +212,7 @@ fn main() -> ExitCode {
                 unique_id: unique_id.0,
             },
             &link,
+            partition_type,
         ),
         Cmd::Concurrency {
             device,
@@ -292,13 +299,19 @@ fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
 
 /// The contract: reads and writes, then every IOCTL.
 #[cfg(windows)]
-fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect, link: &str) {
+fn contract(
+    t: &mut tally::Tally,
+    path: &str,
+    expect: &mountdev::Expect,
+    link: &str,
+    partition_type: Option<u32>,
+) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
-    volume::cases(t, &dev, link);
+    volume::cases(t, &dev, link, partition_type);
 }
 
 #[cfg(test)]
