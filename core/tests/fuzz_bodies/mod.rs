@@ -43,7 +43,7 @@ use ramdisk_core::{exfat, volume};
 pub type Body = fn(&[u8]);
 
 /// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
-pub const TARGETS: [(&str, Body); 5] = [
+pub const TARGETS: [(&str, Body); 6] = [
     ("config", config),
     ("request", request),
     ("ioctl", ioctl),
