@@ -82,8 +82,8 @@ pub fn run(ctx: &Ctx, args: &TrimArgs) -> Result<(), CtlError> {
     let (before, allocation) = held(&dev)?;
     let size = dev.length()?;
     let mut warnings = Vec::new();
-    let (mode, extents, free_clusters, lock_state) = match (args.offset, args.length) {
-        (Some(offset), Some(length)) => {
+    let (mode, extents, free_clusters, lock_state) =
+        if let (Some(offset), Some(length)) = (args.offset, args.length) {
             dsm::Extent::check(offset, length, size).map_err(|_| {
                 CtlError::msg(format!(
                     "--offset {offset} --length {length}: not sector aligned or not inside the \
@@ -91,8 +91,7 @@ pub fn run(ctx: &Ctx, args: &TrimArgs) -> Result<(), CtlError> {
                 ))
             })?;
             (TrimMode::Range, vec![(offset, length)], None, None)
-        }
-        _ => {
+        } else {
             let outcome = lock(&dev)?;
             if let Some(w) = fsctl_warning("FSCTL_LOCK_VOLUME", outcome) {
                 ctx.warn(&w);
@@ -119,8 +118,7 @@ pub fn run(ctx: &Ctx, args: &TrimArgs) -> Result<(), CtlError> {
                 FsctlOutcome::Unsupported(_) => "unsupported",
             };
             (TrimMode::FreeClusters, extents, Some(clusters), Some(state))
-        }
-    };
+        };
     let reqs = requests(&extents);
     for request in &reqs {
         send(&dev, request)?;

@@ -46,10 +46,10 @@ pub fn cases(t: &mut Tally, dev: &Device, granularity: Option<u64>) {
                 }
             }),
             None => want_ok(r, trim_size).and_then(|()| {
-                if !d.TrimEnabled {
-                    Ok("TrimEnabled FALSE (fixed)".into())
-                } else {
+                if d.TrimEnabled {
                     Err("a fixed disk reports TRIM enabled".into())
+                } else {
+                    Ok("TrimEnabled FALSE (fixed)".into())
                 }
             }),
         },
