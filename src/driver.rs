@@ -15,18 +15,18 @@ use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        Config, ConfigError, FormatProblem, ValueName, boot::BootError, check_memory,
-        explain_format_error,
+        Config, ConfigError, FormatProblem, MemoryPlan, ValueName, boot::BootError,
+        explain_format_error, plan_memory,
     },
     control::{
         self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
     },
     disk::{DiskIdentity, DiskName, Persistence},
     eventlog::Packet,
-    fat::{self, FormatError, serial::volume_serial_from_system_time},
+    fat::{FormatError, serial::volume_serial_from_system_time},
     ioctl::Reply,
     mountmgr::{HookError, LetterSet, MountManagerName, mount_point_manager},
-    status,
+    status, volume,
     wire::FromZeros,
 };
 use ramdisk_store::StoreError;
@@ -37,7 +37,7 @@ use crate::{
     config,
     device::{Control, DeviceKind, Disk},
     kernel::{
-        DeviceObject, DriverObject, eventlog, irp::PendingIrp, pool, registry::Key,
+        DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
         symlink::drive_letter_taken, sync::TryLock, sysinfo, time, worker::Worker,
     },
 };
@@ -123,7 +123,7 @@ static WORKER: Worker = Worker::new(serve);
 pub enum LoadError {
     /// A registry value is present but wrong (the message names it).
     Config(ConfigError),
-    /// The FAT planner rejected the combination (blamed on a value).
+    /// The FAT or exFAT planner rejected the combination (blamed on a value).
     Plan(FormatProblem),
     /// The registry itself failed reading `what`.
     Registry {
@@ -141,6 +141,8 @@ pub enum LoadError {
     },
     /// The formatter failed (a bug: the layout was planned for this disk).
     Format(FormatError),
+    /// A dynamic disk could not get the memory for the metadata it formats.
+    Metadata(StoreError),
     /// `IoCreateDevice` failed.
     CreateDevice(NTSTATUS),
     /// The device's DACL could not be set.
@@ -210,6 +212,7 @@ impl LoadError {
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
+            Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
             Self::TooManyDisks => status::STATUS_QUOTA_EXCEEDED,
             Self::Boot(e) => e.status(),
             Self::Control(e) => e.status(),
@@ -231,6 +234,7 @@ impl LoadError {
             Self::Boot(e) => return Some(e.value()),
             Self::Registry { .. }
             | Self::Format(_)
+            | Self::Metadata(_)
             | Self::CreateDevice(_)
             | Self::Dacl(_)
             | Self::Thread(_)
@@ -293,6 +297,7 @@ impl fmt::Display for LoadError {
             ),
             Self::Store { bytes, error } => write!(f, "DiskSize: {bytes} bytes: {error}"),
             Self::Format(e) => write!(f, "formatting failed: {e:?}"),
+            Self::Metadata(e) => write!(f, "formatting the dynamic disk failed: {e}"),
             Self::CreateDevice(status) => write!(
                 f,
                 "IoCreateDevice failed: {:#010x} ({})",
@@ -384,6 +389,7 @@ pub fn entry(driver: DriverObject, service_key: &[u16]) -> NTSTATUS {
     match load(driver, service_key) {
         Ok(()) => STATUS_SUCCESS,
         Err((disk, e)) => {
+            low_pool::close();
             let status = e.status();
             let line = text(format_args!("{}", Blamed(disk.as_ref(), &e)));
             log!(error: "{}", line.as_str());
@@ -466,11 +472,12 @@ fn load_into(
         create_disk(st, &config, identity, true).map_err(|e| (Some(name), e))?;
     }
     st.control = Some(Control::create(driver).map_err(|e| (None, e))?);
+    crate::fault::loaded();
     Ok(())
 }
 
-/// Makes one disk (memory cap, plan, store, format, device, registration) into a free
-/// slot of `st`, and logs it.
+/// Makes one disk (memory plan, volume plan, store, format, device, registration) into
+/// a free slot of `st`, and logs it.
 // A frame of its own (a disk's plan and format): no frame above a page.
 #[inline(never)]
 fn create_disk(
@@ -480,26 +487,60 @@ fn create_disk(
     boot: bool,
 ) -> Result<usize, LoadError> {
     let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
-    // Before the planner, so a disk too large for this machine is refused as such and
-    // nothing is allocated for it.
-    check_memory(config.format.disk_size, st.physical).map_err(LoadError::Config)?;
-    let layout = fat::plan(&config.format)
+    // Before the planner, so a disk too large for this machine (a fixed one above half
+    // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
+    // allocated for it.
+    let memory = plan_memory(config, st.physical).map_err(LoadError::Config)?;
+    let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
     let slot = st
         .disks
         .iter()
         .position(Option::is_none)
         .ok_or(LoadError::TooManyDisks)?;
-    let device = Disk::create(driver, config, &layout, identity, st.mount_manager, boot)?;
+    if let MemoryPlan::Dynamic { .. } = memory {
+        match low_pool::open() {
+            Ok(()) => log!(
+                "{}: watched (signalled now: {})",
+                low_pool::NAME,
+                low_pool::signalled()
+            ),
+            Err(status) => log!(
+                "{}: cannot open it ({:#010x}, {}); dynamic disks stop allocating only at their MemoryLimit or when the pool fails",
+                low_pool::NAME,
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+        }
+    }
+    let device = Disk::create(
+        driver,
+        config,
+        &layout,
+        memory,
+        identity,
+        st.mount_manager,
+        boot,
+    )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
+        if store.is_dynamic() {
+            log!(
+                disk: disk.letter(),
+                "dynamic: at most {} bytes in {} KiB chunks; {} bytes of chunks and {} bytes of chunk table after formatting",
+                store.memory_limit(),
+                store.chunk_size() >> 10,
+                store.allocated_bytes(),
+                store.table_bytes()
+            );
+        }
         log!(
             disk: disk.letter(),
-            "{} bytes, {:?}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
+            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
             config.format.disk_size,
-            layout.fat_type,
-            layout.cluster_count,
-            layout.sectors_per_cluster * layout.bytes_per_sector,
+            layout,
+            layout.cluster_count(),
+            layout.cluster_bytes(),
             config.format.volume_serial,
             disk.state().identity.unique_id(),
             disk.state().identity.device_name(),
@@ -513,9 +554,9 @@ fn create_disk(
         );
         let drive = text(format_args!("{}:", char::from(disk.letter())));
         let summary = text(format_args!(
-            "{} bytes, {:?}, {}",
+            "{} bytes, {}, {}",
             config.format.disk_size,
-            layout.fat_type,
+            layout,
             disk.state().identity.device_name()
         ));
         event(
@@ -582,6 +623,7 @@ pub fn unload(driver: DriverObject) {
     if STATE.try_with(teardown).is_none() {
         log!(error: "unload: the driver's state is busy; its devices are left to the chain walk");
     }
+    low_pool::close();
     let leftovers = driver.delete_leftover_devices();
     if leftovers != 0 {
         log!(error: "{leftovers} device(s) outside the disk table were deleted at unload");
@@ -718,12 +760,16 @@ fn report(device: &DeviceObject) -> Option<RamdiskDiskInfo> {
         letter: disk.letter(),
         disk_size: state.info.disk_size,
         allocated_bytes: disk.store().allocated_bytes(),
-        memory_limit: 0,
+        memory_limit: if disk.store().is_dynamic() {
+            disk.store().memory_limit()
+        } else {
+            0
+        },
         open_handles: disk.opens(),
-        allocation: 0,
+        allocation: u32::from(disk.store().is_dynamic()),
         mounted: device.is_mounted(),
         boot: disk.is_boot(),
-        file_system: state.info.fat_type.name(),
+        file_system: state.info.volume.name(),
         persist: persist.as_ref(),
     }))
 }

@@ -12,6 +12,7 @@
 //! | 4 | every pool allocation after the first four (the store fails half-built) |
 //! | 5 | nothing fails, but the machine's physical memory reads as 64 MiB (so the fixed-disk cap is 32 MiB) |
 //! | 6 | nothing fails, but `IOCTL_MOUNTDEV_QUERY_DEVICE_NAME`'s overflow reply says 2 bytes instead of `sizeof(MOUNTDEV_NAME)`: a reply the mount manager (and its test double) must reject |
+//! | 7 | nothing fails, but once the disk is loaded the low-nonpaged-pool condition reads as signalled (a dynamic disk's writes that need a new chunk fail) |
 //!
 //! After publishing a disk, the same build sends the disk the mount manager's queries
 //! itself, from a system thread, in IRPs without a file object, and logs each reply
@@ -29,7 +30,7 @@ use crate::kernel::{Completion, DeviceObject, Irp};
 
 #[cfg(feature = "fault-injection")]
 mod enabled {
-    use core::sync::atomic::{AtomicU32, Ordering};
+    use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
     use ramdisk_core::ioctl::{
         self, Reply,
@@ -123,10 +124,20 @@ mod enabled {
 
     static MODE: AtomicU32 = AtomicU32::new(0);
     static ALLOCATIONS: AtomicU32 = AtomicU32::new(0);
+    static LOADED: AtomicBool = AtomicBool::new(false);
 
     pub fn set(mode: u32) {
         MODE.store(mode, Ordering::Release);
         ALLOCATIONS.store(0, Ordering::Release);
+        LOADED.store(false, Ordering::Release);
+    }
+
+    pub fn loaded() {
+        LOADED.store(true, Ordering::Release);
+    }
+
+    pub fn is_loaded() -> bool {
+        LOADED.load(Ordering::Acquire)
     }
 
     pub fn active(mode: u32) -> bool {
@@ -162,6 +173,9 @@ const LINK: u32 = 3;
 const SMALL_MACHINE: u32 = 5;
 /// The physical memory `FaultInject` = 5 pretends: 64 MiB.
 const SMALL_MEMORY: u64 = 64 << 20;
+/// `FaultInject` = 7: `\KernelObjects\LowNonPagedPoolCondition` reads as signalled.
+#[cfg(feature = "fault-injection")]
+const LOW_POOL: u32 = 7;
 
 /// Arms a fault (no-op without the feature).
 #[cfg_attr(
@@ -226,7 +240,37 @@ pub fn fail_link() -> bool {
     active(LINK)
 }
 
-/// The physical memory the fixed-disk cap uses: what the kernel reported, or
+/// Whether the low-nonpaged-pool condition must read as signalled (only once the
+/// disk is loaded: the test wants its writes to fail, not its formatting).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn low_pool() -> bool {
+    #[cfg(feature = "fault-injection")]
+    return active(LOW_POOL) && enabled::is_loaded();
+    #[cfg(not(feature = "fault-injection"))]
+    false
+}
+
+/// `DriverEntry` finished loading (arms `FaultInject` 7).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn loaded() {
+    #[cfg(feature = "fault-injection")]
+    enabled::loaded();
+}
+
+/// The physical memory the memory plan uses (the fixed-disk cap, a dynamic disk's
+/// default and largest `MemoryLimit`): what the kernel reported, or
 /// [`SMALL_MEMORY`] under `FaultInject` = 5.
 pub fn physical_memory(reported: Option<u64>) -> Option<u64> {
     if active(SMALL_MACHINE) {

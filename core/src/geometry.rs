@@ -1,5 +1,5 @@
 //! How the disk presents itself: fixed or removable media, sector size, CHS
-//! geometry and the MBR partition type that matches the FAT type.
+//! geometry and the MBR partition type that matches the file system.
 //!
 //! One constant, [`MEDIA`], decides fixed versus removable everywhere: the
 //! FAT media byte, `DISK_GEOMETRY.MediaType`, `RemovableMedia` in the storage
@@ -7,6 +7,26 @@
 //! the glue passes to `IoCreateDevice`.
 
 use crate::fat::FatType;
+
+/// The file system a disk holds, as far as its presentation cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VolumeKind {
+    /// FAT12, FAT16 or FAT32.
+    Fat(FatType),
+    /// exFAT.
+    Exfat,
+}
+
+impl VolumeKind {
+    /// The conventional name: `FAT12`, `FAT16`, `FAT32` or `exFAT`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Fat(t) => t.name(),
+            Self::Exfat => "exFAT",
+        }
+    }
+}
 
 /// Bytes per sector. The driver always presents 512-byte sectors.
 pub const BYTES_PER_SECTOR: u32 = 512;
@@ -103,6 +123,21 @@ impl MediaKind {
     }
 }
 
+/// How a disk's memory is provisioned: what the TRIM and thin-provisioning
+/// properties report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Provisioning {
+    /// All memory at load (`Allocation` fixed): no thin provisioning; TRIM only
+    /// zeroes.
+    #[default]
+    Full,
+    /// Memory on first write, given back by TRIM (`Allocation` dynamic).
+    Thin {
+        /// Bytes per allocation unit (the store's chunk): the unmap granularity.
+        granularity: u64,
+    },
+}
+
 /// Everything the IOCTL replies say about the disk.
 ///
 /// Build it with [`DiskInfo::new`]; the fields are public for reading.
@@ -112,8 +147,8 @@ pub struct DiskInfo {
     pub disk_size: u64,
     /// Bytes per sector ([`BYTES_PER_SECTOR`]).
     pub bytes_per_sector: u32,
-    /// The FAT type the volume was formatted with.
-    pub fat_type: FatType,
+    /// The file system the volume was formatted with.
+    pub volume: VolumeKind,
     /// Fixed or removable ([`MEDIA`]).
     pub media: MediaKind,
     /// `DISK_GEOMETRY.Cylinders`; `cylinders * tracks_per_cylinder *
@@ -125,6 +160,9 @@ pub struct DiskInfo {
     pub sectors_per_track: u32,
     /// The MBR partition type byte for the volume.
     pub partition_type: u8,
+    /// Fixed or thin provisioning ([`DiskInfo::thin`]; [`Provisioning::Full`] from
+    /// [`DiskInfo::new`]).
+    pub provisioning: Provisioning,
 }
 
 /// Heads and sectors per track for disks of at least one such cylinder
@@ -156,6 +194,8 @@ pub const PARTITION_FAT_16: u8 = 0x04;
 pub const PARTITION_HUGE: u8 = 0x06;
 /// `PARTITION_FAT32_XINT13` (FAT32, LBA).
 pub const PARTITION_FAT32_XINT13: u8 = 0x0C;
+/// `PARTITION_IFS` (an installable file system: NTFS, exFAT).
+pub const PARTITION_IFS: u8 = 0x07;
 
 /// The MBR partition type for a FAT volume of `disk_size` bytes.
 #[must_use]
@@ -168,8 +208,25 @@ pub const fn partition_type(fat_type: FatType, disk_size: u64) -> u8 {
     }
 }
 
+/// The MBR partition type for a volume of `kind` on `disk_size` bytes (exFAT: 0x07,
+/// what Windows' format gives an exFAT partition).
+#[must_use]
+pub const fn volume_partition_type(kind: VolumeKind, disk_size: u64) -> u8 {
+    match kind {
+        VolumeKind::Fat(fat_type) => partition_type(fat_type, disk_size),
+        VolumeKind::Exfat => PARTITION_IFS,
+    }
+}
+
 impl DiskInfo {
-    /// Describes a disk of `disk_size` bytes holding a `fat_type` volume.
+    /// Describes a disk of `disk_size` bytes holding a `fat_type` volume
+    /// ([`DiskInfo::with_volume`] for any file system).
+    #[must_use]
+    pub const fn new(disk_size: u64, fat_type: FatType) -> Self {
+        Self::with_volume(disk_size, VolumeKind::Fat(fat_type))
+    }
+
+    /// Describes a disk of `disk_size` bytes holding a `volume` volume.
     ///
     /// Geometry: 2 heads × 32 sectors per track × 512 bytes (32 KiB per
     /// cylinder), `Cylinders = disk_size / 32 KiB`; a disk smaller than one
@@ -177,19 +234,27 @@ impl DiskInfo {
     /// `Cylinders` counts its sectors. The geometry never claims more than
     /// `disk_size`; `IOCTL_DISK_GET_LENGTH_INFO` reports the exact size.
     #[must_use]
-    pub const fn new(disk_size: u64, fat_type: FatType) -> Self {
+    pub const fn with_volume(disk_size: u64, volume: VolumeKind) -> Self {
         let (heads, spt) = heads_and_sectors_per_track(disk_size);
         let cylinder_bytes = (heads * spt) as u64 * BYTES_PER_SECTOR as u64;
         Self {
             disk_size,
             bytes_per_sector: BYTES_PER_SECTOR,
-            fat_type,
+            volume,
             media: MEDIA,
             cylinders: disk_size / cylinder_bytes,
             tracks_per_cylinder: heads,
             sectors_per_track: spt,
-            partition_type: partition_type(fat_type, disk_size),
+            partition_type: volume_partition_type(volume, disk_size),
+            provisioning: Provisioning::Full,
         }
+    }
+
+    /// The same disk, thin-provisioned in units of `granularity` bytes.
+    #[must_use]
+    pub const fn thin(mut self, granularity: u64) -> Self {
+        self.provisioning = Provisioning::Thin { granularity };
+        self
     }
 
     /// The disk size as a `LARGE_INTEGER`, saturated at `i64::MAX`.
@@ -257,6 +322,17 @@ mod tests {
         assert_eq!(partition_type(FatType::Fat16, 32 * MIB), 0x06);
         assert_eq!(partition_type(FatType::Fat16, 2048 * MIB), 0x06);
         assert_eq!(partition_type(FatType::Fat32, 64 * MIB), 0x0C);
+        assert_eq!(volume_partition_type(VolumeKind::Exfat, 64 * MIB), 0x07);
+        assert_eq!(
+            volume_partition_type(VolumeKind::Fat(FatType::Fat16), 64 * MIB),
+            0x06
+        );
+        let d = DiskInfo::with_volume(256 << 30, VolumeKind::Exfat);
+        assert_eq!((d.partition_type, d.volume), (0x07, VolumeKind::Exfat));
+        assert_eq!(
+            DiskInfo::new(MIB, FatType::Fat12).volume,
+            VolumeKind::Fat(FatType::Fat12)
+        );
     }
 
     #[test]

@@ -92,6 +92,12 @@ pub const STATUS_DELETE_PENDING: i32 = 0xC000_0056_u32 as i32;
 
 /// `STATUS_REVISION_MISMATCH`: a control input of another version.
 pub const STATUS_REVISION_MISMATCH: i32 = 0xC000_0059_u32 as i32;
+/// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get a write's memory.
+///
+/// Its memory limit, the system's low-memory condition, or the pool: what classpnp
+/// reports for a thin-provisioned disk that ran out of space. Not `STATUS_DISK_FULL`,
+/// which is a file system's "volume full". Nothing was written.
+pub const STATUS_DISK_RESOURCES_EXHAUSTED: i32 = 0xC000_0461_u32 as i32;
 
 /// `NT_SUCCESS(status)`: success and informational values (severity 0 and 1).
 #[must_use]
@@ -115,6 +121,7 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_INVALID_BUFFER_SIZE => "STATUS_INVALID_BUFFER_SIZE",
         STATUS_INTERNAL_ERROR => "STATUS_INTERNAL_ERROR",
         STATUS_NO_SUCH_DEVICE => "STATUS_NO_SUCH_DEVICE",
+        STATUS_DISK_RESOURCES_EXHAUSTED => "STATUS_DISK_RESOURCES_EXHAUSTED",
         STATUS_ACCESS_DENIED => "STATUS_ACCESS_DENIED",
         STATUS_OBJECT_NAME_NOT_FOUND => "STATUS_OBJECT_NAME_NOT_FOUND",
         STATUS_DEVICE_PROTOCOL_ERROR => "STATUS_DEVICE_PROTOCOL_ERROR",
@@ -135,7 +142,8 @@ mod tests {
     /// The bit patterns exactly as `ntstatus.h` spells them.
     #[test]
     fn values_match_ntstatus_h() {
-        let table: [(i32, u32); 15] = [
+        let table: [(i32, u32); 16] = [
+            (STATUS_DISK_RESOURCES_EXHAUSTED, 0xC000_0461),
             (STATUS_ACCESS_DENIED, 0xC000_0022),
             (STATUS_OBJECT_NAME_NOT_FOUND, 0xC000_0034),
             (STATUS_DEVICE_PROTOCOL_ERROR, 0xC000_0186),

@@ -51,6 +51,7 @@ prop_compose! {
             label,
             volume_serial,
             media,
+            exfat_label: ramdisk_core::exfat::Label::DEFAULT,
         }
     }
 }
@@ -123,6 +124,7 @@ fn check_layout(o: &FormatOptions, l: &Layout) {
         FileSystem::Fat16 => assert_eq!(l.fat_type, FatType::Fat16),
         FileSystem::Fat32 => assert_eq!(l.fat_type, FatType::Fat32),
         FileSystem::Auto => {}
+        FileSystem::Exfat => unreachable!("the FAT planner refuses exFAT"),
     }
     if o.sectors_per_cluster != 0 {
         assert_eq!(l.sectors_per_cluster, o.sectors_per_cluster);

@@ -59,6 +59,16 @@ fn corpus_fat() {
 }
 
 #[test]
+fn corpus_dsm() {
+    println!("dsm: {} inputs", replay("dsm"));
+}
+
+#[test]
+fn corpus_exfat() {
+    println!("exfat: {} inputs", replay("exfat"));
+}
+
+#[test]
 fn corpus_control() {
     println!("control: {} inputs", replay("control"));
 }

@@ -15,7 +15,8 @@ use crate::units::parse_size;
 (\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
 4 data errors found (verify) or size mismatch (load), 5 busy (a disk or volume in use, \
-without --force), 6 nothing failed but the disk's identity could not be proven (selftest)."
+without --force; trim: the volume lock could not be taken), 6 nothing failed but the disk's \
+identity could not be proven (selftest)."
 )]
 pub struct Cli {
     /// Machine-readable output: one JSON object on stdout.
@@ -64,6 +65,9 @@ pub enum Command {
         #[command(flatten)]
         range: RangeArgs,
     },
+    /// Give memory back to a dynamic disk: TRIM a byte range, or (without one) every
+    /// cluster the volume's FAT marks free, while holding the volume lock.
+    Trim(TrimArgs),
     /// Create the kernel-driver service `RustRamDisk` and its Parameters.
     Install(InstallArgs),
     /// Stop (if running, like `stop`) and delete the service.
@@ -131,7 +135,7 @@ pub struct CreateArgs {
     /// `VolumeLabel` (at most 11 characters; empty: no label).
     #[arg(long)]
     pub label: Option<String>,
-    /// `Allocation`: fixed (dynamic where the driver supports it).
+    /// `Allocation`: fixed (the default: all memory at once) or dynamic (on first write).
     #[arg(long)]
     pub allocation: Option<String>,
     /// `MemoryLimit` of a dynamic disk.
@@ -199,7 +203,7 @@ impl CreateArgs {
     /// the same one).
     #[must_use]
     pub fn persisted_values(&self, letter: char) -> Vec<(&'static str, ParamValue)> {
-        let install = InstallArgs {
+        InstallArgs {
             sys: String::new(),
             size: Some(self.size),
             letter: Some(letter.to_string()),
@@ -207,16 +211,11 @@ impl CreateArgs {
             sectors_per_cluster: self.sectors_per_cluster,
             root_entries: self.root_entries,
             label: self.label.clone(),
+            allocation: self.allocation.clone(),
+            memory_limit: self.memory_limit,
             start: StartType::Demand,
-        };
-        let mut values = install.parameters();
-        if let Some(a) = &self.allocation {
-            values.push(("Allocation", ParamValue::Sz(a.clone())));
         }
-        if let Some(m) = self.memory_limit {
-            values.push(("MemoryLimit", ParamValue::Qword(m)));
-        }
-        values
+        .parameters()
     }
 }
 
@@ -228,6 +227,19 @@ pub struct RangeArgs {
     pub offset: u64,
     /// Only this many bytes (sector aligned; default: to the end of the disk).
     #[arg(long, value_parser = parse_size)]
+    pub length: Option<u64>,
+}
+
+/// `trim` options.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct TrimArgs {
+    /// The device (default: the service's drive letter).
+    pub device: Option<String>,
+    /// Trim from this byte offset (sector aligned; with --length).
+    #[arg(long, value_parser = parse_size, requires = "length")]
+    pub offset: Option<u64>,
+    /// Trim this many bytes (sector aligned; with --offset).
+    #[arg(long, value_parser = parse_size, requires = "offset")]
     pub length: Option<u64>,
 }
 
@@ -268,10 +280,10 @@ pub struct InstallArgs {
     /// `DriveLetter` (one letter).
     #[arg(long)]
     pub letter: Option<String>,
-    /// `FileSystem`: FAT12, FAT16, FAT32 (omit for automatic).
+    /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
     #[arg(long)]
     pub fs: Option<String>,
-    /// `SectorsPerCluster` (power of two, 1..128).
+    /// `SectorsPerCluster` (a power of two: 1..128 for FAT12/16/32, 1..65536 for exFAT).
     #[arg(long)]
     pub sectors_per_cluster: Option<u32>,
     /// `RootDirEntries` (FAT12/16).
@@ -280,6 +292,13 @@ pub struct InstallArgs {
     /// `VolumeLabel` (at most 11 characters).
     #[arg(long)]
     pub label: Option<String>,
+    /// `Allocation`: `fixed` (all memory at start) or `dynamic` (memory on first
+    /// write, given back by `trim`).
+    #[arg(long)]
+    pub allocation: Option<String>,
+    /// `MemoryLimit` of a dynamic disk in bytes (512M, 2G ...).
+    #[arg(long, value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
     /// Service start type.
     #[arg(long, value_enum, default_value_t = StartType::Demand)]
     pub start: StartType,
@@ -347,6 +366,18 @@ impl InstallArgs {
         }
         if let Some(label) = &self.label {
             v.push(("VolumeLabel", ParamValue::Sz(label.clone())));
+        }
+        if let Some(allocation) = &self.allocation {
+            v.push((
+                "Allocation",
+                ParamValue::Sz(allocation.to_ascii_lowercase()),
+            ));
+        }
+        if let Some(limit) = self.memory_limit {
+            v.push((
+                "MemoryLimit",
+                u32::try_from(limit).map_or(ParamValue::Qword(limit), ParamValue::Dword),
+            ));
         }
         v
     }
@@ -473,6 +504,26 @@ mod tests {
                 ("VolumeLabel", ParamValue::Sz("Scratch".into())),
             ]
         );
+        let c = parse(&[
+            "install",
+            "--sys",
+            "x.sys",
+            "--allocation",
+            "Dynamic",
+            "--memory-limit",
+            "6G",
+        ])
+        .unwrap();
+        let Command::Install(i) = c.command else {
+            panic!()
+        };
+        assert_eq!(
+            i.parameters(),
+            vec![
+                ("Allocation", ParamValue::Sz("dynamic".into())),
+                ("MemoryLimit", ParamValue::Qword(6 << 30)),
+            ]
+        );
         let c = parse(&["install", "--sys", "x.sys", "--size", "8G"]).unwrap();
         let Command::Install(i) = c.command else {
             panic!()
@@ -553,6 +604,30 @@ mod tests {
             parse(&["list", "--json"]).unwrap().command,
             Command::List
         ));
+    }
+
+    #[test]
+    fn trim_range_or_free_clusters() {
+        let Command::Trim(t) = parse(&["trim"]).unwrap().command else {
+            panic!()
+        };
+        assert_eq!((t.device, t.offset, t.length), (None, None, None));
+        let Command::Trim(t) = parse(&["trim", "R:", "--offset", "1M", "--length", "64K"])
+            .unwrap()
+            .command
+        else {
+            panic!()
+        };
+        assert_eq!(t.device.as_deref(), Some("R:"));
+        assert_eq!((t.offset, t.length), (Some(1 << 20), Some(64 << 10)));
+        assert!(
+            parse(&["trim", "--offset", "0"]).is_err(),
+            "--offset needs --length"
+        );
+        assert!(
+            parse(&["trim", "--length", "512"]).is_err(),
+            "--length needs --offset"
+        );
     }
 
     #[test]

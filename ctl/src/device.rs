@@ -22,6 +22,13 @@ use windows_sys::Win32::System::Ioctl::{
 };
 use windows_sys::Win32::System::Threading::CreateEventW;
 
+use ramdisk_core::ioctl::codes::{
+    IOCTL_RAMDISK_QUERY_USAGE, IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES,
+};
+use ramdisk_core::ioctl::disk_ops::USAGE_VERSION;
+use ramdisk_core::wire::FromBytes;
+use ramdisk_core::wire::dsm::RamdiskUsage;
+
 use crate::error::{CtlError, EXIT_NO_DEVICE};
 pub use crate::fsctl::{FsctlOutcome, fsctl_warning};
 use crate::sys::{last_error, wide};
@@ -280,6 +287,33 @@ impl Device {
                     e,
                 )
             })
+    }
+
+    /// `IOCTL_RAMDISK_QUERY_USAGE` (answered only by this driver's disks).
+    ///
+    /// # Errors
+    /// The Win32 error, or `ERROR_INVALID_DATA` (13) for a short or foreign reply.
+    pub fn usage(&self) -> Result<RamdiskUsage, u32> {
+        let mut buf = [0u8; size_of::<RamdiskUsage>()];
+        let n = self.ioctl(IOCTL_RAMDISK_QUERY_USAGE, &[], &mut buf).ok()?;
+        let usage = buf
+            .get(..n)
+            .and_then(|b| RamdiskUsage::read_from_bytes(b).ok())
+            .ok_or(13u32)?;
+        if usage.version.get() != USAGE_VERSION {
+            return Err(13);
+        }
+        Ok(usage)
+    }
+
+    /// `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES` with a prepared TRIM request.
+    ///
+    /// # Errors
+    /// The Win32 error code.
+    pub fn trim(&self, request: &[u8]) -> Result<(), u32> {
+        self.ioctl(IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES, request, &mut [])
+            .ok()
+            .map(|_| ())
     }
 
     /// `IOCTL_DISK_GET_DRIVE_GEOMETRY`.

@@ -12,7 +12,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NO_DEVICE: u8 = 3;
 /// Exit code: data errors (unreadable sectors, size mismatch).
 pub const EXIT_DATA: u8 = 4;
-/// Exit code: the volume is busy (`FSCTL_LOCK_VOLUME` could not be taken).
+/// Exit code: busy (a volume whose `FSCTL_LOCK_VOLUME` could not be taken, a disk
+/// the driver finds in use).
 pub const EXIT_BUSY: u8 = 5;
 /// Exit code of `selftest`: nothing failed, but the disk's identity could not be
 /// proven, so the file-system checks did not run (always so under Wine).

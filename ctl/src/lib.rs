@@ -20,6 +20,7 @@ pub mod rng;
 pub mod selftest;
 pub mod stop;
 pub mod transfer;
+pub mod trim;
 pub mod units;
 pub mod volume;
 

@@ -1,24 +1,53 @@
 //! Sector 0 of the disk as `info` reads it.
 //!
-//! `ramdisk-core`'s `BootSector` is the one decoder of the BPB (for the driver's
-//! tests, the judges and this tool); this adds the sentence `info` shows when the disk
-//! holds no FAT volume.
+//! `ramdisk-core`'s `fat::BootSector` and `exfat::BootSector` are the one decoder of
+//! each boot sector (for the driver's tests, the judges and this tool); this picks one
+//! by the file system name and adds the sentence `info` shows when the disk holds
+//! neither.
 
+use ramdisk_core::exfat;
 use ramdisk_core::fat::BootSector;
 use ramdisk_core::fat::table::bytes_needed;
 use ramdisk_core::wire::fat::BOOT_SIGNATURE;
 
-/// Interprets sector 0 as a FAT boot sector.
+/// A decoded boot sector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Volume {
+    /// FAT12/16/32.
+    Fat(BootSector),
+    /// exFAT (`FileSystemName` `EXFAT   `).
+    Exfat(exfat::BootSector),
+}
+
+/// Interprets sector 0 as an exFAT boot sector when it names exFAT, else as a FAT one.
 ///
 /// # Errors
-/// A sentence when the sector is not a FAT boot sector (no 0x55AA signature, or a BPB
-/// that `ramdisk-core` cannot decode).
-pub fn parse_boot_sector(sector: &[u8]) -> Result<BootSector, String> {
+/// A sentence when the sector is neither (no 0x55AA signature, or fields that
+/// `ramdisk-core` refuses).
+pub fn parse_boot_sector(sector: &[u8]) -> Result<Volume, String> {
     if sector.get(510..512) != Some(&BOOT_SIGNATURE[..]) {
-        return Err("sector 0 has no boot signature (55 AA): not a FAT volume".into());
+        return Err("sector 0 has no boot signature (55 AA): not a FAT or exFAT volume".into());
+    }
+    if exfat::is_exfat(sector) {
+        return exfat::BootSector::parse(sector)
+            .map(Volume::Exfat)
+            .map_err(|e| format!("sector 0 is not a usable exFAT boot sector ({e:?})"));
     }
     BootSector::parse(sector)
+        .map(Volume::Fat)
         .map_err(|e| format!("sector 0 is not a usable FAT boot sector ({e:?})"))
+}
+
+/// Sector 0 as a FAT boot sector; an exFAT volume is refused by name (the callers
+/// read FAT structures).
+///
+/// # Errors
+/// What [`parse_boot_sector`] says, or that the volume is exFAT.
+pub fn parse_fat_boot_sector(sector: &[u8]) -> Result<BootSector, String> {
+    match parse_boot_sector(sector)? {
+        Volume::Fat(b) => Ok(b),
+        Volume::Exfat(_) => Err("the disk holds exFAT, which this check does not read yet".into()),
+    }
 }
 
 /// Where the first FAT's entries lie on the disk: its byte offset, and the bytes
@@ -60,7 +89,9 @@ mod tests {
             (64 << 20, FileSystem::Fat32, 1, FatType::Fat32),
         ] {
             let img = image(size, fs, spc, b"Test Vol");
-            let v = parse_boot_sector(&img[..512]).unwrap();
+            let Ok(Volume::Fat(v)) = parse_boot_sector(&img[..512]) else {
+                panic!("not FAT")
+            };
             assert_eq!(v.fat_type, want);
             assert_eq!(v.label_text(), b"TEST VOL");
             assert_eq!(v.serial(), Some(0xCAFE_F00D));
@@ -89,6 +120,30 @@ mod tests {
             assert!(fat_bytes_needed(v.fat_type, v.cluster_count) <= v.fat_bytes());
             assert_eq!(v.cluster_bytes(), u64::from(v.sectors_per_cluster) * 512);
         }
+    }
+
+    #[test]
+    fn exfat_boot_sector_and_root() {
+        let mut o = FormatOptions::new(64 << 20);
+        o.file_system = FileSystem::Exfat;
+        o.volume_serial = 0x0BAD_CAFE;
+        o.exfat_label = exfat::Label::from_ascii(b"Mixed Case").unwrap();
+        let layout = exfat::plan(&o).unwrap();
+        let mut img = vec![0u8; 64 << 20];
+        exfat::format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
+        let Ok(Volume::Exfat(v)) = parse_boot_sector(&img[..512]) else {
+            panic!("not exFAT")
+        };
+        assert_eq!(v.volume_serial, 0x0BAD_CAFE);
+        assert_eq!(v.cluster_bytes(), 4096);
+        assert_eq!(v.cluster_count, layout.cluster_count);
+        let mut broken = img[..512].to_vec();
+        broken[108] = 20;
+        assert!(
+            parse_boot_sector(&broken)
+                .unwrap_err()
+                .contains("not a usable exFAT boot sector")
+        );
     }
 
     #[test]

@@ -1,19 +1,24 @@
 //! A RAM disk device: its store, its state for core's replies, its drive-letter link.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ramdisk_core::{
-    config::Config,
+    config::{Config, MemoryPlan},
     disk::{DiskIdentity, DiskState},
-    fat::{self, Layout, Zeroed},
+    dsm::Extent,
+    fat::Zeroed,
     geometry::{BYTES_PER_SECTOR, DiskInfo},
-    ioctl,
+    ioctl::{
+        self,
+        disk_ops::{self, DiskOps, Usage},
+    },
     mountmgr::MountManagerName,
     request,
     security::{self, DISK_DACL},
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
+    volume::Layout,
 };
-use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store};
+use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store, StoreError, StoreWriter};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
 
 use super::DeviceKind;
@@ -37,6 +42,8 @@ pub struct Disk {
     /// `\DosDevices\X:` → the device, made by the driver only when the mount manager
     /// does not own the volume; deleted with the disk.
     link: DriveLink,
+    /// Whether the last write that needed memory failed (logged once per episode).
+    exhausted: AtomicBool,
     /// Opens not yet closed (CREATE − CLOSE): one half of "busy".
     opens: AtomicU32,
     /// Made at load from the registry (not by the control device).
@@ -44,7 +51,8 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// Allocates and formats the disk of `config` (planned as `layout`), creates its
+    /// Allocates (all of it, or for a dynamic disk only the chunk table) and formats
+    /// the disk of `config` (planned as `layout`, memory as `memory`), creates its
     /// device `identity.device_name()` with the disk DACL, publishes it, registers the
     /// volume with `mount_manager` and makes the driver's own drive-letter link if the
     /// mount manager does not own it. Every step is undone if a later one fails.
@@ -57,15 +65,33 @@ impl Disk {
         driver: DriverObject,
         config: &Config,
         layout: &Layout,
+        memory: MemoryPlan,
         identity: DiskIdentity,
         mount_manager: MountManagerName,
         boot: bool,
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
-        let store = Store::new(PoolAlloc, size, DEFAULT_CHUNK_SHIFT)
-            .map_err(|error| LoadError::Store { bytes: size, error })?;
-        fat::format(layout, &mut &store, Zeroed::Yes).map_err(LoadError::Format)?;
-        let info = DiskInfo::new(size, layout.fat_type);
+        let store = match memory {
+            MemoryPlan::Fixed => Store::new(PoolAlloc, size, DEFAULT_CHUNK_SHIFT),
+            MemoryPlan::Dynamic { limit } => {
+                Store::new_dynamic(PoolAlloc, size, DEFAULT_CHUNK_SHIFT, limit)
+            }
+        }
+        .map_err(|error| LoadError::Store { bytes: size, error })?;
+        // Fresh fixed memory is zeroed and a dynamic store's holes read as zeros:
+        // only the non-zero metadata sectors are written.
+        let mut writer = StoreWriter::new(&store);
+        layout.format(&mut writer, Zeroed::Yes).map_err(|e| {
+            writer
+                .error()
+                .map_or(LoadError::Format(e), LoadError::Metadata)
+        })?;
+        let info = DiskInfo::with_volume(size, layout.kind());
+        let info = if store.is_dynamic() {
+            info.thin(store.chunk_size() as u64)
+        } else {
+            info
+        };
         let device = if crate::fault::fail_device() {
             Err(STATUS_INSUFFICIENT_RESOURCES)
         } else {
@@ -99,6 +125,7 @@ impl Disk {
             state: DiskState::new(info, identity, letter),
             mount_manager,
             link: DriveLink::new(config.dos_device_name()),
+            exhausted: AtomicBool::new(false),
             opens: AtomicU32::new(0),
             boot,
         }));
@@ -247,11 +274,13 @@ impl Disk {
             .map_or(Err(STATUS_INSUFFICIENT_RESOURCES), |mut buffer| {
                 request::check_buffer(&range, buffer.len(), buffer.is_chained())?;
                 if is_write {
-                    buffer.write_to(&self.store, range)
+                    let written = buffer.write_to(&self.store, range);
+                    self.note_write(written);
+                    written
                 } else {
                     buffer.read_from(&self.store, range)
                 }
-                .map_err(ramdisk_store::StoreError::status)
+                .map_err(StoreError::status)
             });
         match result {
             Ok(()) => irp.complete(STATUS_SUCCESS, range.length()),
@@ -259,7 +288,32 @@ impl Disk {
         }
     }
 
-    /// `DEVICE_CONTROL`: core answers from its table into the IRP's own buffer.
+    /// Logs the start and the end of a run of writes failing for memory (one line
+    /// each, not one per IRP).
+    fn note_write(&self, result: Result<(), StoreError>) {
+        // The guards flip the flag: only the write that starts (or ends) a run logs.
+        match result {
+            Err(e @ StoreError::Exhausted(_)) if !self.exhausted.swap(true, Ordering::Relaxed) => {
+                log!(
+                    disk: self.letter(),
+                    "writes fail with STATUS_DISK_RESOURCES_EXHAUSTED: {e} ({} of {} bytes held)",
+                    self.store.allocated_bytes(),
+                    self.store.memory_limit()
+                );
+            }
+            // A plain load first: a successful write outside a run writes nothing.
+            Ok(())
+                if self.exhausted.load(Ordering::Relaxed)
+                    && self.exhausted.swap(false, Ordering::Relaxed) =>
+            {
+                log!(disk: self.letter(), "writes succeed again");
+            }
+            _ => {}
+        }
+    }
+
+    /// `DEVICE_CONTROL`: core answers from its table into the IRP's own buffer; TRIM
+    /// and the usage query reach the store through [`DiskOps`].
     fn device_control(&self, irp: Irp) -> Completion {
         let mut irp = match crate::fault::intercept_ioctl(irp) {
             Ok(done) => return done,
@@ -268,7 +322,14 @@ impl Disk {
         let (code, reply) = match irp.ioctl() {
             Some(io) => (
                 io.code,
-                ioctl::answer(io.code, io.buffer, io.input_len, io.output_len, &self.state),
+                disk_ops::answer_disk(
+                    io.code,
+                    io.buffer,
+                    io.input_len,
+                    io.output_len,
+                    &self.state,
+                    self,
+                ),
             ),
             None => (
                 0,
@@ -283,5 +344,19 @@ impl Disk {
             crate::fault::note_without_file_object(self.letter(), code, reply);
         }
         irp.complete(reply.status, reply.information)
+    }
+}
+
+/// TRIM and the usage query of core's [`disk_ops::answer_disk`], on the store.
+impl DiskOps for Disk {
+    fn trim(&self, extent: Extent) -> Result<(), i32> {
+        self.store
+            .trim(extent)
+            .map(|_| ())
+            .map_err(StoreError::status)
+    }
+
+    fn usage(&self) -> Usage {
+        self.store.usage()
     }
 }

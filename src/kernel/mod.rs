@@ -51,6 +51,7 @@ pub mod file;
 #[cfg(feature = "fault-injection")]
 pub mod guid;
 pub mod irp;
+pub mod low_pool;
 pub mod pool;
 pub mod registry;
 pub mod security;

@@ -88,6 +88,12 @@ impl ChunkAlloc for PoolAlloc {
         unsafe { wdk_sys::ntddk::ExFreePoolWithTag(block.as_ptr().cast(), POOL_TAG) };
         LIVE_ALLOCATIONS.fetch_sub(1, Ordering::AcqRel);
     }
+
+    /// `\KernelObjects\LowNonPagedPoolCondition` is signalled (or the fault-injection
+    /// build pretends it is).
+    fn memory_low(&self) -> bool {
+        crate::fault::low_pool() || super::low_pool::signalled()
+    }
 }
 
 /// A zero-filled byte buffer in tagged nonpaged pool, freed on drop: for replies

@@ -1,6 +1,10 @@
 //! The read/write data path — the real `ramdisk-store` code — against a plain
-//! `copy_from_slice` of the same size, in the same run; a thread-scaling model of
-//! concurrent IRPs on one shared store; and the chunk-size sweep behind
+//! `copy_from_slice` of the same size, in the same run, for a fixed store and for a
+//! dynamic store whose chunks are all allocated; reads of a dynamic store's holes
+//! against `write_bytes`; the first write into a chunk of a dynamic store (the
+//! allocation); creating a dynamic 64 GiB and 2 TiB − 512 B disk (directory, plan,
+//! format) and the memory it holds afterwards; a thread-scaling model of concurrent
+//! IRPs on one shared store; and the chunk-size sweep behind
 //! [`ramdisk_store::DEFAULT_CHUNK_SHIFT`].
 //!
 //! The driver serves `IRP_MJ_READ`/`IRP_MJ_WRITE` with `request::check(offset, length,
@@ -24,7 +28,10 @@
 //! sides every other round), and the median over groups of four rounds (balanced in
 //! order and blocks) of the time ratio; background load hits both sides of a group
 //! alike and cancels out. The result goes to stdout and, when `CRITERION_HOME` is set
-//! (as `cargo xtask bench` does), to `$CRITERION_HOME/datapath-paired.json`.
+//! (as `cargo xtask bench` does), to `$CRITERION_HOME/datapath-paired.json` (ids
+//! `read-4KiB`, `dynamic-read-4KiB` against `copy_from_slice`; `guard-read-4KiB`, the
+//! dynamic store against the fixed one; `hole-read-4KiB` against `write_bytes`; ...). The memory a freshly
+//! formatted dynamic disk holds goes to `$CRITERION_HOME/dynamic-memory.json`.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
@@ -37,6 +44,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ramdisk_core::fat::{self, FileSystem, FormatOptions, Zeroed};
 use ramdisk_core::request;
 use ramdisk_core::status::STATUS_SUCCESS;
 use ramdisk_store::{ChunkAlloc, DEFAULT_CHUNK_SHIFT, Store};
@@ -83,21 +91,57 @@ impl ChunkAlloc for BenchAlloc {
     }
 }
 
-/// The process's one store, filled (every page committed).
+/// The process's one fixed store, filled (every page committed).
 fn store() -> &'static Store<BenchAlloc> {
     static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
     STORE.get_or_init(|| filled(DEFAULT_CHUNK_SHIFT))
 }
 
+/// The process's one dynamic store, filled: every chunk allocated by a write.
+fn dynamic_store() -> &'static Store<BenchAlloc> {
+    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let s = Store::new_dynamic(
+            BenchAlloc,
+            DISK_SIZE as u64,
+            DEFAULT_CHUNK_SHIFT,
+            DISK_SIZE as u64,
+        )
+        .expect("store");
+        fill(&s);
+        assert_eq!(s.allocated_bytes(), DISK_SIZE as u64);
+        s
+    })
+}
+
+/// A dynamic store nothing was written to: every read is of holes.
+fn empty_store() -> &'static Store<BenchAlloc> {
+    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
+    STORE.get_or_init(|| {
+        Store::new_dynamic(
+            BenchAlloc,
+            DISK_SIZE as u64,
+            DEFAULT_CHUNK_SHIFT,
+            DISK_SIZE as u64,
+        )
+        .expect("store")
+    })
+}
+
 /// A 256 MiB store with chunks of `1 << shift` bytes, every page written.
 fn filled(shift: u32) -> Store<BenchAlloc> {
     let s = Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store");
+    fill(&s);
+    s
+}
+
+/// Writes every page of `s`.
+fn fill(s: &Store<BenchAlloc>) {
     let mut page = vec![0u8; 1 << 20];
     for (i, at) in (0..DISK_SIZE).step_by(page.len()).enumerate() {
         page.fill(i.to_le_bytes()[0] | 1);
-        store_transfer(&s, page.as_mut_ptr(), as_i64(at), as_u32(page.len()), true);
+        store_transfer(s, page.as_mut_ptr(), as_i64(at), as_u32(page.len()), true);
     }
-    s
 }
 
 /// The baseline's flat 256 MiB buffer (filled like the store), allocated once and
@@ -222,16 +266,18 @@ fn datapath(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         for (op, is_write) in [("read", false), ("write", true)] {
             let id = format!("{op}-{name}");
-            group.bench_function(BenchmarkId::new("store", &id), |b| {
-                let mut i = 0;
-                let length = as_u32(size);
-                let buffer = buffer.as_mut_ptr();
-                b.iter(|| {
-                    let offset = as_i64(offsets[i % OFFSETS]);
-                    i += 1;
-                    black_box(store_transfer(store, buffer, offset, length, is_write))
+            for (name, store) in [("store", store), ("dynamic", dynamic_store())] {
+                group.bench_function(BenchmarkId::new(name, &id), |b| {
+                    let mut i = 0;
+                    let length = as_u32(size);
+                    let buffer = buffer.as_mut_ptr();
+                    b.iter(|| {
+                        let offset = as_i64(offsets[i % OFFSETS]);
+                        i += 1;
+                        black_box(store_transfer(store, buffer, offset, length, is_write))
+                    });
                 });
-            });
+            }
             group.bench_function(BenchmarkId::new("copy_from_slice", &id), |b| {
                 // SAFETY: benchmarks run one at a time; this is the only live slice.
                 let slice = unsafe { flat_image() };
@@ -379,114 +425,172 @@ fn selected(name: &str) -> bool {
     filters.is_empty() || filters.iter().any(|f| name.contains(f) || f.contains(name))
 }
 
-/// One paired round: `n` requests through each side, from offset blocks `a`
-/// (store) and `b` (copy); returns (store ns, copy ns).
-fn paired_round(
+/// One paired measurement (see the module docs).
+#[derive(Clone, Copy, Debug)]
+struct Paired {
+    /// Median over balanced four-round groups of (baseline time / measured time).
+    ratio: f64,
+    p25: f64,
+    p75: f64,
+    /// Median of (measured − baseline) per request, ns.
+    added_ns: f64,
+    rounds: usize,
+}
+
+/// Runs balanced rounds of `side(measured?, offset block)` (each `n` requests,
+/// returning their time) for about [`PAIRED_TIME`]: both orders and both block
+/// assignments in every group of four rounds.
+fn pair(n: usize, mut side: impl FnMut(bool, usize) -> Duration) -> Paired {
+    let (mut ratios, mut added) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    let mut round = 0usize;
+    let (mut measured_sum, mut baseline_sum) = (0.0, 0.0);
+    while round < 64 || (start.elapsed() < PAIRED_TIME && round < 100_000) {
+        let pair = round / 2;
+        let (measured_block, baseline_block) = if round.is_multiple_of(2) {
+            (2 * pair, 2 * pair + 1)
+        } else {
+            (2 * pair + 1, 2 * pair)
+        };
+        let (measured, baseline) = if pair.is_multiple_of(2) {
+            let first = side(true, measured_block);
+            (first, side(false, baseline_block))
+        } else {
+            let first = side(false, baseline_block);
+            (side(true, measured_block), first)
+        };
+        measured_sum += measured.as_secs_f64() * 1e9;
+        baseline_sum += baseline.as_secs_f64() * 1e9;
+        round += 1;
+        if round.is_multiple_of(4) {
+            ratios.push(baseline_sum / measured_sum);
+            #[expect(clippy::cast_precision_loss, reason = "n <= 512")]
+            added.push((measured_sum - baseline_sum) / (4 * n) as f64);
+            (measured_sum, baseline_sum) = (0.0, 0.0);
+        }
+    }
+    let (p25, ratio, p75) = quartiles(&mut ratios);
+    let (_, added_ns, _) = quartiles(&mut added);
+    Paired {
+        ratio,
+        p25,
+        p75,
+        added_ns,
+        rounds: round,
+    }
+}
+
+/// `n` requests through `store` from offset block `block`: their time.
+fn through_store(
+    store: &Store<BenchAlloc>,
     buffer: &mut [u8],
     offsets: &[usize],
     n: usize,
-    (a, b): (usize, usize),
+    block: usize,
     is_write: bool,
-    store_first: bool,
-) -> (f64, f64) {
+) -> Duration {
     let length = as_u32(buffer.len());
-    let through_store = |buffer: &mut [u8]| {
-        let start = Instant::now();
-        for j in 0..n {
-            let offset = as_i64(offsets[(a * n + j) % OFFSETS]);
-            black_box(store_transfer(
-                store(),
-                buffer.as_mut_ptr(),
-                offset,
-                length,
-                is_write,
-            ));
-        }
-        start.elapsed()
-    };
-    let copy = |buffer: &mut [u8]| {
-        // SAFETY: single-threaded; the only live slice over the baseline buffer.
-        let slice = unsafe { flat_image() };
-        let start = Instant::now();
-        for j in 0..n {
-            plain_copy(slice, buffer, offsets[(b * n + j) % OFFSETS], is_write);
-            black_box(&buffer);
-        }
-        start.elapsed()
-    };
-    let (store_time, copy_time) = if store_first {
-        let first = through_store(buffer);
-        (first, copy(buffer))
-    } else {
-        let first = copy(buffer);
-        (through_store(buffer), first)
-    };
-    (
-        store_time.as_secs_f64() * 1e9,
-        copy_time.as_secs_f64() * 1e9,
-    )
+    let start = Instant::now();
+    for j in 0..n {
+        let offset = as_i64(offsets[(block * n + j) % OFFSETS]);
+        black_box(store_transfer(
+            store,
+            buffer.as_mut_ptr(),
+            offset,
+            length,
+            is_write,
+        ));
+    }
+    start.elapsed()
 }
 
-/// The paired store-vs-`copy_from_slice` measurement (see the module docs).
+/// `n` `copy_from_slice`s of the baseline from offset block `block`: their time.
+fn through_copy(
+    buffer: &mut [u8],
+    offsets: &[usize],
+    n: usize,
+    block: usize,
+    is_write: bool,
+) -> Duration {
+    // SAFETY: single-threaded; the only live slice over the baseline buffer.
+    let slice = unsafe { flat_image() };
+    let start = Instant::now();
+    for j in 0..n {
+        plain_copy(slice, buffer, offsets[(block * n + j) % OFFSETS], is_write);
+        black_box(&buffer);
+    }
+    start.elapsed()
+}
+
+/// `n` `write_bytes(buffer, 0, len)`: what a read of a hole has to do at least.
+fn through_write_bytes(buffer: &mut [u8], n: usize) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        // SAFETY: `buffer` is ours, `buffer.len()` bytes.
+        unsafe { std::ptr::write_bytes(buffer.as_mut_ptr(), 0, buffer.len()) };
+        black_box(&buffer);
+    }
+    start.elapsed()
+}
+
+/// The paired measurements (see the module docs): fixed and dynamic store against
+/// `copy_from_slice`, hole reads against `write_bytes`.
 fn paired(_: &mut Criterion) {
     if !selected("datapath-paired") {
         return;
     }
     let mut json = Vec::new();
     println!(
-        "datapath-paired: copy time / store time, median over balanced 4-round groups (IQR), added ns per request"
+        "datapath-paired: baseline time / store time, median over balanced 4-round groups (IQR), added ns per request"
     );
+    let mut record = |id: String, n: usize, p: Paired| {
+        println!(
+            "  {id:<20} ratio {:.3} (IQR {:.3}..{:.3}), added {:+.1} ns, {} rounds of {n}",
+            p.ratio, p.p25, p.p75, p.added_ns, p.rounds
+        );
+        json.push(format!(
+            "  \"{id}\": {{\"ratio\": {}, \"ratio_p25\": {}, \"ratio_p75\": {}, \
+             \"added_ns\": {}, \"rounds\": {}, \"requests_per_round\": {n}}}",
+            p.ratio, p.p25, p.p75, p.added_ns, p.rounds
+        ));
+    };
     for (name, size) in SIZES {
         let align = size.clamp(512, 4096);
         let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, align);
         // About 256 KiB per side and round (at least 4 requests): long enough to time.
         let n = ((256 << 10) / size).clamp(4, 512);
         let mut buffer = vec![0x3Cu8; size];
-        for (op, is_write) in [("read", false), ("write", true)] {
-            let (mut ratios, mut added) = (Vec::new(), Vec::new());
-            let start = Instant::now();
-            let mut round = 0usize;
-            let (mut store_sum, mut copy_sum) = (0.0, 0.0);
-            while round < 64 || (start.elapsed() < PAIRED_TIME && round < 100_000) {
-                // Rounds come in fours: both orders (who goes first) times both
-                // block assignments, so one quad is balanced and its ratio is
-                // free of order effects (prefetchers, frequency steps).
-                let pair = round / 2;
-                let blocks = if round.is_multiple_of(2) {
-                    (2 * pair, 2 * pair + 1)
-                } else {
-                    (2 * pair + 1, 2 * pair)
-                };
-                let (store_ns, copy_ns) = paired_round(
-                    &mut buffer,
-                    &offsets,
-                    n,
-                    blocks,
-                    is_write,
-                    pair.is_multiple_of(2),
-                );
-                store_sum += store_ns;
-                copy_sum += copy_ns;
-                round += 1;
-                if round.is_multiple_of(4) {
-                    ratios.push(copy_sum / store_sum);
-                    #[expect(clippy::cast_precision_loss, reason = "n <= 512")]
-                    added.push((store_sum - copy_sum) / (4 * n) as f64);
-                    (store_sum, copy_sum) = (0.0, 0.0);
-                }
+        for (prefix, store) in [("", store()), ("dynamic-", dynamic_store())] {
+            for (op, is_write) in [("read", false), ("write", true)] {
+                let p = pair(n, |measured, block| {
+                    if measured {
+                        through_store(store, &mut buffer, &offsets, n, block, is_write)
+                    } else {
+                        through_copy(&mut buffer, &offsets, n, block, is_write)
+                    }
+                });
+                record(format!("{prefix}{op}-{name}"), n, p);
             }
-            let (r25, r50, r75) = quartiles(&mut ratios);
-            let (_, added_ns, _) = quartiles(&mut added);
-            let id = format!("{op}-{name}");
-            println!(
-                "  {id:<12} ratio {r50:.3} (IQR {r25:.3}..{r75:.3}), added {added_ns:+.1} ns, {round} rounds of {n}"
-            );
-            json.push(format!(
-                "  \"{id}\": {{\"ratio\": {r50}, \"ratio_p25\": {r25}, \"ratio_p75\": {r75}, \
-                 \"added_ns\": {added_ns}, \"rounds\": {round}, \"requests_per_round\": {n}}}"
-            ));
         }
+        // What the dynamic store's reclamation guard costs: dynamic against fixed,
+        // both fully allocated, the same offsets.
+        for (op, is_write) in [("read", false), ("write", true)] {
+            let p = pair(n, |measured, block| {
+                let s = if measured { dynamic_store() } else { store() };
+                through_store(s, &mut buffer, &offsets, n, block, is_write)
+            });
+            record(format!("guard-{op}-{name}"), n, p);
+        }
+        let p = pair(n, |measured, block| {
+            if measured {
+                through_store(empty_store(), &mut buffer, &offsets, n, block, false)
+            } else {
+                through_write_bytes(&mut buffer, n)
+            }
+        });
+        record(format!("hole-read-{name}"), n, p);
     }
+    assert_eq!(empty_store().allocated_bytes(), 0, "a read allocated");
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         let path = std::path::Path::new(&home).join("datapath-paired.json");
         let text = format!("{{\n{}\n}}\n", json.join(",\n"));
@@ -496,12 +600,101 @@ fn paired(_: &mut Criterion) {
     }
 }
 
+/// The first write into a chunk of a dynamic store: allocation (zeroed), leaf when
+/// needed, publication, then the 4 KiB copy. Timed over fresh stores of 1024
+/// chunks, created and dropped outside the timing.
+fn first_touch(c: &mut Criterion) {
+    const CHUNK: u64 = 1 << DEFAULT_CHUNK_SHIFT;
+    const BATCH: u64 = 1024;
+    let mut group = c.benchmark_group("first-touch");
+    group.throughput(Throughput::Bytes(4096));
+    group.bench_function("write-4KiB", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut left = iters;
+            let mut buffer = vec![0x5Au8; 4096];
+            while left > 0 {
+                let batch = left.min(BATCH);
+                let s = Store::new_dynamic(
+                    BenchAlloc,
+                    batch * CHUNK,
+                    DEFAULT_CHUNK_SHIFT,
+                    batch * CHUNK,
+                )
+                .expect("store");
+                let start = Instant::now();
+                for chunk in 0..batch {
+                    let offset = as_i64(usize::try_from(chunk * CHUNK).expect("fits"));
+                    black_box(store_transfer(&s, buffer.as_mut_ptr(), offset, 4096, true));
+                }
+                total += start.elapsed();
+                assert_eq!(s.allocated_bytes(), batch * CHUNK);
+                drop(s);
+                left -= batch;
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+/// A dynamic disk as the driver creates one: the store (its directory), the FAT32
+/// plan and the format (`Zeroed::Yes`: a dynamic store's holes read as zeros).
+fn create_dynamic(size: u64) -> Store<BenchAlloc> {
+    let s = Store::new_dynamic(BenchAlloc, size, DEFAULT_CHUNK_SHIFT, size).expect("store");
+    let mut options = FormatOptions::new(size);
+    options.file_system = FileSystem::Fat32;
+    options.media = ramdisk_core::geometry::MEDIA.fat_media_byte();
+    let layout = fat::plan(&options).expect("plan");
+    fat::format(&layout, &mut &s, Zeroed::Yes).expect("format");
+    s
+}
+
+/// The dynamic disks of the README: 64 GiB and FAT32's ceiling, 2 TiB − 512 B.
+const CREATE: [(&str, u64); 2] = [("64GiB", 64 << 30), ("2TiB-512", 2_199_023_255_040)];
+
+/// Creation time of [`create_dynamic`] (the drop is not timed), and the memory each
+/// disk holds afterwards (to `$CRITERION_HOME/dynamic-memory.json`).
+fn creation(c: &mut Criterion) {
+    let mut json = Vec::new();
+    for (name, size) in CREATE {
+        let (chunks, table) = {
+            let s = create_dynamic(size);
+            (s.allocated_bytes(), s.table_bytes())
+        };
+        println!(
+            "create/dynamic/{name}: {chunks} bytes of chunks + {table} bytes of table after format"
+        );
+        json.push(format!(
+            "  \"{name}\": {{\"disk_size\": {size}, \"chunk_bytes\": {chunks}, \"table_bytes\": {table}}}"
+        ));
+    }
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        let path = std::path::Path::new(&home).join("dynamic-memory.json");
+        let text = format!("{{\n{}\n}}\n", json.join(",\n"));
+        if let Err(e) = std::fs::create_dir_all(&home).and_then(|()| std::fs::write(&path, text)) {
+            eprintln!("create: cannot write {}: {e}", path.display());
+        }
+    }
+    let mut group = c.benchmark_group("create");
+    for (name, size) in CREATE {
+        group.bench_function(BenchmarkId::new("dynamic", name), |b| {
+            b.iter_batched(
+                || (),
+                |()| create_dynamic(size),
+                criterion::BatchSize::PerIteration,
+            );
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_millis(1500))
         .sample_size(30);
-    targets = datapath, paired, scaling, chunk_sizes
+    targets = datapath, paired, first_touch, creation, scaling, chunk_sizes
 }
 criterion_main!(benches);

@@ -2,40 +2,63 @@
 //!
 //! A [`Store`] holds a disk's contents as a table of fixed-size chunks, allocated
 //! through a [`ChunkAlloc`] (the driver's is tagged nonpaged pool; tests use the host
-//! allocator). Reads, writes and zeroing take a [`Range`] that `ramdisk-core`
-//! validated, check it against the store's own length once more, and split it at
-//! chunk boundaries (as Linux's `brd.c` splits at page boundaries). Nothing here
-//! takes a lock, allocates on the data path, or makes a `&[u8]`/`&mut [u8]` over
-//! disk memory: every byte moves with one raw-pointer copy.
+//! allocator). Reads, writes and TRIMs take a range that `ramdisk-core` validated,
+//! check it against the store's own length once more, and split it at chunk
+//! boundaries (as Linux's `brd.c` splits at page boundaries). Nothing here takes a
+//! lock or makes a `&[u8]`/`&mut [u8]` over disk memory: every byte moves with one
+//! raw-pointer copy.
+//!
+//! # Fixed and dynamic stores
+//!
+//! * **Fixed** ([`Store::new`]): every chunk is allocated (zeroed) when the store is
+//!   created; reads and writes never allocate; a TRIM writes zeros (no memory is
+//!   given back).
+//! * **Dynamic** ([`Store::new_dynamic`]): only the directory exists at creation. A
+//!   chunk is allocated (zeroed) by the first write that touches it and published with
+//!   a compare-exchange (the loser of a race frees its copy); a chunk that was never
+//!   written reads as zeros and costs nothing. Every chunk a write touches is
+//!   allocated **before its first byte is copied**, so a write that cannot get memory
+//!   (the store's memory limit, [`ChunkAlloc::memory_low`], or the allocator failing)
+//!   fails with [`StoreError::Exhausted`] and changes no byte. Reads never allocate and
+//!   never fail for lack of memory. A TRIM frees every chunk it covers whole and zeroes
+//!   the trimmed part of the others; a chunk being freed may still be under a
+//!   concurrent copy, so freeing is deferred ([`reclaim`] has the scheme and its
+//!   argument).
 //!
 //! # The table
 //!
-//! Two levels, so that the table never becomes the problem (a flat table of 8-byte
-//! pointers for a 2 TiB disk in 64 KiB chunks would be 256 MiB): a *directory* of
+//! Two levels, so that the table never becomes the problem: a *directory* of
 //! pointers to *leaves*, each leaf [`LEAF_ENTRIES`] chunk pointers (one 4 KiB page).
-//! The last leaf and the last chunk are only as long as the disk needs. Every chunk
-//! is allocated (zeroed) when the store is created; a chunk pointer that is null reads
-//! as zeros and refuses writes.
+//! For the largest FAT32 disk (2 TiB − 512 B) in 64 KiB chunks that is 33 554 432
+//! chunks, 65 536 leaves and a 512 KiB directory; a flat table would be 256 MiB, and
+//! so would all the leaves. A dynamic store allocates only the directory at creation
+//! and a leaf with the first chunk under it (one 4 KiB leaf per 32 MiB of disk that
+//! holds data); leaves stay until the store is dropped. The last leaf and the last
+//! chunk are only as long as the disk needs.
 //!
 //! # Concurrency contract
 //!
 //! A `Store` is shared by every IRP of its disk, on any number of threads at once:
 //!
-//! * The directory and the leaves are written only while the store is created (before
-//!   it is shared) and read with `Acquire` loads afterwards; chunk pointers are
-//!   published with `Release` stores. The table itself is therefore race-free.
+//! * The directory, leaves and chunk pointers are atomics: leaves and chunks are
+//!   published with compare-exchange (dynamic) or before the store is shared (fixed),
+//!   read with acquiring loads, detached by TRIM with a swap.
 //! * Copies into and out of **disjoint** byte ranges of one chunk from many threads
-//!   are race-free: they touch different bytes.
+//!   are race-free: they touch different bytes. A whole-chunk TRIM writes no chunk
+//!   byte (it only swaps the pointer), so it does not race with the copies of
+//!   requests still using the detached chunk; they finish before it is freed.
 //! * Two requests writing the **same** bytes at once (or one reading what another
-//!   writes) is a data race, which is undefined behaviour in Rust's (and C's) memory
-//!   model. A disk cannot prevent it — the callers (file systems, applications) decide
-//!   what overlaps — and every C disk driver lives with it. The store relies, as they
-//!   do, on an **assumption**: `ptr::copy_nonoverlapping` and `ptr::write_bytes` over
-//!   memory that no Rust reference covers act as an opaque `memcpy`/`memset`, so an
-//!   overlap can only tear the data (each byte ends up from one of the writers), never
-//!   corrupt anything else. No reference to chunk memory is ever created, so the
-//!   compiler is never told that the bytes cannot change behind its back. The Miri
-//!   tests never overlap bytes between threads.
+//!   writes or zeroes) is a data race, which is undefined behaviour in Rust's (and C's)
+//!   memory model. A disk cannot prevent it — the callers (file systems, applications)
+//!   decide what overlaps — and every C disk driver lives with it. The store relies, as
+//!   they do, on an **assumption**: `ptr::copy_nonoverlapping` and `ptr::write_bytes`
+//!   over memory that no Rust reference covers act as an opaque `memcpy`/`memset`, so
+//!   an overlap can only tear the data (each byte ends up from one of the writers),
+//!   never corrupt anything else. No reference to chunk memory is ever created. The
+//!   Miri tests never overlap bytes between threads except through whole-chunk TRIMs.
+//! * A request overlapping a concurrent TRIM sees, per chunk, the bytes before the
+//!   TRIM or zeros; a write overlapping it may be lost for that chunk (as if it had
+//!   happened just before the TRIM).
 
 #![no_std]
 // The workspace table denies these; unsafe code forbids them outright.
@@ -48,16 +71,22 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod reclaim;
 pub mod rundown;
 
 use core::fmt;
 use core::mem::{align_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+use ramdisk_core::config::Allocation;
+use ramdisk_core::dsm::Extent;
 use ramdisk_core::fat::{FormatError, SectorWriter};
+use ramdisk_core::ioctl::disk_ops::Usage;
 use ramdisk_core::request::{self, Range};
 use ramdisk_core::status;
+
+use reclaim::{Reclaim, RetireNode};
 
 /// Where a store's memory comes from: zero-filled blocks, freed by the same allocator.
 pub trait ChunkAlloc {
@@ -71,6 +100,13 @@ pub trait ChunkAlloc {
     /// `block` came from [`ChunkAlloc::allocate_zeroed`] of this allocator with this
     /// `len`, and is not used or freed again afterwards.
     unsafe fn free(&self, block: NonNull<u8>, len: usize);
+
+    /// Whether the system is short of memory now: a dynamic store then allocates no
+    /// chunk (the write fails with [`Exhaustion::LowMemory`]). The driver's answer is
+    /// the state of `\KernelObjects\LowNonPagedPoolCondition`; the default is never.
+    fn memory_low(&self) -> bool {
+        false
+    }
 }
 
 /// The alignment every [`ChunkAlloc`] block must have (pool allocations are 16-byte
@@ -89,6 +125,17 @@ pub const MIN_CHUNK_SHIFT: u32 = 12;
 /// The largest chunk size a store accepts (`log2`): 64 MiB.
 pub const MAX_CHUNK_SHIFT: u32 = 26;
 
+/// Why a dynamic store could not allocate for a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Exhaustion {
+    /// The store's memory limit would be passed.
+    Limit,
+    /// [`ChunkAlloc::memory_low`] said the system is short of memory.
+    LowMemory,
+    /// The allocator returned nothing (or a misaligned block).
+    Allocator,
+}
+
 /// Why a store operation failed. Nothing was changed when one is returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StoreError {
@@ -96,26 +143,26 @@ pub enum StoreError {
     OutOfRange,
     /// The allocator had no memory (creation only).
     NoMemory,
-    /// The allocator returned a block that is not [`MIN_ALIGN`]-aligned.
+    /// The allocator returned a block that is not [`MIN_ALIGN`]-aligned (creation only).
     Misaligned,
     /// A size of 0, or a chunk size outside [`MIN_CHUNK_SHIFT`]..=[`MAX_CHUNK_SHIFT`].
     InvalidSize,
-    /// The range touches a chunk that holds no memory (cannot happen in a store
-    /// whose creation succeeded).
-    Unallocated,
+    /// A write to a dynamic store could not get the memory for a chunk it touches.
+    Exhausted(Exhaustion),
 }
 
 impl StoreError {
     /// The `NTSTATUS` a request fails with: a range past the end is the caller's
-    /// `STATUS_INVALID_PARAMETER` (core's check normally catches it first); anything
-    /// else on the data path is a driver bug, `STATUS_INTERNAL_ERROR`; no memory at
-    /// creation is `STATUS_INSUFFICIENT_RESOURCES`.
+    /// `STATUS_INVALID_PARAMETER` (core's check normally catches it first); a write
+    /// without memory is `STATUS_DISK_RESOURCES_EXHAUSTED` (what classpnp reports for
+    /// a thin-provisioned disk out of space); no memory at creation is
+    /// `STATUS_INSUFFICIENT_RESOURCES`.
     #[must_use]
     pub const fn status(self) -> i32 {
         match self {
             Self::OutOfRange | Self::InvalidSize => status::STATUS_INVALID_PARAMETER,
             Self::NoMemory | Self::Misaligned => status::STATUS_INSUFFICIENT_RESOURCES,
-            Self::Unallocated => status::STATUS_INTERNAL_ERROR,
+            Self::Exhausted(_) => status::STATUS_DISK_RESOURCES_EXHAUSTED,
         }
     }
 }
@@ -127,9 +174,31 @@ impl fmt::Display for StoreError {
             Self::NoMemory => "out of memory",
             Self::Misaligned => "the allocator returned a misaligned block",
             Self::InvalidSize => "invalid disk or chunk size",
-            Self::Unallocated => "the range touches unallocated memory",
+            Self::Exhausted(Exhaustion::Limit) => "the disk's memory limit is reached",
+            Self::Exhausted(Exhaustion::LowMemory) => "the system is low on memory",
+            Self::Exhausted(Exhaustion::Allocator) => "no memory for a new chunk",
         })
     }
+}
+
+/// What a TRIM did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Trimmed {
+    /// Chunk bytes given back (freed, or retired to be freed when no request is in
+    /// flight).
+    pub released: u64,
+    /// Bytes zeroed in place (parts of chunks, every byte of a fixed store's range,
+    /// or a whole chunk that could not be retired).
+    pub zeroed: u64,
+    /// The part of `released` that other requests in flight made wait on the retire
+    /// list.
+    pub deferred: u64,
+}
+
+/// What became of one chunk a TRIM covered: bytes freed at once, or retired.
+enum Released {
+    Freed(u64),
+    Deferred(u64),
 }
 
 type Leaf = AtomicPtr<u8>;
@@ -146,14 +215,28 @@ pub struct Store<A: ChunkAlloc> {
     /// The directory: `leaves` pointers to leaf arrays.
     directory: NonNull<AtomicPtr<Leaf>>,
     leaves: usize,
+    /// Fixed or dynamic.
+    dynamic: bool,
+    /// Chunk bytes a dynamic store may hold (the disk size for a fixed one).
+    limit: u64,
+    /// Chunk bytes held: published, or reserved for a write being allocated.
+    allocated: AtomicU64,
+    /// Chunk bytes detached by a TRIM and waiting to be freed (not in `allocated`).
+    retired: AtomicU64,
+    /// The most `allocated` has been.
+    peak: AtomicU64,
+    /// Bytes of the leaves allocated.
+    leaf_bytes: AtomicUsize,
+    /// Deferred frees of a dynamic store.
+    reclaim: Reclaim,
 }
 
 // SAFETY: the store owns its memory (no thread affinity) and frees it through the
 // allocator, which must itself be `Send` to move with it.
 unsafe impl<A: ChunkAlloc + Send> Send for Store<A> {}
 // SAFETY: shared use is exactly the concurrency contract in the crate documentation:
-// the table is only read (atomically) after creation, and chunk bytes are only
-// touched through raw-pointer copies, never through references.
+// the table is atomics, chunks are freed only through `reclaim`, and chunk bytes are
+// only touched through raw-pointer copies, never through references.
 unsafe impl<A: ChunkAlloc + Sync> Sync for Store<A> {}
 
 impl<A: ChunkAlloc> fmt::Debug for Store<A> {
@@ -162,6 +245,7 @@ impl<A: ChunkAlloc> fmt::Debug for Store<A> {
             .field("len", &self.len)
             .field("chunk_size", &self.chunk_size())
             .field("chunks", &self.chunks)
+            .field("dynamic", &self.dynamic)
             .finish_non_exhaustive()
     }
 }
@@ -171,15 +255,59 @@ fn to_usize(n: u64) -> Result<usize, StoreError> {
     usize::try_from(n).map_err(|_| StoreError::InvalidSize)
 }
 
+/// Counts a request out of a dynamic store's [`Reclaim`] when dropped.
+struct Guard<'a, A: ChunkAlloc> {
+    store: &'a Store<A>,
+}
+
+impl<A: ChunkAlloc> Drop for Guard<'_, A> {
+    fn drop(&mut self) {
+        let store = self.store;
+        store.reclaim.exit(&store.alloc, |block, len| {
+            // SAFETY: `exit` hands out only retired chunks no request can hold any
+            // more (see `reclaim`); each was allocated with `len`.
+            unsafe { store.alloc.free(block, len) };
+            store.retired.fetch_sub(len as u64, Ordering::AcqRel);
+        });
+    }
+}
+
 impl<A: ChunkAlloc> Store<A> {
-    /// A store of `len` bytes in chunks of `1 << chunk_shift` bytes, every chunk
-    /// allocated and zeroed now.
+    /// A fixed store of `len` bytes in chunks of `1 << chunk_shift` bytes, every
+    /// chunk allocated and zeroed now.
     ///
     /// # Errors
     /// [`StoreError::InvalidSize`] for `len` 0 or a chunk shift out of range,
     /// [`StoreError::NoMemory`] / [`StoreError::Misaligned`] from the allocator;
     /// everything allocated so far is freed again.
     pub fn new(alloc: A, len: u64, chunk_shift: u32) -> Result<Self, StoreError> {
+        let store = Self::empty(alloc, len, chunk_shift, false, len)?;
+        store.populate()?;
+        Ok(store)
+    }
+
+    /// A dynamic store of `len` bytes in chunks of `1 << chunk_shift` bytes that
+    /// holds at most `limit` bytes of chunks: only the directory is allocated now.
+    ///
+    /// # Errors
+    /// As [`Store::new`] (for the directory).
+    pub fn new_dynamic(
+        alloc: A,
+        len: u64,
+        chunk_shift: u32,
+        limit: u64,
+    ) -> Result<Self, StoreError> {
+        Self::empty(alloc, len, chunk_shift, true, limit)
+    }
+
+    /// The store with its (zeroed) directory and nothing else.
+    fn empty(
+        alloc: A,
+        len: u64,
+        chunk_shift: u32,
+        dynamic: bool,
+        limit: u64,
+    ) -> Result<Self, StoreError> {
         if len == 0 || !(MIN_CHUNK_SHIFT..=MAX_CHUNK_SHIFT).contains(&chunk_shift) {
             return Err(StoreError::InvalidSize);
         }
@@ -190,36 +318,54 @@ impl<A: ChunkAlloc> Store<A> {
             .ok_or(StoreError::InvalidSize)?;
         let directory = allocate(&alloc, dir_bytes)?.cast::<AtomicPtr<Leaf>>();
         // From here on `Drop` frees whatever has been published in the table.
-        let store = Self {
+        Ok(Self {
             alloc,
             len,
             chunk_shift,
             chunks,
             directory,
             leaves,
-        };
-        store.populate()?;
-        Ok(store)
+            dynamic,
+            limit,
+            allocated: AtomicU64::new(0),
+            retired: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            leaf_bytes: AtomicUsize::new(0),
+            reclaim: Reclaim::new(),
+        })
     }
 
-    /// Allocates every leaf and chunk and publishes them; on failure the caller's
-    /// `Drop` frees what was published.
+    /// Allocates every leaf and chunk of a fixed store and publishes them; on failure
+    /// the caller's `Drop` frees what was published.
     fn populate(&self) -> Result<(), StoreError> {
         for leaf_index in 0..self.leaves {
-            let entries = self.leaf_entries(leaf_index);
-            let leaf = allocate(&self.alloc, entries * size_of::<Leaf>())?.cast::<Leaf>();
+            let leaf = self.new_leaf(leaf_index)?;
             self.directory_slot(leaf_index)
                 .store(leaf.as_ptr(), Ordering::Release);
-            for entry in 0..entries {
+            self.leaf_bytes.fetch_add(
+                self.leaf_entries(leaf_index) * size_of::<Leaf>(),
+                Ordering::AcqRel,
+            );
+            for entry in 0..self.leaf_entries(leaf_index) {
                 let chunk = (leaf_index * LEAF_ENTRIES + entry) as u64;
-                let block = allocate(&self.alloc, self.chunk_len(chunk))?;
-                // SAFETY: `leaf` holds `entries` zero-initialised (null) atomics and
-                // `entry < entries`; the leaf outlives the store's use of it.
+                let len = self.chunk_len(chunk);
+                let block = allocate(&self.alloc, len)?;
+                // SAFETY: `leaf` holds `leaf_entries` initialised (null) atomics and
+                // `entry` is below that; the leaf outlives the store's use of it.
                 let slot = unsafe { atomic_at(leaf.as_ptr(), entry) };
                 slot.store(block.as_ptr(), Ordering::Release);
+                self.allocated.fetch_add(len as u64, Ordering::AcqRel);
             }
         }
+        self.peak
+            .store(self.allocated.load(Ordering::Acquire), Ordering::Release);
         Ok(())
+    }
+
+    /// A new zeroed (all-null) leaf for `leaf_index`.
+    fn new_leaf(&self, leaf_index: usize) -> Result<NonNull<Leaf>, StoreError> {
+        let bytes = self.leaf_entries(leaf_index) * size_of::<Leaf>();
+        Ok(allocate(&self.alloc, bytes)?.cast::<Leaf>())
     }
 
     /// The disk size in bytes.
@@ -240,20 +386,69 @@ impl<A: ChunkAlloc> Store<A> {
         1 << self.chunk_shift
     }
 
-    /// Bytes of chunk memory the store holds (the disk size, for a fully allocated store).
+    /// Whether chunks are allocated on first write ([`Store::new_dynamic`]).
     #[must_use]
-    pub fn allocated_bytes(&self) -> u64 {
-        (0..self.chunks)
-            .filter(|&c| !self.chunk_ptr(c).is_null())
-            .map(|c| self.chunk_len(c) as u64)
-            .sum()
+    pub const fn is_dynamic(&self) -> bool {
+        self.dynamic
     }
 
-    /// Bytes the table itself takes (directory and leaves).
+    /// The most chunk memory the store may hold: the limit of a dynamic store, the
+    /// disk size of a fixed one.
+    #[must_use]
+    pub const fn memory_limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Bytes of chunk memory the disk's data holds now (the disk size for a fixed
+    /// store). Chunks a TRIM detached are not counted, even while they wait for a
+    /// concurrent request to finish before they are freed
+    /// ([`Store::pending_free_bytes`]): the limit applies to what the disk holds, so
+    /// a write never fails because a TRIM's memory is not back yet.
+    ///
+    /// While a TRIM and a write race for the same chunk, the count may for a moment
+    /// include both the detached chunk and its replacement; reports never exceed the
+    /// disk size.
+    #[must_use]
+    pub fn allocated_bytes(&self) -> u64 {
+        self.allocated.load(Ordering::Acquire).min(self.len)
+    }
+
+    /// Bytes of chunks detached by a TRIM and not yet freed (0 whenever no request
+    /// is in flight, but for a handover left to the next request).
+    #[must_use]
+    pub fn pending_free_bytes(&self) -> u64 {
+        self.retired.load(Ordering::Acquire)
+    }
+
+    /// The most chunk memory the store has held.
+    #[must_use]
+    pub fn peak_allocated_bytes(&self) -> u64 {
+        self.peak.load(Ordering::Acquire).min(self.len)
+    }
+
+    /// Bytes the table takes now: the directory and the allocated leaves.
     #[must_use]
     pub fn table_bytes(&self) -> u64 {
-        let leaves: usize = (0..self.leaves).map(|l| self.leaf_entries(l)).sum();
-        ((self.leaves + leaves) * size_of::<AtomicPtr<u8>>()) as u64
+        let directory = self.leaves * size_of::<AtomicPtr<Leaf>>();
+        (directory + self.leaf_bytes.load(Ordering::Acquire)) as u64
+    }
+
+    /// What the usage IOCTL reports.
+    #[must_use]
+    pub fn usage(&self) -> Usage {
+        Usage {
+            disk_size: self.len,
+            allocation: if self.dynamic {
+                Allocation::Dynamic
+            } else {
+                Allocation::Fixed
+            },
+            chunk_bytes: self.chunk_size() as u64,
+            allocated_bytes: self.allocated_bytes(),
+            peak_allocated_bytes: self.peak_allocated_bytes(),
+            memory_limit_bytes: self.limit,
+            table_bytes: self.table_bytes(),
+        }
     }
 
     /// Entries of leaf `leaf_index` (all full but the last).
@@ -283,53 +478,72 @@ impl<A: ChunkAlloc> Store<A> {
         unsafe { atomic_at(self.directory.as_ptr(), leaf_index) }
     }
 
-    /// The memory of chunk `chunk` (< `self.chunks`), null if it has none.
-    fn chunk_ptr(&self, chunk: u64) -> *mut u8 {
+    /// `(leaf index, entry)` of chunk `chunk` (< `self.chunks`).
+    const fn split(chunk: u64) -> (usize, usize) {
         // chunk < chunks, so chunk / LEAF_ENTRIES < leaves (a usize).
         #[expect(clippy::cast_possible_truncation, reason = "below self.leaves")]
-        let (leaf_index, entry) = (
+        let split = (
             (chunk / LEAF_ENTRIES as u64) as usize,
             (chunk % LEAF_ENTRIES as u64) as usize,
         );
+        split
+    }
+
+    /// The table slot of chunk `chunk` (< `self.chunks`), `None` while its leaf does
+    /// not exist.
+    fn chunk_slot(&self, chunk: u64) -> Option<&AtomicPtr<u8>> {
+        let (leaf_index, entry) = Self::split(chunk);
         let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
         if leaf.is_null() {
-            return ptr::null_mut();
+            return None;
         }
         // SAFETY: a published leaf holds `leaf_entries(leaf_index)` initialised atomics
         // until the store is dropped, and `entry` is below that for `chunk < chunks`.
-        let slot = unsafe { atomic_at(leaf, entry) };
-        slot.load(Ordering::Acquire)
+        Some(unsafe { atomic_at(leaf, entry) })
     }
 
-    /// Checks `range` against this store's length.
-    const fn own(&self, range: Range) -> Result<Range, StoreError> {
-        if range.end() <= self.len {
-            Ok(range)
-        } else {
-            Err(StoreError::OutOfRange)
+    /// The memory of chunk `chunk`, null if it has none. `SeqCst` (a plain load on
+    /// x86-64): the reclamation argument orders it against TRIM's swap.
+    fn chunk_ptr(&self, chunk: u64) -> *mut u8 {
+        self.chunk_slot(chunk)
+            .map_or(ptr::null_mut(), |slot| slot.load(Ordering::SeqCst))
+    }
+
+    /// Checks that `[offset, offset + length)` ends inside this store.
+    const fn own(&self, offset: u64, length: u64) -> Result<(), StoreError> {
+        match offset.checked_add(length) {
+            Some(end) if end <= self.len => Ok(()),
+            _ => Err(StoreError::OutOfRange),
         }
     }
 
-    /// Calls `f(chunk memory or null, offset in the chunk, offset in the request,
-    /// bytes)` for each piece of `range` in chunk order.
-    fn for_each_piece(&self, range: Range, mut f: impl FnMut(*mut u8, usize, usize, usize)) {
-        let mut at = range.offset();
-        let end = range.end();
-        let mut done = 0usize;
+    /// Calls `f(chunk, offset in the chunk, offset in the request, bytes)` for each
+    /// piece of `[offset, offset + length)` (inside the store) in chunk order.
+    fn for_each_piece(&self, offset: u64, length: u64, mut f: impl FnMut(u64, usize, u64, usize)) {
+        let mut at = offset;
+        let end = offset + length;
         let mask = (1u64 << self.chunk_shift) - 1;
         while at < end {
             let chunk = at >> self.chunk_shift;
             // Below the chunk size, which fits usize.
             #[expect(clippy::cast_possible_truncation, reason = "below the chunk size")]
             let within = (at & mask) as usize;
-            let n = (self.chunk_len(chunk) - within).min(range.length() - done);
-            f(self.chunk_ptr(chunk), within, done, n);
+            let left = end - at;
+            let n = (self.chunk_len(chunk) - within).min(to_usize(left).unwrap_or(usize::MAX));
+            f(chunk, within, at - offset, n);
             at += n as u64;
-            done += n;
         }
     }
 
-    /// Copies `range` of the disk to `dest`.
+    /// Counts a request in (dynamic stores only: fixed ones never free a chunk).
+    fn guard(&self) -> Option<Guard<'_, A>> {
+        self.dynamic.then(|| {
+            self.reclaim.enter();
+            Guard { store: self }
+        })
+    }
+
+    /// Copies `range` of the disk to `dest`. Never allocates; holes read as zeros.
     ///
     /// # Errors
     /// [`StoreError::OutOfRange`] when `range` ends past [`Store::len`] (nothing is copied).
@@ -338,73 +552,286 @@ impl<A: ChunkAlloc> Store<A> {
     /// `dest` is valid for writes of `range.length()` bytes, is not part of this
     /// store's memory, and no reference to those bytes is used during the call.
     pub unsafe fn read(&self, range: Range, dest: *mut u8) -> Result<(), StoreError> {
-        let range = self.own(range)?;
-        self.for_each_piece(range, |chunk, within, done, n| {
-            // SAFETY: `done + n <= range.length()`, so the target stays in the caller's
-            // buffer (the caller's contract).
-            let to = unsafe { dest.add(done) };
-            if chunk.is_null() {
-                // SAFETY: as above: `n` bytes of the caller's buffer.
-                unsafe { ptr::write_bytes(to, 0, n) };
-            } else {
-                // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation.
-                let from = unsafe { chunk.add(within) };
-                // SAFETY: both sides are valid for `n` bytes and do not overlap (the
-                // caller's buffer is not store memory); raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
-            }
-        });
+        self.own(range.offset(), range.length() as u64)?;
+        let _guard = self.guard();
+        self.for_each_piece(
+            range.offset(),
+            range.length() as u64,
+            |chunk, within, done, n| {
+                // `done + n <= range.length()`, a usize.
+                #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
+                let done = done as usize;
+                // SAFETY: `done + n <= range.length()`, so the target stays in the caller's
+                // buffer (the caller's contract).
+                let to = unsafe { dest.add(done) };
+                let from = self.chunk_ptr(chunk);
+                if from.is_null() {
+                    // SAFETY: as above: `n` bytes of the caller's buffer.
+                    unsafe { ptr::write_bytes(to, 0, n) };
+                } else {
+                    // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation,
+                    // which stays allocated while the guard is held.
+                    let from = unsafe { from.add(within) };
+                    // SAFETY: both sides are valid for `n` bytes and do not overlap (the
+                    // caller's buffer is not store memory); raw copy, no reference.
+                    unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
+                }
+            },
+        );
         Ok(())
     }
 
-    /// Copies `range.length()` bytes from `src` onto `range` of the disk.
+    /// Copies `range.length()` bytes from `src` onto `range` of the disk. A dynamic
+    /// store first allocates every chunk of the range that has no memory.
     ///
     /// # Errors
     /// [`StoreError::OutOfRange`] when `range` ends past [`Store::len`],
-    /// [`StoreError::Unallocated`] when a chunk of it holds no memory; nothing is
-    /// written then.
+    /// [`StoreError::Exhausted`] when a chunk of it cannot get memory; no byte of the
+    /// disk changes then (chunks allocated for the request stay, zeroed, as if
+    /// written with zeros; a later TRIM frees them).
     ///
     /// # Safety
     /// `src` is valid for reads of `range.length()` bytes, is not part of this
     /// store's memory, and is not written during the call.
     pub unsafe fn write(&self, range: Range, src: *const u8) -> Result<(), StoreError> {
-        let range = self.own(range)?;
-        self.ensure_allocated(range)?;
-        self.for_each_piece(range, |chunk, within, done, n| {
+        let (offset, length) = (range.offset(), range.length() as u64);
+        self.own(offset, length)?;
+        let _guard = self.guard();
+        if self.dynamic {
+            self.allocate_range(offset, length)?;
+        }
+        self.for_each_piece(offset, length, |chunk, within, done, n| {
+            let to = self.chunk_ptr(chunk);
+            if to.is_null() {
+                // Allocated above and detached since by an overlapping TRIM: the
+                // write counts as done before it.
+                return;
+            }
+            // `done + n <= range.length()`, a usize.
+            #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
+            let done = done as usize;
             // SAFETY: `done + n <= range.length()`: inside the caller's buffer.
             let from = unsafe { src.add(done) };
-            // SAFETY: `chunk` is non-null (checked above) and `within + n <= chunk_len`.
-            let to = unsafe { chunk.add(within) };
+            // SAFETY: `within + n <= chunk_len`, inside the chunk, which stays
+            // allocated while the guard is held.
+            let to = unsafe { to.add(within) };
             // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
             unsafe { ptr::copy_nonoverlapping(from, to, n) };
         });
         Ok(())
     }
 
-    /// Writes zeros over `range` of the disk.
-    ///
-    /// # Errors
-    /// As [`Store::write`].
-    pub fn zero(&self, range: Range) -> Result<(), StoreError> {
-        let range = self.own(range)?;
-        self.ensure_allocated(range)?;
-        self.for_each_piece(range, |chunk, within, _, n| {
-            // SAFETY: `chunk` is non-null (checked above) and `within + n <= chunk_len`.
-            let to = unsafe { chunk.add(within) };
-            // SAFETY: `n` bytes of the chunk; raw fill, no reference.
-            unsafe { ptr::write_bytes(to, 0, n) };
-        });
+    /// Makes every chunk of `[offset, offset + length)` hold memory (dynamic only).
+    fn allocate_range(&self, offset: u64, length: u64) -> Result<(), StoreError> {
+        if length == 0 {
+            return Ok(());
+        }
+        let first = offset >> self.chunk_shift;
+        let last = (offset + length - 1) >> self.chunk_shift;
+        let mut missing = 0u64;
+        for chunk in first..=last {
+            if self.chunk_ptr(chunk).is_null() {
+                missing += self.chunk_len(chunk) as u64;
+            }
+        }
+        if missing == 0 {
+            return Ok(());
+        }
+        // Refuse before allocating anything when the request cannot fit at all.
+        if self.alloc.memory_low() {
+            return Err(StoreError::Exhausted(Exhaustion::LowMemory));
+        }
+        if self.limit < self.len && self.allocated_bytes().saturating_add(missing) > self.limit {
+            return Err(StoreError::Exhausted(Exhaustion::Limit));
+        }
+        for chunk in first..=last {
+            if self.chunk_ptr(chunk).is_null() {
+                self.allocate_chunk(chunk)?;
+            }
+        }
         Ok(())
     }
 
-    /// Fails with [`StoreError::Unallocated`] unless every chunk `range` touches has memory.
-    fn ensure_allocated(&self, range: Range) -> Result<(), StoreError> {
-        let mut missing = false;
-        self.for_each_piece(range, |chunk, _, _, _| missing |= chunk.is_null());
-        if missing {
-            Err(StoreError::Unallocated)
+    /// Gives chunk `chunk` memory unless a racing writer did first.
+    fn allocate_chunk(&self, chunk: u64) -> Result<(), StoreError> {
+        let (leaf_index, entry) = Self::split(chunk);
+        let leaf = self.leaf(leaf_index)?;
+        // SAFETY: a published leaf holds `leaf_entries` atomics for the store's
+        // lifetime, and `entry` is below that.
+        let slot = unsafe { atomic_at(leaf.as_ptr(), entry) };
+        let len = self.chunk_len(chunk);
+        let enforced = self.limit < self.len;
+        if enforced {
+            self.reserve(len as u64)?;
+        }
+        let Ok(block) = allocate(&self.alloc, len) else {
+            if enforced {
+                self.allocated.fetch_sub(len as u64, Ordering::AcqRel);
+            }
+            return Err(StoreError::Exhausted(Exhaustion::Allocator));
+        };
+        if slot
+            .compare_exchange(
+                ptr::null_mut(),
+                block.as_ptr(),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_err()
+        {
+            // Another writer published first: ours never escaped.
+            // SAFETY: just allocated with `len`, never published.
+            unsafe { self.alloc.free(block, len) };
+            if enforced {
+                self.allocated.fetch_sub(len as u64, Ordering::AcqRel);
+            }
+        } else if !enforced {
+            let after = self.allocated.fetch_add(len as u64, Ordering::AcqRel) + len as u64;
+            self.peak.fetch_max(after, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// The leaf `leaf_index`, allocated and published if it has none yet.
+    fn leaf(&self, leaf_index: usize) -> Result<NonNull<Leaf>, StoreError> {
+        let dir = self.directory_slot(leaf_index);
+        if let Some(leaf) = NonNull::new(dir.load(Ordering::Acquire)) {
+            return Ok(leaf);
+        }
+        let fresh = self
+            .new_leaf(leaf_index)
+            .map_err(|_| StoreError::Exhausted(Exhaustion::Allocator))?;
+        match dir.compare_exchange(
+            ptr::null_mut(),
+            fresh.as_ptr(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {
+                self.leaf_bytes.fetch_add(
+                    self.leaf_entries(leaf_index) * size_of::<Leaf>(),
+                    Ordering::AcqRel,
+                );
+                Ok(fresh)
+            }
+            Err(winner) => {
+                let bytes = self.leaf_entries(leaf_index) * size_of::<Leaf>();
+                // SAFETY: just allocated with `bytes`, never published.
+                unsafe { self.alloc.free(fresh.cast(), bytes) };
+                NonNull::new(winner).ok_or(StoreError::Exhausted(Exhaustion::Allocator))
+            }
+        }
+    }
+
+    /// Counts `len` bytes against a limit smaller than the disk (and the peak).
+    ///
+    /// Each writer reserves before it allocates, so two writers racing for the same
+    /// chunk both count it until the loser frees its copy, and a write near the limit
+    /// may fail while another is allocating the same chunk. A limit of at least the
+    /// disk size can never be reached by the disk's data: it is not enforced, and
+    /// only published chunks are counted.
+    fn reserve(&self, len: u64) -> Result<(), StoreError> {
+        let mut now = self.allocated.load(Ordering::Acquire);
+        loop {
+            let after = now
+                .checked_add(len)
+                .filter(|&after| after <= self.limit)
+                .ok_or(StoreError::Exhausted(Exhaustion::Limit))?;
+            match self.allocated.compare_exchange_weak(
+                now,
+                after,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.peak.fetch_max(after, Ordering::AcqRel);
+                    return Ok(());
+                }
+                Err(actual) => now = actual,
+            }
+        }
+    }
+
+    /// TRIM: `extent` of the disk reads as zeros afterwards. A dynamic store frees the
+    /// chunks the extent covers whole (deferred while other requests are in flight)
+    /// and zeroes the trimmed part of the others; a fixed store zeroes every byte.
+    /// Never allocates a chunk, never fails for lack of memory.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`] when `extent` ends past [`Store::len`] (nothing is
+    /// trimmed).
+    pub fn trim(&self, extent: Extent) -> Result<Trimmed, StoreError> {
+        let (offset, length) = (extent.offset(), extent.length());
+        self.own(offset, length)?;
+        let _guard = self.guard();
+        let mut done = Trimmed::default();
+        let mut node = None;
+        self.for_each_piece(offset, length, |chunk, within, _, n| {
+            if self.dynamic && within == 0 && n == self.chunk_len(chunk) {
+                match self.release(chunk, &mut node) {
+                    Ok(Released::Freed(bytes)) => done.released += bytes,
+                    Ok(Released::Deferred(bytes)) => {
+                        done.released += bytes;
+                        done.deferred += bytes;
+                    }
+                    Err(()) => done.zeroed += self.zero(chunk, within, n),
+                }
+            } else {
+                done.zeroed += self.zero(chunk, within, n);
+            }
+        });
+        if let Some(node) = node {
+            self.reclaim.put(&self.alloc, node);
+        }
+        Ok(done)
+    }
+
+    /// Zeroes `n` bytes at `within` of chunk `chunk` if it has memory; the bytes zeroed.
+    fn zero(&self, chunk: u64, within: usize, n: usize) -> u64 {
+        let to = self.chunk_ptr(chunk);
+        if to.is_null() {
+            return 0;
+        }
+        // SAFETY: `within + n <= chunk_len`, inside the chunk, which stays allocated
+        // while the caller's guard is held (or forever, in a fixed store).
+        let to = unsafe { to.add(within) };
+        // SAFETY: `n` bytes of the chunk; raw fill, no reference.
+        unsafe { ptr::write_bytes(to, 0, n) };
+        n as u64
+    }
+
+    /// Detaches chunk `chunk` of a dynamic store and frees it (now, or through the
+    /// retire list). `Err` when no retire node could be had (the caller zeroes the
+    /// chunk instead).
+    fn release(&self, chunk: u64, node: &mut Option<RetireNode>) -> Result<Released, ()> {
+        let Some(slot) = self.chunk_slot(chunk) else {
+            return Ok(Released::Freed(0));
+        };
+        if slot.load(Ordering::SeqCst).is_null() {
+            return Ok(Released::Freed(0));
+        }
+        // Room in a retire node first, in case other requests are in flight.
+        if node.as_mut().is_none_or(|n| n.slot().is_none()) {
+            if let Some(full) = node.take() {
+                self.reclaim.put(&self.alloc, full);
+            }
+            *node = Some(self.reclaim.node(&self.alloc).ok_or(())?);
+        }
+        let room = node.as_mut().and_then(RetireNode::slot).ok_or(())?;
+        let Some(block) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::SeqCst)) else {
+            return Ok(Released::Freed(0));
+        };
+        let len = self.chunk_len(chunk);
+        self.allocated.fetch_sub(len as u64, Ordering::AcqRel);
+        if self.reclaim.alone() {
+            // SAFETY: detached above, and no other request is in flight (`reclaim`:
+            // "freed at once"); allocated with `len`.
+            unsafe { self.alloc.free(block, len) };
+            Ok(Released::Freed(len as u64))
         } else {
-            Ok(())
+            self.retired.fetch_add(len as u64, Ordering::AcqRel);
+            room.fill(block, len);
+            Ok(Released::Deferred(len as u64))
         }
     }
 }
@@ -434,6 +861,14 @@ fn allocate<A: ChunkAlloc>(alloc: &A, len: usize) -> Result<NonNull<u8>, StoreEr
 
 impl<A: ChunkAlloc> Drop for Store<A> {
     fn drop(&mut self) {
+        let (alloc, retired) = (&self.alloc, &self.retired);
+        let free = |block, len| {
+            // SAFETY: a retired chunk nobody can hold; allocated with `len`.
+            unsafe { alloc.free(block, len) };
+            retired.fetch_sub(len as u64, Ordering::AcqRel);
+        };
+        // SAFETY: `&mut self`: no request is in flight or can start.
+        unsafe { self.reclaim.drain_all(alloc, free) };
         for leaf_index in 0..self.leaves {
             let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
             let Some(leaf) = NonNull::new(leaf) else {
@@ -466,16 +901,46 @@ impl<A: ChunkAlloc> Drop for Store<A> {
     }
 }
 
-/// The FAT formatter writes straight into the store.
-impl<A: ChunkAlloc> SectorWriter for &Store<A> {
+/// Writes the FAT formatter's sectors into a store (a dynamic store allocates the
+/// chunks its metadata lands in) and keeps the store's reason when a write fails.
+pub struct StoreWriter<'a, A: ChunkAlloc> {
+    store: &'a Store<A>,
+    error: Option<StoreError>,
+}
+
+impl<'a, A: ChunkAlloc> StoreWriter<'a, A> {
+    /// A writer into `store`.
+    #[must_use]
+    pub const fn new(store: &'a Store<A>) -> Self {
+        Self { store, error: None }
+    }
+
+    /// Why the last failed write failed, when the store refused it.
+    #[must_use]
+    pub const fn error(&self) -> Option<StoreError> {
+        self.error
+    }
+}
+
+impl<A: ChunkAlloc> SectorWriter for StoreWriter<'_, A> {
     fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
         let offset = i64::try_from(byte_offset).map_err(|_| FormatError::WriteFailed)?;
         let length = u32::try_from(data.len()).map_err(|_| FormatError::WriteFailed)?;
         let range =
-            request::check(offset, length, self.len).map_err(|_| FormatError::WriteFailed)?;
+            request::check(offset, length, self.store.len).map_err(|_| FormatError::WriteFailed)?;
         // SAFETY: `data` is the formatter's own buffer of `range.length()` bytes, not
         // store memory, and is not written during the call.
-        unsafe { Store::write(self, range, data.as_ptr()) }.map_err(|_| FormatError::WriteFailed)
+        unsafe { self.store.write(range, data.as_ptr()) }.map_err(|e| {
+            self.error = Some(e);
+            FormatError::WriteFailed
+        })
+    }
+}
+
+/// The formatter writes straight into the store (see [`StoreWriter`]).
+impl<A: ChunkAlloc> SectorWriter for &Store<A> {
+    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
+        StoreWriter::new(self).write(byte_offset, data)
     }
 }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: runs the criterion benches of `ramdisk-core`
 //! (`core/benches/format.rs`) and `ramdisk-store` (`store/benches/datapath.rs`: the
-//! real store code), reads criterion's JSON results and writes a Markdown
+//! real store code, fixed and dynamic), reads criterion's JSON results (and the
+//! paired and memory figures the data-path bench writes) and writes a Markdown
 //! table to `target/bench/perf.md` and into README.md between
 //! `<!-- perf:begin -->` and `<!-- perf:end -->` (the Wine numbers of
 //! `ramdiskctl bench` live between `<!-- perf-wine:begin/end -->`, untouched here).
@@ -269,6 +270,7 @@ fn render(results: &Results, m: &Machine) -> Result<String> {
         m.date, m.cpu, m.nproc, m.memory, m.rustc, m.load
     )?;
     render_datapath(o, results)?;
+    render_dynamic(o, results)?;
     render_threads(o, results)?;
     render_chunks(o, results)?;
     render_format(o, results)?;
@@ -388,6 +390,177 @@ fn render_datapath(o: &mut String, results: &Results) -> Result<()> {
         },
         if min_large >= 0.97 { "met" } else { "NOT met" },
     )?;
+    Ok(())
+}
+
+/// `$CRITERION_HOME/dynamic-memory.json`: `(name, disk size, chunk bytes, table bytes)`.
+fn read_dynamic_memory(home: &Path) -> Result<Vec<(String, u64, u64, u64)>> {
+    let path = home.join("dynamic-memory.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let Value::Object(members) = serde_json::from_str::<Value>(&text)? else {
+        bail!("{}: not a JSON object", path.display());
+    };
+    members
+        .into_iter()
+        .map(|(name, v)| {
+            let n = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_u64)
+                    .with_context(|| format!("{}: {name} has no {k}", path.display()))
+            };
+            Ok((
+                name.clone(),
+                n("disk_size")?,
+                n("chunk_bytes")?,
+                n("table_bytes")?,
+            ))
+        })
+        .collect()
+}
+
+/// Bytes as KiB (below 1 MiB) or MiB, one decimal.
+fn kib_mib(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "display")]
+    let b = bytes as f64;
+    if bytes < 1 << 20 {
+        format!("{:.0} KiB", b / 1024.0)
+    } else {
+        format!("{:.1} MiB", b / 1_048_576.0)
+    }
+}
+
+#[expect(clippy::too_many_lines, reason = "a report: one table after the other")]
+fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
+    let paired = read_paired(&criterion_home())?;
+    let pair = |id: &str| {
+        paired
+            .get(id)
+            .copied()
+            .with_context(|| format!("no paired result for {id}"))
+    };
+    writeln!(
+        o,
+        "**Dynamic disk** (`Allocation=dynamic`, same bench file): the same requests through a \
+         dynamic store whose chunks are all allocated (the difference to the fixed store is the \
+         reclamation guard: two `SeqCst` read-modify-writes of the store's in-flight count per \
+         request), paired against `copy_from_slice` as above.\n"
+    )?;
+    writeln!(
+        o,
+        "| request | dynamic read | ratio | dynamic write | ratio |"
+    )?;
+    writeln!(o, "|---|---|---|---|---|")?;
+    let mut lowest = f64::INFINITY;
+    for (id, label) in SIZES {
+        write!(o, "| {label} |")?;
+        for op in ["read", "write"] {
+            let e = get(results, &format!("datapath/dynamic/{op}-{id}"))?;
+            let p = pair(&format!("dynamic-{op}-{id}"))?;
+            if id != "512B" {
+                lowest = lowest.min(p.ratio);
+            }
+            write!(
+                o,
+                " {} | {:.3}× ({:.2}–{:.2}) |",
+                cell(&e),
+                p.ratio,
+                p.p25,
+                p.p75
+            )?;
+        }
+        writeln!(o)?;
+    }
+    writeln!(
+        o,
+        "\nLowest paired ratio of the dynamic store at 4 KiB and above: {lowest:.3}× (target ≥ 0.97×: {}).\n",
+        if lowest >= 0.97 { "met" } else { "NOT met" }
+    )?;
+    writeln!(
+        o,
+        "The guard alone, paired directly (dynamic store against the fixed one, both fully \
+         allocated, same offsets; ratio = fixed time / dynamic time, and the time added per \
+         request):\n"
+    )?;
+    writeln!(o, "| request | read | write |")?;
+    writeln!(o, "|---|---|---|")?;
+    for (id, label) in SIZES {
+        write!(o, "| {label} |")?;
+        for op in ["read", "write"] {
+            let p = pair(&format!("guard-{op}-{id}"))?;
+            write!(
+                o,
+                " {:.3}× ({:.2}–{:.2}), {:+.1} ns |",
+                p.ratio, p.p25, p.p75, p.added_ns
+            )?;
+        }
+        writeln!(o)?;
+    }
+    writeln!(o)?;
+    writeln!(
+        o,
+        "**Holes**: reads of a dynamic store nothing was written to (every chunk a hole: the \
+         store fills the caller's buffer with zeros and allocates nothing) against a plain \
+         zero fill (`memset`) of the same buffer, paired.\n"
+    )?;
+    writeln!(
+        o,
+        "| request | ratio (zero fill / hole read) | added per request |"
+    )?;
+    writeln!(o, "|---|---|---|")?;
+    for (id, label) in SIZES {
+        let p = pair(&format!("hole-read-{id}"))?;
+        writeln!(
+            o,
+            "| {label} | {:.3}× ({:.2}–{:.2}) | {:+.1} ns |",
+            p.ratio, p.p25, p.p75, p.added_ns
+        )?;
+    }
+    let touch = get(results, "first-touch/write-4KiB")?;
+    let warm = get(results, "datapath/dynamic/write-4KiB")?;
+    writeln!(
+        o,
+        "\n**First touch**: a 4 KiB write into a chunk that has no memory yet (allocation of \
+         the zeroed 64 KiB chunk, publication, the copy) takes {} (median); into an allocated \
+         chunk {}: a chunk costs {} on first write.\n",
+        time(touch.median_ns),
+        time(warm.median_ns),
+        time(touch.median_ns - warm.median_ns)
+    )?;
+    writeln!(
+        o,
+        "**Creating a dynamic disk** (the store's directory, `plan` and `format` of FAT32 into \
+         the store, which allocates the chunks the metadata lands in; host allocator, so the \
+         directory's zeroing is the C library's, not the pool's). Target ≤ 10 ms each; memory \
+         target: a few MiB.\n"
+    )?;
+    writeln!(
+        o,
+        "| disk | create + plan + format | chunks after format | chunk table |"
+    )?;
+    writeln!(o, "|---|---|---|---|")?;
+    let memory = read_dynamic_memory(&criterion_home())?;
+    for (name, label) in [("64GiB", "64 GiB"), ("2TiB-512", "2 TiB − 512 B")] {
+        let e = get(results, &format!("create/dynamic/{name}"))?;
+        let (_, _, chunks, table) = memory
+            .iter()
+            .find(|m| m.0 == name)
+            .with_context(|| format!("no memory figure for {name}"))?;
+        writeln!(
+            o,
+            "| {label} | {} ({}–{}; {}) | {} | {} |",
+            time(e.median_ns),
+            time(e.low_ns),
+            time(e.high_ns),
+            if e.median_ns <= 10e6 {
+                "met"
+            } else {
+                "NOT met"
+            },
+            kib_mib(*chunks),
+            kib_mib(*table)
+        )?;
+    }
+    writeln!(o)?;
     Ok(())
 }
 

@@ -23,6 +23,14 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("dosfstools", "fsck.fat / mkfs.fat judge our FAT images"),
     ("mtools", "mdir / mcopy read and write our FAT images"),
     (
+        "exfatprogs",
+        "fsck.exfat / mkfs.exfat judge our exFAT images",
+    ),
+    (
+        "exfat-fuse",
+        "writes and reads the > 4 GiB file in an exFAT image (FUSE, on a loop device)",
+    ),
+    (
         "qemu-system-x86",
         "boots Debian's kernel (TCG) for the kernel judge of our FAT images; taken from \
          <codename>-backports when the machine's qemu-utils is (the release's own build conflicts with it)",

@@ -5,7 +5,7 @@
 //! - `test`: every test that exists, with stage times.
 //! - `demo`: the main demo.
 //! - `e2e [--case TEXT]... [--list]`: only the Wine end-to-end suite, or some of its cases.
-//! - `kernel-judge [--long]`: only the Linux kernel judge of FAT images (QEMU).
+//! - `kernel-judge [--long]`: only the Linux kernel judge of FAT and exFAT images (QEMU).
 //! - `clippy`: clippy on the host crates and the driver.
 //! - `bench`, `fuzz`: benchmarks and fuzzing (see the README).
 //! - `pe-check FILE`: the driver PE checks on any file.
@@ -61,10 +61,10 @@ enum Cmd {
         #[arg(long)]
         list: bool,
     },
-    /// The Linux kernel judges our FAT images: one QEMU (TCG) boot mounts, writes and
-    /// lists them all; fsck.fat and mtools check what it wrote.
+    /// The Linux kernel judges our FAT and exFAT images: QEMU (TCG) boots mount, write and
+    /// list them; fsck.fat and mtools, fsck.exfat and hadris-fat check what it wrote.
     KernelJudge {
-        /// More images from the FAT matrix (several boots).
+        /// More images from the FAT matrix (several boots), and the whole > 4 GiB file.
         #[arg(long)]
         long: bool,
     },
@@ -177,7 +177,21 @@ fn test_stages(stages: &mut Stages) -> Result<()> {
     })?;
     let lock = workspace_root().join("Cargo.lock");
     let lock_was_clean = lock_clean_in_git();
-    stages.run("host tests (cargo test)", || run(cargo().arg("test")))?;
+    // The exFAT judges' crate runs as its own stage below (its time is reported apart).
+    stages.run("host tests (cargo test)", || {
+        run(cargo().args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "ramdisk",
+            "--exclude",
+            "ramdisk-exfat-judge",
+        ]))
+    })?;
+    stages.run(
+        "exFAT image matrix and judges (fsck.exfat, hadris-fat, exfat crate)",
+        || run(cargo().args(["test", "-p", "ramdisk-exfat-judge"])),
+    )?;
     stages.run("Miri (ramdisk-store)", miri)?;
     let lock_before = std::fs::read(&lock)?;
     let sys = stages.run("cross-build rustramdisk.sys", || {
@@ -278,6 +292,8 @@ fn docs() -> Result<()> {
         "ramdiskctl",
         "-p",
         "ramdisk-mountmgr-double",
+        "-p",
+        "ramdisk-exfat-judge",
         "-p",
         "xtask",
     ])?;

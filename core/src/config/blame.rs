@@ -1,4 +1,4 @@
-//! Blame: a FAT planner rejection traced back to the registry value to change.
+//! Blame: a planner rejection (FAT or exFAT) traced back to the registry value to change.
 
 use core::fmt;
 
@@ -77,6 +77,11 @@ impl fmt::Display for FormatProblem {
                 "DiskSize: {size} is not a multiple of {}",
                 o.bytes_per_sector
             ),
+            FormatError::InvalidSectorsPerCluster if o.file_system == FileSystem::Exfat => write!(
+                f,
+                "SectorsPerCluster: {} is not usable here (exFAT clusters are a power of two of at most 32 MiB)",
+                o.sectors_per_cluster
+            ),
             FormatError::InvalidSectorsPerCluster => write!(
                 f,
                 "SectorsPerCluster: {} is not usable here (clusters of at most 32 KiB, or 64 KiB with 128)",
@@ -100,7 +105,7 @@ impl fmt::Display for FormatProblem {
             }
             other => write!(
                 f,
-                "internal FAT formatting error {other:?} for a {size}-byte disk"
+                "internal {fs} formatting error {other:?} for a {size}-byte disk"
             ),
         }
     }
@@ -167,6 +172,34 @@ mod tests {
         assert_eq!(
             p.to_string(),
             "SectorsPerCluster: FAT16 with SectorsPerCluster 64 on 1048576 bytes gives a cluster count outside that type's range"
+        );
+    }
+
+    #[test]
+    fn exfat_errors_name_exfat() {
+        let mut o = FormatOptions::new(512 << 10);
+        o.file_system = FileSystem::Exfat;
+        assert_eq!(
+            explain_format_error(FormatError::TooSmall, &o).to_string(),
+            "DiskSize: 524288 bytes is too small for exFAT"
+        );
+        o.sectors_per_cluster = 65_536;
+        let p = explain_format_error(FormatError::ClusterCountOutOfRange, &o);
+        assert_eq!(p.value, Some(ValueName::SectorsPerCluster));
+        assert_eq!(
+            p.to_string(),
+            "SectorsPerCluster: exFAT with SectorsPerCluster 65536 on 524288 bytes gives a cluster count outside that type's range"
+        );
+        assert!(
+            explain_format_error(FormatError::InvalidSectorsPerCluster, &o)
+                .to_string()
+                .contains("at most 32 MiB")
+        );
+        let p = explain_format_error(FormatError::NotFat, &o);
+        assert_eq!(p.value, None);
+        assert_eq!(
+            p.to_string(),
+            "internal exFAT formatting error NotFat for a 524288-byte disk"
         );
     }
 }

@@ -49,17 +49,45 @@ pub enum Problem {
         /// The number found.
         value: u32,
     },
-    /// `SectorsPerCluster` not 0 or a power of two up to 128.
+    /// `SectorsPerCluster` not 0 or a power of two up to 65 536.
     NotPowerOfTwo {
+        /// The number found.
+        value: u32,
+    },
+    /// `SectorsPerCluster` above 128 for a FAT file system (only exFAT takes more).
+    TooLargeForFat {
         /// The number found.
         value: u32,
     },
     /// `DriveLetter` is not `X` or `X:` with `X` in `A`..=`Z`.
     NotADriveLetter(Text),
-    /// `FileSystem` is not one of the four names.
+    /// `FileSystem` is not one of the five names.
     UnknownFileSystem(Text),
-    /// `VolumeLabel` rejected by [`crate::fat::VolumeLabel::parse`].
+    /// `VolumeLabel` is a label for no file system ([`crate::exfat::Label::parse`]
+    /// rejects it, and FAT's rules are stricter).
+    NotALabel(Text),
+    /// `VolumeLabel` is no FAT label ([`crate::fat::VolumeLabel::parse`] rejects it),
+    /// and `FileSystem` is not exFAT.
     InvalidLabel(Text),
+    /// `Allocation` is not `fixed` or `dynamic`.
+    UnknownAllocation(Text),
+    /// `MemoryLimit` below [`super::MIN_MEMORY_LIMIT`].
+    LimitTooSmall {
+        /// The limit found.
+        value: u64,
+    },
+    /// `MemoryLimit` given for a fixed disk ([`super::plan_memory`]).
+    LimitWithFixed {
+        /// The limit found.
+        value: u64,
+    },
+    /// `MemoryLimit` above the machine's physical memory ([`super::plan_memory`]).
+    LimitAboveMemory {
+        /// The limit found.
+        value: u64,
+        /// The machine's physical memory, in bytes.
+        physical: u64,
+    },
     /// `DiskSize` is more than a fixed disk may take of this machine's physical
     /// memory ([`super::check_memory`]).
     MoreThanMemoryShare {
@@ -91,10 +119,17 @@ impl ConfigError {
             | Problem::TooLarge { .. }
             | Problem::OutOfRange { .. }
             | Problem::NotPowerOfTwo { .. }
+            | Problem::TooLargeForFat { .. }
             | Problem::NotADriveLetter(_)
             | Problem::UnknownFileSystem(_)
-            | Problem::InvalidLabel(_) => STATUS_INVALID_PARAMETER,
-            Problem::MoreThanMemoryShare { .. } => STATUS_INSUFFICIENT_RESOURCES,
+            | Problem::NotALabel(_)
+            | Problem::InvalidLabel(_)
+            | Problem::UnknownAllocation(_)
+            | Problem::LimitTooSmall { .. }
+            | Problem::LimitWithFixed { .. } => STATUS_INVALID_PARAMETER,
+            Problem::LimitAboveMemory { .. } | Problem::MoreThanMemoryShare { .. } => {
+                STATUS_INSUFFICIENT_RESOURCES
+            }
         }
     }
 
@@ -152,18 +187,45 @@ impl fmt::Display for ConfigError {
             Problem::OutOfRange { value } => write!(f, "{name}: {value} is outside 1..=65535"),
             Problem::NotPowerOfTwo { value } => write!(
                 f,
-                "{name}: {value} is not 0 (automatic) or a power of two from 1 to 128"
+                "{name}: {value} is not 0 (automatic) or a power of two from 1 to 65536"
+            ),
+            Problem::TooLargeForFat { value } => write!(
+                f,
+                "{name}: {value} is more than 128, the most FAT12/16/32 take (exFAT takes up to 65536)"
             ),
             Problem::NotADriveLetter(text) => write!(
                 f,
                 "{name}: {text} is not a drive letter A-Z (optionally with ':')"
             ),
             Problem::UnknownFileSystem(text) => {
-                write!(f, "{name}: {text} is not auto, FAT12, FAT16 or FAT32")
+                write!(
+                    f,
+                    "{name}: {text} is not auto, FAT12, FAT16, FAT32 or exFAT"
+                )
             }
+            Problem::NotALabel(text) => write!(
+                f,
+                "{name}: {text} is not a volume label (at most 11 characters, none of \"*/:<>?\\| or control characters; FAT12/16/32 also take only ASCII, no leading space and none of +,.;=[])"
+            ),
             Problem::InvalidLabel(text) => write!(
                 f,
                 "{name}: {text} is not a FAT volume label (at most 11 ASCII characters, no leading space, none of \"*+,./:;<=>?[\\]|)"
+            ),
+            Problem::UnknownAllocation(text) => {
+                write!(f, "{name}: {text} is not fixed or dynamic")
+            }
+            Problem::LimitTooSmall { value } => write!(
+                f,
+                "{name}: {value} bytes is less than the {} a dynamic disk needs for the metadata it formats at load",
+                super::MIN_MEMORY_LIMIT
+            ),
+            Problem::LimitWithFixed { value } => write!(
+                f,
+                "{name}: {value} bytes is set, but Allocation is fixed (a fixed disk always holds its whole DiskSize); remove MemoryLimit or set Allocation to dynamic"
+            ),
+            Problem::LimitAboveMemory { value, physical } => write!(
+                f,
+                "{name}: {value} bytes is more than the {physical} bytes of physical memory"
             ),
             Problem::MoreThanMemoryShare { value, physical } => write!(
                 f,

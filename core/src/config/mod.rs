@@ -5,19 +5,24 @@
 //!
 //! The values, their registry types, defaults, accepted ranges and the `NTSTATUS` of
 //! each kind of rejection are listed once, in the README's *Configuration* section
-//! (the user's reference); the tests below pin every row of it. The FAT planner may
-//! still reject a combination (a disk too small for the requested `FileSystem`, say);
-//! [`explain_format_error`] names the value to fix.
+//! (the user's reference); the tests below pin every row of it. Each value is checked
+//! alone as it arrives ([`ConfigBuilder::set`]); what depends on `FileSystem` (the
+//! `SectorsPerCluster` range, the label rules) once all are in
+//! ([`ConfigBuilder::check`]). The planners may still reject a combination (a disk too
+//! small for the requested `FileSystem`, say); [`explain_format_error`] names the
+//! value to fix.
 //! And a `DiskSize` above half of the machine's physical memory is refused by
 //! [`check_memory`] with `STATUS_INSUFFICIENT_RESOURCES` (the driver asks the kernel
 //! for the amount at load).
 
+mod allocation;
 mod blame;
 pub mod boot;
 mod error;
 mod memory;
 mod value;
 
+pub use allocation::{Allocation, MIN_MEMORY_LIMIT, MemoryPlan, plan_memory};
 pub use blame::{FormatProblem, explain_format_error};
 pub use error::{ConfigError, Problem};
 pub use memory::{check_memory, fixed_disk_limit};
@@ -27,9 +32,10 @@ pub use value::{
 };
 
 use crate::disk::{DosDeviceName, dos_device_name};
+use crate::exfat;
 use crate::fat::{FileSystem, FormatOptions, VolumeLabel};
 use crate::geometry::{BYTES_PER_SECTOR, MEDIA};
-use value::{drive_letter, file_system, integer, type_accepted, utf16_chars};
+use value::{drive_letter, file_system, integer, type_accepted, utf16_chars, utf16_units};
 
 /// The largest value data the driver reads, in bytes (32 UTF-16 units). The
 /// glue's value buffer needs this much room for data; anything longer is
@@ -42,16 +48,25 @@ pub const DEFAULT_DISK_SIZE: u64 = 1024 * 1024;
 pub const DEFAULT_DRIVE_LETTER: u8 = b'Z';
 /// Default `RootDirEntries`.
 pub const DEFAULT_ROOT_DIR_ENTRIES: u32 = 512;
+/// The largest `SectorsPerCluster` of FAT12/16/32 (64 KiB clusters).
+pub const MAX_FAT_SECTORS_PER_CLUSTER: u32 = 128;
+/// The largest `SectorsPerCluster` of exFAT: 32 MiB clusters of 512-byte sectors.
+pub const MAX_EXFAT_SECTORS_PER_CLUSTER: u32 = 65_536;
 
 /// The validated configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// The drive letter, `b'A'..=b'Z'`.
     pub drive_letter: u8,
-    /// What to hand the FAT planner: disk size, 512-byte sectors, file system,
-    /// cluster size, root entries, label, serial, and the media byte from
-    /// [`crate::geometry::MEDIA`].
+    /// What to hand the planner ([`crate::volume::plan`]): disk size, 512-byte
+    /// sectors, file system, cluster size, root entries, labels (FAT and exFAT),
+    /// serial, and the media byte from [`crate::geometry::MEDIA`].
     pub format: FormatOptions,
+    /// `Allocation`: fixed (default) or dynamic.
+    pub allocation: Allocation,
+    /// `MemoryLimit` as given (validated alone; [`plan_memory`] checks it against
+    /// `Allocation` and the machine).
+    pub memory_limit: Option<u64>,
 }
 
 impl Config {
@@ -73,7 +88,8 @@ impl Config {
 ///
 /// The intended caller reads each name of [`ValueName::ALL`] into one reusable
 /// buffer and calls [`ConfigBuilder::set`] for each value present (skipping
-/// absent ones), then [`ConfigBuilder::finish`]. [`parse`] wraps that loop.
+/// absent ones), then [`ConfigBuilder::check`] and [`ConfigBuilder::finish`].
+/// [`parse`] wraps that loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConfigBuilder {
     disk_size: u64,
@@ -81,7 +97,12 @@ pub struct ConfigBuilder {
     root_dir_entries: u32,
     sectors_per_cluster: u32,
     file_system: FileSystem,
-    label: VolumeLabel,
+    /// The FAT label, `None` when the text is only an exFAT label.
+    label: Option<VolumeLabel>,
+    /// The same text as an exFAT label (every accepted text is one).
+    exfat_label: exfat::Label,
+    allocation: Allocation,
+    memory_limit: Option<u64>,
 }
 
 impl Default for ConfigBuilder {
@@ -100,7 +121,10 @@ impl ConfigBuilder {
             root_dir_entries: DEFAULT_ROOT_DIR_ENTRIES,
             sectors_per_cluster: 0,
             file_system: FileSystem::Auto,
-            label: VolumeLabel::DEFAULT,
+            label: Some(VolumeLabel::DEFAULT),
+            exfat_label: exfat::Label::DEFAULT,
+            allocation: Allocation::Fixed,
+            memory_limit: None,
         }
     }
 
@@ -124,6 +148,15 @@ impl ConfigBuilder {
             return Err(err(Problem::TooLong { len }));
         }
         match name {
+            ValueName::MemoryLimit => {
+                let limit = integer(value).ok_or_else(|| {
+                    err(Problem::WrongSize {
+                        reg_type: value.reg_type,
+                        len,
+                    })
+                })?;
+                self.memory_limit = Some(allocation::memory_limit(limit).map_err(err)?);
+            }
             ValueName::DiskSize => {
                 let size = integer(value).ok_or_else(|| {
                     err(Problem::WrongSize {
@@ -157,13 +190,17 @@ impl ConfigBuilder {
                     }
                     self.root_dir_entries = n;
                 } else {
-                    if n != 0 && !(n.is_power_of_two() && n <= 128) {
+                    // The range of every file system; `check` narrows it for FAT.
+                    if n != 0 && !(n.is_power_of_two() && n <= MAX_EXFAT_SECTORS_PER_CLUSTER) {
                         return Err(err(Problem::NotPowerOfTwo { value: n }));
                     }
                     self.sectors_per_cluster = n;
                 }
             }
-            ValueName::DriveLetter | ValueName::FileSystem | ValueName::VolumeLabel => {
+            ValueName::DriveLetter
+            | ValueName::FileSystem
+            | ValueName::VolumeLabel
+            | ValueName::Allocation => {
                 let chars = utf16_chars(value.data).ok_or_else(|| {
                     err(Problem::WrongSize {
                         reg_type: value.reg_type,
@@ -181,18 +218,60 @@ impl ConfigBuilder {
                             err(Problem::UnknownFileSystem(Text::from_ascii(text)))
                         })?;
                     }
-                    _ => {
-                        self.label = VolumeLabel::parse(text)
-                            .map_err(|_| err(Problem::InvalidLabel(Text::from_ascii(text))))?;
+                    ValueName::Allocation => {
+                        self.allocation = allocation::allocation(text).map_err(err)?;
                     }
+                    _ => self.set_label(text, value.data).map_err(err)?,
                 }
             }
         }
         Ok(())
     }
 
+    /// `VolumeLabel`: any exFAT label is taken here (FAT's rules are stricter; `check`
+    /// applies them once `FileSystem` is known). `ascii` is the text as ASCII (other
+    /// characters mapped to a byte every FAT rule refuses), `data` the raw `REG_SZ`.
+    fn set_label(&mut self, ascii: &[u8], data: &[u8]) -> Result<(), Problem> {
+        let (units, len) = utf16_units(data).unwrap_or(([0; MAX_VALUE_DATA / 2], 0));
+        let units = units.get(..len).unwrap_or(&[]);
+        let exfat_label =
+            exfat::Label::parse(units).map_err(|_| Problem::NotALabel(Text::from_utf16(units)))?;
+        self.exfat_label = exfat_label;
+        self.label = VolumeLabel::parse(ascii).ok();
+        Ok(())
+    }
+
+    /// Checks what depends on `FileSystem`, once every value is set: FAT12/16/32 (and
+    /// automatic) take `SectorsPerCluster` up to 128 and FAT labels only; exFAT takes
+    /// up to 65 536 and any label [`ConfigBuilder::set`] accepted.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming `SectorsPerCluster` or `VolumeLabel`.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.file_system == FileSystem::Exfat {
+            return Ok(());
+        }
+        if self.sectors_per_cluster > MAX_FAT_SECTORS_PER_CLUSTER {
+            return Err(ConfigError {
+                value: ValueName::SectorsPerCluster,
+                problem: Problem::TooLargeForFat {
+                    value: self.sectors_per_cluster,
+                },
+            });
+        }
+        if self.label.is_none() {
+            return Err(ConfigError {
+                value: ValueName::VolumeLabel,
+                problem: Problem::InvalidLabel(Text::from_utf16(self.exfat_label.units())),
+            });
+        }
+        Ok(())
+    }
+
     /// The configuration, with `volume_serial` for the new volume (see
-    /// [`crate::fat::serial::volume_serial_from_system_time`]).
+    /// [`crate::fat::serial::volume_serial_from_system_time`]). Call
+    /// [`ConfigBuilder::check`] first: without it a FAT volume with a label only
+    /// exFAT takes gets no label.
     #[must_use]
     pub const fn finish(self, volume_serial: u32) -> Config {
         let mut format = FormatOptions::new(self.disk_size);
@@ -202,12 +281,18 @@ impl ConfigBuilder {
         // An explicit 128 × 512 = 64 KiB cluster is a deliberate choice: allow it.
         format.allow_64k_clusters = self.sectors_per_cluster == 128;
         format.root_dir_entries = self.root_dir_entries;
-        format.label = self.label;
+        format.label = match self.label {
+            Some(label) => label,
+            None => VolumeLabel::NO_NAME,
+        };
+        format.exfat_label = self.exfat_label;
         format.volume_serial = volume_serial;
         format.media = MEDIA.fat_media_byte();
         Config {
             drive_letter: self.drive_letter,
             format,
+            allocation: self.allocation,
+            memory_limit: self.memory_limit,
         }
     }
 }
@@ -221,7 +306,8 @@ impl ConfigBuilder {
 /// is rejected as [`Problem::TooLong`]).
 ///
 /// # Errors
-/// The first [`ConfigError`], in [`ValueName::ALL`] order.
+/// The first [`ConfigError`], in [`ValueName::ALL`] order, then
+/// [`ConfigBuilder::check`]'s.
 pub fn parse(
     mut read: impl FnMut(ValueName, &mut [u8]) -> Option<(u32, usize)>,
     volume_serial: u32,
@@ -237,6 +323,7 @@ pub fn parse(
             None => return Err(ConfigError::oversized(name, reg_type, len)),
         }
     }
+    builder.check()?;
     Ok(builder.finish(volume_serial))
 }
 
@@ -258,11 +345,34 @@ mod tests {
         out
     }
 
+    /// `name` set alone, checked and finished (what `parse` does).
     fn set(name: ValueName, reg_type: u32, data: &[u8]) -> Result<Config, ConfigError> {
+        with(&[], name, reg_type, data)
+    }
+
+    /// `name` set after the `REG_SZ` values `before`, checked and finished.
+    fn with(
+        before: &[(ValueName, &str)],
+        name: ValueName,
+        reg_type: u32,
+        data: &[u8],
+    ) -> Result<Config, ConfigError> {
         let mut b = ConfigBuilder::new();
+        for &(n, text) in before {
+            b.set(
+                n,
+                RawValue {
+                    reg_type: REG_SZ,
+                    data: &sz(text, true),
+                },
+            )?;
+        }
         b.set(name, RawValue { reg_type, data })?;
+        b.check()?;
         Ok(b.finish(0x1234_5678))
     }
+
+    const EXFAT: [(ValueName, &str); 1] = [(ValueName::FileSystem, "exFAT")];
 
     fn err(name: ValueName, reg_type: u32, data: &[u8]) -> (i32, String) {
         let e = set(name, reg_type, data).unwrap_err();
@@ -480,15 +590,58 @@ mod tests {
             assert_eq!(f.sectors_per_cluster, n);
             assert_eq!(f.allow_64k_clusters, n == 128);
         }
-        for n in [3u32, 6, 127, 256, 1 << 31, u32::MAX] {
+        for n in [3u32, 6, 127, 131_072, 1 << 31, u32::MAX] {
             let (status, line) = err(v, REG_DWORD, &n.to_le_bytes());
             assert_eq!(status, STATUS_INVALID_PARAMETER);
             assert_eq!(
                 line,
                 std::format!(
-                    "SectorsPerCluster: {n} is not 0 (automatic) or a power of two from 1 to 128"
+                    "SectorsPerCluster: {n} is not 0 (automatic) or a power of two from 1 to 65536"
                 )
             );
+        }
+        // Above 128 only for exFAT, whichever value comes first.
+        for n in [256u32, 4096, 65_536] {
+            let (status, line) = err(v, REG_DWORD, &n.to_le_bytes());
+            assert_eq!(status, STATUS_INVALID_PARAMETER);
+            assert_eq!(
+                line,
+                std::format!(
+                    "SectorsPerCluster: {n} is more than 128, the most FAT12/16/32 take (exFAT takes up to 65536)"
+                )
+            );
+            let f = with(&EXFAT, v, REG_DWORD, &n.to_le_bytes()).unwrap().format;
+            assert_eq!(
+                (f.sectors_per_cluster, f.file_system),
+                (n, FileSystem::Exfat)
+            );
+            let mut b = ConfigBuilder::new();
+            b.set(
+                v,
+                RawValue {
+                    reg_type: REG_DWORD,
+                    data: &n.to_le_bytes(),
+                },
+            )
+            .unwrap();
+            b.set(
+                ValueName::FileSystem,
+                RawValue {
+                    reg_type: REG_SZ,
+                    data: &sz("EXFAT", false),
+                },
+            )
+            .unwrap();
+            assert_eq!(b.check(), Ok(()));
+            b.set(
+                ValueName::FileSystem,
+                RawValue {
+                    reg_type: REG_SZ,
+                    data: &sz("FAT32", false),
+                },
+            )
+            .unwrap();
+            assert_eq!(b.check().unwrap_err().value, v);
         }
         assert_eq!(
             err(v, REG_SZ, &sz("8", true)).0,
@@ -505,6 +658,9 @@ mod tests {
             ("FAT12", FileSystem::Fat12),
             ("fat16", FileSystem::Fat16),
             ("Fat32", FileSystem::Fat32),
+            ("exFAT", FileSystem::Exfat),
+            ("EXFAT", FileSystem::Exfat),
+            ("exfat", FileSystem::Exfat),
         ] {
             assert_eq!(
                 set(v, REG_SZ, &sz(text, true)).unwrap().format.file_system,
@@ -519,7 +675,8 @@ mod tests {
             "",
             "NTFS",
             "FAT",
-            "exFAT",
+            "ex FAT",
+            "FAT64",
             "FAT 32",
             " auto",
             "auto ",
@@ -533,11 +690,11 @@ mod tests {
         }
         assert_eq!(
             err(v, REG_SZ, &sz("NTFS", true)).1,
-            "FileSystem: \"NTFS\" is not auto, FAT12, FAT16 or FAT32"
+            "FileSystem: \"NTFS\" is not auto, FAT12, FAT16, FAT32 or exFAT"
         );
         assert_eq!(
             err(v, REG_SZ, &sz("fat32\u{0}x", true)).1,
-            "FileSystem: \"fat32?x\" is not auto, FAT12, FAT16 or FAT32"
+            "FileSystem: \"fat32?x\" is not auto, FAT12, FAT16, FAT32 or exFAT"
         );
     }
 
@@ -552,11 +709,60 @@ mod tests {
             set(v, REG_SZ, &[]).unwrap().format.label,
             VolumeLabel::NO_NAME
         );
-        for bad in ["TWELVECHARSX", " LEAD", "A.B", "caf\u{e9}", "\u{1F600}"] {
+        // exFAT labels that FAT refuses: refused unless FileSystem is exFAT.
+        for bad in [" LEAD", "A.B", "caf\u{e9}", "\u{1F600}", "a+b=c;[d]"] {
             let (status, line) = err(v, REG_SZ, &sz(bad, true));
             assert_eq!(status, STATUS_INVALID_PARAMETER, "{bad}");
             assert!(line.contains("is not a FAT volume label"), "{line}");
+            let f = with(&EXFAT, v, REG_SZ, &sz(bad, true)).unwrap().format;
+            let units: Vec<u16> = bad.encode_utf16().collect();
+            assert_eq!(f.exfat_label.units(), &units[..], "{bad}");
+            assert_eq!(f.label, VolumeLabel::NO_NAME);
         }
+        // exFAT keeps the case FAT folds.
+        let f = with(&EXFAT, v, REG_SZ, &sz("Scratch", true))
+            .unwrap()
+            .format;
+        let units: Vec<u16> = "Scratch".encode_utf16().collect();
+        assert_eq!(f.exfat_label.units(), &units[..]);
+        assert_eq!(f.label.as_bytes(), b"SCRATCH    ");
+        assert!(
+            with(&EXFAT, v, REG_SZ, &sz("", true))
+                .unwrap()
+                .format
+                .exfat_label
+                .is_empty()
+        );
+        // Labels of no file system, refused as they arrive.
+        for bad in [
+            "TWELVECHARSX",
+            "a:b",
+            "x*",
+            "tab\t",
+            "q?",
+            "\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}\u{1F600}",
+        ] {
+            let (status, line) = err(v, REG_SZ, &sz(bad, true));
+            assert_eq!(status, STATUS_INVALID_PARAMETER, "{bad}");
+            assert!(line.contains("is not a volume label"), "{line}");
+            let mut b = ConfigBuilder::new();
+            let before = b;
+            assert!(
+                b.set(
+                    v,
+                    RawValue {
+                        reg_type: REG_SZ,
+                        data: &sz(bad, true)
+                    }
+                )
+                .is_err()
+            );
+            assert_eq!(b, before);
+        }
+        assert_eq!(
+            err(v, REG_SZ, &sz("a:b", true)).1,
+            "VolumeLabel: \"a:b\" is not a volume label (at most 11 characters, none of \"*/:<>?\\| or control characters; FAT12/16/32 also take only ASCII, no leading space and none of +,.;=[])"
+        );
         // 32 characters: the most the buffer holds, still rejected as a label.
         let long = "A".repeat(32);
         assert_eq!(
@@ -635,7 +841,7 @@ mod tests {
     proptest! {
         #[test]
         fn any_value_is_judged_without_panic(
-            which in 0usize..6,
+            which in 0usize..ValueName::ALL.len(),
             reg_type in prop_oneof![0u32..12, any::<u32>()],
             data in proptest::collection::vec(any::<u8>(), 0..80),
         ) {
@@ -648,7 +854,7 @@ mod tests {
                     prop_assert!(c.drive_letter.is_ascii_uppercase());
                     prop_assert!(c.format.disk_size > 0 && c.format.disk_size.is_multiple_of(512));
                     prop_assert!((1..=65535).contains(&c.format.root_dir_entries));
-                    prop_assert!(c.format.sectors_per_cluster == 0 || (c.format.sectors_per_cluster.is_power_of_two() && c.format.sectors_per_cluster <= 128));
+                    prop_assert!(c.format.sectors_per_cluster == 0 || (c.format.sectors_per_cluster.is_power_of_two() && c.format.sectors_per_cluster <= 65_536));
                     prop_assert!(data.len() <= MAX_VALUE_DATA);
                 }
                 Err(e) => {

@@ -33,10 +33,14 @@ pub enum ValueName {
     RootDirEntries,
     /// `SectorsPerCluster`: 0 = automatic.
     SectorsPerCluster,
-    /// `FileSystem`: `auto`, `FAT12`, `FAT16` or `FAT32`.
+    /// `FileSystem`: `auto`, `FAT12`, `FAT16`, `FAT32` or `exFAT`.
     FileSystem,
     /// `VolumeLabel`.
     VolumeLabel,
+    /// `Allocation`: `fixed` or `dynamic`.
+    Allocation,
+    /// `MemoryLimit`: bytes a dynamic disk may hold.
+    MemoryLimit,
 }
 
 const DISK_SIZE_U16: [u16; 8] = ascii_utf16("DiskSize");
@@ -45,16 +49,20 @@ const ROOT_DIR_ENTRIES_U16: [u16; 14] = ascii_utf16("RootDirEntries");
 const SECTORS_PER_CLUSTER_U16: [u16; 17] = ascii_utf16("SectorsPerCluster");
 const FILE_SYSTEM_U16: [u16; 10] = ascii_utf16("FileSystem");
 const VOLUME_LABEL_U16: [u16; 11] = ascii_utf16("VolumeLabel");
+const ALLOCATION_U16: [u16; 10] = ascii_utf16("Allocation");
+const MEMORY_LIMIT_U16: [u16; 11] = ascii_utf16("MemoryLimit");
 
 impl ValueName {
     /// Every value, in the order the glue should read them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::DiskSize,
         Self::DriveLetter,
         Self::RootDirEntries,
         Self::SectorsPerCluster,
         Self::FileSystem,
         Self::VolumeLabel,
+        Self::Allocation,
+        Self::MemoryLimit,
     ];
 
     /// The registry value name.
@@ -67,6 +75,8 @@ impl ValueName {
             Self::SectorsPerCluster => "SectorsPerCluster",
             Self::FileSystem => "FileSystem",
             Self::VolumeLabel => "VolumeLabel",
+            Self::Allocation => "Allocation",
+            Self::MemoryLimit => "MemoryLimit",
         }
     }
 
@@ -80,15 +90,17 @@ impl ValueName {
             Self::SectorsPerCluster => &SECTORS_PER_CLUSTER_U16,
             Self::FileSystem => &FILE_SYSTEM_U16,
             Self::VolumeLabel => &VOLUME_LABEL_U16,
+            Self::Allocation => &ALLOCATION_U16,
+            Self::MemoryLimit => &MEMORY_LIMIT_U16,
         }
     }
 
     /// The registry types this value accepts, for messages.
     pub(super) const fn expected_type(self) -> &'static str {
         match self {
-            Self::DiskSize => "REG_DWORD or REG_QWORD",
+            Self::DiskSize | Self::MemoryLimit => "REG_DWORD or REG_QWORD",
             Self::RootDirEntries | Self::SectorsPerCluster => "REG_DWORD",
-            Self::DriveLetter | Self::FileSystem | Self::VolumeLabel => "REG_SZ",
+            Self::DriveLetter | Self::FileSystem | Self::VolumeLabel | Self::Allocation => "REG_SZ",
         }
     }
 }
@@ -117,6 +129,15 @@ pub struct Text {
 }
 
 impl Text {
+    /// Renders UTF-16 code units (non-ASCII as `?`).
+    pub(super) fn from_utf16(units: &[u16]) -> Self {
+        let mut ascii = [0u8; MAX_VALUE_DATA / 2];
+        for (slot, &u) in ascii.iter_mut().zip(units) {
+            *slot = u8::try_from(u).ok().filter(u8::is_ascii).unwrap_or(0xFF);
+        }
+        Self::from_ascii(ascii.get(..units.len()).unwrap_or(&ascii))
+    }
+
     pub(super) fn from_ascii(chars: &[u8]) -> Self {
         let mut text = Self {
             bytes: [0; MAX_VALUE_DATA / 2],
@@ -175,11 +196,14 @@ pub(super) const fn reg_type_name(reg_type: u32) -> &'static str {
 /// Whether `reg_type` is a type `value` accepts.
 pub(super) const fn type_accepted(value: ValueName, reg_type: u32) -> bool {
     match value {
-        ValueName::DiskSize => reg_type == REG_DWORD || reg_type == REG_QWORD,
-        ValueName::RootDirEntries | ValueName::SectorsPerCluster => reg_type == REG_DWORD,
-        ValueName::DriveLetter | ValueName::FileSystem | ValueName::VolumeLabel => {
-            reg_type == REG_SZ
+        ValueName::DiskSize | ValueName::MemoryLimit => {
+            reg_type == REG_DWORD || reg_type == REG_QWORD
         }
+        ValueName::RootDirEntries | ValueName::SectorsPerCluster => reg_type == REG_DWORD,
+        ValueName::DriveLetter
+        | ValueName::FileSystem
+        | ValueName::VolumeLabel
+        | ValueName::Allocation => reg_type == REG_SZ,
     }
 }
 
@@ -238,6 +262,28 @@ pub(super) fn utf16_chars(data: &[u8]) -> Option<Chars> {
     Some(chars)
 }
 
+/// `REG_SZ` data as UTF-16 code units, trailing NULs dropped; `None` for odd-length
+/// data. At most `MAX_VALUE_DATA / 2` units (callers never pass more than
+/// [`MAX_VALUE_DATA`] bytes).
+pub(super) fn utf16_units(data: &[u8]) -> Option<([u16; MAX_VALUE_DATA / 2], usize)> {
+    if !data.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut units = [0u16; MAX_VALUE_DATA / 2];
+    let mut len = 0;
+    for (slot, pair) in units.iter_mut().zip(data.chunks_exact(2)) {
+        *slot = match pair {
+            &[lo, hi] => u16::from_le_bytes([lo, hi]),
+            _ => 0,
+        };
+        len += 1;
+    }
+    while len > 0 && units.get(len - 1) == Some(&0) {
+        len -= 1;
+    }
+    Some((units, len))
+}
+
 /// `X` or `X:`, any case, to `b'X'`.
 pub(super) fn drive_letter(text: &[u8]) -> Option<u8> {
     match text {
@@ -246,13 +292,14 @@ pub(super) fn drive_letter(text: &[u8]) -> Option<u8> {
     }
 }
 
-/// `auto`, `FAT12`, `FAT16`, `FAT32`, any case.
+/// `auto`, `FAT12`, `FAT16`, `FAT32`, `exFAT`, any case.
 pub(super) fn file_system(text: &[u8]) -> Option<FileSystem> {
     [
         (&b"auto"[..], FileSystem::Auto),
         (b"fat12", FileSystem::Fat12),
         (b"fat16", FileSystem::Fat16),
         (b"fat32", FileSystem::Fat32),
+        (b"exfat", FileSystem::Exfat),
     ]
     .into_iter()
     .find(|(name, _)| name.eq_ignore_ascii_case(text))
@@ -266,5 +313,6 @@ pub(super) const fn file_system_name(fs: FileSystem) -> &'static str {
         FileSystem::Fat12 => "FAT12",
         FileSystem::Fat16 => "FAT16",
         FileSystem::Fat32 => "FAT32",
+        FileSystem::Exfat => "exFAT",
     }
 }

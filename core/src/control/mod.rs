@@ -20,7 +20,9 @@
 //! `STATUS_REVISION_MISMATCH`; an output buffer too small for the reply
 //! `STATUS_BUFFER_TOO_SMALL` (checked before anything is done); unknown `Fields` or
 //! flag bits, nonzero reserved or absent fields, unterminated text
-//! `STATUS_INVALID_PARAMETER`; a bad setting its registry status.
+//! `STATUS_INVALID_PARAMETER`; a bad setting its registry status (`Allocation` and
+//! `MemoryLimit` too; whether a `MemoryLimit` goes with the `Allocation` and the
+//! machine is [`crate::config::plan_memory`]'s, as for a registry disk).
 
 #[cfg(test)]
 mod tests;
@@ -38,7 +40,7 @@ use crate::ioctl::codes::{FILE_ANY_ACCESS, FILE_WRITE_ACCESS, METHOD_BUFFERED, c
 use crate::mountmgr::LetterSet;
 use crate::status::{
     STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
-    STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED, STATUS_REVISION_MISMATCH, STATUS_SUCCESS,
+    STATUS_INVALID_PARAMETER, STATUS_REVISION_MISMATCH, STATUS_SUCCESS,
 };
 pub use crate::wire::control::*;
 use crate::wire::{U16, U32, U64};
@@ -217,9 +219,6 @@ pub enum ControlError {
     Config(ConfigError),
     /// The persist name is not 1–32 characters of `[A-Za-z0-9_-]`.
     PersistName,
-    /// A setting this driver version does not implement (`Allocation` other than
-    /// `fixed`, or a `MemoryLimit`).
-    Unsupported(Field),
 }
 
 impl ControlError {
@@ -232,7 +231,6 @@ impl ControlError {
             Self::OutputTooSmall { .. } => STATUS_BUFFER_TOO_SMALL,
             Self::Malformed(_) | Self::PersistName => STATUS_INVALID_PARAMETER,
             Self::Config(e) => e.status(),
-            Self::Unsupported(_) => STATUS_NOT_SUPPORTED,
         }
     }
 }
@@ -259,11 +257,6 @@ impl fmt::Display for ControlError {
             ),
             Self::Config(e) => write!(f, "{e}"),
             Self::PersistName => write!(f, "PersistName: {}", IdentityError::InvalidName),
-            Self::Unsupported(field) => write!(
-                f,
-                "{}: not supported by this driver (Allocation fixed only, no MemoryLimit)",
-                field.name()
-            ),
         }
     }
 }
@@ -392,9 +385,14 @@ pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, C
             return Err(ControlError::Malformed(field));
         }
     }
-    allocation(has(RAMDISK_FIELD_ALLOCATION), &c.allocation)?;
+    if has(RAMDISK_FIELD_ALLOCATION) {
+        let t = text(&c.allocation).ok_or(ControlError::Malformed(Field::Allocation))?;
+        set(ValueName::Allocation, REG_SZ, t.as_bytes())?;
+    } else if !blank(&c.allocation) {
+        return Err(ControlError::Malformed(Field::Allocation));
+    }
     if has(RAMDISK_FIELD_MEMORY_LIMIT) {
-        return Err(ControlError::Unsupported(Field::MemoryLimit));
+        set(ValueName::MemoryLimit, REG_QWORD, c.memory_limit.as_bytes())?;
     } else if c.memory_limit.get() != 0 {
         return Err(ControlError::Malformed(Field::MemoryLimit));
     }
@@ -420,28 +418,6 @@ pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, C
         letter,
         persist,
     })
-}
-
-/// The `Allocation` field: `fixed` (any case) or absent; anything else is not (yet)
-/// implemented by this driver.
-fn allocation(given: bool, units: &[U16]) -> Result<(), ControlError> {
-    if !given {
-        return if blank(units) {
-            Ok(())
-        } else {
-            Err(ControlError::Malformed(Field::Allocation))
-        };
-    }
-    let t = text(units).ok_or(ControlError::Malformed(Field::Allocation))?;
-    let fixed = t.len() == 5
-        && t.iter()
-            .zip(b"fixed")
-            .all(|(u, c)| u8::try_from(u.get()).is_ok_and(|b| b.to_ascii_lowercase() == *c));
-    if fixed {
-        Ok(())
-    } else {
-        Err(ControlError::Unsupported(Field::Allocation))
-    }
 }
 
 /// The disk a REMOVE or QUERY means.

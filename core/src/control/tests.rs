@@ -1,7 +1,9 @@
 use super::*;
 use crate::config::{DEFAULT_ROOT_DIR_ENTRIES, Problem};
 use crate::fat::{FileSystem, VolumeLabel};
-use crate::status::{STATUS_INVALID_BUFFER_SIZE, STATUS_OBJECT_TYPE_MISMATCH};
+use crate::status::{
+    STATUS_INVALID_BUFFER_SIZE, STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH,
+};
 use proptest::prelude::*;
 use std::string::ToString;
 use std::vec::Vec;
@@ -244,31 +246,54 @@ fn e_text(t: &str) -> crate::config::Text {
 
 #[test]
 fn allocation_and_memory_limit() {
-    for fixed in ["fixed", "FIXED", "Fixed"] {
-        assert!(
-            create(&CreateSettings {
-                allocation: Some(fixed),
-                ..settings(1 << 20)
-            })
-            .is_ok()
-        );
+    use crate::config::Allocation;
+    for (text, want) in [
+        ("fixed", Allocation::Fixed),
+        ("FIXED", Allocation::Fixed),
+        ("dynamic", Allocation::Dynamic),
+        ("Dynamic", Allocation::Dynamic),
+    ] {
+        let r = create(&CreateSettings {
+            allocation: Some(text),
+            ..settings(1 << 30)
+        })
+        .unwrap();
+        assert_eq!(r.config.allocation, want, "{text}");
     }
-    for other in ["dynamic", "", "thin", "fixed "] {
-        let e = create(&CreateSettings {
+    assert_eq!(
+        create(&settings(1 << 20)).unwrap().config.allocation,
+        Allocation::Fixed
+    );
+    for other in ["", "thin", "fixed "] {
+        let e = config_error(create(&CreateSettings {
             allocation: Some(other),
             ..settings(1 << 20)
-        })
-        .unwrap_err();
-        assert_eq!(e, ControlError::Unsupported(Field::Allocation), "{other:?}");
-        assert_eq!(e.status(), STATUS_NOT_SUPPORTED);
-        assert!(e.to_string().starts_with("Allocation: "), "{e}");
+        }));
+        assert_eq!(e.value, ValueName::Allocation, "{other:?}");
+        assert_eq!(e.status(), STATUS_INVALID_PARAMETER);
     }
-    let e = create(&CreateSettings {
-        memory_limit: Some(1 << 30),
+    let r = create(&CreateSettings {
+        allocation: Some("dynamic"),
+        memory_limit: Some(64 << 20),
+        ..settings(1 << 30)
+    })
+    .unwrap();
+    assert_eq!(r.config.memory_limit, Some(64 << 20));
+    // Below the smallest limit: the registry's error, naming MemoryLimit.
+    let e = config_error(create(&CreateSettings {
+        allocation: Some("dynamic"),
+        memory_limit: Some(4096),
+        ..settings(1 << 30)
+    }));
+    assert_eq!(e.value, ValueName::MemoryLimit);
+    // A limit with a fixed disk parses (as in the registry); plan_memory refuses it.
+    let r = create(&CreateSettings {
+        memory_limit: Some(64 << 20),
         ..settings(1 << 20)
     })
-    .unwrap_err();
-    assert_eq!(e, ControlError::Unsupported(Field::MemoryLimit));
+    .unwrap();
+    let e = crate::config::plan_memory(&r.config, Some(1 << 34)).unwrap_err();
+    assert_eq!(e.value, ValueName::MemoryLimit);
 }
 
 #[test]

@@ -300,6 +300,14 @@ impl BootSector {
         self.bytes_per_sector as u64 * self.sectors_per_cluster as u64
     }
 
+    /// Byte offset of data cluster `cluster` (≥ 2) on the volume.
+    #[must_use]
+    pub const fn cluster_offset(&self, cluster: u32) -> u64 {
+        (self.first_data_sector as u64
+            + cluster.saturating_sub(2) as u64 * self.sectors_per_cluster as u64)
+            * self.bytes_per_sector as u64
+    }
+
     /// Byte offset of the first FAT.
     #[must_use]
     pub const fn fat_offset(&self) -> u64 {

@@ -150,8 +150,8 @@ pub fn format<W: SectorWriter + ?Sized>(
     Ok(())
 }
 
-/// Writes `len` zero bytes at `offset`, in chunks.
-fn write_zeros<W: SectorWriter + ?Sized>(
+/// Writes `len` zero bytes at `offset`, in chunks (the exFAT formatter's too).
+pub fn write_zeros<W: SectorWriter + ?Sized>(
     writer: &mut W,
     mut offset: u64,
     mut len: u64,

@@ -14,6 +14,7 @@ pub mod table;
 
 pub use boot_sector::{BootSector, OEM_NAME, encode_boot_sector, encode_fs_info};
 pub use check::fastfat_accepts;
+pub(crate) use format::write_zeros;
 pub use format::{MAX_SECTOR_SIZE, SectorWriter, SliceWriter, Zeroed, format};
 pub use label::VolumeLabel;
 pub use plan::{
@@ -32,6 +33,8 @@ pub enum FileSystem {
     Fat16,
     /// FAT32.
     Fat32,
+    /// exFAT (planned by [`crate::exfat::plan`]; [`crate::volume::plan`] picks the planner).
+    Exfat,
 }
 
 /// The FAT type a layout ended up with.
@@ -86,4 +89,6 @@ pub enum FormatError {
     InvalidBootSector,
     /// A hand-made [`Layout`] is inconsistent (regions, sizes or type fields disagree).
     InvalidLayout,
+    /// The FAT planner was asked for exFAT (plan with [`crate::volume::plan`]).
+    NotFat,
 }

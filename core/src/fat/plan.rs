@@ -44,12 +44,15 @@ pub struct FormatOptions {
     pub volume_serial: u32,
     /// Media descriptor: 0xF0 or 0xF8..=0xFF.
     pub media: u8,
+    /// The label of an exFAT volume (`file_system` [`FileSystem::Exfat`]; `label` is
+    /// the FAT one).
+    pub exfat_label: crate::exfat::Label,
 }
 
 impl FormatOptions {
     /// Defaults for a disk of `disk_size` bytes: 512-byte sectors, automatic
-    /// type and cluster size, 512 root entries, 2 FATs, label `RAMDISK`,
-    /// serial 0, media 0xF8.
+    /// type and cluster size, 512 root entries, 2 FATs, label `RAMDISK` (FAT and
+    /// exFAT), serial 0, media 0xF8.
     #[must_use]
     pub const fn new(disk_size: u64) -> Self {
         Self {
@@ -63,6 +66,7 @@ impl FormatOptions {
             label: VolumeLabel::DEFAULT,
             volume_serial: 0,
             media: 0xF8,
+            exfat_label: crate::exfat::Label::DEFAULT,
         }
     }
 }
@@ -299,8 +303,12 @@ enum Attempt {
 /// * [`FormatError::TooSmall`] / [`FormatError::TooLarge`] when no cluster size
 ///   gives a legal cluster count for the requested (or any) type;
 /// * [`FormatError::ClusterCountOutOfRange`] when an explicit cluster size
-///   gives an illegal count, or sizes fail in both directions.
+///   gives an illegal count, or sizes fail in both directions;
+/// * [`FormatError::NotFat`] for [`FileSystem::Exfat`].
 pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
+    if options.file_system == FileSystem::Exfat {
+        return Err(FormatError::NotFat);
+    }
     let bps = options.bytes_per_sector;
     if bps != 512 && bps != 4096 {
         return Err(FormatError::InvalidBytesPerSector);
@@ -356,6 +364,7 @@ pub fn plan(options: &FormatOptions) -> Result<Layout, FormatError> {
         FileSystem::Fat16 => &[FatType::Fat16],
         FileSystem::Fat32 => &[FatType::Fat32],
         FileSystem::Auto => auto_order(options.disk_size),
+        FileSystem::Exfat => return Err(FormatError::NotFat),
     };
     let mut too_few = false;
     let mut too_many = false;

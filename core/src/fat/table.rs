@@ -87,6 +87,35 @@ pub fn count_free(fat: &[u8], t: FatType, cluster_count: u32) -> u32 {
     free
 }
 
+/// Runs of free (zero) entries among clusters `2..cluster_count + 2`, in order.
+///
+/// Each run is `(first cluster, clusters)`; entries beyond the end of `fat` are not
+/// looked at. What `ramdiskctl trim` gives back to a dynamic disk.
+pub fn free_runs(
+    fat: &[u8],
+    t: FatType,
+    cluster_count: u32,
+) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let end = cluster_count.saturating_add(2);
+    let mut n = 2u32;
+    core::iter::from_fn(move || {
+        while n < end {
+            match entry(fat, t, n) {
+                Some(0) => {
+                    let first = n;
+                    while n < end && entry(fat, t, n) == Some(0) {
+                        n += 1;
+                    }
+                    return Some((first, n - first));
+                }
+                Some(_) => n += 1,
+                None => n = end,
+            }
+        }
+        None
+    })
+}
+
 /// The free-cluster count of a FAT32 `FSInfo` sector, when its signatures are right
 /// and the count is known (not `0xFFFFFFFF`).
 #[must_use]
@@ -127,6 +156,42 @@ mod tests {
         assert_eq!(bytes_needed(FatType::Fat12, 2), 6);
         assert_eq!(bytes_needed(FatType::Fat16, 2), 8);
         assert_eq!(bytes_needed(FatType::Fat32, 2), 16);
+    }
+
+    #[test]
+    fn runs_of_free_clusters() {
+        // FAT16, clusters 2..10: free 2-3, used 4, free 5, used 6-7, free 8-9.
+        let mut fat = [0u8; 20];
+        for used in [0, 1, 4, 6, 7] {
+            assert!(set_entry(&mut fat, FatType::Fat16, used, 0xFFFF));
+        }
+        let runs: std::vec::Vec<_> = free_runs(&fat, FatType::Fat16, 8).collect();
+        assert_eq!(runs, [(2, 2), (5, 1), (8, 2)]);
+        let total: u32 = runs.iter().map(|r| r.1).sum();
+        assert_eq!(total, count_free(&fat, FatType::Fat16, 8));
+        // Fewer clusters than the FAT describes, and a FAT cut short.
+        assert_eq!(
+            free_runs(&fat, FatType::Fat16, 2).collect::<std::vec::Vec<_>>(),
+            [(2, 2)]
+        );
+        assert_eq!(
+            free_runs(&fat[..14], FatType::Fat16, 8).last(),
+            Some((5, 1))
+        );
+        assert_eq!(free_runs(&fat, FatType::Fat16, 0).count(), 0);
+        // FAT12 packing and FAT32's top nibble (ignored).
+        let mut fat12 = [0u8; 9];
+        assert!(set_entry(&mut fat12, FatType::Fat12, 3, 0xFFF));
+        assert_eq!(
+            free_runs(&fat12, FatType::Fat12, 4).collect::<std::vec::Vec<_>>(),
+            [(2, 1), (4, 2)]
+        );
+        let mut fat32 = [0u8; 24];
+        fat32[8..12].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+        assert_eq!(
+            free_runs(&fat32, FatType::Fat32, 4).collect::<std::vec::Vec<_>>(),
+            [(2, 4)]
+        );
     }
 
     #[test]

@@ -199,6 +199,20 @@ pub const IOCTL_MOUNTMGR_VOLUME_ARRIVAL_NOTIFICATION: u32 =
 pub const IOCTL_MOUNTMGR_QUERY_DOS_VOLUME_PATH: u32 =
     ctl_code(MOUNTMGRCONTROLTYPE, 12, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
+/// `IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES` (TRIM is its `DeviceDsmAction_Trim`);
+/// the handle needs write access.
+pub const IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES: u32 = ctl_code(
+    FILE_DEVICE_MASS_STORAGE,
+    0x0501,
+    METHOD_BUFFERED,
+    FILE_WRITE_ACCESS,
+);
+
+/// The driver's own: a disk's memory use (`RAMDISK_USAGE`,
+/// [`crate::wire::dsm::RamdiskUsage`]). Answered only by disk devices.
+pub const IOCTL_RAMDISK_QUERY_USAGE: u32 =
+    ctl_code(FILE_DEVICE_DISK, 0xA00, METHOD_BUFFERED, FILE_ANY_ACCESS);
+
 /// Test only, answered only by the `fault-injection` build of the driver: the disk
 /// drops the IRP without completing it (its `Irp` wrapper completes it with
 /// `STATUS_INTERNAL_ERROR` and logs that).
@@ -262,6 +276,9 @@ mod tests {
         assert_eq!(IOCTL_MOUNTDEV_LINK_CREATED, 0x004D_C010);
         assert_eq!(IOCTL_MOUNTDEV_LINK_DELETED, 0x004D_C014);
         assert_eq!(IOCTL_RAMDISK_TEST_FORGET, 0x0007_2FC0);
+        // winioctl.h: CTL_CODE(IOCTL_STORAGE_BASE, 0x0501, METHOD_BUFFERED, FILE_WRITE_ACCESS).
+        assert_eq!(IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES, 0x002D_9404);
+        assert_eq!(IOCTL_RAMDISK_QUERY_USAGE, 0x0007_2800);
         assert_eq!(IOCTL_RAMDISK_TEST_PEND, 0x0007_2FC4);
         for (code, header) in table {
             assert_eq!(code, header, "{code:#010x}");

@@ -6,7 +6,7 @@
 
 use zerocopy::FromZeros;
 
-use crate::geometry::DiskInfo;
+use crate::geometry::{DiskInfo, Provisioning};
 use crate::wire::disk::{
     DiskCacheInformation, DiskDetectionInfo, DiskGeometry, DiskGeometryExFull,
     DiskGeometryExHeader, DiskPartitionInfo, GetLengthInformation, PartitionInformation,
@@ -37,6 +37,9 @@ pub const STORAGE_ACCESS_ALIGNMENT_PROPERTY: u32 = 6;
 pub const STORAGE_DEVICE_SEEK_PENALTY_PROPERTY: u32 = 7;
 /// `StorageDeviceTrimProperty`.
 pub const STORAGE_DEVICE_TRIM_PROPERTY: u32 = 8;
+/// `StorageDeviceLBProvisioningProperty` (answered for dynamic disks only:
+/// [`super::disk_ops`]).
+pub const STORAGE_DEVICE_LB_PROVISIONING_PROPERTY: u32 = 11;
 /// `PropertyStandardQuery`.
 pub const PROPERTY_STANDARD_QUERY: u32 = 0;
 /// `PropertyExistsQuery`.
@@ -278,13 +281,15 @@ pub const fn seek_penalty_descriptor() -> DeviceSeekPenaltyDescriptor {
     }
 }
 
-/// `DEVICE_TRIM_DESCRIPTOR`: `TrimEnabled` FALSE (a fixed disk frees no memory on
-/// TRIM, so the file system need not send it).
+/// `DEVICE_TRIM_DESCRIPTOR`: `TrimEnabled` TRUE only for a thin-provisioned disk.
+///
+/// A dynamic disk gives memory back on TRIM; a fixed one frees none (it only zeroes
+/// the range), so the file system need not send it.
 #[must_use]
-pub const fn trim_descriptor() -> DeviceTrimDescriptor {
+pub const fn trim_descriptor(info: &DiskInfo) -> DeviceTrimDescriptor {
     DeviceTrimDescriptor {
         header: descriptor_header::<DeviceTrimDescriptor>(),
-        trim_enabled: 0,
+        trim_enabled: matches!(info.provisioning, Provisioning::Thin { .. }) as u8,
         pad: [0; 3],
     }
 }

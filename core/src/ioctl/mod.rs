@@ -12,6 +12,7 @@
 //! the tests pin every row and every buffer-size boundary.
 
 pub mod codes;
+pub mod disk_ops;
 pub mod layout;
 
 #[cfg(test)]
@@ -432,6 +433,9 @@ fn get_media_types_ex(_: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
 fn query_property(input: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
     let q: StoragePropertyQuery = input.read();
     let (property, query) = (q.property_id.get(), q.query_type.get());
+    if let Some(reply) = disk_ops::query_provisioning(property, query, out, &disk.info) {
+        return reply;
+    }
     let device;
     let seek_penalty;
     let trim;
@@ -455,7 +459,7 @@ fn query_property(input: &Input, out: &mut [u8], disk: &DiskState) -> Reply {
             seek_penalty.as_bytes()
         }
         STORAGE_DEVICE_TRIM_PROPERTY => {
-            trim = layout::trim_descriptor();
+            trim = layout::trim_descriptor(&disk.info);
             trim.as_bytes()
         }
         _ => return Reply::fail(STATUS_NOT_SUPPORTED),

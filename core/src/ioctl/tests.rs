@@ -6,7 +6,7 @@ use super::layout::*;
 use super::*;
 use crate::disk::{DiskIdentity, DiskName, DiskState};
 use crate::fat::FatType;
-use crate::geometry::DiskInfo;
+use crate::geometry::{DiskInfo, VolumeKind};
 use crate::status::STATUS_INVALID_PARAMETER;
 use proptest::prelude::*;
 use std::vec;
@@ -310,6 +310,47 @@ fn partition_types_follow_the_fat_type() {
         assert_eq!(b[32], ty);
         assert_eq!(b[16..24], size.to_le_bytes());
     }
+}
+
+#[test]
+fn exfat_disks_are_partition_type_ifs_and_otherwise_the_same_disk() {
+    let size = 64u64 << 20;
+    let fat = disk0(DiskInfo::new(size, FatType::Fat16));
+    let exfat = disk0(DiskInfo::with_volume(size, VolumeKind::Exfat));
+    assert_eq!(reported_types(&exfat), (0x07, 0x07));
+    for (code, len, at) in [
+        (IOCTL_DISK_GET_PARTITION_INFO, 32, 24),
+        (IOCTL_DISK_GET_PARTITION_INFO_EX, 144, 32),
+    ] {
+        let (reply, mut ex) = call_disk(code, &[], 0, len, &exfat);
+        assert_eq!(reply, ok(len));
+        assert_eq!(ex[at + 2], 1, "{}: RecognizedPartition", name(code));
+        let (_, f) = call_disk(code, &[], 0, len, &fat);
+        assert_eq!(f[at], 0x06);
+        ex[at] = 0x06;
+        assert_eq!(ex, f, "{}: only the type differs", name(code));
+    }
+    // Everything else a disk says does not depend on its file system.
+    for &code in &[
+        IOCTL_DISK_GET_DRIVE_GEOMETRY,
+        IOCTL_DISK_GET_DRIVE_GEOMETRY_EX,
+        IOCTL_DISK_GET_LENGTH_INFO,
+        IOCTL_STORAGE_GET_HOTPLUG_INFO,
+        IOCTL_STORAGE_GET_MEDIA_TYPES_EX,
+        IOCTL_MOUNTDEV_QUERY_DEVICE_NAME,
+        IOCTL_MOUNTDEV_QUERY_UNIQUE_ID,
+    ] {
+        assert_eq!(
+            call_disk(code, &[], 0, 256, &exfat),
+            call_disk(code, &[], 0, 256, &fat),
+            "{}",
+            name(code)
+        );
+    }
+    // format.com may set another type; the exFAT disk remembers it like any other.
+    let (reply, _) = call_disk(IOCTL_DISK_SET_PARTITION_INFO, &[0x0C], 1, 0, &exfat);
+    assert_eq!(reply, ok(0));
+    assert_eq!(reported_types(&exfat), (0x0C, 0x0C));
 }
 
 #[test]
@@ -661,7 +702,12 @@ proptest! {
         input_len in 0usize..320,
         output_len in 0usize..320,
         disk_size in prop_oneof![any::<u64>(), (1u64..1 << 22).prop_map(|s| s * 512)],
-        fat in prop_oneof![Just(FatType::Fat12), Just(FatType::Fat16), Just(FatType::Fat32)],
+        volume in prop_oneof![
+            Just(VolumeKind::Fat(FatType::Fat12)),
+            Just(VolumeKind::Fat(FatType::Fat16)),
+            Just(VolumeKind::Fat(FatType::Fat32)),
+            Just(VolumeKind::Exfat),
+        ],
         small_property in any::<bool>(),
         identity in prop_oneof![
             Just(DiskIdentity::parameters()),
@@ -670,7 +716,7 @@ proptest! {
             (1u32.., b'A'..=b'Z').prop_map(|(n, l)| DiskIdentity::runtime(n, l).unwrap()),
         ],
     ) {
-        let info = DiskState::new(DiskInfo::new(disk_size, fat), identity, b'R');
+        let info = DiskState::new(DiskInfo::with_volume(disk_size, volume), identity, b'R');
         let mut buffer = contents;
         if small_property && buffer.len() >= 8 {
             // Make supported property queries likely.

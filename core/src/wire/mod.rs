@@ -14,10 +14,12 @@
 //! |---|---|---|
 //! | [`disk`] | `DISK_GEOMETRY(_EX)`, `DISK_PARTITION_INFO`, `DISK_DETECTION_INFO`, `PARTITION_INFORMATION(_EX)`, `GET_LENGTH_INFORMATION`, `VERIFY_INFORMATION`, `SET_PARTITION_INFORMATION(_EX)`, `PREVENT_MEDIA_REMOVAL`, `DISK_CACHE_INFORMATION` | `ntdddisk.h` / `winioctl.h` |
 //! | [`storage`] | `STORAGE_DEVICE_NUMBER`, `STORAGE_HOTPLUG_INFO`, `GET_MEDIA_TYPES` + `DEVICE_MEDIA_INFO`, `STORAGE_PROPERTY_QUERY`, `STORAGE_DESCRIPTOR_HEADER`, `STORAGE_DEVICE_DESCRIPTOR`, `STORAGE_ADAPTER_DESCRIPTOR`, `DEVICE_SEEK_PENALTY_DESCRIPTOR`, `DEVICE_TRIM_DESCRIPTOR`, `STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR` | `ntddstor.h` |
+//! | [`dsm`] | `DEVICE_MANAGE_DATA_SET_ATTRIBUTES`, `DEVICE_DATA_SET_RANGE`, `DEVICE_LB_PROVISIONING_DESCRIPTOR`, the driver's `RAMDISK_USAGE` | `ntddstor.h` |
 //! | [`mountdev`] | `MOUNTDEV_NAME` / `MOUNTDEV_UNIQUE_ID` header, `MOUNTDEV_SUGGESTED_LINK_NAME` header | `mountdev.h` |
 //! | [`mountmgr`] | `MOUNTMGR_TARGET_NAME`, `MOUNTMGR_MOUNT_POINT(S)`, `MOUNTMGR_CREATE_POINT_INPUT`, `MOUNTMGR_VOLUME_PATHS` | `mountmgr.h` |
 //! | [`security`] | `SECURITY_DESCRIPTOR_RELATIVE`, `ACL`, `ACE_HEADER`, `ACCESS_ALLOWED_ACE`, `SID` | `winnt.h` |
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
+//! | [`exfat`] | boot sector, extended boot sector tail, OEM parameters, Allocation Bitmap, Up-case Table and Volume Label directory entries | Microsoft's exFAT specification |
 //! | [`eventlog`] | `IO_ERROR_LOG_PACKET`, `MESSAGE_RESOURCE_BLOCK`, `MESSAGE_RESOURCE_ENTRY` header, the `.res` `RESOURCEHEADER`, `EVENTLOGRECORD` | `wdm.h` / `winnt.h` |
 //! | [`control`] | `RAMDISK_CREATE_INPUT`, `RAMDISK_SELECT`, `RAMDISK_DISK_INFO`, `RAMDISK_LIST` (the control device's own, version 1) | this crate |
 //! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION`, `KEY_BASIC_INFORMATION` headers | `wdm.h` |
@@ -55,7 +57,9 @@ macro_rules! wire {
 
 pub mod control;
 pub mod disk;
+pub mod dsm;
 pub mod eventlog;
+pub mod exfat;
 pub mod fat;
 pub mod mountdev;
 pub mod mountmgr;

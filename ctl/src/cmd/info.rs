@@ -7,11 +7,18 @@ use windows_sys::Win32::System::Ioctl::{
 use super::Ctx;
 use crate::device::Device;
 use crate::error::{CtlError, win32_text};
-use crate::report::{Fact, FileSystem, Geometry, InfoReport, Partition, partition_style_name};
+use crate::report::{
+    Fact, FileSystem, Geometry, InfoReport, Partition, Usage, partition_style_name,
+};
 use crate::sys::resolve_device;
-use crate::volume::{fat_span, parse_boot_sector};
+use crate::volume::{Volume, fat_span, parse_boot_sector};
+use ramdisk_core::exfat;
 use ramdisk_core::fat::BootSector;
 use ramdisk_core::fat::table::{count_free, fs_info_free};
+
+/// The most of the root directory's first cluster `info` reads for the exFAT label and
+/// bitmap entries (the formatter puts them first; 64 KiB is 2048 entries).
+const EXFAT_ROOT_READ: u64 = 64 << 10;
 
 fn why(code: u32) -> String {
     format!("{} (Win32 error {code})", win32_text(code))
@@ -31,6 +38,35 @@ fn free_clusters(dev: &Device, v: &BootSector) -> Option<(u32, &'static str)> {
     let mut fat = vec![0u8; len];
     dev.read_exact_at(offset, &mut fat).ok()?;
     Some((count_free(&fat, v.fat_type, v.cluster_count), "FAT"))
+}
+
+/// An exFAT volume's label (from the root directory's Volume Label entry) and free
+/// clusters (zero bits of the allocation bitmap); `None` for what could not be read.
+fn exfat_facts(
+    dev: &Device,
+    v: &exfat::BootSector,
+) -> (Option<String>, Option<(u32, &'static str)>) {
+    let len = v.cluster_bytes().min(EXFAT_ROOT_READ);
+    let mut root = vec![0u8; usize::try_from(len).unwrap_or(512)];
+    if dev
+        .read_exact_at(v.cluster_byte_offset(v.root_cluster), &mut root)
+        .is_err()
+    {
+        return (None, None);
+    }
+    let entries = exfat::RootEntries::scan(&root);
+    let label = entries
+        .label
+        .map(|_| String::from_utf16_lossy(entries.label_units()));
+    let free = entries.bitmap.and_then(|b| {
+        let bps = u64::from(v.bytes_per_sector);
+        let len = usize::try_from(b.data_length.div_ceil(bps) * bps).ok()?;
+        let mut bits = vec![0u8; len];
+        dev.read_exact_at(v.cluster_byte_offset(b.first_cluster), &mut bits)
+            .ok()?;
+        Some((exfat::count_free(&bits, v.cluster_count), "bitmap"))
+    });
+    (label, free)
 }
 
 pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
@@ -55,7 +91,17 @@ pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
         Ok(()) => parse_boot_sector(&sector),
         Err(e) => Err(format!("cannot read sector 0: {}", why(e))),
     };
-    let file_system = volume.map(|v| FileSystem::new(&v, free_clusters(&dev, &v)));
+    let file_system = volume.map(|v| match v {
+        Volume::Fat(v) => FileSystem::new(&v, free_clusters(&dev, &v)),
+        Volume::Exfat(v) => {
+            let (label, free) = exfat_facts(&dev, &v);
+            FileSystem::exfat(&v, label.unwrap_or_default(), free)
+        }
+    });
+    let usage = dev.usage().map_or_else(
+        |e| Usage::unknown(format!("IOCTL_RAMDISK_QUERY_USAGE: {}", why(e))),
+        |u| Usage::from_wire(&u),
+    );
     ctx.print(&InfoReport {
         device: path,
         size,
@@ -74,6 +120,7 @@ pub fn run(ctx: &Ctx, device: Option<&str>) -> Result<(), CtlError> {
         )),
         partition: Some(Fact::from_result(partition)),
         file_system: Some(Fact::from_result(file_system)),
+        usage,
     });
     Ok(())
 }

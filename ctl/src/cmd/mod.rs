@@ -11,6 +11,7 @@ mod remove;
 mod selftest;
 mod start;
 mod stop;
+mod trim;
 mod uninstall;
 mod verify;
 
@@ -77,6 +78,7 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
             device,
             range,
         } => load::run(&ctx, file, device.as_deref(), *range),
+        Command::Trim(args) => trim::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Uninstall { force } => uninstall::run(&ctx, *force),
         Command::Start { no_broadcast } => start::run(&ctx, *no_broadcast),

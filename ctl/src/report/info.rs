@@ -4,7 +4,10 @@ use serde::Serialize;
 
 use super::Report;
 use crate::units::{fmt_bytes, fmt_serial};
+use ramdisk_core::config::Allocation;
+use ramdisk_core::exfat;
 use ramdisk_core::fat::BootSector;
+use ramdisk_core::wire::dsm::RamdiskUsage;
 
 /// A fact that was found out, or why not (`{"error": "..."}` in JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,7 +110,7 @@ pub const fn partition_style_name(s: u32) -> &'static str {
 /// The file system read from the volume itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileSystem {
-    /// `FAT12`, `FAT16` or `FAT32`.
+    /// `FAT12`, `FAT16`, `FAT32` or `exFAT`.
     #[serde(rename = "type")]
     pub fs_type: &'static str,
     /// Volume label.
@@ -122,19 +125,19 @@ pub struct FileSystem {
     pub cluster_size: u64,
     /// Data clusters.
     pub clusters: u32,
-    /// Total sectors.
-    pub total_sectors: u32,
-    /// Root directory entries (0 on FAT32).
+    /// Total sectors (exFAT: `VolumeLength`).
+    pub total_sectors: u64,
+    /// Root directory entries (0 on FAT32 and exFAT, whose root is a cluster chain).
     pub root_entries: u16,
     /// FAT copies.
     pub num_fats: u8,
-    /// Media byte.
-    pub media: u8,
+    /// Media byte (`null` on exFAT, which has none in its boot sector).
+    pub media: Option<u8>,
     /// Free clusters, if they could be counted.
     pub free_clusters: Option<u32>,
     /// Free bytes (free clusters × cluster size).
     pub free_bytes: Option<u64>,
-    /// Where the free count came from (`FSInfo` or `FAT`).
+    /// Where the free count came from (`FSInfo`, `FAT`, or exFAT's `bitmap`).
     pub free_source: Option<&'static str>,
 }
 
@@ -150,14 +153,117 @@ impl FileSystem {
             sectors_per_cluster: u32::from(v.sectors_per_cluster),
             cluster_size: v.cluster_bytes(),
             clusters: v.cluster_count,
-            total_sectors: v.total_sectors,
+            total_sectors: u64::from(v.total_sectors),
             root_entries: v.root_entry_count,
             num_fats: v.num_fats,
-            media: v.media,
+            media: Some(v.media),
             free_clusters: free.map(|f| f.0),
             free_bytes: free.map(|f| u64::from(f.0) * v.cluster_bytes()),
             free_source: free.map(|f| f.1),
         }
+    }
+
+    /// The facts of the exFAT volume `v`, its label as read from the root directory,
+    /// and its free clusters (from the allocation bitmap) if they could be counted.
+    #[must_use]
+    pub fn exfat(v: &exfat::BootSector, label: String, free: Option<(u32, &'static str)>) -> Self {
+        Self {
+            fs_type: "exFAT",
+            label,
+            serial: fmt_serial(v.volume_serial),
+            bytes_per_sector: v.bytes_per_sector,
+            sectors_per_cluster: v.sectors_per_cluster,
+            cluster_size: v.cluster_bytes(),
+            clusters: v.cluster_count,
+            total_sectors: v.volume_length,
+            root_entries: 0,
+            num_fats: v.number_of_fats,
+            media: None,
+            free_clusters: free.map(|f| f.0),
+            free_bytes: free.map(|f| u64::from(f.0) * v.cluster_bytes()),
+            free_source: free.map(|f| f.1),
+        }
+    }
+}
+
+/// `IOCTL_RAMDISK_QUERY_USAGE`, decoded: the disk's memory. All `None` (JSON `null`)
+/// with `usage_error` set when the device did not answer it (not one of our disks, or
+/// an older driver).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    /// `fixed` or `dynamic`.
+    pub allocation: Option<&'static str>,
+    /// The allocation (and TRIM) granularity.
+    pub chunk_bytes: Option<u64>,
+    /// Chunk memory held now.
+    pub allocated_bytes: Option<u64>,
+    /// The most chunk memory held since load.
+    pub peak_allocated_bytes: Option<u64>,
+    /// The most chunk memory the disk may hold.
+    pub memory_limit_bytes: Option<u64>,
+    /// Memory of the chunk table.
+    pub table_bytes: Option<u64>,
+    /// Why the usage is unknown.
+    pub usage_error: Option<String>,
+}
+
+impl Usage {
+    /// The facts of a `RAMDISK_USAGE` reply.
+    #[must_use]
+    pub const fn from_wire(u: &RamdiskUsage) -> Self {
+        let allocation = if u.allocation.get() == Allocation::Dynamic.code() {
+            Allocation::Dynamic
+        } else {
+            Allocation::Fixed
+        };
+        Self {
+            allocation: Some(allocation.name()),
+            chunk_bytes: Some(u.chunk_bytes.get()),
+            allocated_bytes: Some(u.allocated_bytes.get()),
+            peak_allocated_bytes: Some(u.peak_allocated_bytes.get()),
+            memory_limit_bytes: Some(u.memory_limit_bytes.get()),
+            table_bytes: Some(u.table_bytes.get()),
+            usage_error: None,
+        }
+    }
+
+    /// Unknown, and why.
+    #[must_use]
+    pub fn unknown(why: String) -> Self {
+        Self {
+            usage_error: Some(why),
+            ..Self::default()
+        }
+    }
+
+    /// The `memory` line of the text, if the usage is known.
+    fn text(&self) -> Option<String> {
+        let (allocation, chunk, held, peak, limit) = (
+            self.allocation?,
+            self.chunk_bytes?,
+            self.allocated_bytes?,
+            self.peak_allocated_bytes?,
+            self.memory_limit_bytes?,
+        );
+        let table = self
+            .table_bytes
+            .map(|t| format!(", chunk table {}", fmt_bytes(t)))
+            .unwrap_or_default();
+        Some(if allocation == Allocation::Dynamic.name() {
+            format!(
+                "memory        dynamic, {} held of at most {} (peak {}), {} chunks{table}",
+                fmt_bytes(held),
+                fmt_bytes(limit),
+                fmt_bytes(peak),
+                fmt_bytes(chunk)
+            )
+        } else {
+            format!(
+                "memory        fixed, {} held, {} chunks{table}",
+                fmt_bytes(held),
+                fmt_bytes(chunk)
+            )
+        })
     }
 }
 
@@ -174,6 +280,9 @@ pub struct InfoReport {
     pub partition: Option<Fact<Partition>>,
     /// The file system read from sector 0, or why not.
     pub file_system: Option<Fact<FileSystem>>,
+    /// The disk's memory (flattened: `allocation`, `chunk_bytes`, ... at the top level).
+    #[serde(flatten)]
+    pub usage: Usage,
 }
 
 const fn plural(n: u64) -> &'static str {
@@ -214,6 +323,11 @@ impl Report for InfoReport {
             )),
             Some(Fact::Failed { error }) => out.push(format!("partition     ({error})")),
             None => {}
+        }
+        match (self.usage.text(), &self.usage.usage_error) {
+            (Some(line), _) => out.push(line),
+            (None, Some(error)) => out.push(format!("memory        ({error})")),
+            (None, None) => {}
         }
         match &self.file_system {
             Some(Fact::Known(f)) => {

@@ -11,6 +11,7 @@ mod info;
 mod selftest;
 mod service;
 mod transfer;
+mod trim;
 mod verify;
 
 #[cfg(test)]
@@ -19,11 +20,12 @@ mod tests;
 pub use bench::{BenchReport, BenchRow, WriteRange};
 pub use disks::{CreateReport, ListReport, RemoveReport};
 pub use info::{
-    Fact, FileSystem, Geometry, InfoReport, Partition, media_type_name, partition_style_name,
+    Fact, FileSystem, Geometry, InfoReport, Partition, Usage, media_type_name, partition_style_name,
 };
 pub use selftest::SelftestReport;
 pub use service::{InstallReport, StartReport, StopReport, UninstallReport};
 pub use transfer::{DumpReport, LoadReport, Transfer};
+pub use trim::{TrimMode, TrimReport};
 pub use verify::{BadSector, VerifyReport};
 
 use serde::Serialize;

@@ -32,7 +32,10 @@ fn sample_volume() -> BootSector {
     let layout = plan(&FormatOptions::new(8 << 20)).unwrap();
     let mut img = vec![0u8; 8 << 20];
     format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
-    crate::volume::parse_boot_sector(&img[..512]).unwrap()
+    match crate::volume::parse_boot_sector(&img[..512]) {
+        Ok(crate::volume::Volume::Fat(v)) => v,
+        other => panic!("{other:?}"),
+    }
 }
 
 fn sample_info() -> InfoReport {
@@ -52,7 +55,23 @@ fn sample_info() -> InfoReport {
             &v,
             Some((v.cluster_count - 3, "FAT")),
         ))),
+        usage: Usage::from_wire(&sample_usage()),
     }
+}
+
+/// A dynamic 8 MiB disk holding 3 chunks (peak 5) of at most 4 MiB.
+fn sample_usage() -> ramdisk_core::wire::dsm::RamdiskUsage {
+    use ramdisk_core::config::Allocation;
+    use ramdisk_core::ioctl::disk_ops::{Usage as CoreUsage, usage_reply};
+    usage_reply(&CoreUsage {
+        disk_size: 8 << 20,
+        allocation: Allocation::Dynamic,
+        chunk_bytes: 64 << 10,
+        allocated_bytes: 3 << 16,
+        peak_allocated_bytes: 5 << 16,
+        memory_limit_bytes: 4 << 20,
+        table_bytes: 136,
+    })
 }
 
 #[test]
@@ -66,9 +85,58 @@ fn info() {
          size          8 MiB (8388608 bytes)\n\
          geometry      256 cylinders x 2 heads x 32 sectors x 512 bytes, FixedMedia\n\
          partition     MBR #0, offset 0, length 8388608, type 0x04\n\
+         memory        dynamic, 192 KiB held of at most 4 MiB (peak 320 KiB), 64 KiB chunks, chunk table 136 B\n\
          file system   FAT16, label \"RAMDISK\", serial 0000-0000\n\
          clusters      8143 of 1 KiB (2 sectors), 2 FATs, 512 root entries\n\
          free          8140 clusters, 7.9 MiB (from FAT)"
+    );
+}
+
+/// A 64 MiB exFAT volume as `info` reports it: label from the root directory, free
+/// clusters from the allocation bitmap.
+#[test]
+fn info_exfat() {
+    use ramdisk_core::exfat;
+    use ramdisk_core::fat::{FileSystem as Fs, FormatOptions, SliceWriter, Zeroed};
+    let mut o = FormatOptions::new(64 << 20);
+    o.file_system = Fs::Exfat;
+    o.volume_serial = 0x1234_ABCD;
+    o.exfat_label = exfat::Label::from_ascii(b"Scratch").unwrap();
+    let layout = exfat::plan(&o).unwrap();
+    let mut img = vec![0u8; 64 << 20];
+    exfat::format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
+    let Ok(crate::volume::Volume::Exfat(v)) = crate::volume::parse_boot_sector(&img[..512]) else {
+        panic!("not exFAT")
+    };
+    let r = InfoReport {
+        device: r"\\.\R:".into(),
+        size: 64 << 20,
+        geometry: Some(Fact::Known(Geometry::new(2048, 12, 2, 32, 512))),
+        partition: Some(Fact::Known(Partition {
+            style: partition_style_name(0),
+            starting_offset: 0,
+            length: 64 << 20,
+            number: 0,
+            mbr_type: Some(7),
+        })),
+        file_system: Some(Fact::Known(FileSystem::exfat(
+            &v,
+            "Scratch".into(),
+            Some((layout.free_clusters(), "bitmap")),
+        ))),
+        usage: Usage::from_wire(&sample_usage()),
+    };
+    assert_eq!(json(&r), golden!("info-exfat"));
+    assert_eq!(
+        text(&r),
+        "device        \\\\.\\R:\n\
+         size          64 MiB (67108864 bytes)\n\
+         geometry      2048 cylinders x 2 heads x 32 sectors x 512 bytes, FixedMedia\n\
+         partition     MBR #0, offset 0, length 67108864, type 0x07\n\
+         memory        dynamic, 192 KiB held of at most 4 MiB (peak 320 KiB), 64 KiB chunks, chunk table 136 B\n\
+         file system   exFAT, label \"Scratch\", serial 1234-ABCD\n\
+         clusters      16365 of 4 KiB (8 sectors), 1 FAT\n\
+         free          16361 clusters, 63.9 MiB (from bitmap)"
     );
 }
 
@@ -84,8 +152,12 @@ fn info_with_errors() {
         file_system: Some(Fact::from_result(Err(
             "sector 0 has no boot signature (55 AA): not a FAT volume".into(),
         ))),
+        usage: Usage::unknown(
+            "IOCTL_RAMDISK_QUERY_USAGE: Incorrect function. (Win32 error 1)".into(),
+        ),
     };
     assert_eq!(json(&r), golden!("info-errors"));
+    assert!(text(&r).contains("memory        (IOCTL_RAMDISK_QUERY_USAGE: Incorrect function."));
     let t = text(&r);
     assert!(t.contains("partition     (Incorrect function."), "{t}");
     assert!(t.contains("file system   none (sector 0 has no"), "{t}");
@@ -296,4 +368,57 @@ fn start_stop_uninstall() {
     };
     assert_eq!(json(&r), golden!("uninstall"));
     assert_eq!(text(&r), "stopped and deleted service RustRamDisk");
+}
+
+#[test]
+fn info_of_a_fixed_disk() {
+    let mut u = sample_usage();
+    u.allocation = ramdisk_core::wire::U32::new(0);
+    u.allocated_bytes = ramdisk_core::wire::U64::new(8 << 20);
+    let r = InfoReport {
+        usage: Usage::from_wire(&u),
+        ..sample_info()
+    };
+    let t = text(&r);
+    assert!(
+        t.contains("memory        fixed, 8 MiB held, 64 KiB chunks, chunk table 136 B"),
+        "{t}"
+    );
+    assert_eq!(r.json()["allocation"], "fixed");
+}
+
+#[test]
+fn trim() {
+    let r = TrimReport {
+        device: r"\\.\R:".into(),
+        mode: TrimMode::FreeClusters,
+        ranges: 2,
+        bytes: 6 << 20,
+        requests: 1,
+        free_clusters: Some(3072),
+        lock: Some("done"),
+        allocation: "dynamic",
+        allocated_before: 8 << 20,
+        allocated_after: 2 << 20,
+        warnings: vec![],
+    };
+    assert_eq!(json(&r), golden!("trim"));
+    assert_eq!(
+        text(&r),
+        "trimmed 3072 free clusters in 2 runs on \\\\.\\R:: 6 MiB in 1 request; memory held 8 MiB -> 2 MiB"
+    );
+    let range = TrimReport {
+        mode: TrimMode::Range,
+        ranges: 1,
+        bytes: 4096,
+        free_clusters: None,
+        lock: None,
+        allocation: "fixed",
+        ..r
+    };
+    assert_eq!(range.json()["mode"], "range");
+    assert_eq!(
+        text(&range),
+        "trimmed the range on \\\\.\\R:: 4 KiB in 1 request; a fixed disk zeroes trimmed ranges and keeps its memory"
+    );
 }

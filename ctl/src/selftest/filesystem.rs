@@ -182,7 +182,7 @@ mod tests {
         let layout = plan(&o).unwrap();
         let mut img = vec![0u8; usize::try_from(size).unwrap()];
         format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
-        let b = crate::volume::parse_boot_sector(&img[..512]).unwrap();
+        let b = crate::volume::parse_fat_boot_sector(&img[..512]).unwrap();
         let fat = &img[usize::try_from(b.fat_offset()).unwrap()..]
             [..usize::try_from(b.fat_bytes()).unwrap()];
         let free = count_free(fat, b.fat_type, b.cluster_count);

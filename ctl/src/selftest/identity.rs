@@ -207,7 +207,7 @@ mod tests {
         let layout = plan(&o).unwrap();
         let mut img = vec![0u8; 4 << 20];
         format(&layout, &mut SliceWriter(&mut img), Zeroed::Yes).unwrap();
-        crate::volume::parse_boot_sector(&img[..512])
+        crate::volume::parse_fat_boot_sector(&img[..512])
     }
 
     fn fat(serial: u32) -> VolumeInfo {

@@ -34,7 +34,7 @@ use self::tree::TreeFile;
 use crate::error::{EXIT_FAILED, EXIT_NOT_PROVEN, win32_text};
 use crate::report::SelftestReport;
 use crate::units::fmt_serial;
-use crate::volume::{fat_span, parse_boot_sector};
+use crate::volume::{fat_span, parse_fat_boot_sector};
 use ramdisk_core::fat::BootSector;
 use ramdisk_core::fat::table::count_free;
 
@@ -498,7 +498,7 @@ fn fat32_back<S: SelftestSystem>(sys: &mut S, root: &Path, label: &str, current:
     let boot = sys
         .read_device(0, SECTOR)
         .map_err(|c| format!("cannot read sector 0: {}", win32(c)))
-        .and_then(|s| parse_boot_sector(&s));
+        .and_then(|s| parse_fat_boot_sector(&s));
     let serial = match (&boot, &now) {
         (Ok(b), Ok(v)) if b.serial() == Some(v.serial) => fmt_serial(v.serial),
         (Ok(b), Ok(v)) => {
@@ -602,7 +602,7 @@ pub fn run<S: SelftestSystem>(sys: &mut S, o: &Options) -> SelftestReport {
     let boot = sys
         .read_device(0, SECTOR)
         .map_err(|c| format!("cannot read sector 0: {}", win32(c)))
-        .and_then(|s| parse_boot_sector(&s));
+        .and_then(|s| parse_fat_boot_sector(&s));
     let info = (device_ok && o.letter.is_some() && boot.is_ok()).then(|| sys.volume_information());
     let volume = identity::volume_identity(&VolumeEvidence {
         letter: o.letter,

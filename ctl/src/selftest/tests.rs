@@ -156,7 +156,7 @@ impl SelftestSystem for Fake {
     }
     fn disk_free(&mut self) -> Result<DiskFree, u32> {
         self.log("disk_free");
-        let b = crate::volume::parse_boot_sector(&self.image[..512]).map_err(|_| 1005u32)?;
+        let b = crate::volume::parse_fat_boot_sector(&self.image[..512]).map_err(|_| 1005u32)?;
         let (at, len) = crate::volume::fat_span(&b).unwrap();
         let fat = &self.image[usize::try_from(at).unwrap()..][..len];
         let free = count_free(fat, b.fat_type, b.cluster_count);

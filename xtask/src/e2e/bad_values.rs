@@ -13,15 +13,15 @@ use super::{
 };
 use crate::wine::{ERROR_LEVEL, IHVDRIVER, PARAMS, SERVICE, Wine, win_path};
 
-/// One bad-registry-value case.
-struct Bad {
-    /// The case id below `bad-values/`.
-    id: &'static str,
-    what: &'static str,
+/// One bad-registry-value case (`exfat.rs` has its own table of them).
+pub(super) struct Bad {
+    /// The case id below `bad-values/` (or `exfat/`).
+    pub(super) id: &'static str,
+    pub(super) what: &'static str,
     /// Values added after the valid base (`DiskSize` 8 MiB, `DriveLetter` Q).
-    values: &'static [(&'static str, &'static str, &'static str)],
+    pub(super) values: &'static [(&'static str, &'static str, &'static str)],
     /// Value names of which the log line must name one.
-    names: &'static [&'static str],
+    pub(super) names: &'static [&'static str],
 }
 
 const BAD: &[Bad] = &[
@@ -93,6 +93,27 @@ const BAD: &[Bad] = &[
         what: "SectorsPerCluster 3",
         values: &[("SectorsPerCluster", "REG_DWORD", "3")],
         names: &["SectorsPerCluster"],
+    },
+    Bad {
+        id: "allocation-thin",
+        what: "Allocation \"thin\"",
+        values: &[("Allocation", "REG_SZ", "thin")],
+        names: &["Allocation"],
+    },
+    Bad {
+        id: "memorylimit-with-fixed",
+        what: "MemoryLimit with Allocation fixed",
+        values: &[("MemoryLimit", "REG_DWORD", "67108864")],
+        names: &["MemoryLimit"],
+    },
+    Bad {
+        id: "memorylimit-4096",
+        what: "MemoryLimit 4096 (below 1 MiB)",
+        values: &[
+            ("Allocation", "REG_SZ", "dynamic"),
+            ("MemoryLimit", "REG_DWORD", "4096"),
+        ],
+        names: &["MemoryLimit"],
     },
 ];
 
@@ -311,7 +332,7 @@ fn start_json_error(s: &mut Suite<'_>, sys: &Path) {
     );
 }
 
-fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
+pub(super) fn bad_value(s: &mut Suite<'_>, sys: &Path, bad: &Bad) {
     let bin_path = win_path(sys);
     s.case(
         &format!(

@@ -8,8 +8,7 @@ use std::{fs, path::Path};
 use anyhow::{Result, ensure};
 
 use super::{
-    Config, DEVICE_NAME, Env, UNIQUE_ID, cleanup, ctl_ok, device, globalroot, hex, install, json,
-    no_crash, present,
+    Config, Env, cleanup, contract, ctl_ok, device, globalroot, install, json, no_crash, present,
     runner::{Case, Scenario, Suite},
 };
 use crate::wine::{ERROR_LEVEL, IHVDRIVER, INFO_LEVEL, PARAMS, SERVICE, WARNING_LEVEL, win_path};
@@ -113,19 +112,7 @@ fn install_to_uninstall(s: &mut Suite<'_>, sys: &Path) {
             ensure!(present(w, &globalroot())?, "it does not");
             Ok(String::new())
         });
-        let mark = s.wine.log_mark();
-        let unique_id = hex(UNIQUE_ID);
-        let out = s.wine.e2e(&[
-            "contract",
-            &dev,
-            "--device-name",
-            DEVICE_NAME,
-            "--unique-id",
-            &unique_id,
-            "--link",
-            r"\DosDevices\R:",
-        ]);
-        s.absorb("contract", &out, mark);
+        contract(s, "contract", &dev, 'R', &[]);
         let mark = s.wine.log_mark();
         let out = s
             .wine

@@ -14,8 +14,9 @@ use std::{
 
 use anyhow::{Context, Result, bail, ensure};
 use ramdisk_core::{
-    fat::{self, FileSystem, FormatOptions},
+    fat::{FileSystem, FormatOptions},
     geometry::BYTES_PER_SECTOR,
+    volume,
 };
 
 use super::{
@@ -53,6 +54,7 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
 /// One disk `ramdiskctl create` makes.
 struct Spec {
     size: u64,
+    dynamic: bool,
     letter: Option<char>,
     fs: Option<&'static str>,
     spc: Option<u32>,
@@ -63,6 +65,7 @@ struct Spec {
 const fn spec(size: u64, letter: Option<char>, fs: Option<&'static str>) -> Spec {
     Spec {
         size,
+        dynamic: false,
         letter,
         fs,
         spc: None,
@@ -85,7 +88,10 @@ fn specs() -> Vec<Spec> {
             spc: Some(4),
             ..spec(16 << 20, Some('S'), Some("FAT16"))
         },
-        spec(33 << 20, None, Some("FAT32")),
+        Spec {
+            dynamic: true,
+            ..spec(33 << 20, None, Some("FAT32"))
+        },
         Spec {
             root: Some(1024),
             ..spec(64 << 20, Some('T'), None)
@@ -94,7 +100,10 @@ fn specs() -> Vec<Spec> {
             spc: Some(1),
             ..spec(40 << 20, None, Some("FAT32"))
         },
-        spec(128 << 20, None, None),
+        Spec {
+            dynamic: true,
+            ..spec(128 << 20, None, None)
+        },
     ]
 }
 
@@ -106,7 +115,7 @@ impl Spec {
             "--size".into(),
             self.size.to_string(),
             "--allocation".into(),
-            "fixed".into(),
+            if self.dynamic { "dynamic" } else { "fixed" }.into(),
             "--no-broadcast".into(),
         ];
         for (flag, value) in [
@@ -135,8 +144,8 @@ impl Spec {
         };
         o.sectors_per_cluster = self.spc.unwrap_or(0);
         o.root_dir_entries = self.root.unwrap_or(512);
-        let layout = fat::plan(&o).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        Ok(layout.fat_type.name())
+        let layout = volume::plan(&o).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(layout.kind().name())
     }
 }
 
@@ -262,7 +271,7 @@ fn eight_disks(s: &mut Suite<'_>, sys: &Path) {
     let mark = s.wine.log_mark();
     let mut wall = Vec::new();
     s.case(
-        "ramdiskctl create: eight disks, 1-128 MiB, FAT12/16/32/auto, letters R S T asked for, five picked by the driver",
+        "ramdiskctl create: eight disks, 1-128 MiB, FAT12/16/32/auto, two dynamic, letters R S T asked for, five picked by the driver",
         |w| {
             for spec in &specs {
                 let args = spec.args();
@@ -311,7 +320,7 @@ fn eight_disks(s: &mut Suite<'_>, sys: &Path) {
         return;
     }
     s.case(
-        "list --json: nine disks with their sizes and file systems",
+        "list --json: nine disks with their sizes, file systems and allocation",
         |w| {
             let rows = list(w)?;
             ensure!(rows.len() == 9, "{} rows: {rows:?}", rows.len());
@@ -323,8 +332,12 @@ fn eight_disks(s: &mut Suite<'_>, sys: &Path) {
                 ensure!(
                     row["size"] == spec.size
                         && row["file_system"] == spec.fat_type()?
-                        && row["allocation"] == "fixed"
-                        && row["allocated_bytes"] == spec.size
+                        && row["allocation"] == if spec.dynamic { "dynamic" } else { "fixed" }
+                        && (spec.dynamic || row["allocated_bytes"] == spec.size)
+                        && (!spec.dynamic
+                            || row["allocated_bytes"]
+                                .as_u64()
+                                .is_some_and(|a| a < spec.size))
                         && row["boot"] == false
                         && row["device"] == m.device.as_str(),
                     "row {row}"

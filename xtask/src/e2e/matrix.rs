@@ -14,8 +14,9 @@ use std::{
 use anyhow::{Result, anyhow, ensure};
 
 use super::{
-    Config, Env, cleanup, ctl_ok, device, install, json, no_crash, present,
+    Config, Env, cleanup, ctl_ok, device, install, json,
     runner::{Case, Scenario, Suite},
+    stop_clean,
 };
 use crate::wine::Wine;
 
@@ -198,27 +199,13 @@ fn entry(s: &mut Suite<'_>, sys: &Path, i: usize, cfg: &Config) -> Result<()> {
     }
     s.case(
         &format!("[{name}] stops cleanly (pool balance 0, no crash)"),
-        |w| {
-            let m = w.log_mark();
-            let out = w.ctl(&["stop", &dev, "--no-broadcast"]);
-            let _ = w.ctl(&["uninstall"]);
-            out?.check()?;
-            no_crash(w, mark)?;
-            ensure!(
-                w.driver_lines(m)
-                    .iter()
-                    .any(|l| l.contains("pool balance 0")),
-                "no \"pool balance 0\" line"
-            );
-            ensure!(!present(w, &dev)?, "{dev} still opens");
-            Ok(String::new())
-        },
+        |w| stop_clean(w, &dev, mark),
     );
     Ok(())
 }
 
 /// Dumps the first `head` bytes of `dev` into `img`, a sparse file of `size` bytes.
-fn dump_sparse(w: &Wine, dev: &str, img: &Path, size: u64, head: u64) -> Result<()> {
+pub(super) fn dump_sparse(w: &Wine, dev: &str, img: &Path, size: u64, head: u64) -> Result<()> {
     let part = img.with_extension("head");
     let img_s = part.display().to_string();
     let head_s = head.to_string();

@@ -20,12 +20,18 @@
 //!   client, the control device's refusals, boot-time `Parameters\Disks` disks,
 //!   persisted disks, stop/start cycles with I/O running;
 //! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
-//!   available, nothing on the disk touched).
+//!   available, nothing on the disk touched);
+//! - `dynamic.rs`: dynamic disks (a 64 GiB FAT32 one on this machine, TRIM, the
+//!   memory limit, `ramdiskctl trim`, the low-pool condition);
+//! - `exfat.rs`: exFAT disks through the driver, judged by the exFAT judges, and the
+//!   registry values whose range depends on `FileSystem`.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
 
 mod bad_values;
+mod dynamic;
+mod exfat;
 mod faults;
 mod lifecycle;
 mod many;
@@ -73,6 +79,28 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// Runs the contract client (`ramdisk-e2e contract`: reads and writes, every IOCTL, the
+/// mount-manager queries, the volume contract) on `dev`, the disk on drive `letter`,
+/// with `extra` arguments; each of its lines counts as a check under `prefix`.
+fn contract(s: &mut Suite<'_>, prefix: &str, dev: &str, letter: char, extra: &[&str]) {
+    let mark = s.wine.log_mark();
+    let unique_id = hex(UNIQUE_ID);
+    let link = format!(r"\DosDevices\{letter}:");
+    let mut args = vec![
+        "contract",
+        dev,
+        "--device-name",
+        DEVICE_NAME,
+        "--unique-id",
+        &unique_id,
+        "--link",
+        &link,
+    ];
+    args.extend_from_slice(extra);
+    let out = s.wine.e2e(&args);
+    s.absorb(prefix, &out, mark);
 }
 
 /// The Rust target ramdiskctl is cross-built for (MinGW linker, no MSVC needed).
@@ -256,6 +284,24 @@ fn no_crash(w: &Wine, mark: u64) -> Result<()> {
     Ok(())
 }
 
+/// `ramdiskctl stop` and `uninstall`: the stop succeeds, the driver logs
+/// `pool balance 0`, nothing crashed since `mark`, and `dev` no longer opens.
+fn stop_clean(w: &Wine, dev: &str, mark: u64) -> Result<String> {
+    let m = w.log_mark();
+    let out = w.ctl(&["stop", dev, "--no-broadcast"]);
+    let _ = w.ctl(&["uninstall"]);
+    out?.check()?;
+    no_crash(w, mark)?;
+    ensure!(
+        w.driver_lines(m)
+            .iter()
+            .any(|l| l.contains("pool balance 0")),
+        "no \"pool balance 0\" line"
+    );
+    ensure!(!present(w, dev)?, "{dev} still opens");
+    Ok(String::new())
+}
+
 /// What the cases need: the drivers to load.
 pub struct Env {
     /// The release driver.
@@ -270,9 +316,12 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(matrix::cases(env));
     cases.extend(bad_values::cases(env));
     cases.extend(faults::cases(env));
+    cases.extend(dynamic::fault_cases(env));
+    cases.extend(exfat::cases(env));
     cases.extend(volume::cases(env));
     cases.extend(many::cases(env));
     cases.extend(selftest::cases(env));
+    cases.extend(dynamic::cases(env));
     cases
 }
 
@@ -311,7 +360,10 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         fault_sys,
     };
     let cases = filter.select(all_cases(&env))?;
-    if cases.iter().any(|c| c.scenario == Scenario::Matrix) {
+    if cases
+        .iter()
+        .any(|c| matches!(c.scenario, Scenario::Matrix | Scenario::Exfat))
+    {
         // The matrix keeps fresh dumps for the kernel judge; none from an older run may
         // be judged in their place.
         crate::kernel_judge::forget_wine_images()?;
@@ -369,12 +421,14 @@ fn heading(s: Scenario, env: &Env) -> String {
             "fault injection ({})",
             env.fault_sys.as_deref().map_or_else(String::new, win_path)
         ),
+        Scenario::Exfat => "exFAT (FileSystem exFAT through ramdiskctl install)".into(),
         Scenario::Volume => {
             "volume contract (the release driver, and the fault-injection build's test hooks)"
                 .into()
         }
         Scenario::Many => "many disks (the control device, ramdiskctl create/remove/list)".into(),
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
+        Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
     }
 }
 
@@ -402,9 +456,11 @@ mod tests {
                 Scenario::Matrix => "matrix/",
                 Scenario::BadValues => "bad-values/",
                 Scenario::Faults => "faults/",
+                Scenario::Exfat => "exfat/",
                 Scenario::Volume => "volume/",
                 Scenario::Many => "many/",
                 Scenario::Selftest => "selftest/",
+                Scenario::Dynamic => "dynamic/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

@@ -23,12 +23,16 @@ pub enum Scenario {
     BadValues,
     /// `faults.rs`.
     Faults,
+    /// `exfat.rs`.
+    Exfat,
     /// `volume.rs`.
     Volume,
     /// `many.rs`.
     Many,
     /// `selftest.rs`.
     Selftest,
+    /// `dynamic.rs`.
+    Dynamic,
 }
 
 impl Scenario {
@@ -39,9 +43,11 @@ impl Scenario {
             Self::Matrix => "matrix",
             Self::BadValues => "bad values",
             Self::Faults => "fault injection",
+            Self::Exfat => "exFAT",
             Self::Volume => "volume contract",
             Self::Many => "many disks",
             Self::Selftest => "selftest",
+            Self::Dynamic => "dynamic",
         }
     }
 }

@@ -22,6 +22,9 @@ use super::{
     runner::{Case, Scenario, Suite},
 };
 use crate::wine::{PARAMS, SERVICE, Wine, win_path};
+use ramdisk_core::ioctl::codes::{
+    IOCTL_RAMDISK_QUERY_USAGE, IOCTL_RAMDISK_TEST_FORGET, IOCTL_RAMDISK_TEST_PEND,
+};
 
 /// The DACL the driver must read back from its device (issue 11 item 6), as SDDL.
 const DISK_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GX;;;WD)";
@@ -494,6 +497,33 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
         },
     );
     s.case(
+        "volume: an exFAT disk registers with the double the same way: partition type 0x07 (recognized, so the device number is asked), Q: owned by the double",
+        |w| {
+            double_fresh(w, &sys, &[])?;
+            let mark = start_with_double(w, fault_sys, &[("FileSystem", "REG_SZ", "exFAT")])?;
+            let t = transcript(w);
+            let (listed, volumes) = points(w)?;
+            let info = json(&ctl_ok(w, &["--json", "info", "Q:"])?);
+            let lines = stop(w, mark)?;
+            let block = arrival_block(&t?).context("no arrival in the transcript")?;
+            in_order(&block, &documented_arrival())?;
+            let partition = "style=MBR type=0x07 recognized=1";
+            ensure!(block.contains(partition), "the arrival lacks {partition:?}:\n{block}");
+            ensure!(
+                block.contains("ioctl=IOCTL_STORAGE_GET_DEVICE_NUMBER"),
+                "no device-number query after a recognized partition:\n{block}"
+            );
+            ensure!(
+                volumes.len() == 1 && listed.iter().any(|l| l == Q_LINK),
+                "the double lists {listed:?}"
+            );
+            let info = info?;
+            ensure!(info["file_system"]["type"] == "exFAT", "{info}");
+            line_with(&lines, "the mount manager owns drive letter(s) Q:")?;
+            Ok(format!("{partition}; {}", listed.join(", ")))
+        },
+    );
+    s.case(
         "volume: a broken reply (FaultInject 6) makes the double reject the volume; the driver serves Q: through its own link and says so",
         |w| {
             double_fresh(w, &sys, &[])?;
@@ -520,6 +550,26 @@ fn with_double(s: &mut Suite<'_>, fault_sys: &Path) {
                 "the transcript does not show the broken reply:\n{block}"
             );
             Ok(tail(rejected).to_string())
+        },
+    );
+    s.case(
+        "volume: the driver's private IOCTLs (usage, and the fault build's test codes) are the disk's only: the double answers each with ERROR_INVALID_FUNCTION",
+        |w| {
+            let double = format!(r"\\.\GLOBALROOT{DOUBLE_DEVICE}");
+            let mut seen = Vec::new();
+            for code in [
+                IOCTL_RAMDISK_QUERY_USAGE,
+                IOCTL_RAMDISK_TEST_FORGET,
+                IOCTL_RAMDISK_TEST_PEND,
+            ] {
+                let out = w
+                    .e2e(&["ioctl", &double, &format!("{code:#x}"), "--out", "64"])?
+                    .check()?;
+                let line = out.stdout.trim().to_string();
+                ensure!(line == "error=1 bytes=0", "{code:#010x} to the double: {line}");
+                seen.push(format!("{code:#010x}: {line}"));
+            }
+            Ok(seen.join("; "))
         },
     );
     s.case("volume: the double stops cleanly", |w| {

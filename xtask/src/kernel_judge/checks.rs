@@ -1,6 +1,8 @@
-//! After the kernel wrote: the user-space judges read what it left. `fsck.fat -n`
+//! After the kernel wrote: the user-space judges read what it left. On FAT `fsck.fat -n`
 //! must find nothing to say, and mtools must show the label and copy out exactly the
-//! tree the guest was to leave behind.
+//! tree the guest was to leave behind; on exFAT fsck.exfat and hadris-fat do the same
+//! (the exFAT judges of `ramdisk-exfat-judge`), and every host reader reads the big
+//! file back.
 
 use std::{
     fs,
@@ -117,5 +119,96 @@ pub fn mtools(image: &Image, want: &Tree, scratch: &Path) -> Result<String> {
             .label
             .as_deref()
             .map_or_else(|| "none".to_string(), |l| format!("{l:?}"))
+    ))
+}
+
+/// After the kernel wrote an exFAT image: both boot regions still hold (the kernel may
+/// only touch `VolumeFlags` and `PercentInUse`), `fsck.exfat -n` exits 0, hadris-fat's
+/// check finds nothing but the `PercentInUse` Linux does not update (reported, see
+/// [`ramdisk_exfat_judge::hadris::check_after_writer`]), and hadris reads back exactly
+/// the tree the kernel was to leave.
+pub fn exfat_after_kernel(image: &Image, want: &Tree) -> Result<String> {
+    use ramdisk_exfat_judge::{bytes, fsck, hadris};
+    let boot = bytes::check_boot_regions(&image.path)?;
+    ensure!(
+        boot.is_empty(),
+        "the boot regions after the kernel:\n  {}",
+        boot.join("\n  ")
+    );
+    let fsck = fsck::fsck(&image.path)?;
+    let formatted = image
+        .percent_in_use
+        .context("no PercentInUse recorded before the kernel wrote")?;
+    let check = hadris::check_after_writer(&image.path, formatted)?;
+    let (dirs, files) = hadris::tree(&image.path)?;
+    let got = Tree { dirs, files };
+    let diff = got.differences(want);
+    ensure!(
+        diff.is_empty(),
+        "hadris-fat reads another tree than the kernel was to leave:\n  {}",
+        diff.iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+    let facts = hadris::facts(&image.path)?;
+    ensure!(
+        Some(facts.label.as_str()) == image.label.as_deref().or(Some("")),
+        "hadris-fat reads label {:?}, want {:?}",
+        facts.label,
+        image.label
+    );
+    Ok(format!(
+        "boot regions hold; fsck.exfat -n: {fsck}; hadris-fat check: {check}; hadris-fat \
+         reads the {} files in {} directories identical, label {:?}",
+        want.files.len(),
+        want.dirs.len() + 1,
+        facts.label
+    ))
+}
+
+/// The big file read back by every host reader: hadris-fat, the exfat crate and
+/// exfat-fuse (read-only, through a loop device) must all give its length and the
+/// SHA-256 of each range; fsck.exfat and hadris's check must pass.
+pub fn big_file_readers(image: &Image, whole: bool, scratch: &Path) -> Result<String> {
+    use ramdisk_exfat_judge::{big_file, fsck, fuse, hadris, reader};
+    let ranges = big_file::ranges(whole);
+    let want = (big_file::LEN, big_file::expected(&ranges));
+    let fsck = fsck::fsck(&image.path)?;
+    let formatted = image
+        .percent_in_use
+        .context("no PercentInUse recorded before exfat-fuse wrote")?;
+    let check = hadris::check_after_writer(&image.path, formatted)?;
+    let mut readers = vec![
+        (
+            "hadris-fat",
+            hadris::hash_ranges(&image.path, big_file::NAME, &ranges)?,
+        ),
+        (
+            "the exfat crate",
+            reader::hash_ranges(&image.path, big_file::NAME, &ranges)?,
+        ),
+    ];
+    let m = fuse::Mounted::new(&image.path, scratch, false)?;
+    let fused = big_file::hash_file(&m.dir.join(big_file::NAME), &ranges);
+    m.finish()?;
+    readers.push(("exfat-fuse", fused?));
+    for (who, got) in &readers {
+        ensure!(
+            *got == want,
+            "{who} reads {} bytes with range hashes {:?}; want {} bytes, {:?}",
+            got.0,
+            got.1,
+            want.0,
+            want.1
+        );
+    }
+    let names: Vec<String> = ranges.iter().map(|&r| big_file::range_name(r)).collect();
+    Ok(format!(
+        "fsck.exfat -n: {fsck}; hadris-fat check: {check}; {} bytes, {} identical through \
+         hadris-fat, the exfat crate and exfat-fuse",
+        big_file::LEN,
+        names.join(", ")
     ))
 }

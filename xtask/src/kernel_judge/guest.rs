@@ -10,6 +10,9 @@
 //! - `JUDGE-LISTING <name> <line>`: the listing, only when its hash is not the
 //!   expected one (for the message);
 //! - `JUDGE-FAILED <name> <step>`: a step failed (the kernel's reason is in dmesg);
+//! - for the image with the big file (`bigfile-*` in the manifest) `MOUNTED` comes
+//!   after a read-only mount only, and its listing is the file's size and the SHA-256
+//!   of each range `/judge/<tree>.ranges` names (`offset length MiB-count`, or `all`);
 //! - `JUDGE-KMSG-BEGIN`, the raw kernel log (`dmesg -r`: `<level>[time] text`),
 //!   `JUDGE-KMSG-END`, then `JUDGE-END` before it powers off.
 
@@ -19,10 +22,11 @@ use anyhow::{Context, Result};
 use cpio::newc::{Builder, ModeFileType, trailer};
 
 use super::{
-    images::Image,
+    images::{Image, Job},
     kit::Kit,
     tree::{Op, TreeKind},
 };
+use ramdisk_exfat_judge::big_file;
 
 /// One disk as the guest sees it.
 pub struct Disk<'a> {
@@ -65,16 +69,48 @@ while [ "$(ls -d /sys/block/vd* 2>/dev/null | wc -l)" -lt "$want" ] && [ $n -lt 
     n=$((n + 1))
 done
 {ops}
-judge() {{
-    serial=$1 name=$2 fstype=$3 tree=$4 want=$5
+find_disk() {{
     dev=
     for b in /sys/block/vd*; do
-        [ "$(cat "$b/serial" 2>/dev/null)" = "$serial" ] && dev=${{b##*/}}
+        [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && dev=${{b##*/}}
     done
-    if [ -z "$dev" ]; then echo "JUDGE-FAILED $name no disk with serial $serial"; return; fi
-    echo "JUDGE-DISK $name $dev"
-    m=/mnt/$name
+    [ -n "$dev" ]
+}}
+report() {{
+    name=$1 want=$2
+    h=$(sha256sum < "/tmp/$name.list")
+    h=${{h%% *}}
+    echo "MOUNTED $name $h"
+    [ "$h" = "$want" ] || sed "s/^/JUDGE-LISTING $name /" "/tmp/$name.list"
+}}
+attach() {{
+    find_disk "$1" || {{ echo "JUDGE-FAILED $2 no disk with serial $1"; return 1; }}
+    echo "JUDGE-DISK $2 $dev"
+    m=/mnt/$2
     mkdir -p "$m"
+}}
+bigread() {{
+    serial=$1 name=$2 fstype=$3 tree=$4 want=$5
+    attach "$serial" "$name" || return
+    mount -t "$fstype" -o ro,loud "/dev/$dev" "$m" || {{ echo "JUDGE-FAILED $name mount read-only"; return; }}
+    f="$m/{big}"
+    {{
+        echo "S $(stat -c %s "$f") ./{big}"
+        while read -r offset len count; do
+            if [ "$count" = all ]; then
+                h=$(sha256sum < "$f")
+            else
+                h=$(dd if="$f" bs=1048576 iflag=skip_bytes skip="$offset" count="$count" 2>/dev/null | sha256sum)
+            fi
+            echo "${{h%% *}}  $offset+$len"
+        done < "/judge/$tree.ranges"
+    }} > "/tmp/$name.list" || echo "JUDGE-FAILED $name read the big file"
+    umount "$m" || echo "JUDGE-FAILED $name unmount the read-only mount"
+    report "$name" "$want"
+}}
+judge() {{
+    serial=$1 name=$2 fstype=$3 tree=$4 want=$5
+    attach "$serial" "$name" || return
     mount -t "$fstype" -o rw,loud "/dev/$dev" "$m" || {{ echo "JUDGE-FAILED $name mount read-write"; return; }}
     cp -R "/judge/tree/$tree/." "$m/" || echo "JUDGE-FAILED $name copy the tree"
     (cd "$m" && "ops_$tree") || echo "JUDGE-FAILED $name delete/rename/append"
@@ -87,13 +123,13 @@ judge() {{
         find . -type f -exec sha256sum {{}} +
     }} | sort) > "/tmp/$name.list"
     umount "$m" || echo "JUDGE-FAILED $name unmount the read-only mount"
-    h=$(sha256sum < "/tmp/$name.list")
-    h=${{h%% *}}
-    echo "MOUNTED $name $h"
-    [ "$h" = "$want" ] || sed "s/^/JUDGE-LISTING $name /" "/tmp/$name.list"
+    report "$name" "$want"
 }}
 while read -r serial name fstype tree want; do
-    judge "$serial" "$name" "$fstype" "$tree" "$want"
+    case "$tree" in
+        bigfile-*) bigread "$serial" "$name" "$fstype" "$tree" "$want" ;;
+        *) judge "$serial" "$name" "$fstype" "$tree" "$want" ;;
+    esac
 done < /judge/disks
 echo JUDGE-KMSG-BEGIN
 dmesg -r
@@ -101,8 +137,33 @@ echo JUDGE-KMSG-END
 echo JUDGE-END
 sync
 poweroff -f
-"#
+"#,
+        big = big_file::NAME
     )
+}
+
+/// The manifest's tree column of an image: a file tree's name, or `bigfile-ci` /
+/// `bigfile-whole`.
+const fn job_name(image: &Image) -> &'static str {
+    match image.spec.job {
+        Job::Tree => image.tree.name(),
+        Job::ReadBigFile { whole: false } => "bigfile-ci",
+        Job::ReadBigFile { whole: true } => "bigfile-whole",
+    }
+}
+
+/// `/judge/bigfile-*.ranges`: `offset length MiB-count` per range, `all` for the whole
+/// file.
+pub fn ranges_file(whole: bool) -> String {
+    let mut s = String::new();
+    for (offset, len) in big_file::ranges(whole) {
+        if whole {
+            let _ = writeln!(s, "{offset} {len} all");
+        } else {
+            let _ = writeln!(s, "{offset} {len} {}", len >> 20);
+        }
+    }
+    s
 }
 
 /// The `/judge/disks` manifest: `serial name fstype tree expected-hash` per line.
@@ -115,7 +176,7 @@ pub fn manifest(disks: &[Disk<'_>]) -> String {
             d.serial,
             d.image.spec.name,
             d.image.spec.fs.mount_type(),
-            d.image.tree.name(),
+            job_name(d.image),
             d.image.expected_hash()
         );
     }
@@ -199,6 +260,14 @@ pub fn build_initramfs(kit: &Kit, disks: &[Disk<'_>], path: &Path) -> Result<Vec
         list.push('\n');
     }
     a.file("judge/modules.list", 0o644, list.as_bytes())?;
+    for whole in [false, true] {
+        let name = if whole { "bigfile-whole" } else { "bigfile-ci" };
+        a.file(
+            &format!("judge/{name}.ranges"),
+            0o644,
+            ranges_file(whole).as_bytes(),
+        )?;
+    }
     let kinds: BTreeSet<TreeKind> = disks.iter().map(|d| d.image.tree).collect();
     for kind in kinds {
         let root = format!("judge/tree/{}", kind.name());
@@ -233,6 +302,8 @@ mod tests {
             "poweroff -f",
             "echo 3 > /proc/sys/vm/drop_caches",
             "mount -t \"$fstype\" -o ro,loud",
+            "bigfile-*) bigread",
+            "iflag=skip_bytes",
         ] {
             assert!(s.contains(needle), "{needle}");
         }

@@ -1,19 +1,22 @@
-//! The images a run judges: a representative set of the FAT matrix made with
-//! ramdisk-core's planner and formatter (sparse files, a file-backed `SectorWriter`),
-//! the images the Wine end-to-end suite dumped through the real driver, and two
-//! deliberately corrupted images the kernel must refuse (the stage's self-check).
+//! The images a run judges: a representative set of the FAT matrix and of the exFAT
+//! matrix made with ramdisk-core's planners and formatters (sparse files, a
+//! file-backed `SectorWriter`), an exFAT image holding a file larger than 4 GiB
+//! (written by exfat-fuse), the images the Wine end-to-end suite dumped through the
+//! real driver, and deliberately corrupted images the kernel must refuse (the stage's
+//! self-check).
 
 use std::{
+    fmt::Write as _,
     fs::{self, File, OpenOptions},
     os::unix::fs::FileExt,
     path::{Path, PathBuf},
 };
 
 use anyhow::{Context, Result, anyhow, bail};
-use ramdisk_core::fat::{
-    BootSector, FatType, FileSystem, FormatError, FormatOptions, SectorWriter, VolumeLabel, Zeroed,
-    format, plan,
-};
+use ramdisk_core::exfat;
+use ramdisk_core::fat::{BootSector, FatType, FileSystem, FormatOptions, VolumeLabel, plan};
+use ramdisk_core::volume;
+use ramdisk_exfat_judge::{big_file, fuse};
 
 use ramdisk_core::wire::fat::Bpb;
 
@@ -26,12 +29,13 @@ const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
 const GIB: u64 = 1024 * MIB;
 
-/// A file system the guest mounts. exFAT joins here later (modules `exfat` and
-/// `nls_utf8`, mount type `exfat`; the verdict already watches `exFAT-fs` messages).
+/// A file system the guest mounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FsKind {
     /// FAT12/16/32 through the kernel's `vfat` driver.
     Vfat,
+    /// exFAT through the kernel's `exfat` driver.
+    Exfat,
 }
 
 impl FsKind {
@@ -39,6 +43,16 @@ impl FsKind {
     pub const fn mount_type(self) -> &'static str {
         match self {
             Self::Vfat => "vfat",
+            Self::Exfat => "exfat",
+        }
+    }
+
+    /// The kind for an image whose sector 0 is `sector`.
+    pub fn of_boot_sector(sector: &[u8]) -> Self {
+        if exfat::is_exfat(sector) {
+            Self::Exfat
+        } else {
+            Self::Vfat
         }
     }
 
@@ -57,6 +71,22 @@ impl FsKind {
                 Ok(vec![
                     "vfat".into(),
                     format!("nls_cp{codepage}"),
+                    format!("nls_{}", iocharset.replace('-', "_")),
+                ])
+            }
+            // exfat asks for its I/O charset (`utf8` in Debian's kernel) at mount time.
+            Self::Exfat => {
+                match kit.config("CONFIG_EXFAT_FS") {
+                    Some("m" | "y") => {}
+                    other => {
+                        bail!("the judge's kernel has no exFAT driver (CONFIG_EXFAT_FS={other:?})")
+                    }
+                }
+                let iocharset = kit
+                    .config("CONFIG_EXFAT_DEFAULT_IOCHARSET")
+                    .context("the kernel config has no CONFIG_EXFAT_DEFAULT_IOCHARSET")?;
+                Ok(vec![
+                    "exfat".into(),
                     format!("nls_{}", iocharset.replace('-', "_")),
                 ])
             }
@@ -81,6 +111,11 @@ pub enum Corruption {
     BytesPerSector(u16),
     /// The FAT32 `FSInfo` lead signature zeroed (the kernel mounts and warns).
     FsInfoLeadSignature,
+    /// A byte of the exFAT boot checksum sector changed (the kernel refuses to mount).
+    ExfatBootChecksum,
+    /// The first exFAT extended boot signature zeroed, the checksum made to match (the
+    /// kernel mounts and warns).
+    ExfatExtendedSignature,
 }
 
 /// Where an image comes from.
@@ -88,6 +123,9 @@ pub enum Corruption {
 pub enum Origin {
     /// Planned and formatted here with ramdisk-core.
     Core(FormatOptions),
+    /// Planned and formatted here (exFAT), then [`big_file::NAME`] written into it by
+    /// exfat-fuse through a loop device.
+    BigFile(FormatOptions),
     /// Dumped through the real driver by the Wine end-to-end suite.
     Wine {
         /// The kept dump (copied before the kernel writes to it).
@@ -112,6 +150,20 @@ pub struct Spec {
     pub corrupt: Option<Corruption>,
     /// The verdict it must get.
     pub expect: Expect,
+    /// What the guest does with it.
+    pub job: Job,
+}
+
+/// What the guest does with an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// Writes, changes and lists the file tree.
+    Tree,
+    /// Mounts read-only and hashes ranges of the big file (all of it when `whole`).
+    ReadBigFile {
+        /// The whole file (`--long`), not its first, middle and last 64 MiB.
+        whole: bool,
+    },
 }
 
 /// A prepared image file.
@@ -129,24 +181,43 @@ pub struct Image {
     pub label: Option<String>,
     /// The tree the guest writes.
     pub tree: TreeKind,
+    /// exFAT: `PercentInUse` as formatted (before the guest writes).
+    pub percent_in_use: Option<u8>,
 }
 
 impl Image {
+    /// The listing the guest must print.
+    pub fn expected_listing(&self) -> String {
+        match self.spec.job {
+            Job::Tree => self.tree.expected().listing(),
+            Job::ReadBigFile { whole } => big_file_listing(whole),
+        }
+    }
+
     /// The SHA-256 of the listing the guest must print.
     pub fn expected_hash(&self) -> String {
-        super::tree::sha256_hex(self.tree.expected().listing().as_bytes())
+        super::tree::sha256_hex(self.expected_listing().as_bytes())
     }
 }
 
-/// A `SectorWriter` over a sparse file.
-struct FileWriter<'a>(&'a File);
+/// The guest's listing of the big file: its size, then each range's SHA-256 and
+/// `offset+length`, in [`big_file::ranges`] order.
+pub fn big_file_listing(whole: bool) -> String {
+    // Hashing 4.5 GiB (`--long`) takes a while: once per run.
+    static LISTINGS: [std::sync::OnceLock<String>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    LISTINGS[usize::from(whole)]
+        .get_or_init(|| make_big_file_listing(whole))
+        .clone()
+}
 
-impl SectorWriter for FileWriter<'_> {
-    fn write(&mut self, byte_offset: u64, data: &[u8]) -> Result<(), FormatError> {
-        self.0
-            .write_all_at(data, byte_offset)
-            .map_err(|_| FormatError::WriteFailed)
+fn make_big_file_listing(whole: bool) -> String {
+    let ranges = big_file::ranges(whole);
+    let mut s = format!("S {} ./{}\n", big_file::LEN, big_file::NAME);
+    for (hash, (offset, len)) in big_file::expected(&ranges).iter().zip(&ranges) {
+        let _ = writeln!(s, "{hash}  {offset}+{len}");
     }
+    s
 }
 
 fn core(name: &str, size: u64, fs: FileSystem, tweak: impl FnOnce(&mut FormatOptions)) -> Spec {
@@ -156,16 +227,86 @@ fn core(name: &str, size: u64, fs: FileSystem, tweak: impl FnOnce(&mut FormatOpt
     tweak(&mut o);
     Spec {
         name: name.to_string(),
-        fs: FsKind::Vfat,
+        fs: if fs == FileSystem::Exfat {
+            FsKind::Exfat
+        } else {
+            FsKind::Vfat
+        },
         device_block: o.bytes_per_sector,
         origin: Origin::Core(o),
         corrupt: None,
         expect: Expect::Clean,
+        job: Job::Tree,
     }
 }
 
 fn label(text: &str) -> VolumeLabel {
     VolumeLabel::parse(text.as_bytes()).unwrap_or(VolumeLabel::DEFAULT)
+}
+
+fn exfat_label(text: &str) -> exfat::Label {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    exfat::Label::parse(&units).unwrap_or(exfat::Label::DEFAULT)
+}
+
+/// The exFAT images of every run: the smallest volume, 512-byte, 4 KiB (automatic),
+/// 32 KiB (automatic), 128 KiB (automatic, 256 GiB sparse) and 32 MiB clusters, labels
+/// (Unicode, lower case) and none, 4096-byte sectors on 4096- and 512-byte-block disks.
+pub fn exfat_set() -> Vec<Spec> {
+    use FileSystem::Exfat;
+    vec![
+        core("exfat-1m", MIB, Exfat, |o| {
+            o.exfat_label = exfat_label("Smallest");
+        }),
+        core("exfat-64m-512", 64 * MIB, Exfat, |o| {
+            o.sectors_per_cluster = 1;
+            o.exfat_label = exfat::Label::NONE;
+        }),
+        core("exfat-64m", 64 * MIB, Exfat, |o| {
+            o.exfat_label = exfat_label("Sixty four");
+        }),
+        core("exfat-1g", GIB, Exfat, |o| {
+            o.exfat_label = exfat_label("Été 2026");
+        }),
+        core("exfat-1g-32m", GIB, Exfat, |o| {
+            o.sectors_per_cluster = 65_536;
+            o.exfat_label = exfat::Label::NONE;
+        }),
+        core("exfat-256g", 256 * GIB, Exfat, |o| {
+            o.exfat_label = exfat_label("Quarter TiB");
+        }),
+        core("exfat-64m-4k", 64 * MIB, Exfat, |o| {
+            o.bytes_per_sector = 4096;
+            o.exfat_label = exfat_label("FOURK");
+        }),
+        on_device(
+            512,
+            core("exfat-4k-on-512", 300 * MIB, Exfat, |o| {
+                o.bytes_per_sector = 4096;
+            }),
+        ),
+    ]
+}
+
+/// The exFAT image with the file larger than 4 GiB (8 GiB sparse, automatic 32 KiB
+/// clusters); `whole`: the guest hashes all of it.
+pub fn big_file_spec(whole: bool) -> Spec {
+    let base = core(
+        "exfat-bigfile",
+        big_file::IMAGE_LEN,
+        FileSystem::Exfat,
+        |o| {
+            o.exfat_label = exfat_label("Big file");
+        },
+    );
+    let Origin::Core(o) = base.origin else {
+        unreachable!("core() makes core images")
+    };
+    Spec {
+        origin: Origin::BigFile(o),
+        job: Job::ReadBigFile { whole },
+        ..base
+    }
 }
 
 /// The smallest disk (512-byte sectors) the planner accepts with default options.
@@ -289,6 +430,18 @@ pub fn self_checks() -> Vec<Spec> {
     vec![bps, fsinfo]
 }
 
+/// The exFAT self-check: a boot checksum the kernel refuses, an extended boot
+/// signature it warns about.
+pub fn exfat_self_checks() -> Vec<Spec> {
+    let mut sum = core("corrupt-exfat-sum", 16 * MIB, FileSystem::Exfat, |_| {});
+    sum.corrupt = Some(Corruption::ExfatBootChecksum);
+    sum.expect = Expect::KernelSays("Invalid boot checksum");
+    let mut ext = core("corrupt-exfat-ext", 16 * MIB, FileSystem::Exfat, |_| {});
+    ext.corrupt = Some(Corruption::ExfatExtendedSignature);
+    ext.expect = Expect::KernelSays("Invalid exboot-signature");
+    vec![sum, ext]
+}
+
 fn describe(bs: &BootSector) -> (String, Option<String>) {
     let label = String::from_utf8_lossy(&bs.label).trim_end().to_string();
     let label = (label != "NO NAME" && !label.is_empty()).then_some(label);
@@ -314,6 +467,39 @@ fn describe(bs: &BootSector) -> (String, Option<String>) {
     )
 }
 
+/// An exFAT volume's description, label and free clusters and bytes (from the root
+/// directory and the allocation bitmap, read with ramdisk-core's readers).
+fn describe_exfat(
+    file: &File,
+    bs: &exfat::BootSector,
+) -> Result<(String, Option<String>, u64, u64)> {
+    let mut root = vec![0u8; usize::try_from(bs.cluster_bytes().min(64 << 10))?];
+    file.read_exact_at(&mut root, bs.cluster_byte_offset(bs.root_cluster))?;
+    let entries = exfat::RootEntries::scan(&root);
+    let label = String::from_utf16_lossy(entries.label_units());
+    let label = (!label.is_empty()).then_some(label);
+    let bitmap = entries
+        .bitmap
+        .context("no Allocation Bitmap entry in the root")?;
+    let mut bits = vec![0u8; usize::try_from(bitmap.data_length)?];
+    file.read_exact_at(&mut bits, bs.cluster_byte_offset(bitmap.first_cluster))?;
+    let free = u64::from(exfat::count_free(&bits, bs.cluster_count));
+    Ok((
+        format!(
+            "exFAT, {} B sectors, {} clusters of {} B, {}",
+            bs.bytes_per_sector,
+            bs.cluster_count,
+            bs.cluster_bytes(),
+            label
+                .as_ref()
+                .map_or_else(|| "no label".to_string(), |l| format!("label {l:?}"))
+        ),
+        label,
+        free,
+        free * bs.cluster_bytes(),
+    ))
+}
+
 fn human(size: u64) -> String {
     if size >= GIB && size.is_multiple_of(GIB) {
         format!("{} GiB", size / GIB)
@@ -324,19 +510,54 @@ fn human(size: u64) -> String {
     }
 }
 
-fn corrupt(file: &File, bs: &BootSector, c: Corruption) -> Result<()> {
+fn corrupt(file: &File, sector: &[u8; 512], c: Corruption) -> Result<()> {
+    let fat = || BootSector::parse(sector).map_err(|e| anyhow!("not FAT: {e:?}"));
+    let bps = || 1u64 << sector[108];
     match c {
         Corruption::BytesPerSector(v) => {
             file.write_all_at(&v.to_le_bytes(), BYTS_PER_SEC as u64)?;
         }
         Corruption::FsInfoLeadSignature => {
+            let bs = fat()?;
             if bs.fat_type != FatType::Fat32 {
                 bail!("FSInfo corruption needs a FAT32 image");
             }
             let at = u64::from(bs.fs_info_sector) * u64::from(bs.bytes_per_sector);
             file.write_all_at(&[0; 4], at)?;
         }
+        Corruption::ExfatBootChecksum => file.write_all_at(&[0x5A], 11 * bps() + 2)?,
+        Corruption::ExfatExtendedSignature => {
+            // Zeroed, then the region's checksum made to match again: only the
+            // signature is wrong.
+            file.write_all_at(&[0; 4], 2 * bps() - 4)?;
+            let mut region = vec![0u8; usize::try_from(11 * bps())?];
+            file.read_exact_at(&mut region, 0)?;
+            let sum = ramdisk_exfat_judge::bytes::boot_checksum(&region).to_le_bytes();
+            let words: Vec<u8> = sum
+                .iter()
+                .copied()
+                .cycle()
+                .take(region.len() / 11)
+                .collect();
+            file.write_all_at(&words, 11 * bps())?;
+        }
     }
+    Ok(())
+}
+
+/// Plans and formats `o` into a new sparse file at `path`.
+fn format_core(name: &str, o: &FormatOptions, path: &Path) -> Result<()> {
+    let layout = volume::plan(o).map_err(|e| anyhow!("{name}: plan({o:?}): {e:?}"))?;
+    ramdisk_exfat_judge::image::format_sparse(path, &layout, o.disk_size)
+}
+
+/// Writes [`big_file::NAME`] into the image at `path` with exfat-fuse on a loop device.
+fn write_big_file(path: &Path, dir: &Path) -> Result<()> {
+    let mnt = dir.join("bigfile.mnt");
+    let m = fuse::Mounted::new(path, &mnt, true)?;
+    big_file::write(&m.dir.join(big_file::NAME))?;
+    m.finish()?;
+    fs::remove_dir(&mnt)?;
     Ok(())
 }
 
@@ -344,18 +565,16 @@ fn corrupt(file: &File, bs: &BootSector, c: Corruption) -> Result<()> {
 pub fn prepare(spec: Spec, dir: &Path) -> Result<Image> {
     let path = dir.join(format!("{}.img", spec.name));
     let _ = fs::remove_file(&path);
+    // exFAT's PercentInUse as formatted, before any other writer touched the image.
+    let mut formatted_percent = None;
     match &spec.origin {
-        Origin::Core(o) => {
-            let layout = plan(o).map_err(|e| anyhow!("{}: plan({o:?}): {e:?}", spec.name))?;
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .with_context(|| format!("create {}", path.display()))?;
-            file.set_len(o.disk_size)?;
-            format(&layout, &mut FileWriter(&file), Zeroed::Yes)
-                .map_err(|e| anyhow!("{}: format: {e:?}", spec.name))?;
+        Origin::Core(o) => format_core(&spec.name, o, &path)?,
+        Origin::BigFile(o) => {
+            format_core(&spec.name, o, &path)?;
+            let mut b = [0u8; 113];
+            File::open(&path)?.read_exact_at(&mut b, 0)?;
+            formatted_percent = Some(b[112]);
+            write_big_file(&path, dir)?;
         }
         Origin::Wine { path: kept, .. } => {
             fs::copy(kept, &path)
@@ -365,18 +584,36 @@ pub fn prepare(spec: Spec, dir: &Path) -> Result<Image> {
     let file = OpenOptions::new().read(true).write(true).open(&path)?;
     let mut sector = [0u8; 512];
     file.read_exact_at(&mut sector, 0)?;
-    let bs = BootSector::parse(&sector)
-        .map_err(|e| anyhow!("{}: the boot sector does not parse: {e:?}", spec.name))?;
+    let exfat = FsKind::of_boot_sector(&sector) == FsKind::Exfat;
+    let (what, label, tree) = if exfat {
+        let bs = exfat::BootSector::parse(&sector)
+            .map_err(|e| anyhow!("{}: the exFAT boot sector does not parse: {e:?}", spec.name))?;
+        let (what, label, free_clusters, free_bytes) = describe_exfat(&file, &bs)?;
+        (
+            what,
+            label,
+            TreeKind::for_clusters(free_bytes, free_clusters),
+        )
+    } else {
+        let bs = BootSector::parse(&sector)
+            .map_err(|e| anyhow!("{}: the boot sector does not parse: {e:?}", spec.name))?;
+        let (what, label) = describe(&bs);
+        let free = u64::from(bs.cluster_count)
+            * u64::from(bs.bytes_per_sector)
+            * u64::from(bs.sectors_per_cluster);
+        (what, label, TreeKind::for_free_bytes(free))
+    };
     if let Some(c) = spec.corrupt {
-        corrupt(&file, &bs, c)?;
+        corrupt(&file, &sector, c)?;
     }
     let size = file.metadata()?.len();
-    let (what, label) = describe(&bs);
-    let free = u64::from(bs.cluster_count)
-        * u64::from(bs.bytes_per_sector)
-        * u64::from(bs.sectors_per_cluster);
     let origin = match &spec.origin {
         Origin::Core(_) => "ramdisk-core".to_string(),
+        Origin::BigFile(_) => format!(
+            "ramdisk-core, then a {}-byte {} written by exfat-fuse",
+            big_file::LEN,
+            big_file::NAME
+        ),
         Origin::Wine { what, .. } => format!("the driver under Wine ({what})"),
     };
     let block = if spec.device_block == 512 {
@@ -386,11 +623,12 @@ pub fn prepare(spec: Spec, dir: &Path) -> Result<Image> {
     };
     Ok(Image {
         what: format!("{} {what}{block}; made by {origin}", human(size)),
-        tree: TreeKind::for_free_bytes(free),
+        tree,
         spec,
         path,
         size,
         label,
+        percent_in_use: formatted_percent.or_else(|| exfat.then_some(sector[112])),
     })
 }
 
@@ -435,7 +673,7 @@ mod tests {
             .iter()
             .map(|s| match &s.origin {
                 Origin::Core(o) => (plan(o).unwrap(), *o),
-                Origin::Wine { .. } => unreachable!(),
+                Origin::BigFile(_) | Origin::Wine { .. } => unreachable!(),
             })
             .collect();
         for t in [FatType::Fat12, FatType::Fat16, FatType::Fat32] {
@@ -458,6 +696,34 @@ mod tests {
     }
 
     #[test]
+    fn exfat_sets_plan_and_cover_cluster_sizes_and_sectors() {
+        let all: Vec<Spec> = exfat_set()
+            .into_iter()
+            .chain(exfat_self_checks())
+            .chain([big_file_spec(false)])
+            .collect();
+        let mut clusters = std::collections::BTreeSet::new();
+        for s in &all {
+            assert_eq!(s.fs, FsKind::Exfat, "{}", s.name);
+            let (Origin::Core(o) | Origin::BigFile(o)) = &s.origin else {
+                panic!("{}: not made here", s.name)
+            };
+            let l = exfat::plan(o).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
+            clusters.insert((l.cluster_bytes(), o.bytes_per_sector, s.device_block));
+            assert!(s.name.len() <= 20, "{}", s.name);
+        }
+        for want in [512, 4096, 32 << 10, 128 << 10, 32 << 20] {
+            assert!(clusters.iter().any(|c| c.0 == want), "{want}-byte clusters");
+        }
+        assert!(clusters.contains(&(4096, 4096, 4096)));
+        assert!(clusters.contains(&(32 << 10, 4096, 512)));
+        assert_eq!(big_file_spec(true).job, Job::ReadBigFile { whole: true });
+        let listing = big_file_listing(false);
+        assert_eq!(listing.lines().count(), 4, "{listing}");
+        assert!(listing.starts_with(&format!("S {} ./big.bin\n", big_file::LEN)));
+    }
+
+    #[test]
     fn prepared_images_are_sparse_and_corruptions_land() {
         let dir = crate::util::target_dir()
             .join("kernel-judge")
@@ -473,10 +739,16 @@ mod tests {
         let tiny = prepare(default_set().swap_remove(0), &dir).unwrap();
         assert_eq!(tiny.tree, TreeKind::Tiny);
         assert_eq!(tiny.label.as_deref(), Some("RAMDISK"));
-        for s in self_checks() {
+        let exfat = prepare(exfat_set().swap_remove(5), &dir).unwrap();
+        assert!(exfat.what.starts_with("256 GiB exFAT"), "{}", exfat.what);
+        assert_eq!(exfat.label.as_deref(), Some("Quarter TiB"));
+        assert_eq!(exfat.tree, TreeKind::Full);
+        let big_clusters = prepare(exfat_set().swap_remove(4), &dir).unwrap();
+        assert_eq!(big_clusters.tree, TreeKind::Tiny, "28 clusters of 32 MiB");
+        for s in self_checks().into_iter().chain(exfat_self_checks()) {
             let c = s.corrupt.unwrap();
             let img = prepare(s, &dir).unwrap();
-            let mut data = vec![0u8; 4096];
+            let mut data = vec![0u8; 12 * 512];
             File::open(&img.path)
                 .unwrap()
                 .read_exact_at(&mut data, 0)
@@ -490,6 +762,18 @@ mod tests {
                     let struc =
                         512 + std::mem::offset_of!(ramdisk_core::wire::fat::FsInfo, struc_sig);
                     assert_eq!(data[struc..struc + 4], *b"rrAa");
+                }
+                Corruption::ExfatBootChecksum => {
+                    assert!(
+                        !ramdisk_exfat_judge::bytes::check_boot_regions(&img.path)
+                            .unwrap()
+                            .is_empty()
+                    );
+                }
+                Corruption::ExfatExtendedSignature => {
+                    assert_eq!(data[1020..1024], [0; 4]);
+                    let sum = ramdisk_exfat_judge::bytes::boot_checksum(&data[..11 * 512]);
+                    assert_eq!(data[11 * 512..11 * 512 + 4], sum.to_le_bytes());
                 }
             }
         }

@@ -1,18 +1,22 @@
-//! The Linux kernel as a judge of our FAT images (`cargo xtask kernel-judge`, and a
-//! stage of `cargo xtask test` after the Wine end-to-end suite).
+//! The Linux kernel as a judge of our FAT and exFAT images (`cargo xtask kernel-judge`,
+//! and a stage of `cargo xtask test` after the Wine end-to-end suite).
 //!
-//! Debian's own kernel boots under QEMU (TCG) once with every image of the run
-//! attached as a virtio disk. Its busybox `/init` mounts each image read-write with
-//! the kernel's `vfat` driver, writes a file tree (long and Unicode names, nested
+//! Debian's own kernel boots under QEMU (TCG) once per file system (more when the
+//! images do not fit one boot) with its images attached as virtio disks. Its busybox
+//! `/init` mounts each image read-write with the kernel's `vfat` or `exfat` driver,
+//! writes a file tree (long and Unicode names, nested
 //! directories, a directory of hundreds of entries, a multi-megabyte file), deletes,
 //! renames and appends, unmounts, mounts again read-only, lists and hashes the tree,
 //! and prints `MOUNTED <name> <sha256>`; then the kernel log. An image fails when its
 //! sentinel is missing, the hash is not the host's for the same tree, or the kernel
-//! logged a warning or error about its device (`FAT-fs (vdX): ...`). Afterwards
-//! `fsck.fat -n` and mtools read what the kernel wrote.
+//! logged a warning or error about its device (`FAT-fs (vdX): ...`, `exFAT-fs (vdX):
+//! ...`). Afterwards `fsck.fat -n` and mtools (FAT), fsck.exfat and hadris-fat (exFAT)
+//! read what the kernel wrote. One exFAT image holds a file larger than 4 GiB written
+//! by exfat-fuse: the guest hashes ranges of it read-only (all of it with `--long`),
+//! and so do hadris-fat, the exfat crate and exfat-fuse afterwards.
 //!
-//! Two deliberately corrupted images ride along (the self-check): the stage fails
-//! unless the judge fails them with the kernel's own message.
+//! Two deliberately corrupted images of each file system ride along (the self-check):
+//! the stage fails unless the judge fails them with the kernel's own message.
 //!
 //! Images: a representative set of the FAT matrix made with ramdisk-core
 //! ([`images::default_set`]), and the images the Wine suite dumped through the real
@@ -40,7 +44,7 @@ use anyhow::{Context, Result, bail};
 
 use self::{
     guest::Disk,
-    images::{Expect, Image, Origin, Spec},
+    images::{Expect, FsKind, Image, Job, Origin, Spec},
 };
 use crate::util::target_dir;
 
@@ -120,13 +124,17 @@ fn wine_specs() -> Result<Vec<Spec>> {
                 .unwrap_or_default()
                 .trim()
                 .to_string();
+            let mut sector = [0u8; 512];
+            std::os::unix::fs::FileExt::read_exact_at(&fs::File::open(&path)?, &mut sector, 0)
+                .with_context(|| format!("read {}", path.display()))?;
             Ok(Spec {
                 name,
-                fs: images::FsKind::Vfat,
+                fs: FsKind::of_boot_sector(&sector),
                 origin: Origin::Wine { path, what },
                 device_block: 512,
                 corrupt: None,
                 expect: Expect::Clean,
+                job: Job::Tree,
             })
         })
         .collect()
@@ -140,16 +148,9 @@ struct Outcome {
     lines: Vec<String>,
 }
 
-/// Runs the judge.
-pub fn run(opts: &Options) -> Result<()> {
-    let start = Instant::now();
-    let kit = kit::ensure(&root().join("kit"))?;
-    println!(
-        "kernel: {} ({}), {}",
-        kit.kernel_package,
-        kit.vmlinuz.display(),
-        kit.busybox_package
-    );
+/// Every image of the run: the FAT sets, the Wine dumps (required or not), the FAT
+/// self-checks, the exFAT set, the big file and the exFAT self-checks.
+fn all_specs(opts: &Options) -> Result<Vec<Spec>> {
     let mut specs = images::default_set();
     if opts.long {
         specs.extend(images::long_set());
@@ -182,22 +183,40 @@ pub fn run(opts: &Options) -> Result<()> {
     }
     specs.extend(wine);
     specs.extend(images::self_checks());
+    specs.extend(images::exfat_set());
+    specs.push(images::big_file_spec(opts.long));
+    specs.extend(images::exfat_self_checks());
+    Ok(specs)
+}
+
+/// Runs the judge.
+pub fn run(opts: &Options) -> Result<()> {
+    let start = Instant::now();
+    let kit = kit::ensure(&root().join("kit"))?;
+    println!(
+        "kernel: {} ({}), {}",
+        kit.kernel_package,
+        kit.vmlinuz.display(),
+        kit.busybox_package
+    );
+    let specs = all_specs(opts)?;
     let dir = root().join("last-run");
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
     }
     fs::create_dir_all(&dir)?;
-    let prepared: Vec<Image> = specs
-        .into_iter()
-        .map(|s| images::prepare(s, &dir))
-        .collect::<Result<_>>()?;
-    println!("{} images in {}", prepared.len(), dir.display());
-    let mut outcomes = Vec::new();
-    for (n, batch) in prepared.chunks(MAX_DISKS_PER_BOOT).enumerate() {
-        let bdir = dir.join(format!("boot{n}"));
-        fs::create_dir_all(&bdir)?;
-        outcomes.extend(judge_batch(&kit, batch, &bdir)?);
+    let mut times = Times::default();
+    let mut prepared = Vec::new();
+    for s in specs {
+        let t = Instant::now();
+        let exfat = s.fs == FsKind::Exfat;
+        prepared.push(images::prepare(s, &dir)?);
+        if exfat {
+            times.exfat_prepare += t.elapsed().as_secs_f64();
+        }
     }
+    println!("{} images in {}", prepared.len(), dir.display());
+    let outcomes = run_boots(&kit, &prepared, &dir, &mut times)?;
     println!();
     let mut failed = Vec::new();
     for o in &outcomes {
@@ -215,12 +234,16 @@ pub fn run(opts: &Options) -> Result<()> {
         }
     }
     println!(
-        "\nkernel judge: {} images, {} passed, {} failed in {:.1} s (files in {})",
+        "\nkernel judge: {} images, {} passed, {} failed in {:.1} s (files in {}); exFAT: \
+         {:.1} s to make the images (the big file included), {:.1} s to boot, judge and \
+         read them back",
         outcomes.len(),
         outcomes.len() - failed.len(),
         failed.len(),
         start.elapsed().as_secs_f64(),
-        dir.display()
+        dir.display(),
+        times.exfat_prepare,
+        times.exfat_boots
     );
     if !failed.is_empty() {
         bail!("kernel judge failed: {}", failed.join(", "));
@@ -228,16 +251,85 @@ pub fn run(opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Time for one boot: the kernel needs ~10 s under TCG, each image a few seconds.
-const fn timeout_for(images: &[Image]) -> Duration {
-    Duration::from_secs(60 + 10 * images.len() as u64)
+/// Boots once per file system (more when its images do not fit one boot), two boots
+/// at a time: each QEMU (TCG) keeps one core busy, and the machine has two.
+fn run_boots(
+    kit: &kit::Kit,
+    prepared: &[Image],
+    dir: &Path,
+    times: &mut Times,
+) -> Result<Vec<Outcome>> {
+    let mut batches: Vec<(FsKind, Vec<&Image>)> = Vec::new();
+    for kind in [FsKind::Vfat, FsKind::Exfat] {
+        let of_kind: Vec<&Image> = prepared.iter().filter(|i| i.spec.fs == kind).collect();
+        batches.extend(
+            of_kind
+                .chunks(MAX_DISKS_PER_BOOT)
+                .map(|b| (kind, b.to_vec())),
+        );
+    }
+    let mut outcomes = Vec::new();
+    for (pair_index, pair) in batches.chunks(2).enumerate() {
+        let results: Vec<(FsKind, f64, Result<Vec<Outcome>>)> = std::thread::scope(|scope| {
+            #[allow(
+                clippy::needless_collect,
+                reason = "both boots start before either is waited for"
+            )]
+            let running: Vec<_> = pair
+                .iter()
+                .enumerate()
+                .map(|(i, (kind, batch))| {
+                    let bdir = dir.join(format!("boot{}", 2 * pair_index + i));
+                    scope.spawn(move || {
+                        let t = Instant::now();
+                        let r = fs::create_dir_all(&bdir)
+                            .map_err(anyhow::Error::from)
+                            .and_then(|()| judge_batch(kit, batch, &bdir));
+                        (*kind, t.elapsed().as_secs_f64(), r)
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| panic!("a boot's thread panicked"))
+                })
+                .collect()
+        });
+        for (kind, secs, r) in results {
+            outcomes.extend(r?);
+            if kind == FsKind::Exfat {
+                times.exfat_boots += secs;
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
-fn judge_batch(kit: &kit::Kit, batch: &[Image], dir: &Path) -> Result<Vec<Outcome>> {
+/// Where the exFAT part of a run spends its time.
+#[derive(Default)]
+struct Times {
+    /// Formatting the exFAT images and writing the big file.
+    exfat_prepare: f64,
+    /// The exFAT boots with their checks afterwards.
+    exfat_boots: f64,
+}
+
+/// Time for one boot: the kernel needs ~10 s under TCG, each image a few seconds (the
+/// whole big file, `--long`, a few minutes more).
+fn timeout_for(images: &[&Image]) -> Duration {
+    let whole = images
+        .iter()
+        .any(|i| i.spec.job == Job::ReadBigFile { whole: true });
+    Duration::from_secs(60 + 10 * images.len() as u64 + if whole { 600 } else { 0 })
+}
+
+fn judge_batch(kit: &kit::Kit, batch: &[&Image], dir: &Path) -> Result<Vec<Outcome>> {
     let disks: Vec<Disk<'_>> = batch
         .iter()
         .enumerate()
-        .map(|(i, image)| Disk {
+        .map(|(i, &image)| Disk {
             serial: format!("j{i:02}"),
             image,
         })
@@ -294,10 +386,61 @@ fn judge_batch(kit: &kit::Kit, batch: &[Image], dir: &Path) -> Result<Vec<Outcom
             .map(|l| format!("kernel (no device of ours): {l}")),
     );
     let mut out = Vec::new();
-    for image in batch {
+    for &image in batch {
         out.push(judge_image(image, &console, &global, dir));
     }
     Ok(out)
+}
+
+/// What the kernel showed of a clean image (the first line), and what the host's
+/// readers make of what it left: fsck.fat and mtools (FAT), fsck.exfat and hadris-fat
+/// (exFAT), or every reader of the big file.
+fn after_the_kernel(
+    image: &Image,
+    want: &tree::Tree,
+    dev: &str,
+    want_hash: &str,
+    dir: &Path,
+) -> (String, Result<Vec<String>>) {
+    let name = &image.spec.name;
+    match (image.spec.fs, image.spec.job) {
+        (_, Job::ReadBigFile { whole }) => (
+            format!(
+                "kernel ({dev}): mounted read-only, {} bytes, the big file's ranges read: \
+                 listing SHA-256 {}… matches",
+                ramdisk_exfat_judge::big_file::LEN,
+                &want_hash[..16]
+            ),
+            checks::big_file_readers(image, whole, &dir.join(format!("{name}.mnt")))
+                .map(|s| vec![format!("host readers: {s}")]),
+        ),
+        (kind, Job::Tree) => {
+            let said = format!(
+                "kernel ({dev}): mounted read-write, tree of {} files written and changed, \
+                 read back after a remount: listing SHA-256 {}… matches",
+                want.files.len(),
+                &want_hash[..16]
+            );
+            let host = match kind {
+                FsKind::Vfat => {
+                    // Both run, whatever the first says.
+                    let f = checks::fsck(&image.path);
+                    let m = checks::mtools(image, want, &dir.join(format!("{name}.mcopy")));
+                    match (f, m) {
+                        (Ok(f), Ok(m)) => Ok(vec![
+                            format!("fsck.fat -n after the kernel: {f}"),
+                            format!("mtools: {m}"),
+                        ]),
+                        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+                        (Err(f), Err(m)) => Err(anyhow::anyhow!("{f:#}\n{m:#}")),
+                    }
+                }
+                FsKind::Exfat => checks::exfat_after_kernel(image, want)
+                    .map(|s| vec![format!("after the kernel: {s}")]),
+            };
+            (said, host)
+        }
+    }
 }
 
 fn judge_image(
@@ -318,7 +461,7 @@ fn judge_image(
     {
         let got: std::collections::BTreeSet<&str> =
             seen.listing.iter().map(String::as_str).collect();
-        let want_listing = want.listing();
+        let want_listing = image.expected_listing();
         let want_lines: std::collections::BTreeSet<&str> = want_listing.lines().collect();
         for l in want_lines.difference(&got).take(8) {
             problems.push(format!("listing lacks `{l}`"));
@@ -356,19 +499,10 @@ fn judge_image(
         Expect::Clean => {}
     }
     if problems.is_empty() {
-        lines.push(format!(
-            "kernel ({}): mounted read-write, tree of {} files written and changed, read back \
-             after a remount: listing SHA-256 {}… matches",
-            v.dev,
-            want.files.len(),
-            &want_hash[..16]
-        ));
-        match checks::fsck(&image.path) {
-            Ok(s) => lines.push(format!("fsck.fat -n after the kernel: {s}")),
-            Err(e) => problems.push(format!("{e:#}")),
-        }
-        match checks::mtools(image, &want, &dir.join(format!("{name}.mcopy"))) {
-            Ok(s) => lines.push(format!("mtools: {s}")),
+        let (kernel_says, host) = after_the_kernel(image, &want, &v.dev, &want_hash, dir);
+        lines.push(kernel_says);
+        match host {
+            Ok(l) => lines.extend(l),
             Err(e) => problems.push(format!("{e:#}")),
         }
         match fs::metadata(&image.path) {
@@ -387,6 +521,16 @@ fn judge_image(
             let _ = write!(s, "\n       {l}");
         }
         lines.push(s);
+    }
+    // The big file's image takes ~4.6 GiB of disk: kept only when it failed.
+    if problems.is_empty() && matches!(image.spec.job, Job::ReadBigFile { .. }) {
+        match fs::remove_file(&image.path) {
+            Ok(()) => lines.push(format!(
+                "{} removed (kept only on failure)",
+                image.path.display()
+            )),
+            Err(e) => problems.push(format!("remove {}: {e}", image.path.display())),
+        }
     }
     lines.extend(problems.iter().map(|p| format!("problem: {p}")));
     Outcome {

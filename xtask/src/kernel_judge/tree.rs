@@ -282,6 +282,16 @@ impl TreeKind {
         }
     }
 
+    /// Like [`TreeKind::for_free_bytes`], and the tree's files must find free clusters
+    /// too (exFAT with large clusters: every file takes at least one).
+    pub const fn for_clusters(free_bytes: u64, free_clusters: u64) -> Self {
+        match Self::for_free_bytes(free_bytes) {
+            Self::Full if free_clusters >= 1024 => Self::Full,
+            Self::Full | Self::Small if free_clusters >= 160 => Self::Small,
+            _ => Self::Tiny,
+        }
+    }
+
     const fn shape(self) -> Option<Shape> {
         match self {
             Self::Tiny => None,

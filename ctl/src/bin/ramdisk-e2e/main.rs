@@ -11,7 +11,8 @@
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
 //!   unique-ID bytes (the suite passes its one definition of each), and the volume
 //!   contract's IOCTLs (`volume.rs`: suggested link name `--link`, link notifications,
-//!   volume online/offline, the deliberate refusals, partition type set and read back,
+//!   volume online/offline, the deliberate refusals, partition type set and read back
+//!   (`--partition-type`: the type both GETs must report first),
 //!   media removal, cache information, alignment/seek-penalty/TRIM properties);
 //! - `concurrency DEVICE [--threads N] [--ops N]` (`concurrency.rs`): random
 //!   overlapped I/O from N threads, each in its own region, checked against shadow
@@ -22,6 +23,11 @@
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
 //!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//! - `thin DEVICE [--granularity N]` (`thin.rs`): the TRIM and thin-provisioning
+//!   properties of a dynamic disk (with its chunk size) or a fixed one (without);
+//! - `pattern DEVICE write|check OFFSET LEN SEED` (`thin.rs`): one write of a
+//!   pattern, or a read compared with it (seed 0: zeros), printing
+//!   `error=<Win32 error> bytes=<n> [match=<bool>]` for the suite to judge.
 //! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
 //!   manager's points and DOS path for an NT device name, and the tests' double's
 //!   transcript (`--manager` names the mount manager; the double by default).
@@ -57,6 +63,8 @@ mod service;
 #[cfg(windows)]
 mod tally;
 #[cfg(windows)]
+mod thin;
+#[cfg(windows)]
 mod volume;
 
 #[derive(Parser)]
@@ -84,6 +92,10 @@ enum Cmd {
         /// (`\DosDevices\X:`).
         #[arg(long)]
         link: String,
+        /// The partition type both `GET_PARTITION_INFO` codes must report before any
+        /// set (decimal or 0x-hex; unchecked when absent).
+        #[arg(long, value_parser = parse_code)]
+        partition_type: Option<u32>,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -157,6 +169,24 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         out: usize,
     },
+    /// The TRIM and thin-provisioning properties.
+    Thin {
+        device: String,
+        /// The unmap granularity a dynamic disk must report; none: a fixed disk.
+        #[arg(long)]
+        granularity: Option<u64>,
+    },
+    /// One pattern write or check.
+    Pattern {
+        device: String,
+        /// `write` or `check`.
+        #[arg(value_parser = ["write", "check"])]
+        op: String,
+        offset: u64,
+        len: usize,
+        /// The pattern's seed; 0 is zeros.
+        seed: u64,
+    },
     /// The driver file's message table, formatted by `FormatMessageW`.
     Messages { sys: String },
 }
@@ -207,6 +237,7 @@ fn main() -> ExitCode {
             device_name,
             unique_id,
             link,
+            partition_type,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -215,6 +246,7 @@ fn main() -> ExitCode {
                 unique_id: unique_id.0,
             },
             &link,
+            partition_type,
         ),
         Cmd::Concurrency {
             device,
@@ -238,6 +270,31 @@ fn main() -> ExitCode {
         }
         Cmd::Hold { device, until } => return many::hold(&device_path(&device), &until),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
+        Cmd::Thin {
+            device,
+            granularity,
+        } => {
+            if let Some((dev, _)) = tally::open(&mut t, &device_path(&device), 0) {
+                thin::cases(&mut t, &dev, granularity);
+            }
+        }
+        Cmd::Pattern {
+            device,
+            op,
+            offset,
+            len,
+            seed,
+        } => {
+            let Ok(dev) = ramdiskctl::device::Device::open(&device_path(&device), true) else {
+                println!("cannot open {device}");
+                return ExitCode::FAILURE;
+            };
+            return if thin::pattern_io(&dev, op == "write", offset, len, seed) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
         Cmd::MmPoints {
             device_name,
             manager,
@@ -290,13 +347,19 @@ fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
 
 /// The contract: reads and writes, then every IOCTL.
 #[cfg(windows)]
-fn contract(t: &mut tally::Tally, path: &str, expect: &mountdev::Expect, link: &str) {
+fn contract(
+    t: &mut tally::Tally,
+    path: &str,
+    expect: &mountdev::Expect,
+    link: &str,
+    partition_type: Option<u32>,
+) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
-    volume::cases(t, &dev, link);
+    volume::cases(t, &dev, link, partition_type);
 }
 
 #[cfg(test)]

@@ -15,8 +15,7 @@ use ramdiskctl::device::{Device, IoResult};
 use ramdiskctl::rng::Rng;
 
 use crate::tally::{
-    ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER,
-    ERROR_NOT_SUPPORTED, SECTOR, Tally, show,
+    ERROR_INSUFFICIENT_BUFFER, ERROR_INVALID_FUNCTION, ERROR_INVALID_PARAMETER, SECTOR, Tally, show,
 };
 
 /// `\\.\RamdiskControl`.
@@ -152,16 +151,27 @@ pub fn control_bad(t: &mut Tally, taken: char) {
         200,
         ERROR_ALREADY_EXISTS,
     ));
-    let dynamic = encode_create(&CreateSettings {
-        allocation: Some("dynamic"),
+    let thin = encode_create(&CreateSettings {
+        allocation: Some("thin"),
         ..small
     })
     .unwrap_or(good);
     cases.push((
-        "Allocation dynamic (not in this driver) -> ERROR_NOT_SUPPORTED".into(),
-        dynamic.as_bytes().to_vec(),
+        "Allocation thin -> ERROR_INVALID_PARAMETER".into(),
+        thin.as_bytes().to_vec(),
         200,
-        ERROR_NOT_SUPPORTED,
+        ERROR_INVALID_PARAMETER,
+    ));
+    let limit = encode_create(&CreateSettings {
+        memory_limit: Some(64 << 20),
+        ..small
+    })
+    .unwrap_or(good);
+    cases.push((
+        "a MemoryLimit with a fixed disk -> ERROR_INVALID_PARAMETER".into(),
+        limit.as_bytes().to_vec(),
+        200,
+        ERROR_INVALID_PARAMETER,
     ));
     cases.push((
         "a 199-byte output buffer -> ERROR_INSUFFICIENT_BUFFER".into(),

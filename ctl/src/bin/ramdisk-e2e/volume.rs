@@ -45,7 +45,7 @@ const IOCTL_MOUNTDEV_QUERY_STABLE_GUID: u32 = 0x004D_0018;
 const SUGGESTED_LINK_NAME_SIZE: usize = 6;
 
 /// Every check of the group; `link` is the `\DosDevices\X:` name the disk must suggest.
-pub fn cases(t: &mut Tally, dev: &Device, link: &str) {
+pub fn cases(t: &mut Tally, dev: &Device, link: &str, want_type: Option<u32>) {
     suggested_link_name(t, dev, link);
     for (name, code) in LINK_NOTIFICATIONS
         .into_iter()
@@ -131,7 +131,7 @@ pub fn cases(t: &mut Tally, dev: &Device, link: &str) {
         },
     );
     media_removal(t, dev);
-    partition_type(t, dev);
+    partition_type(t, dev, want_type);
     properties(t, dev);
 }
 
@@ -228,8 +228,19 @@ fn reported_type(dev: &Device) -> (u8, u8) {
 }
 
 /// `SET_PARTITION_INFO(_EX)`: the type is remembered; GPT style refused; restored after.
-fn partition_type(t: &mut Tally, dev: &Device) {
+/// With `want`, both GETs must first report that type (the one the disk was formatted
+/// for).
+fn partition_type(t: &mut Tally, dev: &Device, want: Option<u32>) {
     let (before, _) = reported_type(dev);
+    if let Some(want) = want {
+        t.case(
+            &format!("both GET_PARTITION_INFO codes report the volume's type 0x{want:02X}"),
+            match reported_type(dev) {
+                (a, b) if u32::from(a) == want && u32::from(b) == want => Ok(String::new()),
+                other => Err(format!("reported {other:02x?}")),
+            },
+        );
+    }
     let set = |ty: u8| {
         let input = bytes_of(&SET_PARTITION_INFORMATION { PartitionType: ty });
         ioctl(dev, IOCTL_DISK_SET_PARTITION_INFO, &input, 0).0
