@@ -346,12 +346,12 @@ fn eight_disks(s: &mut Suite<'_>, sys: &Path) {
             Ok(letters(&rows).join(" "))
         },
     );
-    for m in &made {
+    for (m, spec) in made.iter().zip(&specs) {
         let mark = s.wine.log_mark();
         let dev = format!(r"\\.\{}:", m.letter);
         let unique = hex(format!("ramdisk:letter:{}", m.letter).as_bytes());
         let link = format!(r"\DosDevices\{}:", m.letter);
-        let out = s.wine.e2e(&[
+        let mut args = vec![
             "contract",
             &dev,
             "--device-name",
@@ -360,7 +360,11 @@ fn eight_disks(s: &mut Suite<'_>, sys: &Path) {
             &unique,
             "--link",
             &link,
-        ]);
+        ];
+        if spec.dynamic {
+            args.push("--thin");
+        }
+        let out = s.wine.e2e(&args);
         s.absorb(&format!("contract {}:", m.letter), &out, mark);
     }
     // A handle held open: the plain remove is refused (exit 5), nothing is removed.

@@ -6,7 +6,7 @@
 //! definitions, an independent check of `ramdisk-core`'s byte layouts. One file per
 //! group of checks:
 //!
-//! - `contract DEVICE --device-name NAME --unique-id HEX`: the read/write contract
+//! - `contract DEVICE --device-name NAME --unique-id HEX [--thin]`: the read/write contract
 //!   (`rw.rs`), every IOCTL (`ioctl.rs`, `property.rs`), and the mount-manager
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
 //!   unique-ID bytes (the suite passes its one definition of each), and the volume
@@ -96,6 +96,9 @@ enum Cmd {
         /// set (decimal or 0x-hex; unchecked when absent).
         #[arg(long, value_parser = parse_code)]
         partition_type: Option<u32>,
+        /// A dynamic disk: the TRIM property says `TrimEnabled` TRUE.
+        #[arg(long)]
+        thin: bool,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -238,6 +241,7 @@ fn main() -> ExitCode {
             unique_id,
             link,
             partition_type,
+            thin,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -247,6 +251,7 @@ fn main() -> ExitCode {
             },
             &link,
             partition_type,
+            thin,
         ),
         Cmd::Concurrency {
             device,
@@ -353,13 +358,14 @@ fn contract(
     expect: &mountdev::Expect,
     link: &str,
     partition_type: Option<u32>,
+    thin: bool,
 ) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
-    volume::cases(t, &dev, link, partition_type);
+    volume::cases(t, &dev, link, partition_type, thin);
 }
 
 #[cfg(test)]
