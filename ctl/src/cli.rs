@@ -123,24 +123,9 @@ pub struct CreateArgs {
     /// `DriveLetter` (one letter; default: the driver picks the first free from Z: down to D:).
     #[arg(long)]
     pub letter: Option<String>,
-    /// `FileSystem`: auto, FAT12, FAT16, FAT32.
-    #[arg(long)]
-    pub fs: Option<String>,
-    /// `SectorsPerCluster` (0 or a power of two, 1..128).
-    #[arg(long)]
-    pub sectors_per_cluster: Option<u32>,
-    /// `RootDirEntries` (FAT12/16).
-    #[arg(long)]
-    pub root_entries: Option<u32>,
-    /// `VolumeLabel` (at most 11 characters; empty: no label).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// `Allocation`: fixed (the default: all memory at once) or dynamic (on first write).
-    #[arg(long)]
-    pub allocation: Option<String>,
-    /// `MemoryLimit` of a dynamic disk.
-    #[arg(long, value_parser = parse_size)]
-    pub memory_limit: Option<u64>,
+    /// The volume and memory settings.
+    #[command(flatten)]
+    pub disk: DiskOptions,
     /// Also write `Parameters\Disks\NAME`, so the disk comes back at the next start.
     #[arg(long, value_name = "NAME")]
     pub persist: Option<String>,
@@ -188,12 +173,12 @@ impl CreateArgs {
         ramdisk_core::control::CreateSettings {
             disk_size: self.size,
             letter,
-            file_system: self.fs.as_deref(),
-            sectors_per_cluster: self.sectors_per_cluster,
-            root_dir_entries: self.root_entries,
-            volume_label: self.label.as_deref(),
-            allocation: self.allocation.as_deref(),
-            memory_limit: self.memory_limit,
+            file_system: self.disk.fs.as_deref(),
+            sectors_per_cluster: self.disk.sectors_per_cluster,
+            root_dir_entries: self.disk.root_entries,
+            volume_label: self.disk.label.as_deref(),
+            allocation: self.disk.allocation.as_deref(),
+            memory_limit: self.disk.memory_limit,
             persist_name: self.persist.as_deref(),
         }
     }
@@ -207,12 +192,7 @@ impl CreateArgs {
             sys: String::new(),
             size: Some(self.size),
             letter: Some(letter.to_string()),
-            fs: self.fs.clone(),
-            sectors_per_cluster: self.sectors_per_cluster,
-            root_entries: self.root_entries,
-            label: self.label.clone(),
-            allocation: self.allocation.clone(),
-            memory_limit: self.memory_limit,
+            disk: self.disk.clone(),
             start: StartType::Demand,
         }
         .parameters()
@@ -280,6 +260,18 @@ pub struct InstallArgs {
     /// `DriveLetter` (one letter).
     #[arg(long)]
     pub letter: Option<String>,
+    /// The volume and memory settings.
+    #[command(flatten)]
+    pub disk: DiskOptions,
+    /// Service start type.
+    #[arg(long, value_enum, default_value_t = StartType::Demand)]
+    pub start: StartType,
+}
+
+/// The settings `install` and `create` share: a registry value each, written (or sent)
+/// only when given.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DiskOptions {
     /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
     #[arg(long)]
     pub fs: Option<String>,
@@ -299,9 +291,6 @@ pub struct InstallArgs {
     /// `MemoryLimit` of a dynamic disk in bytes (512M, 2G ...).
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<u64>,
-    /// Service start type.
-    #[arg(long, value_enum, default_value_t = StartType::Demand)]
-    pub start: StartType,
 }
 
 /// Service start types of a kernel driver (`demand`, `auto`, `system` in JSON).
@@ -355,25 +344,25 @@ impl InstallArgs {
             let l = letter.trim_end_matches(':');
             v.push(("DriveLetter", ParamValue::Sz(l.to_ascii_uppercase())));
         }
-        if let Some(fs) = &self.fs {
+        if let Some(fs) = &self.disk.fs {
             v.push(("FileSystem", ParamValue::Sz(fs.to_ascii_uppercase())));
         }
-        if let Some(spc) = self.sectors_per_cluster {
+        if let Some(spc) = self.disk.sectors_per_cluster {
             v.push(("SectorsPerCluster", ParamValue::Dword(spc)));
         }
-        if let Some(n) = self.root_entries {
+        if let Some(n) = self.disk.root_entries {
             v.push(("RootDirEntries", ParamValue::Dword(n)));
         }
-        if let Some(label) = &self.label {
+        if let Some(label) = &self.disk.label {
             v.push(("VolumeLabel", ParamValue::Sz(label.clone())));
         }
-        if let Some(allocation) = &self.allocation {
+        if let Some(allocation) = &self.disk.allocation {
             v.push((
                 "Allocation",
                 ParamValue::Sz(allocation.to_ascii_lowercase()),
             ));
         }
-        if let Some(limit) = self.memory_limit {
+        if let Some(limit) = self.disk.memory_limit {
             v.push((
                 "MemoryLimit",
                 u32::try_from(limit).map_or(ParamValue::Qword(limit), ParamValue::Dword),

@@ -50,12 +50,11 @@ impl StopSystem for Win32<'_> {
     }
 
     fn request_stop(&mut self) -> Result<bool, CtlError> {
-        self.svc
-            .map_or_else(|| Ok(false), |svc| scm::request_stop(svc))
+        self.svc.map_or_else(|| Ok(false), scm::request_stop)
     }
 
     fn wait_stopped(&mut self) -> Result<(), CtlError> {
-        self.svc.map_or(Ok(()), |svc| scm::wait_stopped(svc))
+        self.svc.map_or(Ok(()), scm::wait_stopped)
     }
 
     fn sleep(&mut self, pause: Duration) {

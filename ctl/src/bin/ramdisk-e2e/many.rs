@@ -175,7 +175,7 @@ pub fn control_bad(t: &mut Tally, taken: char) {
     ));
     cases.push((
         "a 199-byte output buffer -> ERROR_INSUFFICIENT_BUFFER".into(),
-        bytes.clone(),
+        bytes,
         199,
         ERROR_INSUFFICIENT_BUFFER,
     ));
@@ -344,7 +344,7 @@ fn hammer(dev: &Device, len: u64, seed: u64, stop: &Path, start: Instant) -> Out
     let mut round = 0u64;
     loop {
         round += 1;
-        if round % 64 == 0 && stop.exists() {
+        if round.is_multiple_of(64) && stop.exists() {
             break;
         }
         let first = rng.below(sectors);
@@ -500,7 +500,7 @@ pub fn hold(path: &str, until: &str) -> std::process::ExitCode {
     };
     let sector = vec![0xA5u8; SECTOR];
     println!("write before: {}", show(dev.write_at(1 << 19, &sector)));
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     while !Path::new(until).exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -43,7 +43,7 @@ fn keep_busy(path: &str, deadline: Instant) -> u64 {
     let mut done = 0u64;
     while Instant::now() < deadline {
         let at = (done % 64) * 8 * SECTOR as u64 + (1 << 19);
-        let r = if done % 2 == 0 {
+        let r = if done.is_multiple_of(2) {
             dev.write_at(at, &buf)
         } else {
             dev.read_at(at, &mut buf)
