@@ -1,43 +1,77 @@
-//! Reads `<service key>\Parameters` with the kernel's registry wrapper and hands every
-//! value, with its type, to `ramdisk_core::config::parse`, which decides everything.
+//! Reads `<service key>\Parameters` (disk 0, `DefaultDisk`) and its `Disks\<NAME>`
+//! subkeys with the kernel's registry wrapper and hands every value, with its type, to
+//! `ramdisk_core::config::parse`, which decides everything; the volatile index counter;
+//! the drive letters `MountedDevices` keeps.
 
 use ramdisk_core::{
-    config::{self, Config},
-    disk::ascii_utf16,
-    mountmgr::{MountManagerName, mount_point_manager},
+    config::{self, Config, boot},
+    control::{self, MAX_DISKS},
+    disk::{DiskName, ascii_utf16},
+    mountmgr::{LetterSet, MountManagerName, mount_point_manager},
 };
 use wdk_sys::STATUS_OBJECT_NAME_NOT_FOUND;
 
-use crate::{driver::LoadError, kernel::registry::Key};
+use crate::{
+    driver::LoadError,
+    kernel::registry::{EnumBuffer, Key},
+};
 
-/// What `DriverEntry` reads from the registry.
+/// The disks `DriverEntry` makes, and where their mount-manager requests go.
 pub struct Settings {
-    /// The disk's validated configuration.
-    pub config: Config,
+    /// Disk 0 (`Parameters` itself), unless `DefaultDisk` is 0.
+    pub default: Option<Config>,
     /// Where mount-manager requests go: `\Device\MountPointManager`, or (fault-injection
     /// build only) the `MountManagerDevice` value.
     pub mount_manager: MountManagerName,
+    /// The service key, kept open for the driver's volatile index counter.
+    pub service: Key,
 }
 
-/// Reads and validates the Parameters values. A missing Parameters key means all defaults.
+/// The `Parameters\Disks\<NAME>` disks, in the order the registry lists them (the
+/// driver keeps this table in its static state: no kernel-stack frame holds it).
+pub type BootDisks = [Option<(DiskName, Config)>; MAX_DISKS];
+
+/// A load failure and the boot-time disk it belongs to (`None`: `Parameters` itself,
+/// or no disk).
+pub type Failure = (Option<DiskName>, LoadError);
+
+const PARAMETERS: [u16; 10] = ascii_utf16("Parameters");
+
+/// Reads and validates `Parameters` (disk 0 and `DefaultDisk`) and every
+/// `Parameters\Disks\<NAME>` subkey (into `disks`) with the same parser. A missing `Parameters` key
+/// means disk 0 with all defaults; a missing `Disks` key, no further disk.
 ///
 /// # Errors
-/// [`LoadError::Config`] for a bad value (named), [`LoadError::Registry`] when the
-/// registry itself fails.
-pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, LoadError> {
-    const PARAMETERS: [u16; 10] = ascii_utf16("Parameters");
-    let service = Key::open(service_key, None).map_err(|status| LoadError::Registry {
-        status,
-        what: "service key",
+/// The first bad value ([`LoadError::Config`], named, with its subkey), a bad
+/// `DefaultDisk` or subkey name or too many subkeys ([`LoadError::Boot`]), or
+/// [`LoadError::Registry`] when the registry itself fails.
+// A frame of its own (every subkey's settings): no frame above a page.
+#[inline(never)]
+pub fn read(
+    service_key: &[u16],
+    volume_serial: u32,
+    disks: &mut BootDisks,
+) -> Result<Settings, Failure> {
+    let service = Key::open(service_key, None).map_err(|status| {
+        (
+            None,
+            LoadError::Registry {
+                status,
+                what: "service key",
+            },
+        )
     })?;
     let parameters = match Key::open(&PARAMETERS, Some(&service)) {
         Ok(key) => Some(key),
         Err(STATUS_OBJECT_NAME_NOT_FOUND) => None,
         Err(status) => {
-            return Err(LoadError::Registry {
-                status,
-                what: "Parameters",
-            });
+            return Err((
+                None,
+                LoadError::Registry {
+                    status,
+                    what: "Parameters",
+                },
+            ));
         }
     };
     #[cfg(feature = "fault-injection")]
@@ -50,10 +84,97 @@ pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, LoadErr
             crate::fault::set(u32::from_le_bytes(value));
         }
     }
+    let wanted = match parameters.as_ref() {
+        Some(key) => {
+            let mut data = [0u8; 8];
+            let value = key
+                .query(&boot::DEFAULT_DISK_VALUE, &mut data)
+                .map_err(|status| {
+                    (
+                        None,
+                        LoadError::Registry {
+                            status,
+                            what: "DefaultDisk",
+                        },
+                    )
+                })?;
+            let value = value.map(|v| (v.reg_type, data.get(..v.len).unwrap_or(&data)));
+            boot::default_disk(value).map_err(|e| (None, LoadError::Boot(e)))?
+        }
+        None => true,
+    };
+    let default = if wanted {
+        Some(parse_key(parameters.as_ref(), volume_serial).map_err(|e| (None, e))?)
+    } else {
+        None
+    };
+    *disks = [const { None }; MAX_DISKS];
+    if let Some(parameters) = parameters.as_ref() {
+        read_disks(parameters, volume_serial, usize::from(wanted), disks)?;
+    }
+    Ok(Settings {
+        default,
+        mount_manager: mount_manager(parameters.as_ref()).map_err(|e| (None, e))?,
+        service,
+    })
+}
+
+/// Every subkey of `Parameters\Disks`, into `disks` (after `taken` disks already
+/// planned), each through [`parse_key`].
+// A frame of its own, as for every large local: kernel stacks are small, and the
+// release driver keeps every frame below a page (the PE check rejects `__chkstk`).
+#[inline(never)]
+fn read_disks(
+    parameters: &Key,
+    volume_serial: u32,
+    taken: usize,
+    disks: &mut BootDisks,
+) -> Result<(), Failure> {
+    let registry = |what| move |status| (None, LoadError::Registry { status, what });
+    let key = match Key::open(&boot::DISKS_KEY, Some(parameters)) {
+        Ok(key) => key,
+        Err(STATUS_OBJECT_NAME_NOT_FOUND) => return Ok(()),
+        Err(status) => return Err(registry(r"Parameters\Disks")(status)),
+    };
+    let mut buffer = EnumBuffer::new();
+    let mut count = taken;
+    for index in 0.. {
+        let Some(raw) = key
+            .subkey_at(index, &mut buffer)
+            .map_err(registry(r"Parameters\Disks"))?
+        else {
+            return Ok(());
+        };
+        let name = boot::disk_key_name(raw).map_err(|e| (None, LoadError::Boot(e)))?;
+        count += 1;
+        boot::check_count(count).map_err(|e| (None, LoadError::Boot(e)))?;
+        let sub = Key::open(raw, Some(&key)).map_err(|status| {
+            (
+                Some(name),
+                LoadError::Registry {
+                    status,
+                    what: "the subkey",
+                },
+            )
+        })?;
+        let serial = volume_serial.wrapping_add(index + 1);
+        let config = parse_key(Some(&sub), serial).map_err(|e| (Some(name), e))?;
+        if let Some(slot) = disks.iter_mut().find(|d| d.is_none()) {
+            *slot = Some((name, config));
+        }
+    }
+    Ok(())
+}
+
+/// One disk's values from `key` (`None`: all defaults) through
+/// `ramdisk_core::config::parse`.
+// A frame of its own (its value buffers): no frame above a page.
+#[inline(never)]
+fn parse_key(key: Option<&Key>, volume_serial: u32) -> Result<Config, LoadError> {
     let mut failure = None;
     let result = config::parse(
         |name, out| {
-            let key = parameters.as_ref()?;
+            let key = key?;
             match key.query(name.utf16(), out) {
                 Ok(value) => value.map(|v| (v.reg_type, v.len)),
                 Err(status) => {
@@ -70,11 +191,72 @@ pub fn read(service_key: &[u16], volume_serial: u32) -> Result<Settings, LoadErr
     if let Some(failure) = failure {
         return Err(failure);
     }
-    let config = result.map_err(LoadError::Config)?;
-    Ok(Settings {
-        config,
-        mount_manager: mount_manager(parameters.as_ref())?,
-    })
+    result.map_err(LoadError::Config)
+}
+
+/// `<service key>\Volatile`, a volatile subkey (gone at reboot) holding `NextIndex`.
+const VOLATILE: [u16; 8] = ascii_utf16("Volatile");
+/// `NextIndex`: the ramdisk index the next disk other than disk 0 gets.
+const NEXT_INDEX: [u16; 9] = ascii_utf16("NextIndex");
+
+/// The index the next disk gets: `NextIndex` of the volatile subkey (1 when absent),
+/// so an index is never reused within a boot, across driver reloads too.
+pub fn next_index(service: &Key) -> u32 {
+    let Ok(key) = Key::open(&VOLATILE, Some(service)) else {
+        return 1;
+    };
+    let mut data = [0u8; 4];
+    match key.query(&NEXT_INDEX, &mut data) {
+        Ok(Some(v)) if v.reg_type == config::REG_DWORD && v.len == 4 => {
+            u32::from_le_bytes(data).max(1)
+        }
+        _ => 1,
+    }
+}
+
+/// Remembers `next` as the next index (creating the volatile subkey); logs a failure
+/// (the indices stay unique within this load either way).
+pub fn store_next_index(service: &Key, next: u32) {
+    let status = match Key::create(&VOLATILE, service, true) {
+        Ok(key) => key.set_dword(&NEXT_INDEX, next),
+        Err(status) => status,
+    };
+    if status != wdk_sys::STATUS_SUCCESS {
+        log!(
+            error: "cannot remember the next ramdisk index ({:#010x}, {}): indices may repeat after a reload",
+            status.cast_unsigned(),
+            ramdisk_core::status::name(status)
+        );
+    }
+}
+
+/// `\Registry\Machine\SYSTEM\MountedDevices`.
+const MOUNTED_DEVICES: [u16; 39] = ascii_utf16(r"\Registry\Machine\SYSTEM\MountedDevices");
+
+/// The drive letters `HKLM\SYSTEM\MountedDevices` keeps for volumes other than a new
+/// disk with persist name `persist` (none when the key cannot be read).
+pub fn remembered_letters(persist: Option<&DiskName>) -> LetterSet {
+    let mut letters = LetterSet::EMPTY;
+    let Ok(key) = Key::open(&MOUNTED_DEVICES, None) else {
+        return letters;
+    };
+    let mut buffer = EnumBuffer::new();
+    for index in 0..1024 {
+        match key.value_at(index, &mut buffer) {
+            Ok(Some(value)) => {
+                if value.reg_type != config::REG_BINARY {
+                    continue;
+                }
+                if let Some(l) = control::remembered_letter(value.name, value.data, persist) {
+                    letters.insert(l);
+                }
+            }
+            // A value too large for the buffer is no drive letter of ours to worry about.
+            Err(wdk_sys::STATUS_BUFFER_OVERFLOW) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    letters
 }
 
 /// The mount manager's name: the real one, or the fault-injection build's test double.
@@ -125,7 +307,6 @@ fn mount_manager(parameters: Option<&Key>) -> Result<MountManagerName, LoadError
 /// [`LoadError::Registry`] when the registry itself fails.
 #[cfg(feature = "fault-injection")]
 pub fn mount_manager_double(service_key: &[u16]) -> Result<Option<Key>, LoadError> {
-    const PARAMETERS: [u16; 10] = ascii_utf16("Parameters");
     const TEST_ROLE: [u16; 8] = ascii_utf16("TestRole");
     const DOUBLE: [u16; 18] = ascii_utf16("MountManagerDouble");
     let service = Key::open(service_key, None).map_err(|status| LoadError::Registry {

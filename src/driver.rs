@@ -1,21 +1,33 @@
-//! The driver's state (its table of disks) and its two life events: load and unload.
+//! The driver's state (its disks, the control device, the worker) and its life
+//! events: load, the control requests, unload.
 //!
-//! `load` returns a [`LoadError`] for whatever step fails; every completed step owns
-//! its undo (a guard that deletes the device, the link, frees the memory), so a
-//! failure rolls back exactly what was done. `DriverUnload` tears down every disk in
-//! the table, then every device left in the I/O manager's chain.
+//! `load` makes the boot-time disks (`Parameters` as disk 0 unless `DefaultDisk` is 0,
+//! then every `Parameters\Disks\<NAME>`), the control device and its worker; any
+//! failure removes everything made so far (all or nothing). Every completed step owns
+//! its undo (a guard that deletes the device, the link, frees the memory). The worker
+//! serves CREATE/REMOVE/LIST/QUERY ([`serve`]); it alone touches the disk table after
+//! `DriverEntry` (the table is behind a [`TryLock`] that is never contended). Every
+//! disk ends the same way ([`destroy`]): its mount points deleted while it still
+//! answers, its rundown closed and drained, its link, device and memory released.
+//! `DriverUnload` stops the worker, then ends every disk and the control device.
 
 use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        ConfigError, FormatProblem, MemoryPlan, ValueName, explain_format_error, plan_memory,
+        Config, ConfigError, FormatProblem, MemoryPlan, ValueName, boot::BootError,
+        explain_format_error, plan_memory,
     },
-    disk::DiskIdentity,
+    control::{
+        self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
+    },
+    disk::{DiskIdentity, DiskName, Persistence},
     eventlog::Packet,
     fat::{FormatError, serial::volume_serial_from_system_time},
-    mountmgr::HookError,
+    ioctl::Reply,
+    mountmgr::{HookError, LetterSet, MountManagerName, mount_point_manager},
     status, volume,
+    wire::FromZeros,
 };
 use ramdisk_store::StoreError;
 use wdk::fmt::FormatBuffer;
@@ -23,20 +35,88 @@ use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
 
 use crate::{
     config,
-    device::{DeviceKind, Disk},
+    device::{Control, DeviceKind, Disk},
     kernel::{
-        DriverObject,
-        device_object::{DeviceTable, Quiesced},
-        eventlog, low_pool, pool, sysinfo, time,
+        DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
+        symlink::drive_letter_taken, sync::TryLock, sysinfo, time, worker::Worker,
     },
 };
 
-/// How many disks the driver can hold at once.
-pub const MAX_DISKS: usize = 64;
+/// What the driver holds.
+struct State {
+    /// This driver (set in `DriverEntry`).
+    driver: Option<DriverObject>,
+    /// The disks, at most [`MAX_DISKS`].
+    disks: [Option<DeviceObject>; MAX_DISKS],
+    /// `\Device\RamdiskControl`.
+    control: Option<DeviceObject>,
+    /// The service key (the volatile index counter lives below it).
+    service: Option<Key>,
+    /// The index the next disk other than disk 0 gets.
+    next_index: u32,
+    /// Where mount-manager requests go.
+    mount_manager: MountManagerName,
+    /// The machine's physical memory (the fixed-disk cap).
+    physical: Option<u64>,
+    /// Whether pool comes from `ExAllocatePool2` (for the load line).
+    pool2: bool,
+    /// The boot-time `Parameters\Disks` disks while `DriverEntry` makes them.
+    boot: config::BootDisks,
+}
 
-/// The driver's disks: the one table it keeps (the I/O manager's device chain is
-/// walked only at unload, to catch anything the table missed).
-static DISKS: DeviceTable<MAX_DISKS> = DeviceTable::new();
+impl State {
+    const fn new() -> Self {
+        Self {
+            driver: None,
+            disks: [const { None }; MAX_DISKS],
+            control: None,
+            service: None,
+            next_index: 1,
+            mount_manager: mount_point_manager(),
+            physical: None,
+            pool2: false,
+            boot: [const { None }; MAX_DISKS],
+        }
+    }
+
+    /// The disk devices, with their bodies.
+    fn disks(&self) -> impl Iterator<Item = (usize, &DeviceObject, &Disk)> {
+        self.disks.iter().enumerate().filter_map(|(slot, d)| {
+            let device = d.as_ref()?;
+            match device.kind() {
+                Some(DeviceKind::Disk(disk)) => Some((slot, device, disk)),
+                _ => None,
+            }
+        })
+    }
+
+    /// The slot of the disk `select` names.
+    fn find(&self, select: Select) -> Option<usize> {
+        self.disks()
+            .find(|(_, _, disk)| match select {
+                Select::Index(i) => disk.state().identity.index() == i,
+                Select::Letter(l) => disk.letter() == l,
+            })
+            .map(|(slot, _, _)| slot)
+    }
+
+    /// A new index (never 0, never reused within a boot), remembered in the registry.
+    fn allocate_index(&mut self) -> u32 {
+        let index = self.next_index.max(1);
+        self.next_index = index.wrapping_add(1).max(1);
+        if let Some(service) = self.service.as_ref() {
+            config::store_next_index(service, self.next_index);
+        }
+        index
+    }
+}
+
+/// The driver's state: taken by `DriverEntry`, then only by the worker, then by
+/// `DriverUnload` after the worker stopped; never by two at once.
+static STATE: TryLock<State> = TryLock::new(State::new());
+
+/// The control requests' worker thread.
+static WORKER: Worker = Worker::new(serve);
 
 /// Why `DriverEntry` failed; each maps to one `NTSTATUS` and one log line.
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +170,29 @@ pub enum LoadError {
     Internal(&'static str),
     /// The disk table is full.
     TooManyDisks,
+    /// `DefaultDisk`, a `Parameters\Disks` subkey name, or too many subkeys.
+    Boot(BootError),
+    /// The control device's `\DosDevices\RamdiskControl` link could not be made.
+    ControlLink(NTSTATUS),
+    /// The control worker thread could not be started.
+    Worker(NTSTATUS),
+    /// A control request's input was refused.
+    Control(ControlError),
+    /// A CREATE without a drive letter found none free from `Z:` down to `D:`.
+    NoFreeLetter,
+    /// A CREATE's persist name belongs to a disk that exists.
+    PersistNameInUse(DiskName),
+    /// The driver's state is busy (a bug: it is never contended).
+    Busy,
+    /// REMOVE or QUERY of a disk that does not exist.
+    NoSuchDisk(Select),
+    /// REMOVE without `force` of a disk with open handles or a mounted file system.
+    DiskBusy {
+        /// Open handles.
+        opens: u32,
+        /// A file system is mounted.
+        mounted: bool,
+    },
 }
 
 impl LoadError {
@@ -102,12 +205,20 @@ impl LoadError {
             | Self::CreateDevice(status)
             | Self::Dacl(status)
             | Self::Thread(status)
+            | Self::ControlLink(status)
+            | Self::Worker(status)
             | Self::LetterTaken { status, .. } => status,
             Self::MountManagerHook(e) => e.status(),
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
-            Self::Metadata(_) | Self::TooManyDisks => status::STATUS_INSUFFICIENT_RESOURCES,
+            Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
+            Self::TooManyDisks => status::STATUS_QUOTA_EXCEEDED,
+            Self::Boot(e) => e.status(),
+            Self::Control(e) => e.status(),
+            Self::NoFreeLetter | Self::PersistNameInUse(_) => status::STATUS_OBJECT_NAME_COLLISION,
+            Self::Busy | Self::DiskBusy { .. } => status::STATUS_DEVICE_BUSY,
+            Self::NoSuchDisk(_) => status::STATUS_NO_SUCH_DEVICE,
         }
     }
 
@@ -120,6 +231,7 @@ impl LoadError {
             Self::Store { .. } => Some(ValueName::DiskSize),
             Self::LetterTaken { .. } => Some(ValueName::DriveLetter),
             Self::MountManagerHook(_) => return Some("MountManagerDevice"),
+            Self::Boot(e) => return Some(e.value()),
             Self::Registry { .. }
             | Self::Format(_)
             | Self::Metadata(_)
@@ -127,7 +239,15 @@ impl LoadError {
             | Self::Dacl(_)
             | Self::Thread(_)
             | Self::Internal(_)
-            | Self::TooManyDisks => None,
+            | Self::TooManyDisks
+            | Self::ControlLink(_)
+            | Self::Worker(_)
+            | Self::Control(_)
+            | Self::NoFreeLetter
+            | Self::PersistNameInUse(_)
+            | Self::Busy
+            | Self::NoSuchDisk(_)
+            | Self::DiskBusy { .. } => None,
         };
         match value {
             Some(v) => Some(v.name()),
@@ -139,8 +259,8 @@ impl LoadError {
 /// Writes `packet` to the System event log; says so in the debugger log when no entry
 /// could be had (the error-log queue is full, or Wine, whose
 /// `IoAllocateErrorLogEntry` always returns NULL).
-fn event(driver: &DriverObject, packet: &Packet) {
-    if !eventlog::write(driver, packet) {
+fn event(driver: DriverObject, packet: &Packet) {
+    if !eventlog::write(&driver, packet) {
         log!(
             "System event log entry {:#010x} not written: IoAllocateErrorLogEntry returned NULL",
             packet.code()
@@ -206,6 +326,33 @@ impl fmt::Display for LoadError {
                 status::name(status)
             ),
             Self::TooManyDisks => write!(f, "no room for another disk ({MAX_DISKS} at most)"),
+            Self::Boot(e) => write!(f, "{e}"),
+            Self::ControlLink(status) => write!(
+                f,
+                "cannot link \\DosDevices\\RamdiskControl: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::Worker(status) => write!(
+                f,
+                "cannot start the control worker thread: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::Control(e) => write!(f, "{e}"),
+            Self::NoFreeLetter => f.write_str(
+                "DriveLetter: no drive letter from Z: down to D: is free (nor kept by MountedDevices for another volume)",
+            ),
+            Self::PersistNameInUse(name) => {
+                write!(f, "PersistName: a disk persisted as {name} exists already")
+            }
+            Self::Busy => f.write_str("the driver's disk table is busy"),
+            Self::NoSuchDisk(select) => write!(f, "no disk {select}"),
+            Self::DiskBusy { opens, mounted } => write!(
+                f,
+                "the disk is busy ({opens} open handle(s){}); remove it with force",
+                if mounted { ", a mounted file system" } else { "" }
+            ),
         }
     }
 }
@@ -222,49 +369,135 @@ impl fmt::Display for Bytes {
     }
 }
 
+/// A load failure's line: `Disks\<NAME>\` before a value's message (`DiskSize: ...`),
+/// `Disks\<NAME>: ` before any other, nothing for disk 0.
+struct Blamed<'a>(Option<&'a DiskName>, &'a LoadError);
+
+impl fmt::Display for Blamed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1.value()) {
+            (None, _) => write!(f, "{}", self.1),
+            (Some(name), Some(_)) => write!(f, "Disks\\{name}\\{}", self.1),
+            (Some(name), None) => write!(f, "Disks\\{name}: {}", self.1),
+        }
+    }
+}
+
 /// `DriverEntry`'s body: load, or log why not and return the status (everything
 /// done so far is undone by then).
-pub fn entry(driver: &DriverObject, service_key: &[u16]) -> NTSTATUS {
+pub fn entry(driver: DriverObject, service_key: &[u16]) -> NTSTATUS {
     match load(driver, service_key) {
         Ok(()) => STATUS_SUCCESS,
-        Err(e) => {
+        Err((disk, e)) => {
             low_pool::close();
             let status = e.status();
-            log!(error: "{e}");
+            let line = text(format_args!("{}", Blamed(disk.as_ref(), &e)));
+            log!(error: "{}", line.as_str());
             log!(
                 error: "DriverEntry failed with {:#010x} ({}), pool balance {}",
                 status.cast_unsigned(),
                 status::name(status),
                 pool::live_allocations()
             );
-            let reason = text(format_args!("{e}"));
+            let value = match (disk, e.value()) {
+                (Some(name), Some(v)) => Some(text(format_args!("Disks\\{name}\\{v}"))),
+                (None, Some(v)) => Some(text(format_args!("{v}"))),
+                (_, None) => None,
+            };
             event(
                 driver,
-                &Packet::load_failed(e.value(), reason.as_str(), status),
+                &Packet::load_failed(
+                    value.as_ref().map(FormatBuffer::as_str),
+                    line.as_str(),
+                    status,
+                ),
             );
             status
         }
     }
 }
 
-fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
+fn load(driver: DriverObject, service_key: &[u16]) -> Result<(), config::Failure> {
     let pool2 = pool::init();
+    let loaded = STATE
+        .try_with(|st| {
+            st.driver = Some(driver);
+            st.pool2 = pool2;
+            let made = load_into(st, driver, service_key);
+            if made.is_err() {
+                teardown(st);
+            }
+            made
+        })
+        .unwrap_or(Err((None, LoadError::Busy)));
+    loaded?;
+    // Last: from now on the worker owns the state.
+    if let Err(status) = WORKER.start() {
+        let _ = STATE.try_with(teardown);
+        return Err((None, LoadError::Worker(status)));
+    }
+    Ok(())
+}
+
+/// The boot-time disks and the control device, into `st`.
+// A frame of its own (the boot-time disks' settings): no frame above a page.
+#[inline(never)]
+fn load_into(
+    st: &mut State,
+    driver: DriverObject,
+    service_key: &[u16],
+) -> Result<(), config::Failure> {
     #[cfg(feature = "fault-injection")]
-    if let Some(service) = config::mount_manager_double(service_key)? {
-        let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
-        slot.fill(crate::device::double::Double::create(driver, &service)?);
+    if let Some(service) = config::mount_manager_double(service_key).map_err(|e| (None, e))? {
+        st.disks[0] =
+            Some(crate::device::double::Double::create(driver, &service).map_err(|e| (None, e))?);
         return Ok(());
     }
     let serial = volume_serial_from_system_time(time::system_time());
-    let settings = config::read(service_key, serial)?;
-    let config = settings.config;
+    let settings = config::read(service_key, serial, &mut st.boot)?;
+    st.mount_manager = settings.mount_manager;
+    st.physical = crate::fault::physical_memory(sysinfo::physical_memory());
+    st.next_index = config::next_index(&settings.service);
+    st.service = Some(settings.service);
+    if let Some(config) = settings.default {
+        create_disk(st, &config, DiskIdentity::parameters(), true).map_err(|e| (None, e))?;
+    }
+    for i in 0..MAX_DISKS {
+        let Some((name, config)) = st.boot.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
+        let index = st.allocate_index();
+        let identity = DiskIdentity::registry(index, name)
+            .map_err(|_| (Some(name), LoadError::Internal("index 0 for a subkey disk")))?;
+        create_disk(st, &config, identity, true).map_err(|e| (Some(name), e))?;
+    }
+    st.control = Some(Control::create(driver).map_err(|e| (None, e))?);
+    crate::fault::loaded();
+    Ok(())
+}
+
+/// Makes one disk (memory plan, volume plan, store, format, device, registration) into
+/// a free slot of `st`, and logs it.
+// A frame of its own (a disk's plan and format): no frame above a page.
+#[inline(never)]
+fn create_disk(
+    st: &mut State,
+    config: &Config,
+    identity: DiskIdentity,
+    boot: bool,
+) -> Result<usize, LoadError> {
+    let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
     // Before the planner, so a disk too large for this machine (a fixed one above half
     // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
     // allocated for it.
-    let physical = crate::fault::physical_memory(sysinfo::physical_memory());
-    let memory = plan_memory(&config, physical).map_err(LoadError::Config)?;
+    let memory = plan_memory(config, st.physical).map_err(LoadError::Config)?;
     let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
+    let slot = st
+        .disks
+        .iter()
+        .position(Option::is_none)
+        .ok_or(LoadError::TooManyDisks)?;
     if let MemoryPlan::Dynamic { .. } = memory {
         match low_pool::open() {
             Ok(()) => log!(
@@ -280,14 +513,14 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
             ),
         }
     }
-    let slot = DISKS.reserve().ok_or(LoadError::TooManyDisks)?;
     let device = Disk::create(
         driver,
-        &config,
+        config,
         &layout,
         memory,
-        DiskIdentity::parameters(),
-        settings.mount_manager,
+        identity,
+        st.mount_manager,
+        boot,
     )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
@@ -308,16 +541,16 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
             layout,
             layout.cluster_count(),
             layout.cluster_bytes(),
-            serial,
+            config.format.volume_serial,
             disk.state().identity.unique_id(),
             disk.state().identity.device_name(),
             store.chunk_size() >> 10,
-            if pool2 {
+            if st.pool2 {
                 "ExAllocatePool2"
             } else {
                 "ExAllocatePoolWithTag"
             },
-            Bytes(physical)
+            Bytes(st.physical)
         );
         let drive = text(format_args!("{}:", char::from(disk.letter())));
         let summary = text(format_args!(
@@ -331,29 +564,29 @@ fn load(driver: &DriverObject, service_key: &[u16]) -> Result<(), LoadError> {
             &Packet::disk_created(drive.as_str(), summary.as_str()),
         );
     }
-    slot.fill(device);
-    crate::fault::loaded();
-    Ok(())
+    if let Some(free) = st.disks.get_mut(slot) {
+        *free = Some(device);
+    }
+    Ok(slot)
 }
 
-/// `DriverUnload`'s body: every disk (its mount points while it still answers, then
-/// its own link, device, memory, in that order), then any device the table missed;
-/// then the leak check line.
-pub fn unload(driver: &DriverObject, q: &Quiesced) {
-    for index in 0..DeviceTable::<MAX_DISKS>::CAPACITY {
-        let Some(device) = DISKS.take(index) else {
-            continue;
-        };
-        if let Some(DeviceKind::Disk(disk)) = device.kind() {
-            disk.unregister();
-        }
-        match device.retire(q) {
-            Some(DeviceKind::Disk(disk)) => {
-                let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
-                let (link, store) = disk.into_parts();
-                drop(link);
-                device.delete(q);
-                drop(store);
+/// Ends one device of the driver: a disk's mount points first (while it still answers
+/// the mount manager), then its rundown is closed and drained, then its own link, the
+/// device and its memory go, in that order.
+fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
+    if let Some(DeviceKind::Disk(disk)) = device.kind() {
+        disk.unregister();
+    }
+    let closed = device.close();
+    match closed.take() {
+        Some(DeviceKind::Disk(disk)) => {
+            let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
+            let (link, store) = disk.into_parts();
+            drop(link);
+            closed.delete();
+            drop(store);
+            log!(disk: letter, "removed, {bytes} bytes of memory given back");
+            if let Some(driver) = driver {
                 let drive = text(format_args!("{}:", char::from(letter)));
                 let summary = text(format_args!("{bytes} bytes of memory given back"));
                 event(
@@ -361,16 +594,37 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
                     &Packet::disk_removed(drive.as_str(), summary.as_str()),
                 );
             }
-            #[cfg(feature = "fault-injection")]
-            Some(double @ DeviceKind::MountManagerDouble(_)) => {
-                device.delete(q);
-                drop(double);
-            }
-            None => device.delete(q),
+        }
+        Some(other) => {
+            closed.delete();
+            drop(other);
+        }
+        None => closed.delete(),
+    }
+}
+
+/// Every disk, then the control device.
+fn teardown(st: &mut State) {
+    for slot in &mut st.disks {
+        if let Some(device) = slot.take() {
+            destroy(st.driver, device);
         }
     }
+    if let Some(control) = st.control.take() {
+        destroy(st.driver, control);
+    }
+}
+
+/// `DriverUnload`'s body: the worker first (after the request it is serving), then
+/// every disk and the control device, then any device the table missed; then the
+/// leak check line.
+pub fn unload(driver: DriverObject) {
+    WORKER.stop();
+    if STATE.try_with(teardown).is_none() {
+        log!(error: "unload: the driver's state is busy; its devices are left to the chain walk");
+    }
     low_pool::close();
-    let leftovers = driver.delete_leftover_devices(q);
+    let leftovers = driver.delete_leftover_devices();
     if leftovers != 0 {
         log!(error: "{leftovers} device(s) outside the disk table were deleted at unload");
     }
@@ -380,4 +634,208 @@ pub fn unload(driver: &DriverObject, q: &Quiesced) {
     } else {
         log!(error: "unloaded, pool balance {balance}: allocations leaked");
     }
+}
+
+/// Queues a pended control request for the worker.
+pub fn submit(irp: PendingIrp) {
+    WORKER.submit(irp);
+}
+
+/// An unknown request.
+const INVALID: Reply = Reply {
+    status: status::STATUS_INVALID_DEVICE_REQUEST,
+    information: 0,
+};
+
+/// The worker's body for one control request: answers it and completes the IRP.
+fn serve(mut irp: PendingIrp) {
+    let reply = irp.ioctl().map_or(INVALID, |io| {
+        Request::from_code(io.code).map_or(INVALID, |request| {
+            answer(request, io.buffer, io.input_len, io.output_len)
+        })
+    });
+    irp.complete(reply.status, reply.information);
+}
+
+/// Answers `request`: its input is the first `input_len` bytes of `buffer`, its reply
+/// goes to the first `output_len` (`METHOD_BUFFERED`: the same system buffer; every
+/// input is parsed into a copy before any output is written).
+fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usize) -> Reply {
+    let started = time::system_time();
+    let input_len = input_len.min(buffer.len());
+    let result = STATE
+        .try_with(|st| -> Result<Reply, LoadError> {
+            control::check_output(request, output_len).map_err(LoadError::Control)?;
+            let (input, _) = buffer.split_at(input_len);
+            match request {
+                Request::Create => {
+                    let serial = volume_serial_from_system_time(started);
+                    let req = control::parse_create(input, serial).map_err(LoadError::Control)?;
+                    let slot = create_runtime(st, &req)?;
+                    let info = st
+                        .disks
+                        .get(slot)
+                        .and_then(Option::as_ref)
+                        .and_then(report)
+                        .ok_or(LoadError::Internal("the new disk is not in the table"))?;
+                    let ms = (time::system_time() - started) / 10_000;
+                    log!(
+                        disk: u8::try_from(info.drive_letter.get()).unwrap_or(b'?'),
+                        "created by the control device in {ms} ms"
+                    );
+                    Ok(control::info_reply(&info, out(buffer, output_len)))
+                }
+                Request::Remove => {
+                    let req = control::parse_remove(input).map_err(LoadError::Control)?;
+                    remove(st, req.select, req.force)?;
+                    let ms = (time::system_time() - started) / 10_000;
+                    log!("REMOVE {}: done in {ms} ms", req.select);
+                    Ok(Reply {
+                        status: STATUS_SUCCESS,
+                        information: 0,
+                    })
+                }
+                Request::Query => {
+                    let select = control::parse_query(input).map_err(LoadError::Control)?;
+                    let info = st
+                        .find(select)
+                        .and_then(|slot| st.disks.get(slot))
+                        .and_then(Option::as_ref)
+                        .and_then(report)
+                        .ok_or(LoadError::NoSuchDisk(select))?;
+                    Ok(control::info_reply(&info, out(buffer, output_len)))
+                }
+                Request::List => {
+                    // The disks by index: (index, slot) pairs, then each entry made
+                    // straight into the reply.
+                    let mut order = [(0u32, 0usize); MAX_DISKS];
+                    let mut n = 0;
+                    for (slot, _, disk) in st.disks() {
+                        if let Some(o) = order.get_mut(n) {
+                            *o = (disk.state().identity.index(), slot);
+                            n += 1;
+                        }
+                    }
+                    let order = order.get_mut(..n).unwrap_or(&mut []);
+                    order.sort_unstable();
+                    let entries = order.iter().map(|&(_, slot)| {
+                        st.disks
+                            .get(slot)
+                            .and_then(Option::as_ref)
+                            .and_then(report)
+                            .unwrap_or_else(RamdiskDiskInfo::new_zeroed)
+                    });
+                    Ok(control::list_reply(entries, out(buffer, output_len)))
+                }
+            }
+        })
+        .unwrap_or(Err(LoadError::Busy));
+    result.unwrap_or_else(|e| {
+        log!(error: "{}: {e}", request.name());
+        Reply {
+            status: e.status(),
+            information: 0,
+        }
+    })
+}
+
+/// The output part of a system buffer.
+fn out(buffer: &mut [u8], output_len: usize) -> &mut [u8] {
+    let len = output_len.min(buffer.len());
+    buffer.get_mut(..len).unwrap_or(&mut [])
+}
+
+/// A disk's `RAMDISK_DISK_INFO` (`None` for a device that is not a disk).
+fn report(device: &DeviceObject) -> Option<RamdiskDiskInfo> {
+    let Some(DeviceKind::Disk(disk)) = device.kind() else {
+        return None;
+    };
+    let state = disk.state();
+    let persist = match state.identity.persistence() {
+        Persistence::Registry(name) => Some(name),
+        Persistence::Parameters | Persistence::Letter(_) => None,
+    };
+    Some(control::encode_info(&DiskReport {
+        identity: &state.identity,
+        letter: disk.letter(),
+        disk_size: state.info.disk_size,
+        allocated_bytes: disk.store().allocated_bytes(),
+        memory_limit: if disk.store().is_dynamic() {
+            disk.store().memory_limit()
+        } else {
+            0
+        },
+        open_handles: disk.opens(),
+        allocation: u32::from(disk.store().is_dynamic()),
+        mounted: device.is_mounted(),
+        boot: disk.is_boot(),
+        file_system: state.info.volume.name(),
+        persist: persist.as_ref(),
+    }))
+}
+
+/// CREATE: a free slot, the persist name free, the drive letter (asked for and free,
+/// or the first free from `Z:` down), a new index; then the disk.
+fn create_runtime(st: &mut State, req: &CreateRequest) -> Result<usize, LoadError> {
+    if st.disks.iter().all(Option::is_some) {
+        return Err(LoadError::TooManyDisks);
+    }
+    if let Some(name) = req.persist
+        && st
+            .disks()
+            .any(|(_, _, d)| d.state().identity.persistence() == Persistence::Registry(name))
+    {
+        return Err(LoadError::PersistNameInUse(name));
+    }
+    let letter = if let Some(letter) = req.letter {
+        if drive_letter_taken(letter) {
+            return Err(LoadError::LetterTaken {
+                letter,
+                status: status::STATUS_OBJECT_NAME_COLLISION,
+            });
+        }
+        letter
+    } else {
+        let mut unavailable: LetterSet = config::remembered_letters(req.persist.as_ref());
+        for l in b'D'..=b'Z' {
+            if drive_letter_taken(l) {
+                unavailable.insert(l);
+            }
+        }
+        control::pick_letter(unavailable).ok_or(LoadError::NoFreeLetter)?
+    };
+    let mut config = req.config;
+    config.drive_letter = letter;
+    let index = st.allocate_index();
+    let identity = req
+        .persist
+        .map_or_else(
+            || DiskIdentity::runtime(index, letter),
+            |name| DiskIdentity::registry(index, name),
+        )
+        .map_err(|_| LoadError::Internal("no identity for a new disk"))?;
+    create_disk(st, &config, identity, false)
+}
+
+/// REMOVE: the disk `select` names; refused while busy (open handles, a mounted file
+/// system) unless `force`.
+fn remove(st: &mut State, select: Select, force: bool) -> Result<(), LoadError> {
+    let slot = st.find(select).ok_or(LoadError::NoSuchDisk(select))?;
+    let busy = st
+        .disks()
+        .find(|(s, _, _)| *s == slot)
+        .map(|(_, device, disk)| (disk.opens(), device.is_mounted()));
+    if let Some((opens, mounted)) = busy
+        && (opens > 0 || mounted)
+        && !force
+    {
+        return Err(LoadError::DiskBusy { opens, mounted });
+    }
+    let device = st
+        .disks
+        .get_mut(slot)
+        .and_then(Option::take)
+        .ok_or(LoadError::NoSuchDisk(select))?;
+    destroy(st.driver, device);
+    Ok(())
 }

@@ -17,6 +17,17 @@ pub enum VolumeKind {
     Exfat,
 }
 
+impl VolumeKind {
+    /// The conventional name: `FAT12`, `FAT16`, `FAT32` or `exFAT`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Fat(t) => t.name(),
+            Self::Exfat => "exFAT",
+        }
+    }
+}
+
 /// Bytes per sector. The driver always presents 512-byte sectors.
 pub const BYTES_PER_SECTOR: u32 = 512;
 

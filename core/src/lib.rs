@@ -12,6 +12,7 @@
 extern crate std;
 
 pub mod config;
+pub mod control;
 pub mod disk;
 pub mod dsm;
 pub mod eventlog;

@@ -124,14 +124,8 @@ pub struct Ace {
 
 /// The disk device's DACL, in order.
 pub const DISK_DACL: [Ace; 3] = [
-    Ace {
-        mask: GENERIC_ALL,
-        sid: Sid::SYSTEM,
-    },
-    Ace {
-        mask: GENERIC_ALL,
-        sid: Sid::ADMINISTRATORS,
-    },
+    CONTROL_DACL[0],
+    CONTROL_DACL[1],
     Ace {
         mask: GENERIC_EXECUTE,
         sid: Sid::EVERYONE,
@@ -140,6 +134,23 @@ pub const DISK_DACL: [Ace; 3] = [
 
 /// [`DISK_DACL`] as SDDL, with the protected flag the glue sets.
 pub const DISK_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GX;;;WD)";
+
+/// The control device's DACL (`\Device\RamdiskControl`): SYSTEM and Administrators
+/// only (the disks' first two ACEs). Each disk costs memory, so an ordinary user may
+/// not even open the device.
+pub const CONTROL_DACL: [Ace; 2] = [
+    Ace {
+        mask: GENERIC_ALL,
+        sid: Sid::SYSTEM,
+    },
+    Ace {
+        mask: GENERIC_ALL,
+        sid: Sid::ADMINISTRATORS,
+    },
+];
+
+/// [`CONTROL_DACL`] as SDDL, with the protected flag the glue sets.
+pub const CONTROL_DACL_SDDL: &str = "D:P(A;;GA;;;SY)(A;;GA;;;BA)";
 
 /// The bytes `RtlCreateAcl` needs for `aces`: the `ACL` header and, per ACE,
 /// `ACCESS_ALLOWED_ACE` without `SidStart` (8) plus the SID.

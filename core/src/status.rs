@@ -73,6 +73,25 @@ pub const STATUS_INTERNAL_ERROR: i32 = 0xC000_00E5_u32 as i32;
 /// larger than [`crate::config::MAX_VALUE_DATA`]).
 pub const STATUS_INVALID_BUFFER_SIZE: i32 = 0xC000_0206_u32 as i32;
 
+/// `STATUS_DEVICE_BUSY` (a warning): the disk has open handles or a mounted file
+/// system and the REMOVE was not forced; or the control device's queue is full.
+pub const STATUS_DEVICE_BUSY: i32 = 0x8000_0011_u32 as i32;
+
+/// `STATUS_INFO_LENGTH_MISMATCH`: a control input of the wrong length.
+pub const STATUS_INFO_LENGTH_MISMATCH: i32 = 0xC000_0004_u32 as i32;
+
+/// `STATUS_OBJECT_PATH_NOT_FOUND`: an open of the control device with a file name
+/// (`\\.\RamdiskControl\x`).
+pub const STATUS_OBJECT_PATH_NOT_FOUND: i32 = 0xC000_003A_u32 as i32;
+
+/// `STATUS_QUOTA_EXCEEDED`: the driver holds as many disks as it can.
+pub const STATUS_QUOTA_EXCEEDED: i32 = 0xC000_0044_u32 as i32;
+
+/// `STATUS_DELETE_PENDING`: a control request still queued when the driver unloads.
+pub const STATUS_DELETE_PENDING: i32 = 0xC000_0056_u32 as i32;
+
+/// `STATUS_REVISION_MISMATCH`: a control input of another version.
+pub const STATUS_REVISION_MISMATCH: i32 = 0xC000_0059_u32 as i32;
 /// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get a write's memory.
 ///
 /// Its memory limit, the system's low-memory condition, or the pool: what classpnp
@@ -106,6 +125,12 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_ACCESS_DENIED => "STATUS_ACCESS_DENIED",
         STATUS_OBJECT_NAME_NOT_FOUND => "STATUS_OBJECT_NAME_NOT_FOUND",
         STATUS_DEVICE_PROTOCOL_ERROR => "STATUS_DEVICE_PROTOCOL_ERROR",
+        STATUS_DEVICE_BUSY => "STATUS_DEVICE_BUSY",
+        STATUS_INFO_LENGTH_MISMATCH => "STATUS_INFO_LENGTH_MISMATCH",
+        STATUS_OBJECT_PATH_NOT_FOUND => "STATUS_OBJECT_PATH_NOT_FOUND",
+        STATUS_QUOTA_EXCEEDED => "STATUS_QUOTA_EXCEEDED",
+        STATUS_DELETE_PENDING => "STATUS_DELETE_PENDING",
+        STATUS_REVISION_MISMATCH => "STATUS_REVISION_MISMATCH",
         _ => "(unknown NTSTATUS)",
     }
 }
@@ -135,7 +160,15 @@ mod tests {
             (STATUS_NOT_SUPPORTED, 0xC000_00BB),
             (STATUS_INVALID_BUFFER_SIZE, 0xC000_0206),
         ];
-        for (value, bits) in table {
+        let control = [
+            (STATUS_DEVICE_BUSY, 0x8000_0011),
+            (STATUS_INFO_LENGTH_MISMATCH, 0xC000_0004),
+            (STATUS_OBJECT_PATH_NOT_FOUND, 0xC000_003A),
+            (STATUS_QUOTA_EXCEEDED, 0xC000_0044),
+            (STATUS_DELETE_PENDING, 0xC000_0056),
+            (STATUS_REVISION_MISMATCH, 0xC000_0059),
+        ];
+        for (value, bits) in table.into_iter().chain(control) {
             assert_eq!(value.cast_unsigned(), bits, "{}", name(value));
             assert_ne!(name(value), "(unknown NTSTATUS)");
         }

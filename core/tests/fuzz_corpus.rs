@@ -69,6 +69,11 @@ fn corpus_exfat() {
 }
 
 #[test]
+fn corpus_control() {
+    println!("control: {} inputs", replay("control"));
+}
+
+#[test]
 fn every_target_has_a_corpus_directory() {
     for (name, _) in TARGETS {
         assert!(corpus_dir(name).is_dir(), "{name}");

@@ -14,9 +14,9 @@ use crate::units::parse_size;
     after_help = "DEVICE is a drive letter (R, R: or \\\\.\\R:) or a full device path \
 (\\\\.\\GLOBALROOT\\Device\\Ramdisk0); the default is the DriveLetter of the installed service, \
 else R:.\n\nExit codes: 0 ok, 1 failed, 2 usage error, 3 device cannot be opened, \
-4 data errors found (verify) or size mismatch (load), 5 volume busy (trim: the \
-volume lock could not be taken), 6 nothing failed but the disk's identity could not be \
-proven (selftest)."
+4 data errors found (verify) or size mismatch (load), 5 busy (a disk or volume in use, \
+without --force; trim: the volume lock could not be taken), 6 nothing failed but the disk's \
+identity could not be proven (selftest)."
 )]
 pub struct Cli {
     /// Machine-readable output: one JSON object on stdout.
@@ -82,6 +82,12 @@ pub enum Command {
         #[arg(long)]
         no_broadcast: bool,
     },
+    /// Create a disk at run time (the control device `\\.\RamdiskControl`).
+    Create(CreateArgs),
+    /// Remove a disk safely: lock, dismount, delete its mount point, remove it.
+    Remove(RemoveArgs),
+    /// List the disks the driver holds.
+    List,
     /// Lock and dismount the volume, stop the service, announce the removal.
     Stop {
         /// The device to dismount first.
@@ -105,6 +111,92 @@ pub enum Command {
         #[arg(long)]
         format: bool,
     },
+}
+
+/// `create` options: the settings of a registry disk (omitted ones take the same
+/// defaults), plus the drive letter (default: the first free one from Z: down).
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// `DiskSize` in bytes (512K, 64M, 1G ...).
+    #[arg(long, value_parser = parse_size)]
+    pub size: u64,
+    /// `DriveLetter` (one letter; default: the driver picks the first free from Z: down to D:).
+    #[arg(long)]
+    pub letter: Option<String>,
+    /// The volume and memory settings.
+    #[command(flatten)]
+    pub disk: DiskOptions,
+    /// Also write `Parameters\Disks\NAME`, so the disk comes back at the next start.
+    #[arg(long, value_name = "NAME")]
+    pub persist: Option<String>,
+    /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
+    #[arg(long)]
+    pub no_broadcast: bool,
+}
+
+/// `remove` options.
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// The disk: its drive letter (R, R:, \\.\R:).
+    pub device: String,
+    /// Remove it even while programs have files or handles open on it (they lose them).
+    #[arg(long)]
+    pub force: bool,
+    /// Keep its `Parameters\Disks` subkey (default: delete it, so it does not come back).
+    #[arg(long)]
+    pub keep_persisted: bool,
+    /// Do not tell Explorer (no `WM_DEVICECHANGE` broadcast, no `SHChangeNotify`).
+    #[arg(long)]
+    pub no_broadcast: bool,
+}
+
+impl CreateArgs {
+    /// The drive letter asked for (`R`, `r:` → `'R'`); `None`: the driver picks one.
+    ///
+    /// # Errors
+    /// A value that is not one letter A-Z (optionally with `:`).
+    pub fn letter(&self) -> Result<Option<char>, String> {
+        let Some(text) = &self.letter else {
+            return Ok(None);
+        };
+        let l = text.trim_end_matches(':');
+        let mut chars = l.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Ok(Some(c.to_ascii_uppercase())),
+            _ => Err(format!("--letter {text}: not a drive letter A-Z")),
+        }
+    }
+
+    /// The control request's settings.
+    #[must_use]
+    pub fn settings(&self, letter: Option<char>) -> ramdisk_core::control::CreateSettings<'_> {
+        ramdisk_core::control::CreateSettings {
+            disk_size: self.size,
+            letter,
+            file_system: self.disk.fs.as_deref(),
+            sectors_per_cluster: self.disk.sectors_per_cluster,
+            root_dir_entries: self.disk.root_entries,
+            volume_label: self.disk.label.as_deref(),
+            allocation: self.disk.allocation.as_deref(),
+            memory_limit: self.disk.memory_limit,
+            persist_name: self.persist.as_deref(),
+        }
+    }
+
+    /// The `Parameters\Disks\<NAME>` values `--persist` writes, for a disk that got
+    /// drive letter `letter`: every option given, and the letter (so it comes back on
+    /// the same one).
+    #[must_use]
+    pub fn persisted_values(&self, letter: char) -> Vec<(&'static str, ParamValue)> {
+        InstallArgs {
+            sys: String::new(),
+            size: Some(self.size),
+            letter: Some(letter.to_string()),
+            disk: self.disk.clone(),
+            start: StartType::Demand,
+        }
+        .parameters()
+    }
 }
 
 /// The byte range of `dump` and `load`: the same offsets on the disk and in the file.
@@ -168,6 +260,18 @@ pub struct InstallArgs {
     /// `DriveLetter` (one letter).
     #[arg(long)]
     pub letter: Option<String>,
+    /// The volume and memory settings.
+    #[command(flatten)]
+    pub disk: DiskOptions,
+    /// Service start type.
+    #[arg(long, value_enum, default_value_t = StartType::Demand)]
+    pub start: StartType,
+}
+
+/// The settings `install` and `create` share: a registry value each, written (or sent)
+/// only when given.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DiskOptions {
     /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
     #[arg(long)]
     pub fs: Option<String>,
@@ -187,9 +291,6 @@ pub struct InstallArgs {
     /// `MemoryLimit` of a dynamic disk in bytes (512M, 2G ...).
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<u64>,
-    /// Service start type.
-    #[arg(long, value_enum, default_value_t = StartType::Demand)]
-    pub start: StartType,
 }
 
 /// Service start types of a kernel driver (`demand`, `auto`, `system` in JSON).
@@ -243,25 +344,25 @@ impl InstallArgs {
             let l = letter.trim_end_matches(':');
             v.push(("DriveLetter", ParamValue::Sz(l.to_ascii_uppercase())));
         }
-        if let Some(fs) = &self.fs {
+        if let Some(fs) = &self.disk.fs {
             v.push(("FileSystem", ParamValue::Sz(fs.to_ascii_uppercase())));
         }
-        if let Some(spc) = self.sectors_per_cluster {
+        if let Some(spc) = self.disk.sectors_per_cluster {
             v.push(("SectorsPerCluster", ParamValue::Dword(spc)));
         }
-        if let Some(n) = self.root_entries {
+        if let Some(n) = self.disk.root_entries {
             v.push(("RootDirEntries", ParamValue::Dword(n)));
         }
-        if let Some(label) = &self.label {
+        if let Some(label) = &self.disk.label {
             v.push(("VolumeLabel", ParamValue::Sz(label.clone())));
         }
-        if let Some(allocation) = &self.allocation {
+        if let Some(allocation) = &self.disk.allocation {
             v.push((
                 "Allocation",
                 ParamValue::Sz(allocation.to_ascii_lowercase()),
             ));
         }
-        if let Some(limit) = self.memory_limit {
+        if let Some(limit) = self.disk.memory_limit {
             v.push((
                 "MemoryLimit",
                 u32::try_from(limit).map_or(ParamValue::Qword(limit), ParamValue::Dword),
@@ -422,6 +523,76 @@ mod tests {
             vec![("DiskSize", ParamValue::Qword(8 << 30))]
         );
         assert!(parse(&["install"]).is_err(), "--sys is required");
+    }
+
+    #[test]
+    fn create_remove_list() {
+        let c = parse(&["create", "--size", "1G"]).unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.size, 1 << 30);
+        assert_eq!(a.letter(), Ok(None));
+        let s = a.settings(None);
+        assert_eq!(s.disk_size, 1 << 30);
+        assert_eq!(s.file_system, None);
+        let c = parse(&[
+            "--json",
+            "create",
+            "--size",
+            "64M",
+            "--letter",
+            "r:",
+            "--fs",
+            "FAT32",
+            "--label",
+            "S",
+            "--sectors-per-cluster",
+            "8",
+            "--root-entries",
+            "256",
+            "--allocation",
+            "fixed",
+            "--persist",
+            "build",
+        ])
+        .unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert_eq!(a.letter(), Ok(Some('R')));
+        assert_eq!(
+            a.persisted_values('R'),
+            vec![
+                ("DiskSize", ParamValue::Dword(64 << 20)),
+                ("DriveLetter", ParamValue::Sz("R".into())),
+                ("FileSystem", ParamValue::Sz("FAT32".into())),
+                ("SectorsPerCluster", ParamValue::Dword(8)),
+                ("RootDirEntries", ParamValue::Dword(256)),
+                ("VolumeLabel", ParamValue::Sz("S".into())),
+                ("Allocation", ParamValue::Sz("fixed".into())),
+            ]
+        );
+        for bad in ["RR", "1", "", ":"] {
+            let c = parse(&["create", "--size", "1M", "--letter", bad]).unwrap();
+            let Command::Create(a) = c.command else {
+                panic!()
+            };
+            assert!(a.letter().is_err(), "{bad}");
+        }
+        assert!(parse(&["create"]).is_err(), "--size is required");
+        assert!(parse(&["create", "--size", "1Q"]).is_err());
+        let c = parse(&["remove", "R:", "--force", "--keep-persisted"]).unwrap();
+        let Command::Remove(r) = c.command else {
+            panic!()
+        };
+        assert!(r.force && r.keep_persisted && !r.no_broadcast);
+        assert_eq!(r.device, "R:");
+        assert!(parse(&["remove"]).is_err(), "the disk is required");
+        assert!(matches!(
+            parse(&["list", "--json"]).unwrap().command,
+            Command::List
+        ));
     }
 
     #[test]

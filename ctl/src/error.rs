@@ -12,11 +12,12 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NO_DEVICE: u8 = 3;
 /// Exit code: data errors (unreadable sectors, size mismatch).
 pub const EXIT_DATA: u8 = 4;
+/// Exit code: busy (a volume whose `FSCTL_LOCK_VOLUME` could not be taken, a disk
+/// the driver finds in use).
+pub const EXIT_BUSY: u8 = 5;
 /// Exit code of `selftest`: nothing failed, but the disk's identity could not be
 /// proven, so the file-system checks did not run (always so under Wine).
 pub const EXIT_NOT_PROVEN: u8 = 6;
-/// Exit code: the volume is busy (`FSCTL_LOCK_VOLUME` could not be taken).
-pub const EXIT_BUSY: u8 = 5;
 
 /// An error for the user: what was being done, the Win32 error if any, the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +165,9 @@ pub const fn fallback_text(code: u32) -> Option<&'static str> {
         50 => "The request is not supported.",
         87 => "The parameter is incorrect.",
         122 => "The data area passed to a system call is too small.",
+        170 => "The requested resource is in use.",
+        183 => "Cannot create a file when that file already exists.",
+        433 => "A device which does not exist was specified.",
         234 => "More data is available.",
         1060 => "The specified service does not exist as an installed service.",
         1062 => "The service has not been started.",

@@ -14,6 +14,7 @@ pub mod mountmgr;
 pub mod owner;
 pub mod progress;
 pub mod range;
+pub mod remove;
 pub mod report;
 pub mod rng;
 pub mod selftest;

@@ -214,15 +214,68 @@ fn write_key(subkey: &str, values: &[(&str, u32, Vec<u8>)]) -> Result<(), CtlErr
 /// # Errors
 /// The registry error, naming the value.
 pub fn write_parameters(values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
-    let values: Vec<(&str, u32, Vec<u8>)> = values
+    write_key(PARAMETERS_KEY, &typed(values))
+}
+
+/// The values with their `REG_*` types and data bytes.
+fn typed<'a>(values: &[(&'a str, ParamValue)]) -> Vec<(&'a str, u32, Vec<u8>)> {
+    values
         .iter()
         .map(|(name, value)| match value {
             ParamValue::Dword(v) => (*name, REG_DWORD, v.to_le_bytes().to_vec()),
             ParamValue::Qword(v) => (*name, REG_QWORD, v.to_le_bytes().to_vec()),
             ParamValue::Sz(s) => (*name, REG_SZ, wide_bytes(s)),
         })
-        .collect();
-    write_key(PARAMETERS_KEY, &values)
+        .collect()
+}
+
+/// `Parameters\Disks\<name>` below `HKEY_LOCAL_MACHINE`: a persisted disk.
+#[must_use]
+pub fn disk_key(name: &str) -> String {
+    format!(r"{PARAMETERS_KEY}\Disks\{name}")
+}
+
+/// Whether `Parameters\Disks\<name>` exists.
+#[must_use]
+pub fn disk_key_exists(name: &str) -> bool {
+    let key = wide(&disk_key(name));
+    let mut hkey: HKEY = std::ptr::null_mut();
+    // SAFETY: valid root key, NUL-terminated subkey, out pointer to a local.
+    let rc = unsafe {
+        windows_sys::Win32::System::Registry::RegOpenKeyExW(
+            HKEY_LOCAL_MACHINE,
+            key.as_ptr(),
+            0,
+            windows_sys::Win32::System::Registry::KEY_READ,
+            &raw mut hkey,
+        )
+    };
+    if rc == ERROR_SUCCESS {
+        // SAFETY: the key is open and closed once.
+        unsafe { RegCloseKey(hkey) };
+        true
+    } else {
+        false
+    }
+}
+
+/// Writes a persisted disk's values into `Parameters\Disks\<name>` (creating it).
+///
+/// # Errors
+/// The registry error, naming the value.
+pub fn write_disk(name: &str, values: &[(&str, ParamValue)]) -> Result<(), CtlError> {
+    write_key(&disk_key(name), &typed(values))
+}
+
+/// Deletes `Parameters\Disks\<name>` (a key with values only, no subkeys).
+///
+/// # Errors
+/// The registry error (`ERROR_FILE_NOT_FOUND` when it is not there).
+pub fn delete_disk(name: &str) -> Result<(), u32> {
+    let key = wide(&disk_key(name));
+    // SAFETY: valid root key and NUL-terminated subkey.
+    let rc = unsafe { RegDeleteKeyW(HKEY_LOCAL_MACHINE, key.as_ptr()) };
+    if rc == ERROR_SUCCESS { Ok(()) } else { Err(rc) }
 }
 
 /// `TypesSupported`: error, warning and information entries.

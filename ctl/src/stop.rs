@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{CtlError, win32_text};
+use crate::error::{CtlError, EXIT_BUSY, win32_text};
 use crate::fsctl::{FsctlOutcome, fsctl_warning};
 
 /// `ERROR_FILE_NOT_FOUND`: no such drive letter (the driver is not running).
@@ -150,7 +150,7 @@ pub struct StopOutcome {
 }
 
 /// Deletes `letter`'s mount point and classifies the outcome.
-fn delete_mount_point<S: StopSystem>(
+pub(crate) fn delete_mount_point<S: StopSystem>(
     sys: &mut S,
     letter: char,
     warnings: &mut Vec<String>,
@@ -190,6 +190,44 @@ fn lock_with_retries<S: StopSystem>(
             other => return other,
         }
     }
+}
+
+/// Locks the open volume `v` (retried) and dismounts it, for the `action` (`stop`,
+/// `remove`) that follows; a failure is fatal unless forced, and a lock that cannot be
+/// had is "busy" (exit code 5).
+///
+/// # Errors
+/// Without `--force`: the lock (exit 5) or the dismount failed.
+pub(crate) fn lock_and_dismount<S: StopSystem>(
+    sys: &mut S,
+    v: &S::Volume,
+    path: &str,
+    opts: StopOptions,
+    warnings: &mut Vec<String>,
+    action: &str,
+) -> Result<(Step, Step), CtlError> {
+    let locked = lock_with_retries(sys, v, opts);
+    let lock = step("FSCTL_LOCK_VOLUME", locked, path, opts, warnings, || {
+        let secs = opts.lock_pause.as_secs_f64() * f64::from(opts.lock_attempts - 1);
+        format!(
+            "cannot lock {path}: a program has files or folders open on it \
+             (tried {} times over {secs:.1} s); close them (Explorer windows, \
+             editors, terminals in R:) and retry, or use --force to {action} \
+             anyway (their handles become invalid)",
+            opts.lock_attempts
+        )
+    })
+    .map_err(|e| e.exit_code(EXIT_BUSY))?;
+    let dismounted = FsctlOutcome::classify(sys.dismount(v));
+    let dismount = step(
+        "FSCTL_DISMOUNT_VOLUME",
+        dismounted,
+        path,
+        opts,
+        warnings,
+        || format!("cannot dismount {path} (use --force to {action} anyway)"),
+    )?;
+    Ok((lock, dismount))
 }
 
 /// One volume request's outcome as a [`Step`]; a failure is fatal unless forced.
@@ -258,44 +296,16 @@ pub fn safe_stop<S: StopSystem>(
             ));
         }
     };
-    let mut lock = None;
-    let mut dismount = None;
+    let (mut lock, mut dismount) = (None, None);
     if let Some(v) = &volume {
-        let steps = (|| {
-            let locked = lock_with_retries(sys, v, opts);
-            lock = Some(step(
-                "FSCTL_LOCK_VOLUME",
-                locked,
-                path,
-                opts,
-                &mut warnings,
-                || {
-                    let secs = opts.lock_pause.as_secs_f64() * f64::from(opts.lock_attempts - 1);
-                    format!(
-                        "cannot lock {path}: a program has files or folders open on it \
-                     (tried {} times over {secs:.1} s); close them (Explorer windows, \
-                     editors, terminals in R:) and retry, or use --force to dismount \
-                     anyway (their handles become invalid)",
-                        opts.lock_attempts
-                    )
-                },
-            )?);
-            let dismounted = FsctlOutcome::classify(sys.dismount(v));
-            dismount = Some(step(
-                "FSCTL_DISMOUNT_VOLUME",
-                dismounted,
-                path,
-                opts,
-                &mut warnings,
-                || format!("cannot dismount {path} (use --force to stop anyway)"),
-            )?);
-            Ok(())
-        })();
-        if let Err(e) = steps {
-            if let Some(v) = volume {
-                sys.close_volume(v);
+        match lock_and_dismount(sys, v, path, opts, &mut warnings, "stop") {
+            Ok((l, d)) => (lock, dismount) = (Some(l), Some(d)),
+            Err(e) => {
+                if let Some(v) = volume {
+                    sys.close_volume(v);
+                }
+                return Err(e);
             }
-            return Err(e);
         }
     }
     let mount_point = letter.map(|l| delete_mount_point(sys, l, &mut warnings));
@@ -542,6 +552,7 @@ mod tests {
             "no dismount, no stop request"
         );
         assert_eq!(e.win32, Some(5));
+        assert_eq!(e.exit, EXIT_BUSY, "busy");
         assert!(
             e.context
                 .starts_with(r"cannot lock \\.\R:: a program has files")

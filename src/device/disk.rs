@@ -1,6 +1,6 @@
 //! A RAM disk device: its store, its state for core's replies, its drive-letter link.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ramdisk_core::{
     config::{Config, MemoryPlan},
@@ -44,6 +44,10 @@ pub struct Disk {
     link: DriveLink,
     /// Whether the last write that needed memory failed (logged once per episode).
     exhausted: AtomicBool,
+    /// Opens not yet closed (CREATE − CLOSE): one half of "busy".
+    opens: AtomicU32,
+    /// Made at load from the registry (not by the control device).
+    boot: bool,
 }
 
 impl Disk {
@@ -55,13 +59,16 @@ impl Disk {
     ///
     /// # Errors
     /// The step that failed, with its status.
+    // A frame of its own (the descriptor buffers, the registration): no frame above a page.
+    #[inline(never)]
     pub fn create(
-        driver: &DriverObject,
+        driver: DriverObject,
         config: &Config,
         layout: &Layout,
         memory: MemoryPlan,
         identity: DiskIdentity,
         mount_manager: MountManagerName,
+        boot: bool,
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
         let store = match memory {
@@ -89,7 +96,7 @@ impl Disk {
             Err(STATUS_INSUFFICIENT_RESOURCES)
         } else {
             NewDevice::create(
-                driver,
+                &driver,
                 identity.device_name().as_slice(),
                 FILE_DEVICE_DISK,
                 FILE_DEVICE_SECURE_OPEN | info.media.device_characteristics(),
@@ -119,11 +126,15 @@ impl Disk {
             mount_manager,
             link: DriveLink::new(config.dos_device_name()),
             exhausted: AtomicBool::new(false),
+            opens: AtomicU32::new(0),
+            boot,
         }));
         match Self::announce(&device) {
             Ok(()) => Ok(device),
             Err(e) => {
-                device.withdraw();
+                // The mount manager may have opened the device during the arrival:
+                // the rundown drains whatever it still has in flight.
+                device.close().delete();
                 Err(e)
             }
         }
@@ -195,6 +206,16 @@ impl Disk {
         &self.state
     }
 
+    /// Opens of the disk device not yet closed.
+    pub fn opens(&self) -> u32 {
+        self.opens.load(Ordering::Acquire)
+    }
+
+    /// Whether the disk was made at load from the registry.
+    pub const fn is_boot(&self) -> bool {
+        self.boot
+    }
+
     /// The first step of teardown, while the device still serves IRPs (the mount
     /// manager may send `LINK_DELETED` to it): every drive letter the mount manager
     /// lists for the disk is deleted.
@@ -217,10 +238,19 @@ impl Disk {
         match irp.major() {
             Major::Read | Major::Write => self.read_write(irp),
             Major::DeviceControl => self.device_control(irp),
-            // CREATE, CLOSE, CLEANUP, FLUSH: nothing to do for memory.
-            Major::Create | Major::Close | Major::Cleanup | Major::FlushBuffers => {
+            Major::Create => {
+                self.opens.fetch_add(1, Ordering::AcqRel);
                 irp.complete(STATUS_SUCCESS, 0)
             }
+            Major::Close => {
+                // Never below zero (Wine hands out a handle for a failed CREATE).
+                let _ = self
+                    .opens
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+                irp.complete(STATUS_SUCCESS, 0)
+            }
+            // CLEANUP, FLUSH: nothing to do for memory.
+            Major::Cleanup | Major::FlushBuffers => irp.complete(STATUS_SUCCESS, 0),
             Major::Other(_) => irp.complete(ramdisk_core::status::STATUS_INVALID_DEVICE_REQUEST, 0),
         }
     }

@@ -100,9 +100,9 @@ impl Double {
     ///
     /// # Errors
     /// The failing step.
-    pub fn create(driver: &DriverObject, service: &Key) -> Result<DeviceObject, LoadError> {
+    pub fn create(driver: DriverObject, service: &Key) -> Result<DeviceObject, LoadError> {
         let database =
-            Key::create(&DATABASE_KEY, service).map_err(|status| LoadError::Registry {
+            Key::create(&DATABASE_KEY, service, false).map_err(|status| LoadError::Registry {
                 status,
                 what: "the double's MountedDevices key",
             })?;
@@ -128,7 +128,7 @@ impl Double {
                 }
             }
         }
-        let device = NewDevice::create(driver, &DEVICE_NAME, FILE_DEVICE_UNKNOWN, 0)
+        let device = NewDevice::create(&driver, &DEVICE_NAME, FILE_DEVICE_UNKNOWN, 0)
             .map_err(LoadError::CreateDevice)?;
         log!("mount-manager double: \\Device\\RamdiskTestMountManager ready");
         Ok(device.publish(DeviceKind::MountManagerDouble(Self {

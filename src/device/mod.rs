@@ -2,41 +2,48 @@
 //!
 //! Every device object carries a [`DeviceKind`] in its (tagged) extension; the
 //! kernel's dispatch routine hands the IRP and the device's kind here, and this is
-//! the one place that decides which code serves it. Disks now; the control device
-//! of the many-disks issue becomes a second variant.
+//! the one place that decides which code serves it: disks, the control device, and
+//! (fault-injection build) the tests' mount-manager double.
 
+pub mod control;
 pub mod disk;
 #[cfg(feature = "fault-injection")]
 pub mod double;
 
-use ramdisk_core::status::STATUS_NO_SUCH_DEVICE;
+use ramdisk_core::status::{STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS};
 
-use crate::kernel::{Completion, Irp};
+use crate::kernel::{Completion, Irp, Major};
 
+pub use control::Control;
 pub use disk::Disk;
 
 /// The kinds of device this driver creates.
-#[cfg_attr(
-    feature = "fault-injection",
-    expect(
-        clippy::large_enum_variant,
-        reason = "the enum lives in a device extension sized for its largest variant; boxing a disk would need a heap"
-    )
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the enum lives in a device extension sized for its largest variant; boxing a disk would need a heap"
 )]
 pub enum DeviceKind {
     /// A RAM disk.
     Disk(Disk),
+    /// `\Device\RamdiskControl`.
+    Control(Control),
     /// The tests' mount-manager double (fault-injection build only).
     #[cfg(feature = "fault-injection")]
     MountManagerDouble(double::Double),
 }
 
-/// Serves one IRP for a device of kind `kind` (`None`: not published yet, or retired).
+/// Serves one IRP for a device of kind `kind` (`None`: not published yet, or being
+/// removed: every request fails with `STATUS_NO_SUCH_DEVICE`, but CLOSE and CLEANUP
+/// succeed, as they must).
 pub fn route(kind: Option<&DeviceKind>, irp: Irp) -> Completion {
     match kind {
         Some(DeviceKind::Disk(disk)) => disk.dispatch(irp),
+        Some(DeviceKind::Control(_)) => Control::dispatch(irp),
         #[cfg(feature = "fault-injection")]
         Some(DeviceKind::MountManagerDouble(double)) => double.dispatch(irp),
-        None => irp.complete(STATUS_NO_SUCH_DEVICE, 0),
+        None => match irp.major() {
+            Major::Close | Major::Cleanup => irp.complete(STATUS_SUCCESS, 0),
+            _ => irp.complete(STATUS_NO_SUCH_DEVICE, 0),
+        },
     }
 }

@@ -1,25 +1,32 @@
-//! Device objects: creation, the tagged extension, the driver's table of them, deletion.
+//! Device objects: creation, the tagged extension, its rundown, deletion.
 //!
-//! Every device this driver creates carries an [`Extension`]: a publication word
-//! and the [`crate::device::DeviceKind`] that the one dispatch router matches on.
-//! The word is written last when the device is published (`Release`), and the
-//! dispatch routine reads the body only after seeing it (`Acquire`), so an IRP that
-//! reaches a device before publication (or after retirement) is refused instead of
-//! reading uninitialised memory.
+//! Every device this driver creates carries an [`Extension`]: a publication word,
+//! a [`Rundown`] with its drain event, and the [`crate::device::DeviceKind`] that the
+//! one dispatch router matches on. The word is written last when the device is
+//! published (`Release`), and the dispatch routine reads the body only after taking a
+//! rundown reference and seeing the word (`Acquire`), so an IRP that reaches a device
+//! before publication (or after its rundown closed) is refused instead of reading
+//! memory that is not (or no longer) a body.
+//!
+//! Ending a device is [`DeviceObject::close`]: the rundown is closed and drained, so
+//! no IRP is inside the driver's code for it and none can enter; only then is the
+//! body taken back and `IoDeleteDevice` called ([`Closed`]). That is the one proof the
+//! driver uses, for runtime removal, rollback and unload alike.
 
 use core::{
     mem::MaybeUninit,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicPtr, AtomicU32, Ordering},
+    sync::atomic::{AtomicU32, Ordering},
 };
 
+use ramdisk_store::rundown::{Guard, Rundown};
 use wdk_sys::{
     DEVICE_OBJECT, DO_DEVICE_INITIALIZING, DO_DIRECT_IO, FILE_WORD_ALIGNMENT, NTSTATUS,
-    STATUS_SUCCESS,
+    STATUS_SUCCESS, VPB_MOUNTED,
     ntddk::{IoCreateDevice, IoDeleteDevice},
 };
 
-use super::{driver_object::DriverObject, unicode::UnicodeString};
+use super::{driver_object::DriverObject, event::Event, unicode::UnicodeString};
 use crate::device::DeviceKind;
 
 /// The publication word of a live device: `RDsk`.
@@ -27,10 +34,14 @@ const PUBLISHED: u32 = u32::from_le_bytes(*b"RDsk");
 /// The publication word of a device whose extension was taken back.
 const RETIRED: u32 = u32::from_le_bytes(*b"RDx!");
 
-/// The device extension of every device of this driver.
+/// The device extension of every device of this driver (zero-filled by
+/// `IoCreateDevice`: unpublished, rundown open with no reference, event not
+/// initialised).
 #[repr(C)]
 pub struct Extension {
     state: AtomicU32,
+    rundown: Rundown,
+    drained: Event,
     body: MaybeUninit<DeviceKind>,
 }
 
@@ -42,18 +53,8 @@ pub struct Extension {
 const EXTENSION_SIZE: u32 = core::mem::size_of::<Extension>() as u32;
 const _: () = assert!(core::mem::size_of::<Extension>() <= 4096);
 
-/// Proof that no IRP is in flight for any of the driver's devices: created only
-/// by the kernel's `DriverUnload` trampoline (the I/O manager calls `DriverUnload`
-/// only when no reference to any device object remains).
-pub struct Quiesced(());
-
-impl Quiesced {
-    /// # Safety
-    /// Only where no IRP can be in flight for the devices it is used on.
-    pub(super) const unsafe fn new() -> Self {
-        Self(())
-    }
-}
+/// A rundown reference on a device: while it lives, the device's body stays.
+pub type Entered<'a> = Guard<'a, Event>;
 
 /// A created, not yet published device, deleted on drop.
 pub struct NewDevice {
@@ -164,50 +165,64 @@ pub struct DeviceObject {
 // is only shared (`&DeviceKind`), and `DeviceKind` is `Sync`.
 unsafe impl Send for DeviceObject {}
 // SAFETY: every `&self` method is thread-safe: `kind` reads the published body (only
-// ever shared), `retire` swaps the publication word atomically, and `send_ioctl`
-// builds an IRP of its own.
+// ever shared), `is_mounted` reads one field, and `send_ioctl` builds an IRP of its
+// own; taking the body back needs `self` by value (`close`).
 unsafe impl Sync for DeviceObject {}
 
 impl DeviceObject {
-    /// The published body, if the device is published.
+    /// The published body, if the device is published (the owner's view: only the
+    /// owner takes the body back, through [`DeviceObject::close`]).
     pub fn kind(&self) -> Option<&DeviceKind> {
-        // SAFETY: our own published device object stays valid while `self` exists.
-        unsafe { published(self.raw.as_ptr()) }
-    }
-
-    /// Takes the extension body back (`None` if already taken); IRPs arriving from
-    /// now on are refused.
-    pub fn retire(&self, _: &Quiesced) -> Option<DeviceKind> {
-        // SAFETY: our device object and its extension are valid until `delete`.
-        let ext = unsafe { (*self.raw.as_ptr()).DeviceExtension }.cast::<Extension>();
-        // SAFETY: as above.
-        let state = unsafe { &(*ext).state };
-        if state.swap(RETIRED, Ordering::AcqRel) != PUBLISHED {
+        let ext = self.extension();
+        if ext.state.load(Ordering::Acquire) != PUBLISHED {
             return None;
         }
-        // SAFETY: the extension is valid until `delete`.
-        let slot = unsafe { &raw const (*ext).body };
-        // SAFETY: the body was written at publication, is read out once (the swap
-        // above succeeds once), and no IRP is in flight (`Quiesced`).
-        let body = unsafe { slot.read() };
-        // SAFETY: written (initialised) at publication.
-        Some(unsafe { body.assume_init() })
+        let body = &ext.body;
+        // SAFETY: published; the body stays until `Closed::take`, which needs `self`
+        // consumed by `close` first.
+        Some(unsafe { body.assume_init_ref() })
     }
 
-    /// Deletes a device published earlier in this same `DriverEntry` when a later step
-    /// of the load fails: retires its body, then `IoDeleteDevice`.
-    ///
-    /// No IRP is in flight: `DriverEntry` has not returned, the driver has named the
-    /// device to nobody but the mount manager, whose handles to it are closed before
-    /// the arrival request returns (it queries the volume inside that request), and
-    /// the fault-injection self-queries are synchronous. Its DACL keeps everyone but
-    /// SYSTEM and Administrators from opening it meanwhile. (A rundown reference
-    /// taken by every IRP, due with runtime disk removal, will make this a proof
-    /// instead of an argument.)
-    pub fn withdraw(self) {
-        // SAFETY: see above: nothing can be in flight for this one device.
-        let q = unsafe { Quiesced::new() };
-        self.delete(&q);
+    /// The extension of our own device.
+    fn extension(&self) -> &Extension {
+        // SAFETY: our device object, alive while `self` exists.
+        let ext = unsafe { (*self.raw.as_ptr()).DeviceExtension }.cast::<Extension>();
+        // SAFETY: its extension is EXTENSION_SIZE bytes, an `Extension`, for as long as
+        // the device object exists.
+        unsafe { &*ext }
+    }
+
+    /// Whether a file system is mounted on the device (`Vpb->Flags & VPB_MOUNTED`;
+    /// a device without a VPB never is).
+    pub fn is_mounted(&self) -> bool {
+        // SAFETY: our device object; `Vpb` is set by `IoCreateDevice` for disk types
+        // (NULL otherwise) and lives as long as the device.
+        let vpb = unsafe { (*self.raw.as_ptr()).Vpb };
+        if vpb.is_null() {
+            return false;
+        }
+        // SAFETY: a non-NULL VPB of our live device; one USHORT read. The file system
+        // changes it under the VPB spin lock, so this is a snapshot.
+        let flags = unsafe { (*vpb).Flags };
+        u32::from(flags) & VPB_MOUNTED != 0
+    }
+
+    /// Closes the device's rundown and waits until every IRP inside the driver's code
+    /// for it has left (IRPs arriving from now on are refused:
+    /// `STATUS_NO_SUCH_DEVICE`, CLOSE and CLEANUP succeed). Call at `PASSIVE_LEVEL`,
+    /// never from a dispatch routine of this device.
+    pub fn close(self) -> Closed {
+        let raw = self.raw;
+        core::mem::forget(self);
+        let closed = Closed { raw };
+        let ext = closed.extension();
+        // Initialised before the close is published: a releaser that sees the closed
+        // bit (AcqRel) sees the initialised event.
+        ext.drained.init_notification();
+        if !ext.rundown.close() {
+            ext.drained.wait();
+        }
+        closed
     }
 
     /// Sends `code` (`METHOD_BUFFERED`) to this device in an IRP built with
@@ -217,25 +232,6 @@ impl DeviceObject {
     #[cfg(feature = "fault-injection")]
     pub fn send_ioctl(&self, code: u32, output: &mut [u8]) -> (NTSTATUS, usize) {
         super::self_ioctl::send(self.raw.as_ptr(), code, output)
-    }
-
-    /// `IoDeleteDevice` (after [`DeviceObject::retire`]; a body not taken back is
-    /// retired and dropped first).
-    pub fn delete(self, q: &Quiesced) {
-        drop(self.retire(q));
-        let raw = self.raw;
-        core::mem::forget(self);
-        // SAFETY: no IRP is in flight (`Quiesced`), the body is gone, and `self` was
-        // the device's one owner.
-        unsafe { IoDeleteDevice(raw.as_ptr()) };
-    }
-
-    /// Takes ownership of a pointer a [`DeviceTable`] slot held.
-    ///
-    /// # Safety
-    /// `raw` was stored by [`Reservation::fill`] and ownership is taken back once.
-    const unsafe fn from_raw(raw: NonNull<DEVICE_OBJECT>) -> Self {
-        Self { raw }
     }
 
     /// Owns a device found in the driver object's device chain.
@@ -254,102 +250,74 @@ impl Drop for DeviceObject {
     }
 }
 
-/// The published body of `device`, or `None` if it is not (yet, or any more) published.
+/// A device whose rundown is closed and drained: nothing is inside the driver's code
+/// for it and nothing can enter. Its body can be taken back and the device deleted.
+pub struct Closed {
+    raw: NonNull<DEVICE_OBJECT>,
+}
+
+// SAFETY: as for `DeviceObject`: a device object pointer may be used from any thread.
+unsafe impl Send for Closed {}
+
+impl Closed {
+    fn extension(&self) -> &Extension {
+        // SAFETY: our device object, not yet deleted (`delete` consumes `self`).
+        let ext = unsafe { (*self.raw.as_ptr()).DeviceExtension }.cast::<Extension>();
+        // SAFETY: its extension is an `Extension` for as long as the device exists.
+        unsafe { &*ext }
+    }
+
+    /// Takes the extension body back (`None` if the device was never published or the
+    /// body was taken already).
+    pub fn take(&self) -> Option<DeviceKind> {
+        let ext = self.extension();
+        if ext.state.swap(RETIRED, Ordering::AcqRel) != PUBLISHED {
+            return None;
+        }
+        let slot = &raw const ext.body;
+        // SAFETY: the body was written at publication, is read out once (the swap above
+        // succeeds once), and no IRP can be reading it: the rundown is drained, and
+        // every reader holds a reference (`enter`).
+        let body = unsafe { slot.read() };
+        // SAFETY: written (initialised) at publication.
+        Some(unsafe { body.assume_init() })
+    }
+
+    /// `IoDeleteDevice` (a body not taken back is taken and dropped first).
+    pub fn delete(self) {
+        drop(self.take());
+        let raw = self.raw;
+        // SAFETY: drained (no IRP inside our code for it), the body is gone, and `self`
+        // was the device's one owner. On Windows a handle still open keeps the device
+        // object (and its extension, whose closed rundown refuses every IRP) until it
+        // closes; the driver cannot unload before that.
+        unsafe { IoDeleteDevice(raw.as_ptr()) };
+    }
+}
+
+/// Enters `device`: a rundown reference and the published body, or `None` when the
+/// device is not published (yet) or its rundown is closed.
 ///
 /// # Safety
 /// `device` is a valid device object created by [`NewDevice::create`], alive for `'a`.
-pub(super) unsafe fn published<'a>(device: *mut DEVICE_OBJECT) -> Option<&'a DeviceKind> {
+pub(super) unsafe fn enter<'a>(
+    device: *mut DEVICE_OBJECT,
+) -> Option<(Entered<'a>, &'a DeviceKind)> {
     // SAFETY: a valid device object of ours (the caller's contract).
     let ext = unsafe { (*device).DeviceExtension }.cast::<Extension>();
     if ext.is_null() {
         return None;
     }
-    // SAFETY: every device of ours has an Extension, zero-filled by IoCreateDevice.
-    let state = unsafe { &(*ext).state };
-    if state.load(Ordering::Acquire) != PUBLISHED {
+    // SAFETY: every device of ours has an Extension, zero-filled by IoCreateDevice,
+    // valid for `'a` (the caller's contract).
+    let ext = unsafe { &*ext };
+    let entered = ext.rundown.enter(&ext.drained)?;
+    if ext.state.load(Ordering::Acquire) != PUBLISHED {
         return None;
     }
-    // SAFETY: the extension is valid for `'a` (the caller's contract).
-    let body = unsafe { &(*ext).body };
+    let body = &ext.body;
     // SAFETY: published, so the body was written before the Release store we saw; it
-    // is only read (shared) until retirement.
-    Some(unsafe { body.assume_init_ref() })
-}
-
-/// The driver's own table of devices: fixed capacity, no heap, lock-free slots.
-///
-/// A slot is free (null), reserved ([`RESERVED`]: a device is being created for it),
-/// or owns a published device.
-pub struct DeviceTable<const N: usize> {
-    slots: [AtomicPtr<DEVICE_OBJECT>; N],
-}
-
-/// The marker of a reserved slot: never the address of a device object (they are
-/// pool allocations, 16-byte aligned).
-const RESERVED: *mut DEVICE_OBJECT = ptr::without_provenance_mut(1);
-
-/// A reserved slot; released on drop unless filled.
-pub struct Reservation<'a, const N: usize> {
-    table: &'a DeviceTable<N>,
-    index: usize,
-}
-
-impl<const N: usize> Reservation<'_, N> {
-    /// Puts `device` into the reserved slot.
-    pub fn fill(self, device: DeviceObject) {
-        if let Some(slot) = self.table.slots.get(self.index) {
-            slot.store(device.raw.as_ptr(), Ordering::Release);
-            // The slot owns the device from here on.
-            core::mem::forget(device);
-        }
-        core::mem::forget(self);
-    }
-}
-
-impl<const N: usize> Drop for Reservation<'_, N> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.table.slots.get(self.index) {
-            slot.store(ptr::null_mut(), Ordering::Release);
-        }
-    }
-}
-
-impl<const N: usize> DeviceTable<N> {
-    /// Empty.
-    pub const fn new() -> Self {
-        Self {
-            slots: [const { AtomicPtr::new(ptr::null_mut()) }; N],
-        }
-    }
-
-    /// Reserves the first free slot; `None` when every slot is taken.
-    pub fn reserve(&self) -> Option<Reservation<'_, N>> {
-        self.slots.iter().enumerate().find_map(|(index, slot)| {
-            slot.compare_exchange(
-                ptr::null_mut(),
-                RESERVED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-            .then_some(Reservation { table: self, index })
-        })
-    }
-
-    /// Takes the device out of slot `index` (`None` when free or only reserved).
-    pub fn take(&self, index: usize) -> Option<DeviceObject> {
-        let slot = self.slots.get(index)?;
-        let raw = slot.load(Ordering::Acquire);
-        if raw.is_null() || raw == RESERVED {
-            return None;
-        }
-        slot.compare_exchange(raw, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire)
-            .ok()?;
-        // SAFETY: a slot holding a device pointer owns that device (stored by
-        // `Reservation::fill`), and the exchange gave it to us alone.
-        NonNull::new(raw).map(|raw| unsafe { DeviceObject::from_raw(raw) })
-    }
-
-    /// The capacity.
-    pub const CAPACITY: usize = N;
+    // is only read (shared) until `Closed::take`, which cannot run while `entered`
+    // holds a reference.
+    Some((entered, unsafe { body.assume_init_ref() }))
 }

@@ -6,15 +6,23 @@ use core::ptr::NonNull;
 use wdk_sys::{DRIVER_OBJECT, NTSTATUS, PCUNICODE_STRING, STATUS_INVALID_PARAMETER};
 
 use super::{
-    device_object::{DeviceObject, Quiesced},
+    device_object::DeviceObject,
     irp::{SERVED, dispatch},
     unicode,
 };
 
 /// This driver's `DRIVER_OBJECT`.
+#[derive(Clone, Copy)]
 pub struct DriverObject {
     raw: NonNull<DRIVER_OBJECT>,
 }
+
+// SAFETY: the driver object lives as long as the driver is loaded; the driver only
+// passes it to `IoCreateDevice` and `IoAllocateErrorLogEntry` (callable from any
+// thread at PASSIVE_LEVEL) and reads its device chain at unload.
+unsafe impl Send for DriverObject {}
+// SAFETY: as above; no `&self` method writes the object.
+unsafe impl Sync for DriverObject {}
 
 impl DriverObject {
     /// The pointer the kernel takes.
@@ -24,7 +32,7 @@ impl DriverObject {
 
     /// Deletes every device still in the driver object's device chain (there should be
     /// none once the driver's own table is torn down); returns how many it found.
-    pub fn delete_leftover_devices(&self, q: &Quiesced) -> usize {
+    pub fn delete_leftover_devices(&self) -> usize {
         let mut found = 0;
         loop {
             // SAFETY: our driver object at unload; reading one pointer field.
@@ -37,7 +45,7 @@ impl DriverObject {
             // owns it (it was torn down before this runs).
             let device = unsafe { DeviceObject::from_chain(device) };
             // IoDeleteDevice unlinks it from the chain, so the loop ends.
-            device.delete(q);
+            device.close().delete();
         }
     }
 }
@@ -68,19 +76,18 @@ pub unsafe extern "system" fn driver_entry(
     // SAFETY: the I/O manager hands DriverEntry a valid counted string that outlives
     // the call.
     let service_key = unsafe { unicode::borrowed(registry_path) };
-    crate::driver::entry(&driver, service_key)
+    crate::driver::entry(driver, service_key)
 }
 
 /// `DriverUnload`.
 ///
 /// # Safety
-/// Called once by the I/O manager, when no reference to any of the driver's device
-/// objects remains (so no IRP is in flight).
+/// Called once by the I/O manager (on Windows when no reference to any of the
+/// driver's device objects remains; under Wine possibly while an IRP is in flight,
+/// which each device's rundown drains before the device goes).
 unsafe extern "C" fn driver_unload(driver: *mut DRIVER_OBJECT) {
     let Some(raw) = NonNull::new(driver) else {
         return;
     };
-    // SAFETY: DriverUnload is only called once nothing refers to our devices.
-    let q = unsafe { Quiesced::new() };
-    crate::driver::unload(&DriverObject { raw }, &q);
+    crate::driver::unload(DriverObject { raw });
 }

@@ -158,17 +158,8 @@ impl IoBuffer<'_> {
 impl Irp {
     /// `IoGetCurrentIrpStackLocation` (an inline function in wdm.h).
     fn stack(&self) -> *mut IO_STACK_LOCATION {
-        // SAFETY: we own a valid IRP; this only projects to the field.
-        let field = unsafe {
-            &raw const (*self.raw.as_ptr())
-                .Tail
-                .Overlay
-                .__bindgen_anon_2
-                .__bindgen_anon_1
-                .CurrentStackLocation
-        };
-        // SAFETY: the I/O manager set the current stack location before dispatching.
-        unsafe { field.read() }
+        // SAFETY: we own a valid IRP.
+        unsafe { current_stack(self.raw) }
     }
 
     /// `IO_STACK_LOCATION.FileObject`: `None` for an IRP its sender built without one
@@ -227,33 +218,21 @@ impl Irp {
         if self.major() != Major::DeviceControl {
             return None;
         }
-        let stack = self.stack();
-        // SAFETY: a device-control IRP: the DeviceIoControl arm is the active one.
-        let p = unsafe { &raw const (*stack).Parameters.DeviceIoControl };
-        // SAFETY: initialised by the I/O manager for this request.
-        let p = unsafe { p.read() };
-        let (input_len, output_len) = (p.InputBufferLength as usize, p.OutputBufferLength as usize);
-        // SAFETY: a valid IRP; projecting to a pointer-sized union member.
-        let field = unsafe { &raw const (*self.raw.as_ptr()).AssociatedIrp.SystemBuffer };
-        // SAFETY: every member of this union is pointer-sized; reading it as a pointer
-        // is what the WDK does for buffered I/O.
-        let system_buffer = unsafe { field.read() };
-        let len = input_len.max(output_len);
-        let buffer: &mut [u8] = match NonNull::new(system_buffer.cast::<u8>()) {
-            Some(buf) if p.IoControlCode & 3 == METHOD_BUFFERED && len > 0 => {
-                // SAFETY: for METHOD_BUFFERED the I/O manager allocated a SystemBuffer
-                // of max(input, output) bytes, private to this IRP until it completes;
-                // the slice borrows `self`, so it ends before the completion.
-                unsafe { core::slice::from_raw_parts_mut(buf.as_ptr(), len) }
-            }
-            _ => &mut [],
-        };
-        Some(Ioctl {
-            code: p.IoControlCode,
-            input_len,
-            output_len,
-            buffer,
-        })
+        // SAFETY: a device-control IRP we own; the buffer borrows `self`.
+        Some(unsafe { ioctl_of(self.raw, self.stack()) })
+    }
+
+    /// Whether the file object's `FileName` is empty (or there is no file object): the
+    /// open named the device itself, not something below it (`\\.\Device\x`).
+    pub fn file_name_is_empty(&self) -> bool {
+        // SAFETY: the current stack location of a valid IRP is valid.
+        let file = unsafe { (*self.stack()).FileObject };
+        if file.is_null() {
+            return true;
+        }
+        // SAFETY: a file object the I/O manager passes with the IRP is valid while we
+        // own the IRP; reading one USHORT of its `FileName`.
+        unsafe { (*file).FileName.Length == 0 }
     }
 
     /// `Irp->Flags` (`IRP_PAGING_IO`, `IRP_NOCACHE`, ...).
@@ -321,13 +300,6 @@ impl Irp {
         Completion(status)
     }
 
-    #[cfg_attr(
-        not(feature = "fault-injection"),
-        allow(
-            dead_code,
-            reason = "used by the fault-injection build's test IOCTL; next by the mount-manager and control-device work"
-        )
-    )]
     /// `IoMarkIrpPending`: the IRP will be completed later, possibly on another
     /// thread; the dispatch routine returns the `STATUS_PENDING` [`Completion`].
     pub fn pend(self) -> (PendingIrp, Completion) {
@@ -376,11 +348,37 @@ pub struct PendingIrp {
 unsafe impl Send for PendingIrp {}
 
 impl PendingIrp {
+    /// The parameters and buffer of the pended device-control IRP (`None` for any
+    /// other IRP).
+    pub fn ioctl(&mut self) -> Option<Ioctl<'_>> {
+        // SAFETY: we own the pended IRP; its current stack location is still ours.
+        let stack = unsafe { current_stack(self.raw) };
+        // SAFETY: a valid stack location of our IRP.
+        let major = unsafe { (*stack).MajorFunction };
+        if u32::from(major) != IRP_MJ_DEVICE_CONTROL {
+            return None;
+        }
+        // SAFETY: a device-control IRP we own; the buffer borrows `self`, so it ends
+        // before the completion.
+        Some(unsafe { ioctl_of(self.raw, stack) })
+    }
+
+    /// Gives the IRP up without completing it, for the control worker's queue.
+    pub(super) const fn into_raw(self) -> NonNull<IRP> {
+        let raw = self.raw;
+        core::mem::forget(self);
+        raw
+    }
+
+    /// Takes back an IRP [`PendingIrp::into_raw`] gave up.
+    ///
+    /// # Safety
+    /// `raw` came from `into_raw` and is taken back once.
+    pub(super) const unsafe fn from_raw(raw: NonNull<IRP>) -> Self {
+        Self { raw }
+    }
+
     /// Sets `IoStatus` and completes the IRP.
-    #[cfg_attr(
-        not(feature = "fault-injection"),
-        allow(dead_code, reason = "used by the fault-injection build's test IOCTL")
-    )]
     pub fn complete(self, status: NTSTATUS, information: usize) {
         let raw = self.raw;
         core::mem::forget(self);
@@ -396,6 +394,58 @@ impl Drop for PendingIrp {
         );
         // SAFETY: the IRP was never completed (complete forgets `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };
+    }
+}
+
+/// `IoGetCurrentIrpStackLocation` (an inline function in wdm.h).
+///
+/// # Safety
+/// `irp` is a valid IRP the caller owns.
+unsafe fn current_stack(irp: NonNull<IRP>) -> *mut IO_STACK_LOCATION {
+    // SAFETY: a valid IRP (the caller's contract); this only projects to the field.
+    let field = unsafe {
+        &raw const (*irp.as_ptr())
+            .Tail
+            .Overlay
+            .__bindgen_anon_2
+            .__bindgen_anon_1
+            .CurrentStackLocation
+    };
+    // SAFETY: the I/O manager set the current stack location before dispatching.
+    unsafe { field.read() }
+}
+
+/// `Parameters.DeviceIoControl` and the `METHOD_BUFFERED` system buffer of `irp`.
+///
+/// # Safety
+/// `irp` is a valid device-control IRP owned by the caller, `stack` its current stack
+/// location; the buffer is used only until the IRP completes (`'a`).
+unsafe fn ioctl_of<'a>(irp: NonNull<IRP>, stack: *mut IO_STACK_LOCATION) -> Ioctl<'a> {
+    // SAFETY: a device-control IRP: the DeviceIoControl arm is the active one.
+    let p = unsafe { &raw const (*stack).Parameters.DeviceIoControl };
+    // SAFETY: initialised by the I/O manager for this request.
+    let p = unsafe { p.read() };
+    let (input_len, output_len) = (p.InputBufferLength as usize, p.OutputBufferLength as usize);
+    // SAFETY: a valid IRP; projecting to a pointer-sized union member.
+    let field = unsafe { &raw const (*irp.as_ptr()).AssociatedIrp.SystemBuffer };
+    // SAFETY: every member of this union is pointer-sized; reading it as a pointer
+    // is what the WDK does for buffered I/O.
+    let system_buffer = unsafe { field.read() };
+    let len = input_len.max(output_len);
+    let buffer: &mut [u8] = match NonNull::new(system_buffer.cast::<u8>()) {
+        Some(buf) if p.IoControlCode & 3 == METHOD_BUFFERED && len > 0 => {
+            // SAFETY: for METHOD_BUFFERED the I/O manager allocated a SystemBuffer of
+            // max(input, output) bytes, private to this IRP until it completes; the
+            // caller uses the slice only until then.
+            unsafe { core::slice::from_raw_parts_mut(buf.as_ptr(), len) }
+        }
+        _ => &mut [],
+    };
+    Ioctl {
+        code: p.IoControlCode,
+        input_len,
+        output_len,
+        buffer,
     }
 }
 
@@ -431,6 +481,14 @@ pub unsafe extern "C" fn dispatch(device: *mut DEVICE_OBJECT, irp: *mut IRP) -> 
     let irp = Irp { raw };
     // SAFETY: the I/O manager passes one of our own device objects, alive while it
     // dispatches to it.
-    let kind = unsafe { super::device_object::published(device) };
-    crate::device::route(kind, irp).status()
+    match unsafe { super::device_object::enter(device) } {
+        Some((entered, kind)) => {
+            let completion = crate::device::route(Some(kind), irp);
+            // The reference goes after the IRP completed (or was queued): the body was
+            // used until here.
+            drop(entered);
+            completion.status()
+        }
+        None => crate::device::route(None, irp).status(),
+    }
 }

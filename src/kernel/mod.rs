@@ -23,7 +23,10 @@
 //!   {OutputBufferLength,InputBufferLength,IoControlCode}`.
 //! - `MDL`: `Next`, `MdlFlags`, `MappedSystemVa`, `ByteCount`.
 //! - `DEVICE_OBJECT`: `Flags`, `AlignmentRequirement`, `SectorSize`,
-//!   `DeviceExtension`, `NextDevice`.
+//!   `DeviceExtension`, `NextDevice`, `Vpb`; `VPB`: `Flags` (`VPB_MOUNTED`).
+//! - `FILE_OBJECT`: `FileName.Length` (the control device refuses a non-empty name).
+//! - `KEY_BASIC_INFORMATION`: `NameLength`, `Name` (offset 16), asserted against
+//!   `ramdisk-core`'s wire struct (`registry.rs`).
 //! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
 //! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
 //! - `IO_STACK_LOCATION.FileObject`; `IO_STATUS_BLOCK`: `Status` (anonymous union →
@@ -42,6 +45,7 @@
 pub mod debug;
 pub mod device_object;
 pub mod driver_object;
+pub mod event;
 pub mod eventlog;
 pub mod file;
 #[cfg(feature = "fault-injection")]
@@ -54,12 +58,12 @@ pub mod security;
 #[cfg(feature = "fault-injection")]
 mod self_ioctl;
 pub mod symlink;
-#[cfg(feature = "fault-injection")]
 pub mod sync;
 pub mod sysinfo;
 pub mod thread;
 pub mod time;
 pub mod unicode;
+pub mod worker;
 
 pub use device_object::{DeviceObject, NewDevice};
 pub use driver_object::DriverObject;

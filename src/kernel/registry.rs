@@ -8,19 +8,20 @@ use ramdisk_core::wire::{
     FromBytes,
     registry::{KEY_VALUE_PARTIAL_DATA_OFFSET as DATA_OFFSET, KeyValuePartialInformation},
 };
-#[cfg(feature = "fault-injection")]
 use wdk_sys::{
-    _KEY_VALUE_INFORMATION_CLASS::KeyValueFullInformation,
-    KEY_VALUE_FULL_INFORMATION, KEY_WRITE, REG_BINARY, REG_OPTION_NON_VOLATILE,
-    STATUS_NO_MORE_ENTRIES,
-    ntddk::{ZwCreateKey, ZwDeleteValueKey, ZwEnumerateValueKey, ZwSetValueKey},
-};
-use wdk_sys::{
-    _KEY_VALUE_INFORMATION_CLASS::KeyValuePartialInformation,
-    HANDLE, KEY_READ, KEY_VALUE_PARTIAL_INFORMATION, NTSTATUS, STATUS_BUFFER_OVERFLOW,
+    _KEY_INFORMATION_CLASS::KeyBasicInformation,
+    _KEY_VALUE_INFORMATION_CLASS::{KeyValueFullInformation, KeyValuePartialInformation},
+    HANDLE, KEY_BASIC_INFORMATION, KEY_READ, KEY_VALUE_FULL_INFORMATION,
+    KEY_VALUE_PARTIAL_INFORMATION, KEY_WRITE, NTSTATUS, REG_DWORD, REG_OPTION_NON_VOLATILE,
+    REG_OPTION_VOLATILE, STATUS_BUFFER_OVERFLOW, STATUS_NO_MORE_ENTRIES,
     STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS,
-    ntddk::{ZwClose, ZwOpenKey, ZwQueryValueKey},
+    ntddk::{
+        ZwClose, ZwCreateKey, ZwEnumerateKey, ZwEnumerateValueKey, ZwOpenKey, ZwQueryValueKey,
+        ZwSetValueKey,
+    },
 };
+#[cfg(feature = "fault-injection")]
+use wdk_sys::{REG_BINARY, ntddk::ZwDeleteValueKey};
 
 use super::unicode::{UnicodeString, object_attributes};
 
@@ -137,7 +138,6 @@ impl Key {
 }
 
 /// One value as `ZwEnumerateValueKey(KeyValueFullInformation)` returns it.
-#[cfg(feature = "fault-injection")]
 pub struct Value<'a> {
     /// Its name (UTF-16, no NUL).
     pub name: &'a [u16],
@@ -147,13 +147,12 @@ pub struct Value<'a> {
     pub data: &'a [u8],
 }
 
-/// Room for one enumerated value: the 20-byte header, a name and data of a few
-/// hundred bytes (the test double's database: link names and unique IDs), aligned.
-#[cfg(feature = "fault-injection")]
+/// Room for one enumerated value or subkey: the header, a name and data of a few
+/// hundred bytes (`MountedDevices`, the test double's database: link names and
+/// unique IDs; `Parameters\Disks` subkey names), aligned.
 #[repr(C, align(8))]
 pub struct EnumBuffer([u8; 1024]);
 
-#[cfg(feature = "fault-injection")]
 impl EnumBuffer {
     /// Zeroed.
     pub const fn new() -> Self {
@@ -161,21 +160,25 @@ impl EnumBuffer {
     }
 }
 
-// ramdisk-core's wire struct agrees with the header set's `KEY_VALUE_FULL_INFORMATION`.
-#[cfg(feature = "fault-injection")]
+// ramdisk-core's wire structs agree with the header set's `KEY_VALUE_FULL_INFORMATION`
+// and `KEY_BASIC_INFORMATION`.
+const _: () = assert!(
+    core::mem::offset_of!(KEY_BASIC_INFORMATION, Name)
+        == ramdisk_core::wire::registry::KEY_BASIC_NAME_OFFSET
+);
 const _: () = assert!(
     core::mem::offset_of!(KEY_VALUE_FULL_INFORMATION, Name)
         == ramdisk_core::wire::registry::KEY_VALUE_FULL_NAME_OFFSET
 );
 
-/// The fault-injection build's writes (the mount-manager double's database).
-#[cfg(feature = "fault-injection")]
+/// Writes, and enumeration.
 impl Key {
-    /// Opens `name` under `root` for reading and writing, creating it if missing.
+    /// Opens `name` under `root` for reading and writing, creating it if missing
+    /// (a volatile key, gone at reboot, when `volatile`).
     ///
     /// # Errors
     /// The status of `ZwCreateKey`.
-    pub fn create(name: &[u16], root: &Self) -> Result<Self, NTSTATUS> {
+    pub fn create(name: &[u16], root: &Self, volatile: bool) -> Result<Self, NTSTATUS> {
         let mut us = UnicodeString::new(name);
         let mut oa = object_attributes(Some(&mut us), root.0);
         let mut handle: HANDLE = ptr::null_mut();
@@ -188,7 +191,11 @@ impl Key {
                 &raw mut oa,
                 0,
                 ptr::null_mut(),
-                REG_OPTION_NON_VOLATILE,
+                if volatile {
+                    REG_OPTION_VOLATILE
+                } else {
+                    REG_OPTION_NON_VOLATILE
+                },
                 ptr::null_mut(),
             )
         };
@@ -200,7 +207,18 @@ impl Key {
     }
 
     /// Writes the `REG_BINARY` value `name`.
+    #[cfg(feature = "fault-injection")]
     pub fn set_binary(&self, name: &[u16], data: &[u8]) -> NTSTATUS {
+        self.set(name, REG_BINARY, data)
+    }
+
+    /// Writes the `REG_DWORD` value `name`.
+    pub fn set_dword(&self, name: &[u16], value: u32) -> NTSTATUS {
+        self.set(name, REG_DWORD, &value.to_le_bytes())
+    }
+
+    /// Writes the value `name` of type `reg_type`.
+    fn set(&self, name: &[u16], reg_type: u32, data: &[u8]) -> NTSTATUS {
         let mut us = UnicodeString::new(name);
         let Ok(len) = u32::try_from(data.len()) else {
             return wdk_sys::STATUS_INVALID_PARAMETER;
@@ -211,7 +229,7 @@ impl Key {
                 self.0,
                 us.as_ptr(),
                 0,
-                REG_BINARY,
+                reg_type,
                 data.as_ptr().cast_mut().cast(),
                 len,
             )
@@ -219,6 +237,7 @@ impl Key {
     }
 
     /// Deletes the value `name`.
+    #[cfg(feature = "fault-injection")]
     pub fn delete_value(&self, name: &[u16]) -> NTSTATUS {
         let mut us = UnicodeString::new(name);
         // SAFETY: our key handle; `us` is live for the call.
@@ -236,44 +255,76 @@ impl Key {
         buffer: &'b mut EnumBuffer,
     ) -> Result<Option<Value<'b>>, NTSTATUS> {
         use ramdisk_core::wire::registry::{KEY_VALUE_FULL_NAME_OFFSET, KeyValueFullInformation};
-        let mut result_len = 0u32;
-        #[expect(clippy::cast_possible_truncation, reason = "1024 bytes")]
-        let len = buffer.0.len() as u32;
-        // SAFETY: our key handle; the buffer is live, 8-aligned and `len` bytes long.
-        let status = unsafe {
-            ZwEnumerateValueKey(
-                self.0,
-                index,
-                KeyValueFullInformation,
-                buffer.0.as_mut_ptr().cast(),
-                len,
-                &raw mut result_len,
-            )
+        let (key, info) = (self.0, KeyValueFullInformation);
+        // SAFETY: our key handle; the call writes at most `len` bytes of `out`.
+        let Some(bytes) = enumerate(buffer, |out, len, result| unsafe {
+            ZwEnumerateValueKey(key, index, info, out, len, result)
+        })?
+        else {
+            return Ok(None);
         };
-        match status {
-            STATUS_NO_MORE_ENTRIES => return Ok(None),
-            STATUS_SUCCESS => {}
-            other => return Err(other),
-        }
-        let bytes = &buffer.0;
-        let (h, _) = KeyValueFullInformation::read_from_prefix(bytes).map_err(|_| status)?;
-        let name_len = h.name_length.get() as usize;
-        let name = bytes
-            .get(KEY_VALUE_FULL_NAME_OFFSET..KEY_VALUE_FULL_NAME_OFFSET + name_len)
-            .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
+        let (h, _) = KeyValueFullInformation::read_from_prefix(bytes)
+            .map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+        let name = utf16_at(bytes, KEY_VALUE_FULL_NAME_OFFSET, h.name_length.get())?;
         let data_at = h.data_offset.get() as usize;
         let data = bytes
             .get(data_at..data_at + h.data_length.get() as usize)
             .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
-        // The name is UTF-16 (little-endian, as x64 is) at offset 20 of an 8-aligned
-        // buffer, so it is u16-aligned; zerocopy checks the alignment and length.
-        let name = <[u16]>::ref_from_bytes(name).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
         Ok(Some(Value {
             name,
             reg_type: h.reg_type.get(),
             data,
         }))
     }
+
+    /// The name of the subkey at `index` (`Ok(None)` past the last), read into `buffer`.
+    ///
+    /// # Errors
+    /// A status of `ZwEnumerateKey` other than success or no more entries
+    /// (`STATUS_BUFFER_OVERFLOW` for a name too long for the buffer).
+    pub fn subkey_at<'b>(
+        &self,
+        index: u32,
+        buffer: &'b mut EnumBuffer,
+    ) -> Result<Option<&'b [u16]>, NTSTATUS> {
+        use ramdisk_core::wire::registry::{KEY_BASIC_NAME_OFFSET, KeyBasicInformation as Basic};
+        let key = self.0;
+        // SAFETY: our key handle; the call writes at most `len` bytes of `out`.
+        let Some(bytes) = enumerate(buffer, |out, len, result| unsafe {
+            ZwEnumerateKey(key, index, KeyBasicInformation, out, len, result)
+        })?
+        else {
+            return Ok(None);
+        };
+        let (h, _) =
+            Basic::read_from_prefix(bytes).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)?;
+        utf16_at(bytes, KEY_BASIC_NAME_OFFSET, h.name_length.get()).map(Some)
+    }
+}
+
+/// One `ZwEnumerate*Key` call into `buffer` (`call(out, len, &mut result_len)`): its
+/// bytes, or `None` past the last entry.
+fn enumerate(
+    buffer: &mut EnumBuffer,
+    call: impl FnOnce(*mut core::ffi::c_void, u32, *mut u32) -> NTSTATUS,
+) -> Result<Option<&[u8]>, NTSTATUS> {
+    let mut result_len = 0u32;
+    #[expect(clippy::cast_possible_truncation, reason = "1024 bytes")]
+    let len = buffer.0.len() as u32;
+    match call(buffer.0.as_mut_ptr().cast(), len, &raw mut result_len) {
+        STATUS_NO_MORE_ENTRIES => Ok(None),
+        STATUS_SUCCESS => Ok(Some(&buffer.0)),
+        other => Err(other),
+    }
+}
+
+/// `len` bytes of UTF-16 at `at` of an enumeration buffer (little-endian, as x64 is;
+/// at an even offset of the 8-aligned buffer, so u16-aligned: zerocopy checks both).
+fn utf16_at(bytes: &[u8], at: usize, len: u32) -> Result<&[u16], NTSTATUS> {
+    let raw = bytes
+        .get(at..at + len as usize)
+        .ok_or(wdk_sys::STATUS_INVALID_PARAMETER)?;
+    <[u16]>::ref_from_bytes(raw).map_err(|_| wdk_sys::STATUS_INVALID_PARAMETER)
 }
 
 impl Drop for Key {

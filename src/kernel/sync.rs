@@ -1,6 +1,8 @@
 //! A lock that never waits: `try_with` runs the closure with exclusive access, or
-//! returns `None` when another thread holds it. For the mount-manager double, whose
-//! requests arrive one at a time under Wine and which may not block an IRP thread.
+//! returns `None` when another thread holds it. For the driver's state (taken by
+//! `DriverEntry`, the control worker and `DriverUnload`, one after the other) and the
+//! mount-manager double, whose requests arrive one at a time under Wine and which may
+//! not block an IRP thread.
 
 use core::{
     cell::UnsafeCell,

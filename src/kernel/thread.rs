@@ -38,6 +38,41 @@ unsafe extern "C" fn start<F: FnOnce() -> R, R>(context: *mut c_void) {
     }
 }
 
+/// `PsCreateSystemThread(routine, context)` at `PASSIVE_LEVEL`: the new thread's kernel
+/// handle, which the caller waits for (`ZwWaitForSingleObject` or the thread object)
+/// before the driver can unload, and closes.
+///
+/// # Safety
+/// `context` stays valid for `routine` until the thread has ended.
+///
+/// # Errors
+/// The status of `PsCreateSystemThread`.
+pub(super) unsafe fn spawn(
+    routine: unsafe extern "C" fn(*mut c_void),
+    context: *mut c_void,
+) -> Result<HANDLE, NTSTATUS> {
+    let mut handle: HANDLE = ptr::null_mut();
+    let mut oa = object_attributes(None, ptr::null_mut());
+    // SAFETY: PASSIVE_LEVEL; `handle` and `oa` are live locals; the routine matches
+    // KSTART_ROUTINE and its context outlives the thread (the caller's contract).
+    let status = unsafe {
+        PsCreateSystemThread(
+            &raw mut handle,
+            0,
+            &raw mut oa,
+            ptr::null_mut(),
+            ptr::null_mut(),
+            Some(routine),
+            context,
+        )
+    };
+    if status == STATUS_SUCCESS {
+        Ok(handle)
+    } else {
+        Err(status)
+    }
+}
+
 /// Runs `f` on a new system thread and waits for the thread to end.
 ///
 /// # Errors
@@ -52,24 +87,9 @@ pub fn run<F: FnOnce() -> R + Send, R: Send>(f: F) -> Result<R, NTSTATUS> {
         f: Some(f),
         result: None,
     };
-    let mut handle: HANDLE = ptr::null_mut();
-    let mut oa = object_attributes(None, ptr::null_mut());
-    // SAFETY: PASSIVE_LEVEL; `job` outlives the thread (we wait for it below before
-    // returning on every path); the start routine matches KSTART_ROUTINE.
-    let status = unsafe {
-        PsCreateSystemThread(
-            &raw mut handle,
-            0,
-            &raw mut oa,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            Some(start::<F, R>),
-            (&raw mut job).cast(),
-        )
-    };
-    if status != STATUS_SUCCESS {
-        return Err(status);
-    }
+    // SAFETY: `job` outlives the thread (we wait for it below before returning on
+    // every path), and `start` only touches it.
+    let handle = unsafe { spawn(start::<F, R>, (&raw mut job).cast()) }?;
     let mut object: *mut c_void = ptr::null_mut();
     // SAFETY: a kernel handle we just got; no type check (NULL), kernel mode.
     let referenced = unsafe {

@@ -72,6 +72,7 @@
 extern crate std;
 
 pub mod reclaim;
+pub mod rundown;
 
 use core::fmt;
 use core::mem::{align_of, size_of};

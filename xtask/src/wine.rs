@@ -74,6 +74,21 @@ impl Out {
         }
     }
 
+    /// A finished command's outcome, its output read back from its files.
+    fn read(code: i32, out: &Path, err: &Path, shown: String) -> Self {
+        let read = |p: &Path| {
+            fs::read(p)
+                .map(|b| clean(&String::from_utf8_lossy(&b)))
+                .unwrap_or_default()
+        };
+        Self {
+            code,
+            stdout: read(out),
+            stderr: read(err),
+            shown,
+        }
+    }
+
     /// Standard output and error together.
     pub fn text(&self) -> String {
         let mut s = self.stdout.clone();
@@ -153,6 +168,22 @@ pub fn timestamp() -> String {
         "{:04}{:02}{:02}-{:02}{:02}{:02}",
         t.year, t.month, t.day, t.hour, t.minute, t.second
     )
+}
+
+/// A command running in the background ([`Wine::spawn_e2e`]).
+pub struct Background {
+    child: std::process::Child,
+    shown: String,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Background {
+    /// Waits for it (killed after `timeout`) and reads its output.
+    pub fn finish(self, timeout: Duration) -> Result<Out> {
+        let code = Wine::wait(self.child, timeout, &self.shown)?;
+        Ok(Out::read(code, &self.out, &self.err, self.shown))
+    }
 }
 
 /// A running Wine session.
@@ -311,7 +342,8 @@ impl Wine {
         Ok(wine)
     }
 
-    fn run_cmd(&self, mut cmd: Command, shown: String, label: &str) -> Result<Out> {
+    /// Logs the command line and points its output at this run's files.
+    fn prepare(&self, cmd: &mut Command, shown: &str, label: &str) -> Result<(PathBuf, PathBuf)> {
         let n = self.seq.get() + 1;
         self.seq.set(n);
         let safe: String = label
@@ -331,24 +363,35 @@ impl Wine {
             self.log_dir.join(format!("{n:04}-{safe}.cmd")),
             format!("{shown}\n"),
         )?;
-        Self::to_files(&mut cmd, &out_path, &err_path)?;
+        Self::to_files(cmd, &out_path, &err_path)?;
         if let Some(dir) = &self.cwd {
             cmd.current_dir(dir);
         }
+        Ok((out_path, err_path))
+    }
+
+    fn run_cmd(&self, mut cmd: Command, shown: String, label: &str) -> Result<Out> {
+        let (out_path, err_path) = self.prepare(&mut cmd, &shown, label)?;
         let child = cmd
             .spawn()
             .with_context(|| format!("cannot start {shown}"))?;
         let code = Self::wait(child, self.timeout, &shown)?;
-        let read = |p: &Path| {
-            fs::read(p)
-                .map(|b| clean(&String::from_utf8_lossy(&b)))
-                .unwrap_or_default()
-        };
-        Ok(Out {
-            code,
-            stdout: read(&out_path),
-            stderr: read(&err_path),
+        Ok(Out::read(code, &out_path, &err_path, shown))
+    }
+
+    /// `ramdisk-e2e.exe <args>` started in the background; [`Background::finish`] waits.
+    pub fn spawn_e2e(&self, args: &[&str]) -> Result<Background> {
+        let mut c = Self::base_command(&self.prefix, "wine");
+        c.arg(self.bin.join("ramdisk-e2e.exe")).args(args);
+        let shown = format!("ramdisk-e2e {} (background)", args.join(" "));
+        let label = format!("ramdisk-e2e-{}", args.first().copied().unwrap_or(""));
+        let (out, err) = self.prepare(&mut c, &shown, &label)?;
+        let child = c.spawn().with_context(|| format!("cannot start {shown}"))?;
+        Ok(Background {
+            child,
             shown,
+            out,
+            err,
         })
     }
 

@@ -17,6 +17,7 @@
 
 mod allocation;
 mod blame;
+pub mod boot;
 mod error;
 mod memory;
 mod value;

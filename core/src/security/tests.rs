@@ -150,3 +150,15 @@ fn malformed_descriptors_are_errors() {
         assert_eq!(read_dacl(&bytes), Err(expected), "{expected}");
     }
 }
+
+#[test]
+fn the_control_dacl_renders_as_specified() {
+    let aces: Vec<_> = CONTROL_DACL
+        .iter()
+        .map(|a| (ACCESS_ALLOWED_ACE_TYPE, 0, a.mask, sid(a.sid)))
+        .collect();
+    let sd = descriptor(SE_DACL_PROTECTED, &aces);
+    assert_eq!(read_dacl(&sd).unwrap().to_string(), CONTROL_DACL_SDDL);
+    // 8 + (8 + 12) + (8 + 16).
+    assert_eq!(acl_size(&CONTROL_DACL), 52);
+}

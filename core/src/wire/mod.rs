@@ -21,7 +21,8 @@
 //! | [`fat`] | BPB, FAT12/16 and FAT32 boot sectors, `FSInfo`, directory entry | fatgen103 |
 //! | [`exfat`] | boot sector, extended boot sector tail, OEM parameters, Allocation Bitmap, Up-case Table and Volume Label directory entries | Microsoft's exFAT specification |
 //! | [`eventlog`] | `IO_ERROR_LOG_PACKET`, `MESSAGE_RESOURCE_BLOCK`, `MESSAGE_RESOURCE_ENTRY` header, the `.res` `RESOURCEHEADER`, `EVENTLOGRECORD` | `wdm.h` / `winnt.h` |
-//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION` headers | `wdm.h` |
+//! | [`control`] | `RAMDISK_CREATE_INPUT`, `RAMDISK_SELECT`, `RAMDISK_DISK_INFO`, `RAMDISK_LIST` (the control device's own, version 1) | this crate |
+//! | [`registry`] | `KEY_VALUE_PARTIAL_INFORMATION`, `KEY_VALUE_FULL_INFORMATION`, `KEY_BASIC_INFORMATION` headers | `wdm.h` |
 
 /// Defines a wire structure: `#[repr(C)]`, the `zerocopy` derives, and a compile-time
 /// assertion of its size and of every field's offset (`pub field: Type = offset`).
@@ -54,6 +55,7 @@ macro_rules! wire {
     };
 }
 
+pub mod control;
 pub mod disk;
 pub mod dsm;
 pub mod eventlog;

@@ -36,3 +36,19 @@ wire! {
 
 /// `FIELD_OFFSET(KEY_VALUE_FULL_INFORMATION, Name)`.
 pub const KEY_VALUE_FULL_NAME_OFFSET: usize = core::mem::size_of::<KeyValueFullInformation>();
+
+wire! {
+    /// The fixed part of `KEY_BASIC_INFORMATION` (16 bytes, what `ZwEnumerateKey`
+    /// returns for `KeyBasicInformation`): `NameLength` bytes of the subkey's name follow.
+    pub struct KeyBasicInformation [16] {
+        /// `LastWriteTime`.
+        pub last_write_time: super::I64 = 0,
+        /// `TitleIndex`.
+        pub title_index: U32 = 8,
+        /// `NameLength` in bytes.
+        pub name_length: U32 = 12,
+    }
+}
+
+/// `FIELD_OFFSET(KEY_BASIC_INFORMATION, Name)`.
+pub const KEY_BASIC_NAME_OFFSET: usize = core::mem::size_of::<KeyBasicInformation>();

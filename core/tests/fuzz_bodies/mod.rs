@@ -39,17 +39,22 @@ use ramdisk_core::wire::disk::VerifyInformation;
 use ramdisk_core::wire::{I64, IntoBytes, U32};
 use ramdisk_core::{exfat, volume};
 
+mod control;
+
+pub use control::control;
+
 /// A fuzz-target body.
 pub type Body = fn(&[u8]);
 
 /// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
-pub const TARGETS: [(&str, Body); 6] = [
+pub const TARGETS: [(&str, Body); 7] = [
     ("config", config),
     ("request", request),
     ("ioctl", ioctl),
     ("fat", fat),
     ("dsm", dsm),
     ("exfat", exfat),
+    ("control", control),
 ];
 
 /// Reads little-endian numbers off the front of the input; missing bytes are 0.

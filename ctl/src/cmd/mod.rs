@@ -1,10 +1,13 @@
 //! One module per subcommand (Windows only).
 
 mod bench;
+mod create;
 mod dump;
 mod info;
 mod install;
+mod list;
 mod load;
+mod remove;
 mod selftest;
 mod start;
 mod stop;
@@ -84,6 +87,9 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
             force,
             no_broadcast,
         } => stop::run(&ctx, device.as_deref(), *force, *no_broadcast),
+        Command::Create(args) => create::run(&ctx, args),
+        Command::Remove(args) => remove::run(&ctx, args),
+        Command::List => list::run(&ctx),
         Command::Selftest { device, format } => selftest::run(&ctx, device.as_deref(), *format),
     }
 }

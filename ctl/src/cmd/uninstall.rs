@@ -10,7 +10,7 @@ use crate::sys::default_device;
 
 pub fn run(ctx: &Ctx, force: bool) -> Result<(), CtlError> {
     let svc = scm::open_service()?;
-    let was_running = stop_service(ctx, &default_device(), force)?.stopped;
+    let was_running = stop_service(ctx, &default_device(), force)?.0.stopped;
     scm::delete(&svc)?;
     scm::delete_event_source()?;
     ctx.print(&UninstallReport {

@@ -6,6 +6,7 @@
 //! fields. Pure data: the Windows code fills these in, the host tests check both forms.
 
 mod bench;
+mod disks;
 mod info;
 mod selftest;
 mod service;
@@ -17,6 +18,7 @@ mod verify;
 mod tests;
 
 pub use bench::{BenchReport, BenchRow, WriteRange};
+pub use disks::{CreateReport, ListReport, RemoveReport};
 pub use info::{
     Fact, FileSystem, Geometry, InfoReport, Partition, Usage, media_type_name, partition_style_name,
 };

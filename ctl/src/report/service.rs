@@ -100,6 +100,8 @@ pub struct StopReport {
     /// How `IOCTL_MOUNTMGR_DELETE_POINTS` for the drive letter went (`null`: the
     /// device is not a drive letter).
     pub mount_point: Option<MountPointStep>,
+    /// The disks removed safely before the stop (their letters, `R:`).
+    pub removed_disks: Vec<String>,
     /// What did not work on the way (volume requests not supported here ...).
     pub warnings: Vec<String>,
 }

@@ -324,6 +324,7 @@ fn start_stop_uninstall() {
         lock: Some(Step::Done),
         dismount: Some(Step::Unsupported),
         mount_point: Some(MountPointStep::Unsupported),
+        removed_disks: vec!["Q:".into()],
         warnings: vec![DISMOUNT_WARNING.into()],
     };
     assert_eq!(json(&r), golden!("stop"));

@@ -16,6 +16,9 @@
 //! - `volume.rs`: the volume contract: mount-manager registration (Wine's refusal and
 //!   the driver's fallback link), the device DACL read back, the mount manager's
 //!   queries answered without a file object;
+//! - `many.rs`: many disks: `ramdiskctl create/remove/list`, removal under a stress
+//!   client, the control device's refusals, boot-time `Parameters\Disks` disks,
+//!   persisted disks, stop/start cycles with I/O running;
 //! - `selftest.rs`: `ramdiskctl selftest`'s exact table under Wine (identity not
 //!   available, nothing on the disk touched);
 //! - `dynamic.rs`: dynamic disks (a 64 GiB FAT32 one on this machine, TRIM, the
@@ -31,6 +34,7 @@ mod dynamic;
 mod exfat;
 mod faults;
 mod lifecycle;
+mod many;
 mod matrix;
 mod runner;
 mod selftest;
@@ -315,6 +319,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(dynamic::fault_cases(env));
     cases.extend(exfat::cases(env));
     cases.extend(volume::cases(env));
+    cases.extend(many::cases(env));
     cases.extend(selftest::cases(env));
     cases.extend(dynamic::cases(env));
     cases
@@ -421,6 +426,7 @@ fn heading(s: Scenario, env: &Env) -> String {
             "volume contract (the release driver, and the fault-injection build's test hooks)"
                 .into()
         }
+        Scenario::Many => "many disks (the control device, ramdiskctl create/remove/list)".into(),
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
         Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
     }
@@ -452,6 +458,7 @@ mod tests {
                 Scenario::Faults => "faults/",
                 Scenario::Exfat => "exfat/",
                 Scenario::Volume => "volume/",
+                Scenario::Many => "many/",
                 Scenario::Selftest => "selftest/",
                 Scenario::Dynamic => "dynamic/",
             };

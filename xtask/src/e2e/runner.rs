@@ -27,6 +27,8 @@ pub enum Scenario {
     Exfat,
     /// `volume.rs`.
     Volume,
+    /// `many.rs`.
+    Many,
     /// `selftest.rs`.
     Selftest,
     /// `dynamic.rs`.
@@ -43,6 +45,7 @@ impl Scenario {
             Self::Faults => "fault injection",
             Self::Exfat => "exFAT",
             Self::Volume => "volume contract",
+            Self::Many => "many disks",
             Self::Selftest => "selftest",
             Self::Dynamic => "dynamic",
         }

@@ -6,7 +6,7 @@
 //! definitions, an independent check of `ramdisk-core`'s byte layouts. One file per
 //! group of checks:
 //!
-//! - `contract DEVICE --device-name NAME --unique-id HEX`: the read/write contract
+//! - `contract DEVICE --device-name NAME --unique-id HEX [--thin]`: the read/write contract
 //!   (`rw.rs`), every IOCTL (`ioctl.rs`, `property.rs`), and the mount-manager
 //!   queries (`mountdev.rs`), whose replies must be exactly the given device name and
 //!   unique-ID bytes (the suite passes its one definition of each), and the volume
@@ -31,6 +31,10 @@
 //! - `mm-points NAME`, `mm-dos-path NAME`, `mm-transcript` (`mountmgr.rs`): a mount
 //!   manager's points and DOS path for an NT device name, and the tests' double's
 //!   transcript (`--manager` names the mount manager; the double by default).
+//! - `control-bad TAKEN`, `fill LIMIT`, `stress --survivor D --doomed D --until FILE`,
+//!   `hold DEVICE --until FILE` (`many.rs`): the control device's refusals, its disk
+//!   limit, I/O on several disks while some are removed, a handle held across a
+//!   removal; `cycles N DEVICE --io D`: start/stop cycles with I/O running;
 //! - `messages SYS` (`messages.rs`): the driver file's message table through
 //!   `FormatMessageW`, as Event Viewer formats the driver's System-log entries.
 
@@ -42,6 +46,8 @@ use clap::{Parser, Subcommand};
 mod concurrency;
 #[cfg(windows)]
 mod ioctl;
+#[cfg(windows)]
+mod many;
 #[cfg(windows)]
 mod messages;
 #[cfg(windows)]
@@ -90,6 +96,9 @@ enum Cmd {
         /// set (decimal or 0x-hex; unchecked when absent).
         #[arg(long, value_parser = parse_code)]
         partition_type: Option<u32>,
+        /// A dynamic disk: the TRIM property says `TrimEnabled` TRUE.
+        #[arg(long)]
+        thin: bool,
     },
     /// Concurrent random I/O checked against shadow copies.
     Concurrency {
@@ -102,7 +111,35 @@ enum Cmd {
     /// Does the device open (and sector 0 read)?
     Probe { device: String },
     /// Start/stop cycles.
-    Cycles { n: u32, device: String },
+    Cycles {
+        n: u32,
+        device: String,
+        /// Disks kept busy with I/O while each stop runs.
+        #[arg(long)]
+        io: Vec<String>,
+    },
+    /// The control device's refusals; `taken` is a drive letter another disk has.
+    ControlBad { taken: char },
+    /// Creates 1 MiB disks until the driver refuses at `limit` disks in all.
+    Fill { limit: u32 },
+    /// Random I/O on several disks while some are removed, until `--until` exists.
+    Stress {
+        /// A disk that stays.
+        #[arg(long)]
+        survivor: Vec<String>,
+        /// A disk removed while the client runs.
+        #[arg(long)]
+        doomed: Vec<String>,
+        /// The file whose existence ends the run.
+        #[arg(long)]
+        until: String,
+    },
+    /// Holds a disk open until `--until` exists, then reads once.
+    Hold {
+        device: String,
+        #[arg(long)]
+        until: String,
+    },
     /// The mount points a mount manager lists for an NT device name.
     MmPoints {
         /// The NT device name (`\Device\Ramdisk0`).
@@ -204,6 +241,7 @@ fn main() -> ExitCode {
             unique_id,
             link,
             partition_type,
+            thin,
         } => contract(
             &mut t,
             &device_path(&device),
@@ -213,6 +251,7 @@ fn main() -> ExitCode {
             },
             &link,
             partition_type,
+            thin,
         ),
         Cmd::Concurrency {
             device,
@@ -220,7 +259,21 @@ fn main() -> ExitCode {
             ops,
         } => concurrency::run(&mut t, &device_path(&device), threads, ops),
         Cmd::Probe { device } => return service::probe(&device_path(&device)),
-        Cmd::Cycles { n, device } => service::cycles(&mut t, n, &device_path(&device)),
+        Cmd::Cycles { n, device, io } => {
+            let io: Vec<String> = io.iter().map(|d| device_path(d)).collect();
+            service::cycles(&mut t, n, &device_path(&device), &io);
+        }
+        Cmd::ControlBad { taken } => many::control_bad(&mut t, taken),
+        Cmd::Fill { limit } => many::fill(&mut t, limit),
+        Cmd::Stress {
+            survivor,
+            doomed,
+            until,
+        } => {
+            let paths = |v: &[String]| v.iter().map(|d| device_path(d)).collect::<Vec<_>>();
+            many::stress(&mut t, &paths(&survivor), &paths(&doomed), &until);
+        }
+        Cmd::Hold { device, until } => return many::hold(&device_path(&device), &until),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
         Cmd::Thin {
             device,
@@ -305,13 +358,14 @@ fn contract(
     expect: &mountdev::Expect,
     link: &str,
     partition_type: Option<u32>,
+    thin: bool,
 ) {
     let Some((dev, len)) = tally::open(t, path, 2 * tally::SECTOR as u64) else {
         return;
     };
     rw::cases(t, &dev, len);
     ioctl::cases(t, &dev, len, expect);
-    volume::cases(t, &dev, link, partition_type);
+    volume::cases(t, &dev, link, partition_type, thin);
 }
 
 #[cfg(test)]

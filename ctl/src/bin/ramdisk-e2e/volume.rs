@@ -45,7 +45,7 @@ const IOCTL_MOUNTDEV_QUERY_STABLE_GUID: u32 = 0x004D_0018;
 const SUGGESTED_LINK_NAME_SIZE: usize = 6;
 
 /// Every check of the group; `link` is the `\DosDevices\X:` name the disk must suggest.
-pub fn cases(t: &mut Tally, dev: &Device, link: &str, want_type: Option<u32>) {
+pub fn cases(t: &mut Tally, dev: &Device, link: &str, want_type: Option<u32>, thin: bool) {
     suggested_link_name(t, dev, link);
     for (name, code) in LINK_NOTIFICATIONS
         .into_iter()
@@ -132,7 +132,7 @@ pub fn cases(t: &mut Tally, dev: &Device, link: &str, want_type: Option<u32>) {
     );
     media_removal(t, dev);
     partition_type(t, dev, want_type);
-    properties(t, dev);
+    properties(t, dev, thin);
 }
 
 fn suggested_link_name(t: &mut Tally, dev: &Device, link: &str) {
@@ -319,7 +319,7 @@ fn query(property: i32) -> Vec<u8> {
 }
 
 /// The alignment, seek-penalty and TRIM properties, decoded with windows-sys' structs.
-fn properties(t: &mut Tally, dev: &Device) {
+fn properties(t: &mut Tally, dev: &Device, thin: bool) {
     let n = size_of::<STORAGE_ACCESS_ALIGNMENT_DESCRIPTOR>();
     let (r, out) = ioctl(
         dev,
@@ -377,10 +377,13 @@ fn properties(t: &mut Tally, dev: &Device) {
         n,
     );
     t.case(
-        "IOCTL_STORAGE_QUERY_PROPERTY StorageDeviceTrimProperty: TrimEnabled FALSE",
+        &format!(
+            "IOCTL_STORAGE_QUERY_PROPERTY StorageDeviceTrimProperty: TrimEnabled {}",
+            if thin { "TRUE (dynamic)" } else { "FALSE" }
+        ),
         want_ok(r, n).and_then(|()| {
             let d: DEVICE_TRIM_DESCRIPTOR = decode(&out);
-            if d.Size as usize == n && !d.TrimEnabled {
+            if d.Size as usize == n && d.TrimEnabled == thin {
                 Ok(String::new())
             } else {
                 Err(format!("Size {} TrimEnabled {}", d.Size, d.TrimEnabled))

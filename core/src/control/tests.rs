@@ -1,0 +1,848 @@
+use super::*;
+use crate::config::{DEFAULT_ROOT_DIR_ENTRIES, Problem};
+use crate::fat::{FileSystem, VolumeLabel};
+use crate::status::{
+    STATUS_INVALID_BUFFER_SIZE, STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH,
+};
+use proptest::prelude::*;
+use std::string::ToString;
+use std::vec::Vec;
+
+fn create(s: &CreateSettings<'_>) -> Result<CreateRequest, ControlError> {
+    let input = encode_create(s).unwrap();
+    parse_create(input.as_bytes(), 0x1234_5678)
+}
+
+fn settings(size: u64) -> CreateSettings<'static> {
+    CreateSettings {
+        disk_size: size,
+        ..CreateSettings::default()
+    }
+}
+
+fn config_error(r: Result<CreateRequest, ControlError>) -> ConfigError {
+    match r {
+        Err(ControlError::Config(e)) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn codes_and_sizes() {
+    // CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900 + n, METHOD_BUFFERED, access).
+    assert_eq!(IOCTL_RAMDISK_CREATE, 0x0022_A400);
+    assert_eq!(IOCTL_RAMDISK_REMOVE, 0x0022_A404);
+    assert_eq!(IOCTL_RAMDISK_LIST, 0x0022_2408);
+    assert_eq!(IOCTL_RAMDISK_QUERY, 0x0022_240C);
+    for r in [
+        Request::Create,
+        Request::Remove,
+        Request::List,
+        Request::Query,
+    ] {
+        let code = match r {
+            Request::Create => IOCTL_RAMDISK_CREATE,
+            Request::Remove => IOCTL_RAMDISK_REMOVE,
+            Request::List => IOCTL_RAMDISK_LIST,
+            Request::Query => IOCTL_RAMDISK_QUERY,
+        };
+        assert_eq!(Request::from_code(code), Some(r));
+        assert!(!r.name().is_empty());
+    }
+    assert_eq!(Request::from_code(0x0007_0000), None);
+    assert_eq!(Request::Create.min_output(), 200);
+    assert_eq!(Request::Remove.min_output(), 0);
+    assert_eq!(Request::List.min_output(), 16);
+    assert_eq!(
+        check_output(Request::Query, 199),
+        Err(ControlError::OutputTooSmall {
+            needed: 200,
+            found: 199
+        })
+    );
+    assert_eq!(check_output(Request::Query, 200), Ok(()));
+    assert_eq!(
+        ControlError::OutputTooSmall {
+            needed: 1,
+            found: 0
+        }
+        .status(),
+        STATUS_BUFFER_TOO_SMALL
+    );
+}
+
+#[test]
+fn defaults_are_the_registry_defaults() {
+    let r = create(&settings(8 << 20)).unwrap();
+    assert_eq!(r.letter, None);
+    assert_eq!(r.persist, None);
+    let f = r.config.format;
+    assert_eq!(f.disk_size, 8 << 20);
+    assert_eq!(f.file_system, FileSystem::Auto);
+    assert_eq!(f.sectors_per_cluster, 0);
+    assert_eq!(f.root_dir_entries, DEFAULT_ROOT_DIR_ENTRIES);
+    assert_eq!(f.label, VolumeLabel::DEFAULT);
+    assert_eq!(f.volume_serial, 0x1234_5678);
+    // The same as the registry with nothing but DiskSize.
+    let mut b = ConfigBuilder::new();
+    b.set(
+        ValueName::DiskSize,
+        RawValue {
+            reg_type: REG_QWORD,
+            data: &(8u64 << 20).to_le_bytes(),
+        },
+    )
+    .unwrap();
+    assert_eq!(r.config, b.finish(0x1234_5678));
+}
+
+#[test]
+fn every_field() {
+    let r = create(&CreateSettings {
+        disk_size: 64 << 20,
+        letter: Some('q'),
+        file_system: Some("fat32"),
+        sectors_per_cluster: Some(8),
+        root_dir_entries: Some(1024),
+        volume_label: Some("Scratch"),
+        allocation: Some("Fixed"),
+        memory_limit: None,
+        persist_name: Some("build-1"),
+    })
+    .unwrap();
+    assert_eq!(r.letter, Some(b'Q'));
+    assert_eq!(r.config.drive_letter, b'Q');
+    let f = r.config.format;
+    assert_eq!(f.file_system, FileSystem::Fat32);
+    assert_eq!(f.sectors_per_cluster, 8);
+    assert_eq!(f.root_dir_entries, 1024);
+    assert_eq!(f.label.as_bytes(), b"SCRATCH    ");
+    assert_eq!(r.persist.unwrap().to_string(), "BUILD-1");
+    // An empty label is "no label", as in the registry.
+    let r = create(&CreateSettings {
+        volume_label: Some(""),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    assert_eq!(r.config.format.label, VolumeLabel::NO_NAME);
+    // 128 sectors per cluster, set explicitly, allows 64 KiB clusters.
+    let r = create(&CreateSettings {
+        sectors_per_cluster: Some(128),
+        ..settings(1 << 30)
+    })
+    .unwrap();
+    assert!(r.config.format.allow_64k_clusters);
+}
+
+#[test]
+fn bad_settings_are_the_registry_errors() {
+    let cases: [(CreateSettings<'_>, ValueName, i32, &str); 9] = [
+        (
+            settings(0),
+            ValueName::DiskSize,
+            STATUS_INVALID_PARAMETER,
+            "DiskSize: 0 bytes",
+        ),
+        (
+            settings(511),
+            ValueName::DiskSize,
+            STATUS_INVALID_PARAMETER,
+            "DiskSize: 511 is not a multiple of 512",
+        ),
+        (
+            settings(1 << 63),
+            ValueName::DiskSize,
+            STATUS_INVALID_PARAMETER,
+            "DiskSize: 9223372036854775808 is larger",
+        ),
+        (
+            CreateSettings {
+                letter: Some('1'),
+                ..settings(1 << 20)
+            },
+            ValueName::DriveLetter,
+            STATUS_INVALID_PARAMETER,
+            "DriveLetter: \"1\" is not a drive letter",
+        ),
+        (
+            CreateSettings {
+                letter: Some('\u{e9}'),
+                ..settings(1 << 20)
+            },
+            ValueName::DriveLetter,
+            STATUS_INVALID_PARAMETER,
+            "DriveLetter: \"?\"",
+        ),
+        (
+            CreateSettings {
+                file_system: Some("NTFS"),
+                ..settings(1 << 20)
+            },
+            ValueName::FileSystem,
+            STATUS_INVALID_PARAMETER,
+            "FileSystem: \"NTFS\"",
+        ),
+        (
+            CreateSettings {
+                sectors_per_cluster: Some(3),
+                ..settings(1 << 20)
+            },
+            ValueName::SectorsPerCluster,
+            STATUS_INVALID_PARAMETER,
+            "SectorsPerCluster: 3",
+        ),
+        (
+            CreateSettings {
+                root_dir_entries: Some(0),
+                ..settings(1 << 20)
+            },
+            ValueName::RootDirEntries,
+            STATUS_INVALID_PARAMETER,
+            "RootDirEntries: 0",
+        ),
+        (
+            CreateSettings {
+                volume_label: Some("TWELVECHARSX"),
+                ..settings(1 << 20)
+            },
+            ValueName::VolumeLabel,
+            STATUS_INVALID_PARAMETER,
+            "VolumeLabel: \"TWELVECHARSX\"",
+        ),
+    ];
+    for (s, name, status, start) in cases {
+        let r = create(&s);
+        let e = config_error(r);
+        assert_eq!(e.value, name, "{s:?}");
+        assert_eq!(e.status(), status, "{s:?}");
+        let line = ControlError::Config(e).to_string();
+        assert!(line.starts_with(start), "{line}");
+        assert_eq!(ControlError::Config(e).status(), status);
+    }
+    let e = config_error(create(&CreateSettings {
+        file_system: Some(""),
+        ..settings(1 << 20)
+    }));
+    assert_eq!(e.problem, Problem::UnknownFileSystem(e_text("")));
+}
+
+fn e_text(t: &str) -> crate::config::Text {
+    let mut b = ConfigBuilder::new();
+    let data: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    match b.set(
+        ValueName::FileSystem,
+        RawValue {
+            reg_type: REG_SZ,
+            data: &data,
+        },
+    ) {
+        Err(ConfigError {
+            problem: Problem::UnknownFileSystem(text),
+            ..
+        }) => text,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn allocation_and_memory_limit() {
+    use crate::config::Allocation;
+    for (text, want) in [
+        ("fixed", Allocation::Fixed),
+        ("FIXED", Allocation::Fixed),
+        ("dynamic", Allocation::Dynamic),
+        ("Dynamic", Allocation::Dynamic),
+    ] {
+        let r = create(&CreateSettings {
+            allocation: Some(text),
+            ..settings(1 << 30)
+        })
+        .unwrap();
+        assert_eq!(r.config.allocation, want, "{text}");
+    }
+    assert_eq!(
+        create(&settings(1 << 20)).unwrap().config.allocation,
+        Allocation::Fixed
+    );
+    for other in ["", "thin", "fixed "] {
+        let e = config_error(create(&CreateSettings {
+            allocation: Some(other),
+            ..settings(1 << 20)
+        }));
+        assert_eq!(e.value, ValueName::Allocation, "{other:?}");
+        assert_eq!(e.status(), STATUS_INVALID_PARAMETER);
+    }
+    let r = create(&CreateSettings {
+        allocation: Some("dynamic"),
+        memory_limit: Some(64 << 20),
+        ..settings(1 << 30)
+    })
+    .unwrap();
+    assert_eq!(r.config.memory_limit, Some(64 << 20));
+    // Below the smallest limit: the registry's error, naming MemoryLimit.
+    let e = config_error(create(&CreateSettings {
+        allocation: Some("dynamic"),
+        memory_limit: Some(4096),
+        ..settings(1 << 30)
+    }));
+    assert_eq!(e.value, ValueName::MemoryLimit);
+    // A limit with a fixed disk parses (as in the registry); plan_memory refuses it.
+    let r = create(&CreateSettings {
+        memory_limit: Some(64 << 20),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    let e = crate::config::plan_memory(&r.config, Some(1 << 34)).unwrap_err();
+    assert_eq!(e.value, ValueName::MemoryLimit);
+}
+
+#[test]
+fn persist_names() {
+    for good in ["a", "A_b-9", &"x".repeat(32)] {
+        let r = create(&CreateSettings {
+            persist_name: Some(good),
+            ..settings(1 << 20)
+        })
+        .unwrap();
+        assert_eq!(r.persist.unwrap().to_string(), good.to_ascii_uppercase());
+    }
+    for bad in ["", "a b", "a.b", "caf\u{e9}", "a\\b", "\u{1F600}"] {
+        let e = create(&CreateSettings {
+            persist_name: Some(bad),
+            ..settings(1 << 20)
+        })
+        .unwrap_err();
+        assert_eq!(e, ControlError::PersistName, "{bad:?}");
+        assert_eq!(e.status(), STATUS_INVALID_PARAMETER);
+        assert!(e.to_string().starts_with("PersistName: "));
+    }
+    assert_eq!(
+        encode_create(&CreateSettings {
+            persist_name: Some(&"x".repeat(33)),
+            ..settings(1 << 20)
+        }),
+        Err(TooLong(Field::PersistName))
+    );
+    assert_eq!(
+        encode_create(&CreateSettings {
+            file_system: Some(&"x".repeat(16)),
+            ..settings(1 << 20)
+        }),
+        Err(TooLong(Field::FileSystem))
+    );
+    assert!(
+        encode_create(&CreateSettings {
+            file_system: Some(&"x".repeat(15)),
+            ..settings(1 << 20)
+        })
+        .is_ok()
+    );
+    assert!(
+        TooLong(Field::VolumeLabel)
+            .to_string()
+            .contains("VolumeLabel")
+    );
+}
+
+fn raw(s: &CreateSettings<'_>) -> Vec<u8> {
+    encode_create(s).unwrap().as_bytes().to_vec()
+}
+
+#[test]
+fn length_and_version() {
+    let good = raw(&settings(1 << 20));
+    assert_eq!(good.len(), 208);
+    for len in [0, 1, 7, 8, 100, 207] {
+        let e = parse_create(&good[..len], 0).unwrap_err();
+        assert_eq!(e.status(), STATUS_INFO_LENGTH_MISMATCH, "{len}");
+        assert!(e.to_string().contains("208"), "{e}");
+    }
+    let mut long = good.clone();
+    long.push(0);
+    assert_eq!(
+        parse_create(&long, 0),
+        Err(ControlError::Length {
+            expected: 208,
+            found: 209
+        })
+    );
+    for version in [0u32, 2, u32::MAX] {
+        let mut v = good.clone();
+        v[..4].copy_from_slice(&version.to_le_bytes());
+        let e = parse_create(&v, 0).unwrap_err();
+        assert_eq!(e, ControlError::Version { found: version });
+        assert_eq!(e.status(), STATUS_REVISION_MISMATCH);
+    }
+    // A Size field that is not the structure's, even with the right buffer length.
+    for size in [0u32, 207, 209, 400] {
+        let mut v = good.clone();
+        v[4..8].copy_from_slice(&size.to_le_bytes());
+        assert_eq!(
+            parse_create(&v, 0),
+            Err(ControlError::Length {
+                expected: 208,
+                found: size as usize
+            })
+        );
+    }
+    // Version is checked before the length of the rest.
+    let mut v2 = good[..8].to_vec();
+    v2[..4].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(
+        parse_create(&v2, 0),
+        Err(ControlError::Version { found: 2 })
+    );
+}
+
+#[test]
+fn reserved_absent_and_unknown_bits() {
+    let good = encode_create(&settings(1 << 20)).unwrap();
+    let mut c = good;
+    c.fields = U32::new(0x80);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Fields))
+    );
+    let mut c = good;
+    c.reserved = U32::new(1);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Reserved))
+    );
+    let mut c = good;
+    c.reserved2[1] = U16::new(1);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Reserved))
+    );
+    // A value in a field whose bit is clear.
+    let mut c = good;
+    c.sectors_per_cluster = U32::new(8);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::SectorsPerCluster))
+    );
+    let mut c = good;
+    c.root_dir_entries = U32::new(8);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::RootDirEntries))
+    );
+    let mut c = good;
+    c.memory_limit = U64::new(8);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::MemoryLimit))
+    );
+    for (field, f) in [
+        (
+            Field::FileSystem,
+            (|c: &mut RamdiskCreateInput| c.file_system[3] = U16::new(65))
+                as fn(&mut RamdiskCreateInput),
+        ),
+        (Field::VolumeLabel, |c| c.volume_label[0] = U16::new(65)),
+        (Field::Allocation, |c| c.allocation[15] = U16::new(65)),
+        (Field::PersistName, |c| c.persist_name[32] = U16::new(65)),
+    ] {
+        let mut c = good;
+        f(&mut c);
+        assert_eq!(
+            parse_create(c.as_bytes(), 0),
+            Err(ControlError::Malformed(field))
+        );
+    }
+    // Text without its NUL, or with something after it.
+    let mut c = encode_create(&CreateSettings {
+        file_system: Some("FAT16"),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    c.file_system = [U16::new(65); SHORT_TEXT_UNITS];
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::FileSystem))
+    );
+    let mut c = encode_create(&CreateSettings {
+        persist_name: Some("a"),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    c.persist_name[5] = U16::new(66);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::PersistName))
+    );
+    let mut c = encode_create(&CreateSettings {
+        allocation: Some("fixed"),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    c.allocation = [U16::new(65); SHORT_TEXT_UNITS];
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Allocation))
+    );
+    for e in [
+        Field::Fields,
+        Field::Reserved,
+        Field::By,
+        Field::Value,
+        Field::Flags,
+    ] {
+        assert_eq!(
+            ControlError::Malformed(e).status(),
+            STATUS_INVALID_PARAMETER
+        );
+        assert!(ControlError::Malformed(e).to_string().starts_with(e.name()));
+    }
+}
+
+#[test]
+fn drive_letter_field() {
+    for (unit, want) in [
+        (u16::from(b'r'), b'R'),
+        (u16::from(b'A'), b'A'),
+        (u16::from(b'Z'), b'Z'),
+    ] {
+        let mut c = encode_create(&settings(1 << 20)).unwrap();
+        c.drive_letter = U16::new(unit);
+        let r = parse_create(c.as_bytes(), 0).unwrap();
+        assert_eq!(r.letter, Some(want));
+        assert_eq!(r.config.drive_letter, want);
+    }
+    for unit in [
+        u16::from(b':'),
+        u16::from(b'@'),
+        0x100 + u16::from(b'R'),
+        0xFFFF,
+    ] {
+        let mut c = encode_create(&settings(1 << 20)).unwrap();
+        c.drive_letter = U16::new(unit);
+        let e = config_error(parse_create(c.as_bytes(), 0));
+        assert_eq!(e.value, ValueName::DriveLetter, "{unit:#x}");
+    }
+}
+
+#[test]
+fn select_inputs() {
+    let by_index = encode_select(Select::Index(7), false);
+    assert_eq!(by_index.as_bytes().len(), 24);
+    assert_eq!(parse_query(by_index.as_bytes()), Ok(Select::Index(7)));
+    assert_eq!(
+        parse_remove(by_index.as_bytes()),
+        Ok(RemoveRequest {
+            select: Select::Index(7),
+            force: false
+        })
+    );
+    let forced = encode_select(Select::Letter(b'R'), true);
+    assert_eq!(
+        parse_remove(forced.as_bytes()),
+        Ok(RemoveRequest {
+            select: Select::Letter(b'R'),
+            force: true
+        })
+    );
+    assert_eq!(
+        parse_query(forced.as_bytes()),
+        Err(ControlError::Malformed(Field::Flags))
+    );
+    let mut lower = encode_select(Select::Letter(b'q'), false);
+    assert_eq!(parse_query(lower.as_bytes()), Ok(Select::Letter(b'Q')));
+    for bad in [0u32, u32::from(b'1'), 0x100 + u32::from(b'R'), u32::MAX] {
+        lower.value = U32::new(bad);
+        assert_eq!(
+            parse_query(lower.as_bytes()),
+            Err(ControlError::Malformed(Field::Value))
+        );
+    }
+    let mut by = by_index;
+    for b in [0u32, 3, u32::MAX] {
+        by.by = U32::new(b);
+        assert_eq!(
+            parse_remove(by.as_bytes()),
+            Err(ControlError::Malformed(Field::By))
+        );
+    }
+    let mut flags = by_index;
+    flags.flags = U32::new(2);
+    assert_eq!(
+        parse_remove(flags.as_bytes()),
+        Err(ControlError::Malformed(Field::Flags))
+    );
+    let mut reserved = by_index;
+    reserved.reserved = U32::new(1);
+    assert_eq!(
+        parse_remove(reserved.as_bytes()),
+        Err(ControlError::Malformed(Field::Reserved))
+    );
+    let bytes = by_index.as_bytes();
+    for len in [0, 4, 8, 23] {
+        assert_eq!(
+            parse_remove(&bytes[..len]).unwrap_err().status(),
+            STATUS_INFO_LENGTH_MISMATCH
+        );
+    }
+    let mut long = bytes.to_vec();
+    long.extend([0; 4]);
+    assert_eq!(
+        parse_query(&long).unwrap_err().status(),
+        STATUS_INFO_LENGTH_MISMATCH
+    );
+    let mut v = by_index;
+    v.version = U32::new(2);
+    assert_eq!(
+        parse_query(v.as_bytes()).unwrap_err().status(),
+        STATUS_REVISION_MISMATCH
+    );
+    assert_eq!(Select::Index(3).to_string(), "ramdisk 3");
+    assert_eq!(Select::Letter(b'R').to_string(), "R:");
+}
+
+fn report<'a>(identity: &'a DiskIdentity, persist: Option<&'a DiskName>) -> DiskReport<'a> {
+    DiskReport {
+        identity,
+        letter: b'R',
+        disk_size: 64 << 20,
+        allocated_bytes: 64 << 20,
+        memory_limit: 0,
+        open_handles: 2,
+        allocation: 0,
+        mounted: true,
+        boot: false,
+        file_system: "FAT16",
+        persist,
+    }
+}
+
+fn units(text: &str, n: usize) -> Vec<U16> {
+    let mut v: Vec<U16> = text.encode_utf16().map(U16::new).collect();
+    v.resize(n, U16::new(0));
+    v
+}
+
+#[test]
+fn disk_info_encoding() {
+    let name = DiskName::parse(b"scratch").unwrap();
+    let id = DiskIdentity::registry(4_294_967_295, name).unwrap();
+    let i = encode_info(&report(&id, Some(&name)));
+    assert_eq!(i.version.get(), 1);
+    assert_eq!(i.size.get(), 200);
+    assert_eq!(i.index.get(), u32::MAX);
+    assert_eq!(i.drive_letter.get(), u16::from(b'R'));
+    assert_eq!(i.flags.get(), RAMDISK_INFO_MOUNTED);
+    assert_eq!(i.disk_size.get(), 64 << 20);
+    assert_eq!(i.open_handles.get(), 2);
+    assert_eq!(&i.file_system[..], &units("FAT16", FS_NAME_UNITS)[..]);
+    assert_eq!(
+        &i.device_name[..],
+        &units(r"\Device\Ramdisk4294967295", DEVICE_NAME_UNITS)[..]
+    );
+    assert_eq!(
+        &i.persist_name[..],
+        &units("SCRATCH", PERSIST_NAME_UNITS)[..]
+    );
+    assert_eq!(i.reserved, [U16::new(0); 3]);
+    let mut out = [0xAAu8; 300];
+    assert_eq!(
+        info_reply(&i, &mut out),
+        Reply {
+            status: STATUS_SUCCESS,
+            information: 200
+        }
+    );
+    assert_eq!(read_info(&out[..200]), Ok(i));
+    assert_eq!(out[200], 0xAA);
+    assert_eq!(
+        info_reply(&i, &mut out[..199]).status,
+        STATUS_BUFFER_TOO_SMALL
+    );
+    assert_eq!(read_info(&out[..199]), Err(ListError::Malformed));
+    let mut v = i;
+    v.version = U32::new(9);
+    assert_eq!(read_info(v.as_bytes()), Err(ListError::Version(9)));
+    let mut s = i;
+    s.size = U32::new(10);
+    assert_eq!(read_info(s.as_bytes()), Err(ListError::Malformed));
+    // A 32-character persist name fills its field but for the NUL.
+    let long = DiskName::parse(&[b'x'; 32]).unwrap();
+    let id = DiskIdentity::registry(1, long).unwrap();
+    let i = encode_info(&DiskReport {
+        boot: true,
+        mounted: false,
+        ..report(&id, Some(&long))
+    });
+    assert_eq!(i.persist_name[31].get(), u16::from(b'X'));
+    assert_eq!(i.persist_name[32].get(), 0);
+    assert_eq!(i.flags.get(), RAMDISK_INFO_BOOT);
+}
+
+#[test]
+fn list_replies() {
+    let ids: Vec<DiskIdentity> = (1..=3)
+        .map(|n| DiskIdentity::runtime(n, b'A' + u8::try_from(n).unwrap()).unwrap())
+        .collect();
+    let entries: Vec<RamdiskDiskInfo> = ids
+        .iter()
+        .map(|id| encode_info(&report(id, None)))
+        .collect();
+    let total = 16 + 3 * 200;
+    let mut out = std::vec![0u8; total];
+    assert_eq!(
+        list_reply(entries.iter().copied(), &mut out),
+        Reply {
+            status: STATUS_SUCCESS,
+            information: total
+        }
+    );
+    let read = read_list(&out).unwrap();
+    assert_eq!(read, &entries[..]);
+    // Too small for every entry: the header alone, saying how much is needed.
+    let mut small = [0u8; 215];
+    assert_eq!(
+        list_reply(entries.iter().copied(), &mut small),
+        Reply {
+            status: STATUS_BUFFER_OVERFLOW,
+            information: 16
+        }
+    );
+    let (h, _) = RamdiskListHeader::read_from_prefix(&small).unwrap();
+    assert_eq!(
+        (h.size.get() as usize, h.count.get(), h.entry_size.get()),
+        (total, 3, 200)
+    );
+    assert_eq!(
+        list_reply(entries.iter().copied(), &mut small[..15]),
+        Reply {
+            status: STATUS_BUFFER_TOO_SMALL,
+            information: 0
+        }
+    );
+    // No disks: the header only, success.
+    let mut empty = [0u8; 16];
+    assert_eq!(
+        list_reply(core::iter::empty(), &mut empty),
+        Reply {
+            status: STATUS_SUCCESS,
+            information: 16
+        }
+    );
+    assert_eq!(read_list(&empty), Ok(&[][..]));
+    // Malformed replies.
+    assert_eq!(read_list(&out[..total - 1]), Err(ListError::Malformed));
+    assert_eq!(read_list(&out[..10]), Err(ListError::Malformed));
+    let mut bad = out.clone();
+    bad[12] = 199;
+    assert_eq!(read_list(&bad), Err(ListError::Malformed));
+    let mut bad = out.clone();
+    bad[0] = 2;
+    assert_eq!(read_list(&bad), Err(ListError::Version(2)));
+    assert!(!ListError::Malformed.to_string().is_empty());
+}
+
+#[test]
+fn letters() {
+    let mut taken = LetterSet::EMPTY;
+    assert_eq!(pick_letter(taken), Some(b'Z'));
+    taken.insert(b'Z');
+    taken.insert(b'Y');
+    assert_eq!(pick_letter(taken), Some(b'X'));
+    for l in b'D'..=b'Z' {
+        taken.insert(l);
+    }
+    assert_eq!(pick_letter(taken), None, "A, B and C are never picked");
+    let mut only_d = LetterSet::EMPTY;
+    for l in b'E'..=b'Z' {
+        only_d.insert(l);
+    }
+    assert_eq!(pick_letter(only_d), Some(b'D'));
+}
+
+fn utf16(s: &str) -> Vec<u16> {
+    s.encode_utf16().collect()
+}
+
+#[test]
+fn mounted_devices_entries() {
+    let r = utf16(r"\DosDevices\R:");
+    // Another volume's (an MBR disk's 12-byte signature + offset).
+    assert_eq!(remembered_letter(&r, &[1; 12], None), Some(b'R'));
+    // A runtime disk of ours on R: has the unique ID that names R: — it may take R: again.
+    assert_eq!(remembered_letter(&r, b"ramdisk:letter:R", None), None);
+    assert_eq!(remembered_letter(&r, b"ramdisk:letter:S", None), Some(b'R'));
+    // A persisted disk's own entry is its own; another's is not.
+    let name = DiskName::parse(b"build").unwrap();
+    assert_eq!(
+        remembered_letter(&r, b"ramdisk:Disks\\BUILD", Some(&name)),
+        None
+    );
+    assert_eq!(
+        remembered_letter(&r, b"ramdisk:Disks\\BUILD", None),
+        Some(b'R')
+    );
+    assert_eq!(
+        remembered_letter(&r, b"ramdisk:letter:R", Some(&name)),
+        Some(b'R')
+    );
+    assert_eq!(
+        remembered_letter(&utf16(r"\dosdevices\q:"), &[], None),
+        Some(b'Q')
+    );
+    for other in [
+        r"\??\Volume{0123}",
+        r"\DosDevices\R",
+        r"\DosDevices\1:",
+        r"\DosDevices\RR:",
+        "",
+        r"\DosDevice\R:",
+        r"#{abc}",
+    ] {
+        assert_eq!(
+            remembered_letter(&utf16(other), &[1], None),
+            None,
+            "{other}"
+        );
+    }
+}
+
+proptest! {
+    /// Any bytes: never a panic; accepted input re-encodes to itself.
+    #[test]
+    fn any_create_input(bytes in proptest::collection::vec(any::<u8>(), 0..260)) {
+        if let Ok(r) = parse_create(&bytes, 0) {
+            prop_assert_eq!(bytes.len(), 208);
+            prop_assert!(r.config.drive_letter.is_ascii_uppercase());
+        }
+        let _ = parse_remove(&bytes);
+        let _ = parse_query(&bytes);
+        let _ = read_list(&bytes);
+        let _ = read_info(&bytes);
+    }
+
+    /// Structured inputs: a random mutation of a valid input is accepted or refused
+    /// with one of the documented statuses.
+    #[test]
+    fn mutated_create_inputs(at in 0usize..208, byte in any::<u8>(), size in prop_oneof![Just(1u64 << 20), 512u64..(1 << 40)]) {
+        let mut bytes = raw(&CreateSettings {
+            file_system: Some("FAT16"),
+            volume_label: Some("X"),
+            persist_name: Some("n"),
+            ..settings(size)
+        });
+        bytes[at] = byte;
+        match parse_create(&bytes, 0) {
+            Ok(_) => {}
+            Err(e) => {
+                prop_assert!([
+                    STATUS_INVALID_PARAMETER,
+                    STATUS_INFO_LENGTH_MISMATCH,
+                    STATUS_REVISION_MISMATCH,
+                    STATUS_NOT_SUPPORTED,
+                    STATUS_INVALID_BUFFER_SIZE,
+                    STATUS_OBJECT_TYPE_MISMATCH,
+                ].contains(&e.status()), "{:?}", e);
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}

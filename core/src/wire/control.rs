@@ -1,0 +1,161 @@
+//! The control device's own structures (`\Device\RamdiskControl`), version 1.
+//!
+//! Driver-private, so no Windows header defines them: this file is their definition,
+//! shared by the driver and ramdiskctl. x64 layout, little-endian.
+//!
+//! Every structure starts with `Version` and `Size` (bytes of the structure), as
+//! Windows' versioned structures do (`STORAGE_DESCRIPTOR_HEADER`), so a later version
+//! can grow without breaking an older caller. Text fields are `WCHAR` arrays, the text
+//! followed by NUL padding to the end.
+
+use super::{U16, U32, U64};
+
+/// `RAMDISK_CONTROL_VERSION`: the version of every structure in this file.
+pub const RAMDISK_CONTROL_VERSION: u32 = 1;
+
+/// `WCHAR`s of a `FileSystem` / `VolumeLabel` / `Allocation` field (15 + NUL).
+pub const SHORT_TEXT_UNITS: usize = 16;
+/// `WCHAR`s of a persist name (32 characters + NUL).
+pub const PERSIST_NAME_UNITS: usize = 33;
+/// `WCHAR`s of a device name (`\Device\Ramdisk4294967295` is 25).
+pub const DEVICE_NAME_UNITS: usize = 32;
+/// `WCHAR`s of a reported file-system name (`FAT12`, `exFAT`, ...).
+pub const FS_NAME_UNITS: usize = 8;
+
+wire! {
+    /// `RAMDISK_CREATE_INPUT`: what `IOCTL_RAMDISK_CREATE` takes.
+    ///
+    /// The same settings as a registry disk; `Fields` says which optional ones are
+    /// given (an absent one takes the registry default and must be zero here).
+    pub struct RamdiskCreateInput [208] {
+        /// `Version`: [`RAMDISK_CONTROL_VERSION`].
+        pub version: U32 = 0,
+        /// `Size`: 208.
+        pub size: U32 = 4,
+        /// `Fields`: `RAMDISK_FIELD_*` bits of the optional settings given.
+        pub fields: U32 = 8,
+        /// Reserved, zero.
+        pub reserved: U32 = 12,
+        /// `DiskSize` in bytes (always given).
+        pub disk_size: U64 = 16,
+        /// `MemoryLimit` in bytes (`RAMDISK_FIELD_MEMORY_LIMIT`).
+        pub memory_limit: U64 = 24,
+        /// `SectorsPerCluster` (`RAMDISK_FIELD_SECTORS_PER_CLUSTER`).
+        pub sectors_per_cluster: U32 = 32,
+        /// `RootDirEntries` (`RAMDISK_FIELD_ROOT_DIR_ENTRIES`).
+        pub root_dir_entries: U32 = 36,
+        /// `DriveLetter`: `A`..`Z`, or 0: the driver picks the first free one from `Z` down.
+        pub drive_letter: U16 = 40,
+        /// `FileSystem` text (`RAMDISK_FIELD_FILE_SYSTEM`).
+        pub file_system: [U16; SHORT_TEXT_UNITS] = 42,
+        /// `VolumeLabel` text (`RAMDISK_FIELD_VOLUME_LABEL`; empty: no label).
+        pub volume_label: [U16; SHORT_TEXT_UNITS] = 74,
+        /// `Allocation` text (`RAMDISK_FIELD_ALLOCATION`).
+        pub allocation: [U16; SHORT_TEXT_UNITS] = 106,
+        /// The persist name (`RAMDISK_FIELD_PERSIST_NAME`): `Parameters\Disks\<name>`.
+        pub persist_name: [U16; PERSIST_NAME_UNITS] = 138,
+        /// Reserved, zero.
+        pub reserved2: [U16; 2] = 204,
+    }
+}
+
+/// `RAMDISK_FIELD_FILE_SYSTEM`.
+pub const RAMDISK_FIELD_FILE_SYSTEM: u32 = 0x01;
+/// `RAMDISK_FIELD_SECTORS_PER_CLUSTER`.
+pub const RAMDISK_FIELD_SECTORS_PER_CLUSTER: u32 = 0x02;
+/// `RAMDISK_FIELD_ROOT_DIR_ENTRIES`.
+pub const RAMDISK_FIELD_ROOT_DIR_ENTRIES: u32 = 0x04;
+/// `RAMDISK_FIELD_VOLUME_LABEL`.
+pub const RAMDISK_FIELD_VOLUME_LABEL: u32 = 0x08;
+/// `RAMDISK_FIELD_ALLOCATION`.
+pub const RAMDISK_FIELD_ALLOCATION: u32 = 0x10;
+/// `RAMDISK_FIELD_MEMORY_LIMIT`.
+pub const RAMDISK_FIELD_MEMORY_LIMIT: u32 = 0x20;
+/// `RAMDISK_FIELD_PERSIST_NAME`.
+pub const RAMDISK_FIELD_PERSIST_NAME: u32 = 0x40;
+/// Every `RAMDISK_FIELD_*` bit of version 1.
+pub const RAMDISK_FIELDS_V1: u32 = 0x7F;
+
+wire! {
+    /// `RAMDISK_SELECT`: which disk `IOCTL_RAMDISK_REMOVE` / `IOCTL_RAMDISK_QUERY` mean.
+    pub struct RamdiskSelect [24] {
+        /// `Version`: [`RAMDISK_CONTROL_VERSION`].
+        pub version: U32 = 0,
+        /// `Size`: 24.
+        pub size: U32 = 4,
+        /// `By`: [`RAMDISK_BY_INDEX`] or [`RAMDISK_BY_LETTER`].
+        pub by: U32 = 8,
+        /// `Value`: the ramdisk index, or the drive letter's character.
+        pub value: U32 = 12,
+        /// `Flags`: [`RAMDISK_REMOVE_FORCE`] (REMOVE only; zero for QUERY).
+        pub flags: U32 = 16,
+        /// Reserved, zero.
+        pub reserved: U32 = 20,
+    }
+}
+
+/// `RAMDISK_BY_INDEX`: `Value` is a ramdisk index.
+pub const RAMDISK_BY_INDEX: u32 = 1;
+/// `RAMDISK_BY_LETTER`: `Value` is a drive letter (`'R'`).
+pub const RAMDISK_BY_LETTER: u32 = 2;
+/// `RAMDISK_REMOVE_FORCE`: remove even while the disk is busy.
+pub const RAMDISK_REMOVE_FORCE: u32 = 0x01;
+
+wire! {
+    /// `RAMDISK_DISK_INFO`: one disk.
+    ///
+    /// As `IOCTL_RAMDISK_CREATE` (the new one), `IOCTL_RAMDISK_QUERY` and each entry
+    /// of `IOCTL_RAMDISK_LIST` report it.
+    pub struct RamdiskDiskInfo [200] {
+        /// `Version`: [`RAMDISK_CONTROL_VERSION`].
+        pub version: U32 = 0,
+        /// `Size`: 200.
+        pub size: U32 = 4,
+        /// `Index`: the ramdisk index (`\Device\Ramdisk<Index>`).
+        pub index: U32 = 8,
+        /// `DriveLetter`: the letter the disk has (`'R'`).
+        pub drive_letter: U16 = 12,
+        /// `Flags`: `RAMDISK_INFO_*`.
+        pub flags: U16 = 14,
+        /// `DiskSize` in bytes.
+        pub disk_size: U64 = 16,
+        /// `AllocatedBytes`: memory the disk's data holds now.
+        pub allocated_bytes: U64 = 24,
+        /// `MemoryLimit` in bytes (0: none, a fixed disk).
+        pub memory_limit: U64 = 32,
+        /// `OpenHandles`: opens of the disk device not yet closed.
+        pub open_handles: U32 = 40,
+        /// `Allocation`: 0 fixed, 1 dynamic.
+        pub allocation: U32 = 44,
+        /// `FileSystem`: what the disk was formatted with (`FAT16`).
+        pub file_system: [U16; FS_NAME_UNITS] = 48,
+        /// `DeviceName`: `\Device\Ramdisk<N>`.
+        pub device_name: [U16; DEVICE_NAME_UNITS] = 64,
+        /// `PersistName`: the `Parameters\Disks` subkey (empty: not persisted).
+        pub persist_name: [U16; PERSIST_NAME_UNITS] = 128,
+        /// Reserved, zero.
+        pub reserved: [U16; 3] = 194,
+    }
+}
+
+/// `RAMDISK_INFO_MOUNTED`: a file system is mounted on the disk (`VPB_MOUNTED`).
+pub const RAMDISK_INFO_MOUNTED: u16 = 0x01;
+/// `RAMDISK_INFO_BOOT`: a boot-time disk (`Parameters` or `Parameters\Disks`).
+pub const RAMDISK_INFO_BOOT: u16 = 0x02;
+
+wire! {
+    /// `RAMDISK_LIST`: the header of `IOCTL_RAMDISK_LIST`'s reply.
+    ///
+    /// `Count` [`RamdiskDiskInfo`] entries of `EntrySize` bytes follow.
+    pub struct RamdiskListHeader [16] {
+        /// `Version`: [`RAMDISK_CONTROL_VERSION`].
+        pub version: U32 = 0,
+        /// `Size`: bytes of the whole reply (header and every entry), so a caller whose
+        /// buffer was too small knows how much to supply.
+        pub size: U32 = 4,
+        /// `Count`: disks.
+        pub count: U32 = 8,
+        /// `EntrySize`: 200.
+        pub entry_size: U32 = 12,
+    }
+}
