@@ -140,7 +140,8 @@ pub enum Provisioning {
 
 /// Everything the IOCTL replies say about the disk.
 ///
-/// Build it with [`DiskInfo::new`]; the fields are public for reading.
+/// Build it with [`DiskInfo::new`] or [`DiskInfo::with_volume`]; the fields are public
+/// for reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DiskInfo {
     /// The real size of the disk in bytes (`GET_LENGTH_INFORMATION.Length`).
@@ -161,7 +162,7 @@ pub struct DiskInfo {
     /// The MBR partition type byte for the volume.
     pub partition_type: u8,
     /// Fixed or thin provisioning ([`DiskInfo::thin`]; [`Provisioning::Full`] from
-    /// [`DiskInfo::new`]).
+    /// [`DiskInfo::new`] and [`DiskInfo::with_volume`]).
     pub provisioning: Provisioning,
 }
 

@@ -404,6 +404,35 @@ fn a_format_that_cannot_allocate_says_why() {
 }
 
 #[test]
+fn an_exfat_volume_formats_into_a_dynamic_store_chunk_by_chunk() {
+    use ramdisk_core::exfat;
+    let a = HostAlloc::default();
+    let len = 1 << 20;
+    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let mut options = FormatOptions::new(len);
+    options.file_system = ramdisk_core::fat::FileSystem::Exfat;
+    let layout = exfat::plan(&options).unwrap();
+    let mut w = StoreWriter::new(&s);
+    assert_eq!(exfat::format(&layout, &mut w, Zeroed::Yes), Ok(()));
+    assert_eq!(w.error(), None);
+    let mut reference = vec![0u8; 1 << 20];
+    exfat::format(&layout, &mut fat::SliceWriter(&mut reference), Zeroed::Yes).unwrap();
+    assert_eq!(read(&s, 0, 1 << 20).unwrap(), reference);
+    // Both boot regions (sectors 0..24: chunks 0-2), the FAT (sector 24: chunk 3), the
+    // bitmap (cluster 2 at 16 KiB: chunk 4), the up-case table (clusters 3-4: chunks 5
+    // and 6) and the root directory (cluster 5: chunk 7); nothing of the free heap.
+    assert_eq!(
+        (
+            layout.fat_offset,
+            layout.cluster_heap_offset,
+            layout.root_cluster()
+        ),
+        (24, 32, 5)
+    );
+    assert_eq!(s.allocated_bytes(), 8 * CHUNK);
+}
+
+#[test]
 fn a_dynamic_store_allocates_on_first_write_only() {
     let a = HostAlloc::default();
     // 5 chunks and 1 KiB: the last chunk is 1 KiB.
