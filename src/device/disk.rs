@@ -18,7 +18,7 @@ use ramdisk_core::{
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
     volume::Layout,
 };
-use ramdisk_store::{DEFAULT_CHUNK_SHIFT, Store, StoreError, StoreWriter};
+use ramdisk_store::{DYNAMIC_CHUNK_SHIFT, FIXED_CHUNK_SHIFT, Store, StoreError, StoreWriter};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
 
 use super::DeviceKind;
@@ -72,9 +72,9 @@ impl Disk {
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
         let store = match memory {
-            MemoryPlan::Fixed => Store::new(PoolAlloc, size, DEFAULT_CHUNK_SHIFT),
+            MemoryPlan::Fixed => Store::new(PoolAlloc, size, FIXED_CHUNK_SHIFT),
             MemoryPlan::Dynamic { limit } => {
-                Store::new_dynamic(PoolAlloc, size, DEFAULT_CHUNK_SHIFT, limit)
+                Store::new_dynamic(PoolAlloc, size, DYNAMIC_CHUNK_SHIFT, limit)
             }
         }
         .map_err(|error| LoadError::Store { bytes: size, error })?;

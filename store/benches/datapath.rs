@@ -5,7 +5,7 @@
 //! allocation); creating a dynamic 64 GiB and 2 TiB − 512 B disk (directory, plan,
 //! format) and the memory it holds afterwards; a thread-scaling model of concurrent
 //! IRPs on one shared store; and the chunk-size sweep behind
-//! [`ramdisk_store::DEFAULT_CHUNK_SHIFT`].
+//! [`ramdisk_store::DYNAMIC_CHUNK_SHIFT`].
 //!
 //! The driver serves `IRP_MJ_READ`/`IRP_MJ_WRITE` with `request::check(offset, length,
 //! disk_size)` and one `Store::read`/`Store::write` into the request's mapped buffer,
@@ -15,7 +15,8 @@
 //!
 //! Both sides work on 256 MiB (much larger than any last-level cache, so large random
 //! requests come from DRAM, as on a real RAM disk): the store in 64 KiB chunks from a
-//! page-aligned host allocator, the baseline one flat allocation; both written once
+//! page-aligned host allocator, the baseline one flat allocation from the same allocator (so both
+//! sides copy between equally aligned addresses); both written once
 //! before measuring so every page is committed. Offsets are a fixed pseudo-random
 //! sequence, aligned to 4 KiB (512 bytes for 512-byte requests), identical for both
 //! sides. `cargo xtask bench` turns the results into the README table.
@@ -47,7 +48,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ramdisk_core::fat::{self, FileSystem, FormatOptions, Zeroed};
 use ramdisk_core::request;
 use ramdisk_core::status::STATUS_SUCCESS;
-use ramdisk_store::{ChunkAlloc, DEFAULT_CHUNK_SHIFT, Store};
+use ramdisk_store::{ChunkAlloc, DYNAMIC_CHUNK_SHIFT, FIXED_CHUNK_SHIFT, Store};
 
 /// Disk size: 256 MiB.
 const DISK_SIZE: usize = 256 << 20;
@@ -65,7 +66,7 @@ const SCALING_SIZE: usize = 64 << 10;
 /// Requests per thread per criterion iteration in the scaling model.
 const SCALING_BATCH: usize = 16;
 /// Chunk sizes (`log2`) of the sweep.
-const SWEEP: [u32; 5] = [12, 14, 16, 18, 20];
+const SWEEP: [u32; 7] = [12, 14, 16, 18, 20, 21, 22];
 
 /// The host allocator, page-aligned for blocks of a page or more (as pool allocations
 /// of that size are on Windows).
@@ -91,10 +92,17 @@ impl ChunkAlloc for BenchAlloc {
     }
 }
 
-/// The process's one fixed store, filled (every page committed).
+/// The process's one fixed store in the driver's fixed chunk size, filled (every page committed).
 fn store() -> &'static Store<BenchAlloc> {
     static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
-    STORE.get_or_init(|| filled(DEFAULT_CHUNK_SHIFT))
+    STORE.get_or_init(|| filled(FIXED_CHUNK_SHIFT))
+}
+
+/// A fixed store in the dynamic store's chunks, filled: the guard comparison's
+/// baseline (same table, no reclamation guard).
+fn fixed_dynamic_chunks() -> &'static Store<BenchAlloc> {
+    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
+    STORE.get_or_init(|| filled(DYNAMIC_CHUNK_SHIFT))
 }
 
 /// The process's one dynamic store, filled: every chunk allocated by a write.
@@ -104,7 +112,7 @@ fn dynamic_store() -> &'static Store<BenchAlloc> {
         let s = Store::new_dynamic(
             BenchAlloc,
             DISK_SIZE as u64,
-            DEFAULT_CHUNK_SHIFT,
+            DYNAMIC_CHUNK_SHIFT,
             DISK_SIZE as u64,
         )
         .expect("store");
@@ -121,7 +129,7 @@ fn empty_store() -> &'static Store<BenchAlloc> {
         Store::new_dynamic(
             BenchAlloc,
             DISK_SIZE as u64,
-            DEFAULT_CHUNK_SHIFT,
+            DYNAMIC_CHUNK_SHIFT,
             DISK_SIZE as u64,
         )
         .expect("store")
@@ -161,11 +169,22 @@ unsafe impl Sync for Flat {}
 unsafe fn flat_image() -> &'static mut [u8] {
     static FLAT: OnceLock<Flat> = OnceLock::new();
     let flat = FLAT.get_or_init(|| {
-        let mut v = vec![0u8; DISK_SIZE];
+        // From the store's own allocator (page-aligned, like every chunk), so both
+        // sides copy between addresses of the same alignment: `memcpy`'s speed depends
+        // on the source's and destination's offsets within a cache line and a page, by
+        // up to a third at 4 KiB on this machine, and a `vec!` of this size starts 16
+        // bytes into a page.
+        let base = BenchAlloc
+            .allocate_zeroed(DISK_SIZE)
+            .expect("baseline buffer")
+            .as_ptr();
+        // SAFETY: DISK_SIZE zeroed bytes just allocated, never freed; nothing else
+        // refers to them yet.
+        let v = unsafe { std::slice::from_raw_parts_mut(base, DISK_SIZE) };
         for (i, page) in v.chunks_mut(4096).enumerate() {
             page.fill(i.to_le_bytes()[0] | 1);
         }
-        Flat(Box::leak(v.into_boxed_slice()).as_mut_ptr())
+        Flat(base)
     });
     // SAFETY: DISK_SIZE initialised bytes that live forever; the caller guarantees
     // exclusivity.
@@ -354,25 +373,24 @@ fn chunk_sizes(c: &mut Criterion) {
             b.iter(|| black_box(Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store")));
         });
         let s = filled(shift);
-        for (op, size, is_write) in [("write-4KiB", 4096, true), ("read-1MiB", 1 << 20, false)] {
-            let offsets = offsets(0xC4 ^ u64::from(shift), 0, DISK_SIZE, size, 4096);
-            let mut buffer = vec![0x5Au8; size];
-            group.throughput(Throughput::Bytes(size as u64));
-            group.bench_function(BenchmarkId::new(op, kib), |b| {
-                let mut i = 0;
-                b.iter(|| {
-                    let offset = as_i64(offsets[i % OFFSETS]);
-                    i += 1;
-                    black_box(store_transfer(
-                        &s,
-                        buffer.as_mut_ptr(),
-                        offset,
-                        as_u32(size),
-                        is_write,
-                    ))
-                });
+        let size = 1 << 20;
+        let offsets = offsets(0xC4 ^ u64::from(shift), 0, DISK_SIZE, size, 4096);
+        let mut buffer = vec![0x5Au8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::new("read-1MiB", kib), |b| {
+            let mut i = 0;
+            b.iter(|| {
+                let offset = as_i64(offsets[i % OFFSETS]);
+                i += 1;
+                black_box(store_transfer(
+                    &s,
+                    buffer.as_mut_ptr(),
+                    offset,
+                    as_u32(size),
+                    false,
+                ))
             });
-        }
+        });
     }
     group.finish();
 }
@@ -573,10 +591,14 @@ fn paired(_: &mut Criterion) {
             }
         }
         // What the dynamic store's reclamation guard costs: dynamic against fixed,
-        // both fully allocated, the same offsets.
+        // both fully allocated, in the same chunk size, the same offsets.
         for (op, is_write) in [("read", false), ("write", true)] {
             let p = pair(n, |measured, block| {
-                let s = if measured { dynamic_store() } else { store() };
+                let s = if measured {
+                    dynamic_store()
+                } else {
+                    fixed_dynamic_chunks()
+                };
                 through_store(s, &mut buffer, &offsets, n, block, is_write)
             });
             record(format!("guard-{op}-{name}"), n, p);
@@ -589,6 +611,25 @@ fn paired(_: &mut Criterion) {
             }
         });
         record(format!("hole-read-{name}"), n, p);
+    }
+    // The chunk-size sweep's 4 KiB requests, paired the same way: what the table
+    // lookup costs as the table grows (a 256 MiB store of each chunk size).
+    let size = 4096;
+    let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, size);
+    let n = (256 << 10) / size;
+    let mut buffer = vec![0x3Cu8; size];
+    for shift in SWEEP {
+        let s = filled(shift);
+        for (op, is_write) in [("read", false), ("write", true)] {
+            let p = pair(n, |measured, block| {
+                if measured {
+                    through_store(&s, &mut buffer, &offsets, n, block, is_write)
+                } else {
+                    through_copy(&mut buffer, &offsets, n, block, is_write)
+                }
+            });
+            record(format!("chunk{}-{op}-4KiB", (1u32 << shift) >> 10), n, p);
+        }
     }
     assert_eq!(empty_store().allocated_bytes(), 0, "a read allocated");
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
@@ -604,7 +645,7 @@ fn paired(_: &mut Criterion) {
 /// needed, publication, then the 4 KiB copy. Timed over fresh stores of 1024
 /// chunks, created and dropped outside the timing.
 fn first_touch(c: &mut Criterion) {
-    const CHUNK: u64 = 1 << DEFAULT_CHUNK_SHIFT;
+    const CHUNK: u64 = 1 << DYNAMIC_CHUNK_SHIFT;
     const BATCH: u64 = 1024;
     let mut group = c.benchmark_group("first-touch");
     group.throughput(Throughput::Bytes(4096));
@@ -618,7 +659,7 @@ fn first_touch(c: &mut Criterion) {
                 let s = Store::new_dynamic(
                     BenchAlloc,
                     batch * CHUNK,
-                    DEFAULT_CHUNK_SHIFT,
+                    DYNAMIC_CHUNK_SHIFT,
                     batch * CHUNK,
                 )
                 .expect("store");
@@ -641,7 +682,7 @@ fn first_touch(c: &mut Criterion) {
 /// A dynamic disk as the driver creates one: the store (its directory), the FAT32
 /// plan and the format (`Zeroed::Yes`: a dynamic store's holes read as zeros).
 fn create_dynamic(size: u64) -> Store<BenchAlloc> {
-    let s = Store::new_dynamic(BenchAlloc, size, DEFAULT_CHUNK_SHIFT, size).expect("store");
+    let s = Store::new_dynamic(BenchAlloc, size, DYNAMIC_CHUNK_SHIFT, size).expect("store");
     let mut options = FormatOptions::new(size);
     options.file_system = FileSystem::Fat32;
     options.media = ramdisk_core::geometry::MEDIA.fat_media_byte();

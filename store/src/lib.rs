@@ -116,9 +116,17 @@ pub const MIN_ALIGN: usize = 16;
 /// Chunk pointers per leaf: 512 × 8 bytes, one 4 KiB page.
 pub const LEAF_ENTRIES: usize = 512;
 
-/// `log2` of the chunk size the driver uses: 64 KiB. See the README's *Memory*
+/// `log2` of the chunk size of the driver's dynamic disks: 64 KiB, the granularity
+/// of their allocation and of what TRIM gives back. See the README's *Memory*
 /// section for the benchmark behind the choice.
-pub const DEFAULT_CHUNK_SHIFT: u32 = 16;
+pub const DYNAMIC_CHUNK_SHIFT: u32 = 16;
+
+/// `log2` of the chunk size of the driver's fixed disks: 2 MiB.
+///
+/// A fixed disk never allocates after creation or frees before unload, so its chunks
+/// only need to be few: one table line then covers 16 MiB, stays in the cache under
+/// random I/O and the lookup costs next to nothing (the README's *Chunk size* sweep).
+pub const FIXED_CHUNK_SHIFT: u32 = 21;
 
 /// The smallest chunk size a store accepts (`log2`): 4 KiB.
 pub const MIN_CHUNK_SHIFT: u32 = 12;
@@ -517,6 +525,20 @@ impl<A: ChunkAlloc> Store<A> {
         }
     }
 
+    /// `(chunk, offset in the chunk)` when `[offset, offset + length)` (inside the
+    /// store) lies in one chunk: the common case, copied without the piece loop.
+    /// `None` for an empty range (its offset may be the store's end, past every chunk).
+    fn one_chunk(&self, offset: u64, length: usize) -> Option<(u64, usize)> {
+        if length == 0 {
+            return None;
+        }
+        let chunk = offset >> self.chunk_shift;
+        // Below the chunk size, which fits usize.
+        #[expect(clippy::cast_possible_truncation, reason = "below the chunk size")]
+        let within = (offset & ((1u64 << self.chunk_shift) - 1)) as usize;
+        (within.checked_add(length)? <= self.chunk_len(chunk)).then_some((chunk, within))
+    }
+
     /// Calls `f(chunk, offset in the chunk, offset in the request, bytes)` for each
     /// piece of `[offset, offset + length)` (inside the store) in chunk order.
     fn for_each_piece(&self, offset: u64, length: u64, mut f: impl FnMut(u64, usize, u64, usize)) {
@@ -554,6 +576,21 @@ impl<A: ChunkAlloc> Store<A> {
     pub unsafe fn read(&self, range: Range, dest: *mut u8) -> Result<(), StoreError> {
         self.own(range.offset(), range.length() as u64)?;
         let _guard = self.guard();
+        if let Some((chunk, within)) = self.one_chunk(range.offset(), range.length()) {
+            let from = self.chunk_ptr(chunk);
+            if from.is_null() {
+                // SAFETY: `range.length()` bytes of the caller's buffer.
+                unsafe { ptr::write_bytes(dest, 0, range.length()) };
+            } else {
+                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
+                // chunk's allocation, which stays allocated while the guard is held.
+                let from = unsafe { from.add(within) };
+                // SAFETY: both sides valid for `length` bytes and disjoint (the caller's
+                // buffer is not store memory); raw copy, no reference.
+                unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, range.length()) };
+            }
+            return Ok(());
+        }
         self.for_each_piece(
             range.offset(),
             range.length() as u64,
@@ -597,6 +634,22 @@ impl<A: ChunkAlloc> Store<A> {
         let (offset, length) = (range.offset(), range.length() as u64);
         self.own(offset, length)?;
         let _guard = self.guard();
+        if let Some((chunk, within)) = self.one_chunk(offset, range.length()) {
+            let mut to = self.chunk_ptr(chunk);
+            if to.is_null() && self.dynamic {
+                self.allocate_range(offset, length)?;
+                to = self.chunk_ptr(chunk);
+            }
+            if !to.is_null() {
+                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
+                // chunk, which stays allocated while the guard is held.
+                let to = unsafe { to.add(within) };
+                // SAFETY: both valid for `length` bytes, disjoint; raw copy, no reference.
+                unsafe { ptr::copy_nonoverlapping(src, to, range.length()) };
+            }
+            // (A null chunk: allocated above and detached since by an overlapping TRIM.)
+            return Ok(());
+        }
         if self.dynamic {
             self.allocate_range(offset, length)?;
         }

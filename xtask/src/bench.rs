@@ -35,7 +35,7 @@ const SIZES: [(&str, &str); 4] = [
     ("1MiB", "1 MiB"),
 ];
 /// Chunk sizes (KiB) of the sweep in `store/benches/datapath.rs`.
-const SWEEP_KIB: [u32; 5] = [4, 16, 64, 256, 1024];
+const SWEEP_KIB: [u32; 7] = [4, 16, 64, 256, 1024, 2048, 4096];
 /// The crates whose criterion benches `cargo xtask bench` runs.
 const BENCH_CRATES: [(&str, &str); 2] = [("ramdisk-core", "core"), ("ramdisk-store", "store")];
 /// Disk sizes of `core/benches/format.rs`.
@@ -322,10 +322,11 @@ fn render_datapath(o: &mut String, results: &Results) -> Result<()> {
     writeln!(
         o,
         "**Data path** (`store/benches/datapath.rs`): one READ/WRITE as the driver's disk runs \
-         it (`request::check`, then the real `ramdisk_store::Store::read`/`write`: chunk table \
-         lookup, split at 64 KiB chunk boundaries, one raw-pointer copy per piece, \
-         no lock) against a plain `copy_from_slice` of the same size into one flat buffer, in \
-         the same run, over the same pseudo-random 4 KiB-aligned offsets (512 B-aligned for \
+         it (`request::check`, then the real `ramdisk_store::Store::read`/`write` of a fixed \
+         disk's store: chunk table lookup in 2 MiB chunks, one raw-pointer copy, split at \
+         chunk boundaries when a request crosses one, no lock) against a plain \
+         `copy_from_slice` of the same size into one flat buffer from the same page-aligned \
+         allocator, in the same run, over the same pseudo-random 4 KiB-aligned offsets (512 B-aligned for \
          512 B) in 256 MiB. \
          The 4096 offsets of a sequence touch 2 MiB (512 B) and 16 MiB (4 KiB) of the image, \
          largely cache-resident; 64 KiB and 1 MiB requests span the whole image (DRAM). \
@@ -441,9 +442,11 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
     writeln!(
         o,
         "**Dynamic disk** (`Allocation=dynamic`, same bench file): the same requests through a \
-         dynamic store whose chunks are all allocated (the difference to the fixed store is the \
-         reclamation guard: two `SeqCst` read-modify-writes of the store's in-flight count per \
-         request), paired against `copy_from_slice` as above.\n"
+         dynamic store whose 64 KiB chunks are all allocated (the differences to the fixed \
+         store: 32 times as many chunks, so the table line a random request needs is less \
+         often in the cache, and the reclamation guard: two `SeqCst` read-modify-writes of \
+         the store's in-flight count per request), paired against `copy_from_slice` as \
+         above.\n"
     )?;
     writeln!(
         o,
@@ -477,8 +480,8 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
     )?;
     writeln!(
         o,
-        "The guard alone, paired directly (dynamic store against the fixed one, both fully \
-         allocated, same offsets; ratio = fixed time / dynamic time, and the time added per \
+        "The guard alone, paired directly (dynamic store against a fixed one in the same \
+         64 KiB chunks, both fully allocated, same offsets; ratio = fixed time / dynamic time, and the time added per \
          request):\n"
     )?;
     writeln!(o, "| request | read | write |")?;
@@ -587,30 +590,38 @@ fn render_threads(o: &mut String, results: &Results) -> Result<()> {
 }
 
 fn render_chunks(o: &mut String, results: &Results) -> Result<()> {
+    let paired = read_paired(&criterion_home())?;
     writeln!(
         o,
-        "\n**Chunk size** (the sweep behind the store's 64 KiB chunks): creating a 256 MiB \
-         store (every chunk allocated zeroed, as a fixed disk does at load), random 4 KiB \
-         writes and random 1 MiB reads through stores of each chunk size.\n"
+        "\n**Chunk size** (the sweep behind the fixed disks' 2 MiB and the dynamic disks' \
+         64 KiB chunks): creating a 256 MiB store (every chunk allocated zeroed, as a fixed \
+         disk does at load), random 4 KiB reads and writes paired against `copy_from_slice` \
+         as above (ratio, interquartile range), and random 1 MiB reads, through a fixed store \
+         of each chunk size.\n"
     )?;
-    writeln!(o, "| chunk | create 256 MiB | 4 KiB write | 1 MiB read |")?;
-    writeln!(o, "|---|---|---|---|")?;
+    writeln!(
+        o,
+        "| chunk | create 256 MiB | 4 KiB read (paired) | 4 KiB write (paired) | 1 MiB read |"
+    )?;
+    writeln!(o, "|---|---|---|---|---|")?;
     for kib in SWEEP_KIB {
         let create = get(results, &format!("chunk/create-256MiB/{kib}"))?;
-        let write = get(results, &format!("chunk/write-4KiB/{kib}"))?;
         let read = get(results, &format!("chunk/read-1MiB/{kib}"))?;
         let label = if kib >= 1024 {
             format!("{} MiB", kib / 1024)
         } else {
             format!("{kib} KiB")
         };
-        writeln!(
-            o,
-            "| {label} | {} | {} | {} |",
-            time(create.median_ns),
-            cell(&write),
-            cell(&read)
-        )?;
+        write!(o, "| {label} | {} |", time(create.median_ns))?;
+        for op in ["read", "write"] {
+            let id = format!("chunk{kib}-{op}-4KiB");
+            let p = paired
+                .get(&id)
+                .copied()
+                .with_context(|| format!("no paired result for {id}"))?;
+            write!(o, " {:.3}× ({:.2}–{:.2}) |", p.ratio, p.p25, p.p75)?;
+        }
+        writeln!(o, " {} |", cell(&read))?;
     }
     Ok(())
 }

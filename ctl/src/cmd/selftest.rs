@@ -540,7 +540,13 @@ impl SelftestSystem for Win32 {
     }
 
     fn memory_in_use(&mut self) -> Result<u64, String> {
-        Err("this driver build reports no memory use (IOCTL_RAMDISK_QUERY_USAGE comes with dynamic memory)".into())
+        let device = self
+            .open(false)
+            .map_err(|e| format!("cannot open the disk: {}", win32(e)))?;
+        device
+            .usage()
+            .map(|u| u.allocated_bytes.get())
+            .map_err(|e| format!("IOCTL_RAMDISK_QUERY_USAGE: {}", win32(e)))
     }
 
     fn retrim(&mut self) -> Result<u32, String> {

@@ -42,7 +42,7 @@ use crate::wine::{PARAMS, Wine};
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
-/// The driver's chunk (`ramdisk_store::DEFAULT_CHUNK_SHIFT`).
+/// The driver's chunk (`ramdisk_store::DYNAMIC_CHUNK_SHIFT`).
 const CHUNK: u64 = 64 * KIB;
 /// The Win32 error Windows' `RtlNtStatusToDosError` gives for
 /// `STATUS_DISK_RESOURCES_EXHAUSTED` (0xC0000461): `ERROR_DISK_RESOURCES_EXHAUSTED`.
