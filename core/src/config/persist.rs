@@ -9,7 +9,8 @@
 //!   be absolute and plain: no `.`/`..` or empty components, no trailing `\`, none of
 //!   `/ * ? " < > |`, control characters, or a `:` except the drive's. A path on a
 //!   ramdisk device (`\Device\Ramdisk…`) or on the disk's own drive letter is refused
-//!   here; the driver refuses one on another disk's letter (it knows the letters).
+//!   here; one on another disk's letter is for the driver to refuse (it knows the
+//!   letters) once it loads images — today it refuses every image ([`supported`]).
 //! * `SaveOn` and `FileSystem=keep` need an `ImageFile`; `ReadOnly=1` needs one and
 //!   rules out `SaveOn` other than `never`.
 //! * A disk whose service starts at boot (`Start=0`) cannot use an `ImageFile`: no
@@ -374,7 +375,7 @@ pub const fn check_start_type(start: u32, persist: &Persistence) -> Result<(), C
 ///
 /// # Errors
 /// [`Problem::NotSupportedYet`], naming `ImageFile` (every persistence setting
-/// [`check`] accepts needs one).
+/// `check` accepts needs one).
 pub const fn supported(persist: &Persistence) -> Result<(), ConfigError> {
     if persist.image {
         return Err(ConfigError {
