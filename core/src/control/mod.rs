@@ -409,6 +409,9 @@ pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, C
     } else {
         return Err(ControlError::Malformed(Field::PersistName));
     };
+    // What depends on the file system (FAT's cluster and label limits), as the
+    // registry's parse checks it once every value is set.
+    b.check().map_err(ControlError::Config)?;
     let mut config = b.finish(volume_serial);
     if let Some(l) = letter {
         config.drive_letter = l;

@@ -226,6 +226,34 @@ fn bad_settings_are_the_registry_errors() {
     assert_eq!(e.problem, Problem::UnknownFileSystem(e_text("")));
 }
 
+#[test]
+fn what_only_exfat_takes_is_refused_for_fat_as_the_registry_refuses_it() {
+    // A label only exFAT takes, and clusters above FAT's 128 sectors: refused (naming
+    // the value) for FAT and automatic, never silently dropped; accepted for exFAT.
+    for (label, spc, name) in [
+        (Some("caf\u{e9}"), None, ValueName::VolumeLabel),
+        (None, Some(256), ValueName::SectorsPerCluster),
+    ] {
+        for fs in [Some("FAT16"), None] {
+            let e = config_error(create(&CreateSettings {
+                file_system: fs,
+                volume_label: label,
+                sectors_per_cluster: spc,
+                ..settings(64 << 20)
+            }));
+            assert_eq!(e.value, name, "{fs:?} {label:?} {spc:?}");
+            assert_eq!(e.status(), STATUS_INVALID_PARAMETER);
+        }
+        let r = create(&CreateSettings {
+            file_system: Some("exFAT"),
+            volume_label: label,
+            sectors_per_cluster: spc,
+            ..settings(64 << 20)
+        });
+        assert!(r.is_ok(), "exFAT {label:?} {spc:?}: {r:?}");
+    }
+}
+
 fn e_text(t: &str) -> crate::config::Text {
     let mut b = ConfigBuilder::new();
     let data: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
