@@ -16,7 +16,7 @@ use core::fmt::{self, Write as _};
 use ramdisk_core::{
     config::{
         Config, ConfigError, FormatProblem, MemoryPlan, ValueName, boot::BootError,
-        explain_format_error, plan_memory,
+        explain_format_error, plan_memory, supported,
     },
     control::{
         self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
@@ -490,6 +490,9 @@ fn create_disk(
     // Before the planner, so a disk too large for this machine (a fixed one above half
     // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
     // allocated for it.
+    // An image file (and what depends on it) is refused, not ignored: serving it as
+    // a plain RAM disk would lose what the user meant to keep.
+    supported(&config.persist).map_err(LoadError::Config)?;
     let memory = plan_memory(config, st.physical).map_err(LoadError::Config)?;
     let layout = volume::plan(&config.format)
         .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;

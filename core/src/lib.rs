@@ -19,6 +19,7 @@ pub mod eventlog;
 pub mod exfat;
 pub mod fat;
 pub mod geometry;
+pub mod image;
 pub mod ioctl;
 pub mod mountmgr;
 pub mod pool_tag;

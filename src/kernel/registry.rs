@@ -2,7 +2,7 @@
 
 use core::ptr;
 
-use ramdisk_core::config::MAX_VALUE_DATA;
+use ramdisk_core::config::{MAX_IMAGE_FILE_DATA, MAX_VALUE_DATA};
 use ramdisk_core::mountmgr::MOUNT_MANAGER_VALUE_MAX;
 use ramdisk_core::wire::{
     FromBytes,
@@ -54,12 +54,20 @@ pub struct ValueInfo {
     pub len: usize,
 }
 
-/// The largest value data the driver reads: a `Parameters` value core accepts, or the
-/// fault-injection build's `MountManagerDevice` (64 characters and a NUL).
-const LARGEST_VALUE: usize = if MAX_VALUE_DATA > MOUNT_MANAGER_VALUE_MAX {
-    MAX_VALUE_DATA
-} else {
-    MOUNT_MANAGER_VALUE_MAX
+/// The largest value data the driver reads: a `Parameters` value core accepts (the
+/// largest is `ImageFile`, 1024 characters and a NUL), or the fault-injection build's
+/// `MountManagerDevice` (64 characters and a NUL).
+const LARGEST_VALUE: usize = {
+    let short = if MAX_VALUE_DATA > MOUNT_MANAGER_VALUE_MAX {
+        MAX_VALUE_DATA
+    } else {
+        MOUNT_MANAGER_VALUE_MAX
+    };
+    if MAX_IMAGE_FILE_DATA > short {
+        MAX_IMAGE_FILE_DATA
+    } else {
+        short
+    }
 };
 
 /// `KEY_VALUE_PARTIAL_INFORMATION` header plus room for the largest value and more
@@ -67,11 +75,11 @@ const LARGEST_VALUE: usize = if MAX_VALUE_DATA > MOUNT_MANAGER_VALUE_MAX {
 #[repr(C, align(8))]
 struct ValueBuffer([u8; DATA_OFFSET + LARGEST_VALUE + 8]);
 
-/// The buffer's size as `ZwQueryValueKey` takes it (150 bytes rounded up to 152 by
+/// The buffer's size as `ZwQueryValueKey` takes it (2070 bytes rounded up to 2072 by
 /// the 8-byte alignment).
-#[expect(clippy::cast_possible_truncation, reason = "152 bytes")]
+#[expect(clippy::cast_possible_truncation, reason = "2072 bytes")]
 const VALUE_BUFFER_LEN: u32 = core::mem::size_of::<ValueBuffer>() as u32;
-const _: () = assert!(core::mem::size_of::<ValueBuffer>() == 152);
+const _: () = assert!(core::mem::size_of::<ValueBuffer>() == 2072);
 const _: () = assert!(core::mem::align_of::<ValueBuffer>() == 8);
 
 impl Key {

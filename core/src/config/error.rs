@@ -3,12 +3,12 @@
 
 use core::fmt;
 
-use super::MAX_VALUE_DATA;
 use super::memory::fixed_disk_limit;
+use super::persist::PathProblem;
 use super::value::{REG_DWORD, REG_QWORD, Text, ValueName, reg_type_name, type_accepted};
 use crate::status::{
     STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER,
-    STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH,
 };
 
 /// Why a present registry value was rejected.
@@ -27,7 +27,7 @@ pub enum Problem {
         /// The data length found.
         len: usize,
     },
-    /// More than [`MAX_VALUE_DATA`] bytes of data.
+    /// More data than the driver reads ([`ValueName::max_data`]).
     TooLong {
         /// The data length found.
         len: usize,
@@ -71,6 +71,24 @@ pub enum Problem {
     InvalidLabel(Text),
     /// `Allocation` is not `fixed` or `dynamic`.
     UnknownAllocation(Text),
+    /// `ReadOnly` is neither 0 nor 1.
+    NotABoolean {
+        /// The number found.
+        value: u64,
+    },
+    /// `SaveOn` is not `never`, `stop` or `shutdown`.
+    UnknownSaveOn(Text),
+    /// `ImageFile` is not a path the driver takes.
+    BadImagePath(PathProblem),
+    /// `ReadOnly`, `SaveOn` or `FileSystem=keep` without an `ImageFile`.
+    NeedsImageFile,
+    /// `SaveOn` other than `never` on a `ReadOnly` disk.
+    SaveOnReadOnly,
+    /// `ImageFile` on a driver that starts at boot (`Start=0`).
+    ImageAtBootStart,
+    /// A valid persistence setting this driver build cannot carry out yet
+    /// ([`super::persist::supported`]).
+    NotSupportedYet,
     /// `MemoryLimit` below [`super::MIN_MEMORY_LIMIT`].
     LimitTooSmall {
         /// The limit found.
@@ -126,7 +144,14 @@ impl ConfigError {
             | Problem::InvalidLabel(_)
             | Problem::UnknownAllocation(_)
             | Problem::LimitTooSmall { .. }
-            | Problem::LimitWithFixed { .. } => STATUS_INVALID_PARAMETER,
+            | Problem::LimitWithFixed { .. }
+            | Problem::NotABoolean { .. }
+            | Problem::UnknownSaveOn(_)
+            | Problem::BadImagePath(_)
+            | Problem::NeedsImageFile
+            | Problem::SaveOnReadOnly
+            | Problem::ImageAtBootStart => STATUS_INVALID_PARAMETER,
+            Problem::NotSupportedYet => STATUS_NOT_SUPPORTED,
             Problem::LimitAboveMemory { .. } | Problem::MoreThanMemoryShare { .. } => {
                 STATUS_INSUFFICIENT_RESOURCES
             }
@@ -134,7 +159,7 @@ impl ConfigError {
     }
 
     /// The error for a value whose data did not fit the glue's
-    /// [`MAX_VALUE_DATA`]-byte buffer (`ZwQueryValueKey` returned
+    /// [`ValueName::max_data`]-byte buffer (`ZwQueryValueKey` returned
     /// `STATUS_BUFFER_OVERFLOW`): a type mismatch if the type is wrong anyway,
     /// otherwise [`Problem::TooLong`].
     #[must_use]
@@ -173,7 +198,8 @@ impl fmt::Display for ConfigError {
             Problem::TooLong { len } => {
                 write!(
                     f,
-                    "{name}: data is {len} bytes, more than the {MAX_VALUE_DATA} the driver reads"
+                    "{name}: data is {len} bytes, more than the {} the driver reads",
+                    self.value.max_data()
                 )
             }
             Problem::Zero => write!(
@@ -214,6 +240,13 @@ impl fmt::Display for ConfigError {
             Problem::UnknownAllocation(text) => {
                 write!(f, "{name}: {text} is not fixed or dynamic")
             }
+            Problem::NotABoolean { .. }
+            | Problem::UnknownSaveOn(_)
+            | Problem::BadImagePath(_)
+            | Problem::NeedsImageFile
+            | Problem::SaveOnReadOnly
+            | Problem::ImageAtBootStart
+            | Problem::NotSupportedYet => self.fmt_persist(f),
             Problem::LimitTooSmall { value } => write!(
                 f,
                 "{name}: {value} bytes is less than the {} a dynamic disk needs for the metadata it formats at load",
@@ -233,6 +266,37 @@ impl fmt::Display for ConfigError {
                  memory (at most {})",
                 fixed_disk_limit(physical)
             ),
+        }
+    }
+}
+
+impl ConfigError {
+    /// The lines of the persistence problems (`ImageFile`, `SaveOn`, `ReadOnly`).
+    fn fmt_persist(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.value.name();
+        match self.problem {
+            Problem::NotABoolean { value } => write!(f, "{name}: {value} is not 0 or 1"),
+            Problem::UnknownSaveOn(text) => {
+                write!(f, "{name}: {text} is not never, stop or shutdown")
+            }
+            Problem::BadImagePath(problem) => write!(f, "{name}: the path {problem}"),
+            Problem::NeedsImageFile => write!(
+                f,
+                "{name}: this setting needs an ImageFile (there is no image to keep, save or serve read-only)"
+            ),
+            Problem::SaveOnReadOnly => write!(
+                f,
+                "{name}: a ReadOnly disk never changes, so it cannot save (SaveOn must be never)"
+            ),
+            Problem::ImageAtBootStart => write!(
+                f,
+                "{name}: the service starts at boot (Start=0), before any file system is mounted; use Start=2 (auto) for a disk with an image file"
+            ),
+            Problem::NotSupportedYet => write!(
+                f,
+                "{name}: is valid, but this driver build cannot load or save image files yet"
+            ),
+            _ => Ok(()),
         }
     }
 }

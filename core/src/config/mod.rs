@@ -1,7 +1,9 @@
 //! The driver's registry `Parameters` values, validated into a [`Config`].
 //!
 //! Names and decoding live in `value`, validation errors with their log line and
-//! `NTSTATUS` in `error`, the blame of planner rejections in `blame`.
+//! `NTSTATUS` in `error`, the blame of planner rejections in `blame`, the
+//! persistence values (`ImageFile`, `SaveOn`, `ReadOnly`, `FileSystem=keep`) and their
+//! rules in `persist`.
 //!
 //! The values, their registry types, defaults, accepted ranges and the `NTSTATUS` of
 //! each kind of rejection are listed once, in the README's *Configuration* section
@@ -20,12 +22,17 @@ mod blame;
 pub mod boot;
 mod error;
 mod memory;
+mod persist;
 mod value;
 
 pub use allocation::{Allocation, MIN_MEMORY_LIMIT, MemoryPlan, plan_memory};
 pub use blame::{FormatProblem, explain_format_error};
 pub use error::{ConfigError, Problem};
 pub use memory::{check_memory, fixed_disk_limit};
+pub use persist::{
+    ImagePath, MAX_IMAGE_FILE_DATA, MAX_IMAGE_PATH_CHARS, PathProblem, Persistence,
+    SERVICE_BOOT_START, SaveOn, check_start_type, image_file, supported,
+};
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
     RawValue, Text, ValueName,
@@ -35,11 +42,14 @@ use crate::disk::{DosDeviceName, dos_device_name};
 use crate::exfat;
 use crate::fat::{FileSystem, FormatOptions, VolumeLabel};
 use crate::geometry::{BYTES_PER_SECTOR, MEDIA};
+pub(crate) use value::file_system_name;
 use value::{drive_letter, file_system, integer, type_accepted, utf16_chars, utf16_units};
 
-/// The largest value data the driver reads, in bytes (32 UTF-16 units). The
-/// glue's value buffer needs this much room for data; anything longer is
-/// rejected with `STATUS_INVALID_BUFFER_SIZE`.
+/// The largest value data the driver reads, in bytes (32 UTF-16 units).
+///
+/// Every value but `ImageFile` ([`MAX_IMAGE_FILE_DATA`]). The glue's value buffer needs
+/// this much room for data; anything longer is rejected with
+/// `STATUS_INVALID_BUFFER_SIZE`.
 pub const MAX_VALUE_DATA: usize = 64;
 
 /// Default `DiskSize`: 1 MiB.
@@ -67,6 +77,10 @@ pub struct Config {
     /// `MemoryLimit` as given (validated alone; [`plan_memory`] checks it against
     /// `Allocation` and the machine).
     pub memory_limit: Option<u64>,
+    /// `ImageFile` (whether one is set: the path is read into the disk's own
+    /// [`ImagePath`] with [`image_file`]), `SaveOn` and `ReadOnly`. With an image,
+    /// `FileSystem` `auto` (or `keep`) serves an existing image as it is.
+    pub persist: Persistence,
 }
 
 impl Config {
@@ -103,6 +117,12 @@ pub struct ConfigBuilder {
     exfat_label: exfat::Label,
     allocation: Allocation,
     memory_limit: Option<u64>,
+    persist: Persistence,
+    /// `FileSystem=keep` was given (it needs an `ImageFile`).
+    keep: bool,
+    /// The drive letter of the `ImageFile` path, if it has one (`check` refuses the
+    /// disk's own).
+    image_letter: Option<u8>,
 }
 
 impl Default for ConfigBuilder {
@@ -125,6 +145,14 @@ impl ConfigBuilder {
             exfat_label: exfat::Label::DEFAULT,
             allocation: Allocation::Fixed,
             memory_limit: None,
+            persist: Persistence {
+                image: false,
+                save_on: SaveOn::Never,
+                read_only: false,
+                disk_size_given: false,
+            },
+            keep: false,
+            image_letter: None,
         }
     }
 
@@ -144,10 +172,11 @@ impl ConfigBuilder {
             }));
         }
         let len = value.data.len();
-        if len > MAX_VALUE_DATA {
+        if len > name.max_data() {
             return Err(err(Problem::TooLong { len }));
         }
         match name {
+            ValueName::ImageFile | ValueName::ReadOnly => self.set_persist(name, value)?,
             ValueName::MemoryLimit => {
                 let limit = integer(value).ok_or_else(|| {
                     err(Problem::WrongSize {
@@ -174,6 +203,7 @@ impl ConfigBuilder {
                     return Err(err(Problem::TooLarge { value: size }));
                 }
                 self.disk_size = size;
+                self.persist.disk_size_given = true;
             }
             ValueName::RootDirEntries | ValueName::SectorsPerCluster => {
                 let n = integer(value)
@@ -200,7 +230,8 @@ impl ConfigBuilder {
             ValueName::DriveLetter
             | ValueName::FileSystem
             | ValueName::VolumeLabel
-            | ValueName::Allocation => {
+            | ValueName::Allocation
+            | ValueName::SaveOn => {
                 let chars = utf16_chars(value.data).ok_or_else(|| {
                     err(Problem::WrongSize {
                         reg_type: value.reg_type,
@@ -213,10 +244,9 @@ impl ConfigBuilder {
                         self.drive_letter = drive_letter(text)
                             .ok_or_else(|| err(Problem::NotADriveLetter(Text::from_ascii(text))))?;
                     }
-                    ValueName::FileSystem => {
-                        self.file_system = file_system(text).ok_or_else(|| {
-                            err(Problem::UnknownFileSystem(Text::from_ascii(text)))
-                        })?;
+                    ValueName::FileSystem => self.set_file_system(text).map_err(err)?,
+                    ValueName::SaveOn => {
+                        self.persist.save_on = persist::save_on(text).map_err(err)?;
                     }
                     ValueName::Allocation => {
                         self.allocation = allocation::allocation(text).map_err(err)?;
@@ -228,11 +258,51 @@ impl ConfigBuilder {
         Ok(())
     }
 
+    /// `FileSystem`: one of the five names, or `keep` (served as `auto`; `check`
+    /// requires an `ImageFile` for it).
+    fn set_file_system(&mut self, text: &[u8]) -> Result<(), Problem> {
+        let keep = text.eq_ignore_ascii_case(b"keep");
+        self.file_system = if keep {
+            FileSystem::Auto
+        } else {
+            file_system(text).ok_or_else(|| Problem::UnknownFileSystem(Text::from_ascii(text)))?
+        };
+        self.keep = keep;
+        Ok(())
+    }
+
+    /// `ImageFile` (validated; only its drive letter is kept: the driver reads the path
+    /// into the disk's own buffer) or `ReadOnly`, type and size already checked.
+    fn set_persist(&mut self, name: ValueName, value: RawValue<'_>) -> Result<(), ConfigError> {
+        if name == ValueName::ImageFile {
+            let path = image_file(value.data, None)?;
+            self.image_letter = path.drive_letter();
+            self.persist.image = true;
+            return Ok(());
+        }
+        let problem = match integer(value).map(persist::read_only) {
+            Some(Ok(read_only)) => {
+                self.persist.read_only = read_only;
+                return Ok(());
+            }
+            Some(Err(problem)) => problem,
+            None => Problem::WrongSize {
+                reg_type: value.reg_type,
+                len: value.data.len(),
+            },
+        };
+        Err(ConfigError {
+            value: name,
+            problem,
+        })
+    }
+
     /// `VolumeLabel`: any exFAT label is taken here (FAT's rules are stricter; `check`
     /// applies them once `FileSystem` is known). `ascii` is the text as ASCII (other
     /// characters mapped to a byte every FAT rule refuses), `data` the raw `REG_SZ`.
     fn set_label(&mut self, ascii: &[u8], data: &[u8]) -> Result<(), Problem> {
-        let (units, len) = utf16_units(data).unwrap_or(([0; MAX_VALUE_DATA / 2], 0));
+        let (units, len) =
+            utf16_units::<{ MAX_VALUE_DATA / 2 }>(data).unwrap_or(([0; MAX_VALUE_DATA / 2], 0));
         let units = units.get(..len).unwrap_or(&[]);
         let exfat_label =
             exfat::Label::parse(units).map_err(|_| Problem::NotALabel(Text::from_utf16(units)))?;
@@ -248,6 +318,13 @@ impl ConfigBuilder {
     /// # Errors
     /// A [`ConfigError`] naming `SectorsPerCluster` or `VolumeLabel`.
     pub fn check(&self) -> Result<(), ConfigError> {
+        persist::check(self.persist, self.keep)?;
+        if self.image_letter == Some(self.drive_letter) {
+            return Err(ConfigError {
+                value: ValueName::ImageFile,
+                problem: Problem::BadImagePath(PathProblem::OnRamdisk),
+            });
+        }
         if self.file_system == FileSystem::Exfat {
             return Ok(());
         }
@@ -293,6 +370,7 @@ impl ConfigBuilder {
             format,
             allocation: self.allocation,
             memory_limit: self.memory_limit,
+            persist: self.persist,
         }
     }
 }
@@ -301,7 +379,8 @@ impl ConfigBuilder {
 ///
 /// `read(name, buffer)` looks `name` up: `None` when the value is absent;
 /// otherwise it copies as much of the data as fits into `buffer` (which is
-/// [`MAX_VALUE_DATA`] bytes) and returns `Some((reg_type, data_length))` with
+/// [`ValueName::max_data`] bytes: [`MAX_VALUE_DATA`], or [`MAX_IMAGE_FILE_DATA`]
+/// for `ImageFile`) and returns `Some((reg_type, data_length))` with
 /// the value's full data length, which may exceed the buffer (then the value
 /// is rejected as [`Problem::TooLong`]).
 ///
@@ -313,9 +392,11 @@ pub fn parse(
     volume_serial: u32,
 ) -> Result<Config, ConfigError> {
     let mut builder = ConfigBuilder::new();
+    let mut whole = [0u8; MAX_IMAGE_FILE_DATA];
     for name in ValueName::ALL {
-        let mut buffer = [0u8; MAX_VALUE_DATA];
-        let Some((reg_type, len)) = read(name, &mut buffer) else {
+        let buffer = whole.get_mut(..name.max_data()).unwrap_or(&mut []);
+        buffer.fill(0);
+        let Some((reg_type, len)) = read(name, buffer) else {
             continue;
         };
         match buffer.get(..len) {
@@ -855,7 +936,7 @@ mod tests {
                     prop_assert!(c.format.disk_size > 0 && c.format.disk_size.is_multiple_of(512));
                     prop_assert!((1..=65535).contains(&c.format.root_dir_entries));
                     prop_assert!(c.format.sectors_per_cluster == 0 || (c.format.sectors_per_cluster.is_power_of_two() && c.format.sectors_per_cluster <= 65_536));
-                    prop_assert!(data.len() <= MAX_VALUE_DATA);
+                    prop_assert!(data.len() <= name.max_data());
                 }
                 Err(e) => {
                     prop_assert_eq!(b, before);

@@ -41,6 +41,12 @@ pub enum ValueName {
     Allocation,
     /// `MemoryLimit`: bytes a dynamic disk may hold.
     MemoryLimit,
+    /// `ImageFile`: the image the disk loads and saves (up to 1024 characters).
+    ImageFile,
+    /// `SaveOn`: `never`, `stop` or `shutdown`.
+    SaveOn,
+    /// `ReadOnly`: 0 or 1.
+    ReadOnly,
 }
 
 const DISK_SIZE_U16: [u16; 8] = ascii_utf16("DiskSize");
@@ -51,10 +57,13 @@ const FILE_SYSTEM_U16: [u16; 10] = ascii_utf16("FileSystem");
 const VOLUME_LABEL_U16: [u16; 11] = ascii_utf16("VolumeLabel");
 const ALLOCATION_U16: [u16; 10] = ascii_utf16("Allocation");
 const MEMORY_LIMIT_U16: [u16; 11] = ascii_utf16("MemoryLimit");
+const IMAGE_FILE_U16: [u16; 9] = ascii_utf16("ImageFile");
+const SAVE_ON_U16: [u16; 6] = ascii_utf16("SaveOn");
+const READ_ONLY_U16: [u16; 8] = ascii_utf16("ReadOnly");
 
 impl ValueName {
     /// Every value, in the order the glue should read them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 11] = [
         Self::DiskSize,
         Self::DriveLetter,
         Self::RootDirEntries,
@@ -63,6 +72,9 @@ impl ValueName {
         Self::VolumeLabel,
         Self::Allocation,
         Self::MemoryLimit,
+        Self::ImageFile,
+        Self::SaveOn,
+        Self::ReadOnly,
     ];
 
     /// The registry value name.
@@ -77,6 +89,9 @@ impl ValueName {
             Self::VolumeLabel => "VolumeLabel",
             Self::Allocation => "Allocation",
             Self::MemoryLimit => "MemoryLimit",
+            Self::ImageFile => "ImageFile",
+            Self::SaveOn => "SaveOn",
+            Self::ReadOnly => "ReadOnly",
         }
     }
 
@@ -92,6 +107,9 @@ impl ValueName {
             Self::VolumeLabel => &VOLUME_LABEL_U16,
             Self::Allocation => &ALLOCATION_U16,
             Self::MemoryLimit => &MEMORY_LIMIT_U16,
+            Self::ImageFile => &IMAGE_FILE_U16,
+            Self::SaveOn => &SAVE_ON_U16,
+            Self::ReadOnly => &READ_ONLY_U16,
         }
     }
 
@@ -99,8 +117,23 @@ impl ValueName {
     pub(super) const fn expected_type(self) -> &'static str {
         match self {
             Self::DiskSize | Self::MemoryLimit => "REG_DWORD or REG_QWORD",
-            Self::RootDirEntries | Self::SectorsPerCluster => "REG_DWORD",
-            Self::DriveLetter | Self::FileSystem | Self::VolumeLabel | Self::Allocation => "REG_SZ",
+            Self::RootDirEntries | Self::SectorsPerCluster | Self::ReadOnly => "REG_DWORD",
+            Self::DriveLetter
+            | Self::FileSystem
+            | Self::VolumeLabel
+            | Self::Allocation
+            | Self::ImageFile
+            | Self::SaveOn => "REG_SZ",
+        }
+    }
+
+    /// The most data bytes the driver reads for this value: [`MAX_VALUE_DATA`], or
+    /// [`super::MAX_IMAGE_FILE_DATA`] for `ImageFile` (its own, larger buffer).
+    #[must_use]
+    pub const fn max_data(self) -> usize {
+        match self {
+            Self::ImageFile => super::MAX_IMAGE_FILE_DATA,
+            _ => MAX_VALUE_DATA,
         }
     }
 }
@@ -199,11 +232,15 @@ pub(super) const fn type_accepted(value: ValueName, reg_type: u32) -> bool {
         ValueName::DiskSize | ValueName::MemoryLimit => {
             reg_type == REG_DWORD || reg_type == REG_QWORD
         }
-        ValueName::RootDirEntries | ValueName::SectorsPerCluster => reg_type == REG_DWORD,
+        ValueName::RootDirEntries | ValueName::SectorsPerCluster | ValueName::ReadOnly => {
+            reg_type == REG_DWORD
+        }
         ValueName::DriveLetter
         | ValueName::FileSystem
         | ValueName::VolumeLabel
-        | ValueName::Allocation => reg_type == REG_SZ,
+        | ValueName::Allocation
+        | ValueName::ImageFile
+        | ValueName::SaveOn => reg_type == REG_SZ,
     }
 }
 
@@ -263,13 +300,13 @@ pub(super) fn utf16_chars(data: &[u8]) -> Option<Chars> {
 }
 
 /// `REG_SZ` data as UTF-16 code units, trailing NULs dropped; `None` for odd-length
-/// data. At most `MAX_VALUE_DATA / 2` units (callers never pass more than
-/// [`MAX_VALUE_DATA`] bytes).
-pub(super) fn utf16_units(data: &[u8]) -> Option<([u16; MAX_VALUE_DATA / 2], usize)> {
+/// data. At most `N` units (callers never pass more than `2 * N` bytes: [`MAX_VALUE_DATA`],
+/// or `MAX_IMAGE_FILE_DATA` for `ImageFile`).
+pub(super) fn utf16_units<const N: usize>(data: &[u8]) -> Option<([u16; N], usize)> {
     if !data.len().is_multiple_of(2) {
         return None;
     }
-    let mut units = [0u16; MAX_VALUE_DATA / 2];
+    let mut units = [0u16; N];
     let mut len = 0;
     for (slot, pair) in units.iter_mut().zip(data.chunks_exact(2)) {
         *slot = match pair {
@@ -307,7 +344,7 @@ pub(super) fn file_system(text: &[u8]) -> Option<FileSystem> {
 }
 
 /// The registry spelling of a file system choice.
-pub(super) const fn file_system_name(fs: FileSystem) -> &'static str {
+pub const fn file_system_name(fs: FileSystem) -> &'static str {
     match fs {
         FileSystem::Auto => "auto",
         FileSystem::Fat12 => "FAT12",

@@ -14,8 +14,8 @@
 )]
 
 use ramdisk_core::config::{
-    self, Allocation, Config, ConfigBuilder, ConfigError, MAX_VALUE_DATA, MemoryPlan, RawValue,
-    ValueName, explain_format_error, plan_memory,
+    self, Allocation, Config, ConfigBuilder, ConfigError, MemoryPlan, RawValue, ValueName,
+    explain_format_error, plan_memory,
 };
 use ramdisk_core::disk::{DiskIdentity, DiskName, DiskState};
 use ramdisk_core::dsm::{self, Extent};
@@ -163,7 +163,7 @@ pub fn config(data: &[u8]) {
             },
         ) {
             Ok(()) => {
-                assert!(value.data.len() <= MAX_VALUE_DATA);
+                assert!(value.data.len() <= name.max_data());
                 if builder.check().is_ok() {
                     check_config(&builder.finish(serial), serial);
                 }

@@ -115,6 +115,30 @@ const BAD: &[Bad] = &[
         ],
         names: &["MemoryLimit"],
     },
+    Bad {
+        id: "imagefile-not-yet-served",
+        what: "a valid ImageFile (image files are not served yet: STATUS_NOT_SUPPORTED)",
+        values: &[("ImageFile", "REG_SZ", r"C:\ramdisk-image.img")],
+        names: &["ImageFile: is valid, but this driver build cannot load or save image files yet"],
+    },
+    Bad {
+        id: "imagefile-relative",
+        what: "ImageFile \"disk.img\" (not an absolute path)",
+        values: &[("ImageFile", "REG_SZ", "disk.img")],
+        names: &["ImageFile: the path is not an absolute path"],
+    },
+    Bad {
+        id: "readonly-without-image",
+        what: "ReadOnly 1 without ImageFile",
+        values: &[("ReadOnly", "REG_DWORD", "1")],
+        names: &["ReadOnly: this setting needs an ImageFile"],
+    },
+    Bad {
+        id: "saveon-without-image",
+        what: "SaveOn stop without ImageFile",
+        values: &[("SaveOn", "REG_SZ", "stop")],
+        names: &["SaveOn: this setting needs an ImageFile"],
+    },
 ];
 
 fn reg_add(w: &Wine, name: &str, kind: &str, data: &str) -> Result<()> {
