@@ -106,6 +106,9 @@ impl Key {
     ///
     /// # Errors
     /// Any status of `ZwQueryValueKey` other than success, overflow or not found.
+    // A frame of its own for the 2 KiB value buffer, never inlined into a caller that
+    // holds another (`config::parse`'s): no frame of the release driver above a page.
+    #[inline(never)]
     pub fn query(&self, name: &[u16], out: &mut [u8]) -> Result<Option<ValueInfo>, NTSTATUS> {
         let mut us = UnicodeString::new(name);
         let mut buffer = ValueBuffer([0; DATA_OFFSET + LARGEST_VALUE + 8]);

@@ -31,7 +31,7 @@ pub use error::{ConfigError, Problem};
 pub use memory::{check_memory, fixed_disk_limit};
 pub use persist::{
     ImagePath, MAX_IMAGE_FILE_DATA, MAX_IMAGE_PATH_CHARS, PathProblem, Persistence,
-    SERVICE_BOOT_START, SaveOn, check_start_type, image_file, supported,
+    SERVICE_BOOT_START, SaveOn, check_start_type, image_file, image_file_into, supported,
 };
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,
@@ -275,8 +275,7 @@ impl ConfigBuilder {
     /// into the disk's own buffer) or `ReadOnly`, type and size already checked.
     fn set_persist(&mut self, name: ValueName, value: RawValue<'_>) -> Result<(), ConfigError> {
         if name == ValueName::ImageFile {
-            let path = image_file(value.data, None)?;
-            self.image_letter = path.drive_letter();
+            self.image_letter = persist::image_file_letter(value.data)?;
             self.persist.image = true;
             return Ok(());
         }

@@ -20,7 +20,7 @@ use core::fmt;
 
 use crate::disk::ascii_utf16;
 
-use super::value::{Text, utf16_units};
+use super::value::Text;
 use super::{ConfigError, Problem, ValueName};
 
 /// The most characters an `ImageFile` may have, as given.
@@ -153,35 +153,58 @@ impl fmt::Debug for ImagePath {
 }
 
 impl ImagePath {
+    /// No path (zero units): the value [`ImagePath::set`] fills in place.
+    pub const EMPTY: Self = Self {
+        units: [0; UNITS],
+        len: 0,
+    };
+
     /// Validates `path` (UTF-16 units, no NUL) and converts `X:\…` to `\??\X:\…`.
     ///
     /// # Errors
     /// The first [`PathProblem`] found.
     pub fn parse(path: &[u16]) -> Result<Self, PathProblem> {
-        if path.is_empty() {
-            return Err(PathProblem::Empty);
-        }
-        if path.len() > MAX_IMAGE_PATH_CHARS {
-            return Err(PathProblem::TooLong { len: path.len() });
-        }
-        let dos = dos_drive(path).is_some();
-        if !dos && (path.first() != Some(&u16::from(b'\\')) || is_win32_unc(path)) {
-            return Err(PathProblem::NotAbsolute);
-        }
-        let mut out = Self {
-            units: [0; UNITS],
-            len: 0,
-        };
-        if dos {
-            out.push(&DOS_PREFIX);
-        }
-        out.push(path);
-        out.check()?;
+        let mut out = Self::EMPTY;
+        out.set(path.iter().copied())?;
         Ok(out)
     }
 
-    fn push(&mut self, units: &[u16]) {
-        for (slot, &u) in self.units.iter_mut().skip(self.len).zip(units) {
+    /// [`ImagePath::parse`] of the units `path` yields, written into `self` (no second
+    /// path-sized buffer: the kernel's stack is small); on an error `self` is empty.
+    ///
+    /// # Errors
+    /// The first [`PathProblem`] found.
+    pub fn set(&mut self, path: impl Iterator<Item = u16> + Clone) -> Result<(), PathProblem> {
+        self.len = 0;
+        let count = path.clone().count();
+        if count == 0 {
+            return Err(PathProblem::Empty);
+        }
+        if count > MAX_IMAGE_PATH_CHARS {
+            return Err(PathProblem::TooLong { len: count });
+        }
+        let mut head = [0u16; 3];
+        for (slot, u) in head.iter_mut().zip(path.clone()) {
+            *slot = u;
+        }
+        let head = head.get(..count.min(3)).unwrap_or(&[]);
+        let dos = dos_drive(head).is_some();
+        if !dos && (head.first() != Some(&u16::from(b'\\')) || is_win32_unc(head)) {
+            return Err(PathProblem::NotAbsolute);
+        }
+        if dos {
+            self.push(DOS_PREFIX.iter().copied());
+        }
+        self.push(path);
+        let checked = self.check();
+        if checked.is_err() {
+            self.len = 0;
+        }
+        checked
+    }
+
+    fn push(&mut self, units: impl Iterator<Item = u16>) {
+        for (slot, u) in self.units.iter_mut().skip(self.len).zip(units) {
             *slot = u;
             self.len += 1;
         }
@@ -250,7 +273,7 @@ impl ImagePath {
     #[must_use]
     pub fn with_new_suffix(&self) -> Self {
         let mut out = *self;
-        out.push(&NEW_SUFFIX);
+        out.push(NEW_SUFFIX.iter().copied());
         out
     }
 }
@@ -298,25 +321,61 @@ fn starts_with_ignore_case(units: &[u16], prefix: &str) -> bool {
 /// more than [`MAX_IMAGE_FILE_DATA`] bytes, or a [`PathProblem`]
 /// (`STATUS_INVALID_PARAMETER`).
 pub fn image_file(data: &[u8], own_letter: Option<u8>) -> Result<ImagePath, ConfigError> {
+    let mut path = ImagePath::EMPTY;
+    image_file_into(data, own_letter, &mut path)?;
+    Ok(path)
+}
+
+/// [`image_file`] into `path` (a disk's own buffer: nothing path-sized on the stack).
+///
+/// # Errors
+/// As [`image_file`]; `path` is then empty.
+pub fn image_file_into(
+    data: &[u8],
+    own_letter: Option<u8>,
+    path: &mut ImagePath,
+) -> Result<(), ConfigError> {
     let err = |problem| ConfigError {
         value: ValueName::ImageFile,
         problem,
     };
+    path.len = 0;
     if data.len() > MAX_IMAGE_FILE_DATA {
         return Err(err(Problem::TooLong { len: data.len() }));
     }
-    let (units, len) = utf16_units::<{ MAX_IMAGE_PATH_CHARS + 1 }>(data).ok_or_else(|| {
-        err(Problem::WrongSize {
+    if !data.len().is_multiple_of(2) {
+        return Err(err(Problem::WrongSize {
             reg_type: super::REG_SZ,
             len: data.len(),
-        })
-    })?;
-    let path = ImagePath::parse(units.get(..len).unwrap_or(&[]))
+        }));
+    }
+    let units = data.chunks_exact(2).map(|pair| match *pair {
+        [lo, hi] => u16::from_le_bytes([lo, hi]),
+        _ => 0,
+    });
+    // Trailing NULs are not part of the path.
+    let len = units
+        .clone()
+        .rposition(|u| u != 0)
+        .map_or(0, |last| last + 1);
+    path.set(units.take(len))
         .map_err(|p| err(Problem::BadImagePath(p)))?;
     if own_letter.is_some() && path.drive_letter() == own_letter {
+        path.len = 0;
         return Err(err(Problem::BadImagePath(PathProblem::OnRamdisk)));
     }
-    Ok(path)
+    Ok(())
+}
+
+/// Validates `ImageFile`'s data as [`image_file`] does and returns only the path's
+/// drive letter: what a configuration keeps of it.
+// A frame of its own holding the one path buffer, never inlined into the value
+// parser (no frame of the release driver may exceed a page).
+#[inline(never)]
+pub(super) fn image_file_letter(data: &[u8]) -> Result<Option<u8>, ConfigError> {
+    let mut path = ImagePath::EMPTY;
+    image_file_into(data, None, &mut path)?;
+    Ok(path.drive_letter())
 }
 
 /// `ReadOnly`: 0 or 1.
