@@ -827,6 +827,37 @@ proptest! {
         let _ = read_info(&bytes);
     }
 
+    /// A random mutation of a valid version-2 input: accepted with the persistence
+    /// rules holding, or refused with one of the documented statuses.
+    #[test]
+    fn mutated_version_2_inputs(at in 0usize..2296, byte in any::<u8>(), read_only in 0u32..3) {
+        let mut bytes = raw(&CreateSettings {
+            letter: Some('R'),
+            save_on: Some("never"),
+            read_only: Some(read_only),
+            ..imaged(1 << 20)
+        });
+        bytes[at] = byte;
+        match parse_create(&bytes, 0) {
+            Ok(r) => {
+                let p = r.config.persist;
+                prop_assert_eq!(create_image_file(&bytes).is_some(), p.image);
+                prop_assert!(!p.read_only || (p.image && p.save_on == SaveOn::Never));
+                prop_assert!(p.save_on == SaveOn::Never || p.image);
+                prop_assert!(r.image_letter.is_none() || r.image_letter != r.letter);
+            }
+            Err(e) => {
+                prop_assert!([
+                    STATUS_INVALID_PARAMETER,
+                    STATUS_INFO_LENGTH_MISMATCH,
+                    STATUS_REVISION_MISMATCH,
+                    STATUS_INVALID_BUFFER_SIZE,
+                    STATUS_OBJECT_TYPE_MISMATCH,
+                ].contains(&e.status()), "{:?}", e);
+            }
+        }
+    }
+
     /// Structured inputs: a random mutation of a valid input is accepted or refused
     /// with one of the documented statuses.
     #[test]
