@@ -180,6 +180,9 @@ impl CreateArgs {
             allocation: self.disk.allocation.as_deref(),
             memory_limit: self.disk.memory_limit,
             persist_name: self.persist.as_deref(),
+            image_file: self.disk.image.as_deref(),
+            save_on: self.disk.save_on.as_deref(),
+            read_only: self.disk.read_only.then_some(1),
         }
     }
 
@@ -272,7 +275,8 @@ pub struct InstallArgs {
 /// only when given.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct DiskOptions {
-    /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic).
+    /// `FileSystem`: FAT12, FAT16, FAT32, exFAT (omit for automatic), or keep (serve
+    /// the --image as it is; needs --image).
     #[arg(long)]
     pub fs: Option<String>,
     /// `SectorsPerCluster` (a power of two: 1..128 for FAT12/16/32, 1..65536 for exFAT).
@@ -291,6 +295,20 @@ pub struct DiskOptions {
     /// `MemoryLimit` of a dynamic disk in bytes (512M, 2G ...).
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<u64>,
+    /// `ImageFile`: the image file the disk loads and saves (X:\dir\disk.img or an NT
+    /// path, at most 1024 characters, not on a ramdisk). Validated here, but this
+    /// driver build refuses a disk with an image (`STATUS_NOT_SUPPORTED`): loading and
+    /// saving are not built yet.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<String>,
+    /// `SaveOn`: when the image is written back besides `ramdiskctl save` (needs
+    /// --image; shutdown is never sent under Wine).
+    #[arg(long, value_parser = ["never", "stop", "shutdown"])]
+    pub save_on: Option<String>,
+    /// `ReadOnly`=1: the disk refuses writes (needs --image; rules out --save-on stop
+    /// or shutdown).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// Service start types of a kernel driver (`demand`, `auto`, `system` in JSON).
@@ -367,6 +385,15 @@ impl InstallArgs {
                 "MemoryLimit",
                 u32::try_from(limit).map_or(ParamValue::Qword(limit), ParamValue::Dword),
             ));
+        }
+        if let Some(image) = &self.disk.image {
+            v.push(("ImageFile", ParamValue::Sz(image.clone())));
+        }
+        if let Some(save_on) = &self.disk.save_on {
+            v.push(("SaveOn", ParamValue::Sz(save_on.clone())));
+        }
+        if self.disk.read_only {
+            v.push(("ReadOnly", ParamValue::Dword(1)));
         }
         v
     }
@@ -593,6 +620,130 @@ mod tests {
             parse(&["list", "--json"]).unwrap().command,
             Command::List
         ));
+    }
+
+    #[test]
+    fn create_and_install_persistence_options() {
+        use ramdisk_core::config::SaveOn;
+        use ramdisk_core::control::{CreateInput, encode_create, parse_create};
+        let c = parse(&[
+            "create",
+            "--size",
+            "8M",
+            "--letter",
+            "R",
+            "--image",
+            r"D:\images\r.img",
+            "--fs",
+            "keep",
+            "--save-on",
+            "stop",
+            "--persist",
+            "img",
+        ])
+        .unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        let settings = a.settings(Some('R'));
+        assert_eq!(settings.image_file, Some(r"D:\images\r.img"));
+        assert_eq!((settings.save_on, settings.read_only), (Some("stop"), None));
+        // Encoded into a version-2 input the driver's parser takes.
+        let input = encode_create(&settings).unwrap();
+        assert!(matches!(input, CreateInput::V2(_)));
+        let req = parse_create(input.as_bytes(), 0).unwrap();
+        assert!(req.config.persist.image);
+        assert_eq!(req.config.persist.save_on, SaveOn::Stop);
+        assert_eq!(
+            a.persisted_values('R'),
+            vec![
+                ("DiskSize", ParamValue::Dword(8 << 20)),
+                ("DriveLetter", ParamValue::Sz("R".into())),
+                ("FileSystem", ParamValue::Sz("KEEP".into())),
+                ("ImageFile", ParamValue::Sz(r"D:\images\r.img".into())),
+                ("SaveOn", ParamValue::Sz("stop".into())),
+            ]
+        );
+        // --read-only: ReadOnly=1, encoded and persisted.
+        let c = parse(&[
+            "create",
+            "--size",
+            "1M",
+            "--image",
+            r"\??\D:\r.img",
+            "--read-only",
+        ])
+        .unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        let settings = a.settings(None);
+        assert_eq!(settings.read_only, Some(1));
+        let req = parse_create(encode_create(&settings).unwrap().as_bytes(), 0).unwrap();
+        assert!(req.config.persist.read_only);
+        assert!(
+            a.persisted_values('Q')
+                .contains(&("ReadOnly", ParamValue::Dword(1)))
+        );
+        // Without persistence options: version 1, and no persistence values.
+        let c = parse(&["create", "--size", "1M"]).unwrap();
+        let Command::Create(a) = c.command else {
+            panic!()
+        };
+        assert!(matches!(
+            encode_create(&a.settings(None)).unwrap(),
+            CreateInput::V1(_)
+        ));
+        assert!(
+            a.persisted_values('Q')
+                .iter()
+                .all(|(n, _)| !["ImageFile", "SaveOn", "ReadOnly"].contains(n))
+        );
+    }
+
+    #[test]
+    fn persistence_options_bad_values_and_install() {
+        use ramdisk_core::control::{encode_create, parse_create};
+        // Bad combinations: clap takes them, the shared parser refuses them.
+        for args in [
+            &["--read-only"][..],
+            &["--save-on", "shutdown"],
+            &["--fs", "keep"],
+            &["--image", r"D:\r.img", "--read-only", "--save-on", "stop"],
+            &["--image", r"rel\r.img"],
+        ] {
+            let mut all = vec!["create", "--size", "1M"];
+            all.extend_from_slice(args);
+            let Command::Create(a) = parse(&all).unwrap().command else {
+                panic!()
+            };
+            let input = encode_create(&a.settings(None)).unwrap();
+            assert!(parse_create(input.as_bytes(), 0).is_err(), "{args:?}");
+        }
+        assert!(parse(&["create", "--size", "1M", "--save-on", "sometimes"]).is_err());
+        assert!(parse(&["create", "--size", "1M", "--image"]).is_err());
+        // install shares the options.
+        let Command::Install(i) = parse(&[
+            "install",
+            "--sys",
+            "x.sys",
+            "--image",
+            r"D:\r.img",
+            "--save-on",
+            "shutdown",
+        ])
+        .unwrap()
+        .command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            i.parameters(),
+            vec![
+                ("ImageFile", ParamValue::Sz(r"D:\r.img".into())),
+                ("SaveOn", ParamValue::Sz("shutdown".into())),
+            ]
+        );
     }
 
     #[test]

@@ -123,6 +123,9 @@ pub struct ConfigBuilder {
     /// The drive letter of the `ImageFile` path, if it has one (`check` refuses the
     /// disk's own).
     image_letter: Option<u8>,
+    /// The drive letter is picked later (a control CREATE without one): `check` does
+    /// not compare the default letter with the image's.
+    letter_later: bool,
 }
 
 impl Default for ConfigBuilder {
@@ -153,7 +156,21 @@ impl ConfigBuilder {
             },
             keep: false,
             image_letter: None,
+            letter_later: false,
         }
+    }
+
+    /// The drive letter is not this configuration's to give: the caller picks it
+    /// later (the driver, for a control CREATE without a letter) and must not pick
+    /// [`ConfigBuilder::image_letter`].
+    pub const fn letter_picked_later(&mut self) {
+        self.letter_later = true;
+    }
+
+    /// The drive letter of the `ImageFile` path set so far, if it has one.
+    #[must_use]
+    pub const fn image_letter(&self) -> Option<u8> {
+        self.image_letter
     }
 
     /// Validates one present value and records it.
@@ -318,7 +335,7 @@ impl ConfigBuilder {
     /// A [`ConfigError`] naming `SectorsPerCluster` or `VolumeLabel`.
     pub fn check(&self) -> Result<(), ConfigError> {
         persist::check(self.persist, self.keep)?;
-        if self.image_letter == Some(self.drive_letter) {
+        if !self.letter_later && self.image_letter == Some(self.drive_letter) {
             return Err(ConfigError {
                 value: ValueName::ImageFile,
                 problem: Problem::BadImagePath(PathProblem::OnRamdisk),

@@ -5,7 +5,7 @@
 //!
 //! | IOCTL | input | output | does |
 //! |---|---|---|---|
-//! | `IOCTL_RAMDISK_CREATE` | [`RamdiskCreateInput`] | [`RamdiskDiskInfo`] | creates a disk |
+//! | `IOCTL_RAMDISK_CREATE` | [`RamdiskCreateInput`] or [`RamdiskCreateInputV2`] | [`RamdiskDiskInfo`] | creates a disk |
 //! | `IOCTL_RAMDISK_REMOVE` | [`RamdiskSelect`] | – | removes a disk (safely) |
 //! | `IOCTL_RAMDISK_LIST` | – | [`RamdiskListHeader`] + entries | lists the disks |
 //! | `IOCTL_RAMDISK_QUERY` | [`RamdiskSelect`] | [`RamdiskDiskInfo`] | one disk |
@@ -13,7 +13,11 @@
 //! CREATE carries the same settings as a registry disk and goes through the same
 //! parser: each given field becomes the registry value it stands for (type and bytes
 //! as `ZwQueryValueKey` would return them) and is fed to [`ConfigBuilder::set`], so a
-//! value the registry refuses is refused here with the same message and status.
+//! value the registry refuses is refused here with the same message and status, and
+//! the combination is checked as the registry's is ([`ConfigBuilder::check`]: `SaveOn`,
+//! `ReadOnly` and `FileSystem=keep` need an `ImageFile`, FAT label rules, ...).
+//! Version 1 of the CREATE input has no persistence settings; version 2 adds
+//! `ImageFile`, `SaveOn` and `ReadOnly`, and a driver takes both.
 //!
 //! Statuses: a buffer of the wrong length (shorter or longer than `Size`, or `Size`
 //! not the structure's) `STATUS_INFO_LENGTH_MISMATCH`; another `Version`
@@ -44,6 +48,7 @@ use crate::status::{
 };
 pub use crate::wire::control::*;
 use crate::wire::{U16, U32, U64};
+use zerocopy::{Immutable, KnownLayout};
 
 /// `FILE_DEVICE_UNKNOWN`: the control device's type (no file system tries to mount it).
 pub const FILE_DEVICE_UNKNOWN: u32 = 0x0000_0022;
@@ -85,7 +90,7 @@ pub const MAX_DISKS: usize = 16;
 /// `size_of::<T>()` as a `Size` field: every structure here is a few hundred bytes.
 #[expect(
     clippy::cast_possible_truncation,
-    reason = "the structures are at most 208 bytes (asserted in wire::control)"
+    reason = "the structures are at most 2296 bytes (asserted in wire::control)"
 )]
 const fn size32<T>() -> u32 {
     size_of::<T>() as u32
@@ -166,6 +171,12 @@ pub enum Field {
     Value,
     /// `Flags`.
     Flags,
+    /// `ImageFile` (version 2).
+    ImageFile,
+    /// `SaveOn` (version 2).
+    SaveOn,
+    /// `ReadOnly` (version 2).
+    ReadOnly,
 }
 
 impl Field {
@@ -185,6 +196,9 @@ impl Field {
             Self::By => "By",
             Self::Value => "Value",
             Self::Flags => "Flags",
+            Self::ImageFile => "ImageFile",
+            Self::SaveOn => "SaveOn",
+            Self::ReadOnly => "ReadOnly",
         }
     }
 }
@@ -240,11 +254,11 @@ impl fmt::Display for ControlError {
         match *self {
             Self::Length { expected, found } => write!(
                 f,
-                "the input is {found} bytes, the version-{RAMDISK_CONTROL_VERSION} structure {expected}"
+                "the input is {found} bytes (or its Size says so), the structure of its version has {expected}"
             ),
             Self::Version { found } => write!(
                 f,
-                "version {found} is not {RAMDISK_CONTROL_VERSION}, the one this driver speaks"
+                "version {found} is not one this driver speaks (CREATE {RAMDISK_CONTROL_VERSION} or {RAMDISK_CREATE_VERSION_2}, the others {RAMDISK_CONTROL_VERSION})"
             ),
             Self::OutputTooSmall { needed, found } => write!(
                 f,
@@ -252,7 +266,7 @@ impl fmt::Display for ControlError {
             ),
             Self::Malformed(field) => write!(
                 f,
-                "{} holds bits or bytes version {RAMDISK_CONTROL_VERSION} does not define (or text without its NUL)",
+                "{} holds bits or bytes its version does not define, or a value whose Fields bit is clear (or text without its NUL)",
                 field.name()
             ),
             Self::Config(e) => write!(f, "{e}"),
@@ -261,8 +275,12 @@ impl fmt::Display for ControlError {
     }
 }
 
-/// Reads one version-1 structure `T` that must fill `input` exactly.
-fn read_exact<T: FromBytes + Copy>(input: &[u8]) -> Result<T, ControlError> {
+/// Reads one structure `T` of `version` that must fill `input` exactly (in place: a
+/// version-2 CREATE input is 2 KiB, more than a kernel frame should copy).
+fn read_exact<T: FromBytes + KnownLayout + Immutable>(
+    input: &[u8],
+    wanted: u32,
+) -> Result<&T, ControlError> {
     let expected = size_of::<T>();
     // Version and Size come first in every structure.
     let header = <[U32; 2]>::read_from_prefix(input).map(|(h, _)| h).ok();
@@ -272,7 +290,7 @@ fn read_exact<T: FromBytes + Copy>(input: &[u8]) -> Result<T, ControlError> {
             found: input.len(),
         });
     };
-    if version.get() != RAMDISK_CONTROL_VERSION {
+    if version.get() != wanted {
         return Err(ControlError::Version {
             found: version.get(),
         });
@@ -283,7 +301,7 @@ fn read_exact<T: FromBytes + Copy>(input: &[u8]) -> Result<T, ControlError> {
             found: size.get() as usize,
         });
     }
-    T::read_from_bytes(input).map_err(|_| ControlError::Length {
+    T::ref_from_bytes(input).map_err(|_| ControlError::Length {
         expected,
         found: input.len(),
     })
@@ -306,64 +324,199 @@ fn blank(units: &[U16]) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CreateRequest {
     /// The disk's configuration (its `drive_letter` is the registry default when
-    /// `letter` is `None`; the driver sets the letter it picked).
+    /// `letter` is `None`; the driver sets the letter it picked). Its `persist` says
+    /// whether an `ImageFile` is given; the path itself stays in the input
+    /// ([`create_image_file`]): it is 2 KiB.
     pub config: Config,
     /// The drive letter asked for (`A`..=`Z`), or `None`: the driver picks one.
     pub letter: Option<u8>,
     /// The persist name, if the disk is (to be) `Parameters\Disks\<name>`.
     pub persist: Option<DiskName>,
+    /// The drive letter of the `ImageFile` path, if it has one. With `letter` given,
+    /// the parser has refused it being the disk's own; with `letter` `None` the driver
+    /// must not pick it.
+    pub image_letter: Option<u8>,
 }
 
-/// Validates an `IOCTL_RAMDISK_CREATE` input; `volume_serial` is the new volume's.
+/// Sets one value the control input carries, as the registry would hand it over.
+fn put(
+    b: &mut ConfigBuilder,
+    name: ValueName,
+    reg_type: u32,
+    data: &[u8],
+) -> Result<(), ControlError> {
+    b.set(name, RawValue { reg_type, data })
+        .map_err(ControlError::Config)
+}
+
+/// A text field: given (NUL-terminated) and set as `REG_SZ`, or all NUL.
+fn put_text_value(
+    b: &mut ConfigBuilder,
+    given: bool,
+    units: &[U16],
+    field: Field,
+    name: ValueName,
+) -> Result<(), ControlError> {
+    if given {
+        let t = text(units).ok_or(ControlError::Malformed(field))?;
+        put(b, name, REG_SZ, t.as_bytes())
+    } else if blank(units) {
+        Ok(())
+    } else {
+        Err(ControlError::Malformed(field))
+    }
+}
+
+/// A number field: given and set (`REG_DWORD` or `REG_QWORD` by its width), or zero.
+fn put_number(
+    b: &mut ConfigBuilder,
+    given: bool,
+    bytes: &[u8],
+    field: Field,
+    name: ValueName,
+) -> Result<(), ControlError> {
+    let reg_type = if bytes.len() == 8 {
+        REG_QWORD
+    } else {
+        REG_DWORD
+    };
+    if given {
+        put(b, name, reg_type, bytes)
+    } else if bytes.iter().all(|&x| x == 0) {
+        Ok(())
+    } else {
+        Err(ControlError::Malformed(field))
+    }
+}
+
+/// The version-1 fields and, for version 2, the whole input (read in place).
+fn create_input(
+    input: &[u8],
+) -> Result<(&RamdiskCreateInput, Option<&RamdiskCreateInputV2>), ControlError> {
+    let version = <U32>::read_from_prefix(input).map(|(v, _)| v.get());
+    if version == Ok(RAMDISK_CREATE_VERSION_2) {
+        let v2: &RamdiskCreateInputV2 = read_exact(input, RAMDISK_CREATE_VERSION_2)?;
+        Ok((&v2.base, Some(v2)))
+    } else {
+        Ok((read_exact(input, RAMDISK_CONTROL_VERSION)?, None))
+    }
+}
+
+/// The `ImageFile` text of a CREATE input [`parse_create`] accepted (UTF-16 units, no
+/// NUL), `None` when it has none (a version-1 input, or the field not given).
+#[must_use]
+pub fn create_image_file(input: &[u8]) -> Option<&[U16]> {
+    let (_, v2) = create_input(input).ok()?;
+    let v2 = v2?;
+    if v2.base.fields.get() & RAMDISK_FIELD_IMAGE_FILE == 0 {
+        return None;
+    }
+    text(&v2.image_file)
+}
+
+/// Version 2's persistence fields.
+fn put_persistence(b: &mut ConfigBuilder, x: &RamdiskCreateInputV2) -> Result<(), ControlError> {
+    let has = |bit: u32| x.base.fields.get() & bit != 0;
+    put_text_value(
+        b,
+        has(RAMDISK_FIELD_IMAGE_FILE),
+        &x.image_file,
+        Field::ImageFile,
+        ValueName::ImageFile,
+    )?;
+    put_text_value(
+        b,
+        has(RAMDISK_FIELD_SAVE_ON),
+        &x.save_on,
+        Field::SaveOn,
+        ValueName::SaveOn,
+    )?;
+    put_number(
+        b,
+        has(RAMDISK_FIELD_READ_ONLY),
+        x.read_only.as_bytes(),
+        Field::ReadOnly,
+        ValueName::ReadOnly,
+    )?;
+    Ok(())
+}
+
+/// The persist name field: given (1-32 characters of `[A-Za-z0-9_-]`), or all NUL.
+fn persist_name(units: &[U16], given: bool) -> Result<Option<DiskName>, ControlError> {
+    if given {
+        let t = text(units).ok_or(ControlError::Malformed(Field::PersistName))?;
+        let mut ascii = [0u8; PERSIST_NAME_UNITS];
+        for (slot, unit) in ascii.iter_mut().zip(t) {
+            *slot = u8::try_from(unit.get()).unwrap_or(0xFF);
+        }
+        let name = ascii.get(..t.len()).unwrap_or(&[]);
+        DiskName::parse(name)
+            .map(Some)
+            .map_err(|_| ControlError::PersistName)
+    } else if blank(units) {
+        Ok(None)
+    } else {
+        Err(ControlError::Malformed(Field::PersistName))
+    }
+}
+
+/// Validates an `IOCTL_RAMDISK_CREATE` input (version 1 or 2); `volume_serial` is the
+/// new volume's.
 ///
 /// # Errors
 /// See the module documentation; the first problem found.
 pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, ControlError> {
-    let c: RamdiskCreateInput = read_exact(input)?;
+    let (c, v2) = create_input(input)?;
     let fields = c.fields.get();
-    if fields & !RAMDISK_FIELDS_V1 != 0 {
+    let known = if v2.is_some() {
+        RAMDISK_FIELDS_V2
+    } else {
+        RAMDISK_FIELDS_V1
+    };
+    if fields & !known != 0 {
         return Err(ControlError::Malformed(Field::Fields));
     }
-    if c.reserved.get() != 0 || !blank(&c.reserved2) {
+    if c.reserved.get() != 0 || !blank(&c.reserved2) || v2.is_some_and(|x| x.reserved3.get() != 0) {
         return Err(ControlError::Malformed(Field::Reserved));
     }
     let has = |bit: u32| fields & bit != 0;
     let mut b = ConfigBuilder::new();
-    let mut set = |name: ValueName, reg_type: u32, data: &[u8]| {
-        b.set(name, RawValue { reg_type, data })
-            .map_err(ControlError::Config)
-    };
-    set(ValueName::DiskSize, REG_QWORD, c.disk_size.as_bytes())?;
+    put(
+        &mut b,
+        ValueName::DiskSize,
+        REG_QWORD,
+        c.disk_size.as_bytes(),
+    )?;
     let letter = match c.drive_letter.get() {
         0 => None,
         unit => {
-            set(ValueName::DriveLetter, REG_SZ, &unit.to_le_bytes())?;
+            put(&mut b, ValueName::DriveLetter, REG_SZ, &unit.to_le_bytes())?;
             // The parser accepted one character A-Z or a-z.
             u8::try_from(unit).ok().map(|l| l.to_ascii_uppercase())
         }
     };
-    // Numbers: given, or zero.
-    for (bit, field, name, value) in [
+    for (bit, field, name, bytes) in [
         (
             RAMDISK_FIELD_SECTORS_PER_CLUSTER,
             Field::SectorsPerCluster,
             ValueName::SectorsPerCluster,
-            c.sectors_per_cluster,
+            c.sectors_per_cluster.as_bytes(),
         ),
         (
             RAMDISK_FIELD_ROOT_DIR_ENTRIES,
             Field::RootDirEntries,
             ValueName::RootDirEntries,
-            c.root_dir_entries,
+            c.root_dir_entries.as_bytes(),
+        ),
+        (
+            RAMDISK_FIELD_MEMORY_LIMIT,
+            Field::MemoryLimit,
+            ValueName::MemoryLimit,
+            c.memory_limit.as_bytes(),
         ),
     ] {
-        if has(bit) {
-            set(name, REG_DWORD, value.as_bytes())?;
-        } else if value.get() != 0 {
-            return Err(ControlError::Malformed(field));
-        }
+        put_number(&mut b, has(bit), bytes, field, name)?;
     }
-    // Text: given (NUL-terminated), or all NUL.
     for (bit, field, name, units) in [
         (
             RAMDISK_FIELD_FILE_SYSTEM,
@@ -377,41 +530,27 @@ pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, C
             ValueName::VolumeLabel,
             &c.volume_label,
         ),
+        (
+            RAMDISK_FIELD_ALLOCATION,
+            Field::Allocation,
+            ValueName::Allocation,
+            &c.allocation,
+        ),
     ] {
-        if has(bit) {
-            let t = text(units).ok_or(ControlError::Malformed(field))?;
-            set(name, REG_SZ, t.as_bytes())?;
-        } else if !blank(units) {
-            return Err(ControlError::Malformed(field));
-        }
+        put_text_value(&mut b, has(bit), units, field, name)?;
     }
-    if has(RAMDISK_FIELD_ALLOCATION) {
-        let t = text(&c.allocation).ok_or(ControlError::Malformed(Field::Allocation))?;
-        set(ValueName::Allocation, REG_SZ, t.as_bytes())?;
-    } else if !blank(&c.allocation) {
-        return Err(ControlError::Malformed(Field::Allocation));
+    if let Some(x) = v2 {
+        put_persistence(&mut b, x)?;
     }
-    if has(RAMDISK_FIELD_MEMORY_LIMIT) {
-        set(ValueName::MemoryLimit, REG_QWORD, c.memory_limit.as_bytes())?;
-    } else if c.memory_limit.get() != 0 {
-        return Err(ControlError::Malformed(Field::MemoryLimit));
+    let persist = persist_name(&c.persist_name, has(RAMDISK_FIELD_PERSIST_NAME))?;
+    if letter.is_none() {
+        // The driver picks the letter; it must not pick the image's.
+        b.letter_picked_later();
     }
-    let persist = if has(RAMDISK_FIELD_PERSIST_NAME) {
-        let t = text(&c.persist_name).ok_or(ControlError::Malformed(Field::PersistName))?;
-        let mut ascii = [0u8; PERSIST_NAME_UNITS];
-        for (slot, unit) in ascii.iter_mut().zip(t) {
-            *slot = u8::try_from(unit.get()).unwrap_or(0xFF);
-        }
-        let name = ascii.get(..t.len()).unwrap_or(&[]);
-        Some(DiskName::parse(name).map_err(|_| ControlError::PersistName)?)
-    } else if blank(&c.persist_name) {
-        None
-    } else {
-        return Err(ControlError::Malformed(Field::PersistName));
-    };
-    // What depends on the file system (FAT's cluster and label limits), as the
-    // registry's parse checks it once every value is set.
+    // What depends on the file system (FAT's cluster and label limits) and the
+    // persistence rules, as the registry's parse checks them once every value is set.
     b.check().map_err(ControlError::Config)?;
+    let image_letter = b.image_letter();
     let mut config = b.finish(volume_serial);
     if let Some(l) = letter {
         config.drive_letter = l;
@@ -420,6 +559,7 @@ pub fn parse_create(input: &[u8], volume_serial: u32) -> Result<CreateRequest, C
         config,
         letter,
         persist,
+        image_letter,
     })
 }
 
@@ -472,12 +612,12 @@ fn select(s: &RamdiskSelect) -> Result<Select, ControlError> {
 /// # Errors
 /// See the module documentation.
 pub fn parse_remove(input: &[u8]) -> Result<RemoveRequest, ControlError> {
-    let s: RamdiskSelect = read_exact(input)?;
+    let s: &RamdiskSelect = read_exact(input, RAMDISK_CONTROL_VERSION)?;
     if s.flags.get() & !RAMDISK_REMOVE_FORCE != 0 {
         return Err(ControlError::Malformed(Field::Flags));
     }
     Ok(RemoveRequest {
-        select: select(&s)?,
+        select: select(s)?,
         force: s.flags.get() & RAMDISK_REMOVE_FORCE != 0,
     })
 }
@@ -487,11 +627,11 @@ pub fn parse_remove(input: &[u8]) -> Result<RemoveRequest, ControlError> {
 /// # Errors
 /// See the module documentation (`Flags` must be 0).
 pub fn parse_query(input: &[u8]) -> Result<Select, ControlError> {
-    let s: RamdiskSelect = read_exact(input)?;
+    let s: &RamdiskSelect = read_exact(input, RAMDISK_CONTROL_VERSION)?;
     if s.flags.get() != 0 {
         return Err(ControlError::Malformed(Field::Flags));
     }
-    select(&s)
+    select(s)
 }
 
 /// Checks, before anything is done, that the output buffer can hold the reply.
@@ -548,6 +688,55 @@ pub struct CreateSettings<'a> {
     pub memory_limit: Option<u64>,
     /// The persist name.
     pub persist_name: Option<&'a str>,
+    /// `ImageFile` (version 2).
+    pub image_file: Option<&'a str>,
+    /// `SaveOn` (version 2).
+    pub save_on: Option<&'a str>,
+    /// `ReadOnly` (version 2).
+    pub read_only: Option<u32>,
+}
+
+/// An encoded CREATE input: version 1 when no persistence setting is given (what
+/// every driver with a control device takes), else version 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "ramdiskctl's value, made once per request; ramdisk-core has no heap to box it in"
+)]
+pub enum CreateInput {
+    /// Version 1.
+    V1(RamdiskCreateInput),
+    /// Version 2.
+    V2(RamdiskCreateInputV2),
+}
+
+impl CreateInput {
+    /// The bytes to send.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::V1(c) => c.as_bytes(),
+            Self::V2(c) => c.as_bytes(),
+        }
+    }
+
+    /// The version-1 input, if it is one.
+    #[must_use]
+    pub const fn v1(self) -> Option<RamdiskCreateInput> {
+        match self {
+            Self::V1(c) => Some(c),
+            Self::V2(_) => None,
+        }
+    }
+
+    /// The version-2 input, if it is one.
+    #[must_use]
+    pub const fn v2(self) -> Option<RamdiskCreateInputV2> {
+        match self {
+            Self::V1(_) => None,
+            Self::V2(c) => Some(c),
+        }
+    }
 }
 
 /// Text that does not fit its field (with its NUL).
@@ -573,11 +762,62 @@ fn put_text(out: &mut [U16], text: &str, field: Field) -> Result<(), TooLong> {
     Ok(())
 }
 
-/// Encodes a CREATE input (the driver still validates it; see [`parse_create`]).
+/// Encodes a CREATE input (the driver still validates it; see [`parse_create`]):
+/// version 1 unless a persistence setting is given.
 ///
 /// # Errors
 /// [`TooLong`] for text that does not fit its field.
-pub fn encode_create(s: &CreateSettings<'_>) -> Result<RamdiskCreateInput, TooLong> {
+pub fn encode_create(s: &CreateSettings<'_>) -> Result<CreateInput, TooLong> {
+    let base = encode_create_v1(s)?;
+    if s.image_file.is_none() && s.save_on.is_none() && s.read_only.is_none() {
+        return Ok(CreateInput::V1(base));
+    }
+    let mut c = RamdiskCreateInputV2::new_zeroed();
+    c.base = base;
+    c.base.version = U32::new(RAMDISK_CREATE_VERSION_2);
+    c.base.size = U32::new(size32::<RamdiskCreateInputV2>());
+    let mut fields = base.fields.get();
+    if let Some(n) = s.read_only {
+        fields |= RAMDISK_FIELD_READ_ONLY;
+        c.read_only = U32::new(n);
+    }
+    put_texts(
+        &mut fields,
+        [
+            (
+                s.save_on,
+                RAMDISK_FIELD_SAVE_ON,
+                Field::SaveOn,
+                &mut c.save_on[..],
+            ),
+            (
+                s.image_file,
+                RAMDISK_FIELD_IMAGE_FILE,
+                Field::ImageFile,
+                &mut c.image_file[..],
+            ),
+        ],
+    )?;
+    c.base.fields = U32::new(fields);
+    Ok(CreateInput::V2(c))
+}
+
+/// Each given text into its field, its bit into `fields`.
+fn put_texts<const N: usize>(
+    fields: &mut u32,
+    texts: [(Option<&str>, u32, Field, &mut [U16]); N],
+) -> Result<(), TooLong> {
+    for (text, bit, field, out) in texts {
+        if let Some(t) = text {
+            *fields |= bit;
+            put_text(out, t, field)?;
+        }
+    }
+    Ok(())
+}
+
+/// The version-1 part of a CREATE input.
+fn encode_create_v1(s: &CreateSettings<'_>) -> Result<RamdiskCreateInput, TooLong> {
     let mut c = RamdiskCreateInput::new_zeroed();
     c.version = U32::new(RAMDISK_CONTROL_VERSION);
     c.size = U32::new(size32::<RamdiskCreateInput>());
@@ -598,37 +838,35 @@ pub fn encode_create(s: &CreateSettings<'_>) -> Result<RamdiskCreateInput, TooLo
         fields |= RAMDISK_FIELD_MEMORY_LIMIT;
         c.memory_limit = U64::new(n);
     }
-    for (text, bit, field, out) in [
-        (
-            s.file_system,
-            RAMDISK_FIELD_FILE_SYSTEM,
-            Field::FileSystem,
-            &mut c.file_system[..],
-        ),
-        (
-            s.volume_label,
-            RAMDISK_FIELD_VOLUME_LABEL,
-            Field::VolumeLabel,
-            &mut c.volume_label[..],
-        ),
-        (
-            s.allocation,
-            RAMDISK_FIELD_ALLOCATION,
-            Field::Allocation,
-            &mut c.allocation[..],
-        ),
-        (
-            s.persist_name,
-            RAMDISK_FIELD_PERSIST_NAME,
-            Field::PersistName,
-            &mut c.persist_name[..],
-        ),
-    ] {
-        if let Some(t) = text {
-            fields |= bit;
-            put_text(out, t, field)?;
-        }
-    }
+    put_texts(
+        &mut fields,
+        [
+            (
+                s.file_system,
+                RAMDISK_FIELD_FILE_SYSTEM,
+                Field::FileSystem,
+                &mut c.file_system[..],
+            ),
+            (
+                s.volume_label,
+                RAMDISK_FIELD_VOLUME_LABEL,
+                Field::VolumeLabel,
+                &mut c.volume_label[..],
+            ),
+            (
+                s.allocation,
+                RAMDISK_FIELD_ALLOCATION,
+                Field::Allocation,
+                &mut c.allocation[..],
+            ),
+            (
+                s.persist_name,
+                RAMDISK_FIELD_PERSIST_NAME,
+                Field::PersistName,
+                &mut c.persist_name[..],
+            ),
+        ],
+    )?;
     c.fields = U32::new(fields);
     Ok(c)
 }

@@ -1,16 +1,23 @@
 use super::*;
+use crate::config::SaveOn;
 use crate::config::{DEFAULT_ROOT_DIR_ENTRIES, Problem};
 use crate::fat::{FileSystem, VolumeLabel};
 use crate::status::{
     STATUS_INVALID_BUFFER_SIZE, STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH,
 };
 use proptest::prelude::*;
-use std::string::ToString;
+use std::format;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 fn create(s: &CreateSettings<'_>) -> Result<CreateRequest, ControlError> {
     let input = encode_create(s).unwrap();
     parse_create(input.as_bytes(), 0x1234_5678)
+}
+
+/// A version-1 encoding (settings without persistence).
+fn v1(s: &CreateSettings<'_>) -> Result<RamdiskCreateInput, TooLong> {
+    encode_create(s).map(|c| c.v1().expect("no persistence settings: version 1"))
 }
 
 fn settings(size: u64) -> CreateSettings<'static> {
@@ -108,6 +115,7 @@ fn every_field() {
         allocation: Some("Fixed"),
         memory_limit: None,
         persist_name: Some("build-1"),
+        ..CreateSettings::default()
     })
     .unwrap();
     assert_eq!(r.letter, Some(b'Q'));
@@ -345,21 +353,21 @@ fn persist_names() {
         assert!(e.to_string().starts_with("PersistName: "));
     }
     assert_eq!(
-        encode_create(&CreateSettings {
+        v1(&CreateSettings {
             persist_name: Some(&"x".repeat(33)),
             ..settings(1 << 20)
         }),
         Err(TooLong(Field::PersistName))
     );
     assert_eq!(
-        encode_create(&CreateSettings {
+        v1(&CreateSettings {
             file_system: Some(&"x".repeat(16)),
             ..settings(1 << 20)
         }),
         Err(TooLong(Field::FileSystem))
     );
     assert!(
-        encode_create(&CreateSettings {
+        v1(&CreateSettings {
             file_system: Some(&"x".repeat(15)),
             ..settings(1 << 20)
         })
@@ -394,7 +402,7 @@ fn length_and_version() {
             found: 209
         })
     );
-    for version in [0u32, 2, u32::MAX] {
+    for version in [0u32, 3, u32::MAX] {
         let mut v = good.clone();
         v[..4].copy_from_slice(&version.to_le_bytes());
         let e = parse_create(&v, 0).unwrap_err();
@@ -414,17 +422,17 @@ fn length_and_version() {
         );
     }
     // Version is checked before the length of the rest.
-    let mut v2 = good[..8].to_vec();
-    v2[..4].copy_from_slice(&2u32.to_le_bytes());
+    let mut v3 = good[..8].to_vec();
+    v3[..4].copy_from_slice(&3u32.to_le_bytes());
     assert_eq!(
-        parse_create(&v2, 0),
-        Err(ControlError::Version { found: 2 })
+        parse_create(&v3, 0),
+        Err(ControlError::Version { found: 3 })
     );
 }
 
 #[test]
 fn reserved_absent_and_unknown_bits() {
-    let good = encode_create(&settings(1 << 20)).unwrap();
+    let good = v1(&settings(1 << 20)).unwrap();
     let mut c = good;
     c.fields = U32::new(0x80);
     assert_eq!(
@@ -480,7 +488,7 @@ fn reserved_absent_and_unknown_bits() {
         );
     }
     // Text without its NUL, or with something after it.
-    let mut c = encode_create(&CreateSettings {
+    let mut c = v1(&CreateSettings {
         file_system: Some("FAT16"),
         ..settings(1 << 20)
     })
@@ -490,7 +498,7 @@ fn reserved_absent_and_unknown_bits() {
         parse_create(c.as_bytes(), 0),
         Err(ControlError::Malformed(Field::FileSystem))
     );
-    let mut c = encode_create(&CreateSettings {
+    let mut c = v1(&CreateSettings {
         persist_name: Some("a"),
         ..settings(1 << 20)
     })
@@ -500,7 +508,7 @@ fn reserved_absent_and_unknown_bits() {
         parse_create(c.as_bytes(), 0),
         Err(ControlError::Malformed(Field::PersistName))
     );
-    let mut c = encode_create(&CreateSettings {
+    let mut c = v1(&CreateSettings {
         allocation: Some("fixed"),
         ..settings(1 << 20)
     })
@@ -532,7 +540,7 @@ fn drive_letter_field() {
         (u16::from(b'A'), b'A'),
         (u16::from(b'Z'), b'Z'),
     ] {
-        let mut c = encode_create(&settings(1 << 20)).unwrap();
+        let mut c = v1(&settings(1 << 20)).unwrap();
         c.drive_letter = U16::new(unit);
         let r = parse_create(c.as_bytes(), 0).unwrap();
         assert_eq!(r.letter, Some(want));
@@ -544,7 +552,7 @@ fn drive_letter_field() {
         0x100 + u16::from(b'R'),
         0xFFFF,
     ] {
-        let mut c = encode_create(&settings(1 << 20)).unwrap();
+        let mut c = v1(&settings(1 << 20)).unwrap();
         c.drive_letter = U16::new(unit);
         let e = config_error(parse_create(c.as_bytes(), 0));
         assert_eq!(e.value, ValueName::DriveLetter, "{unit:#x}");
@@ -847,6 +855,37 @@ proptest! {
         let _ = read_info(&bytes);
     }
 
+    /// A random mutation of a valid version-2 input: accepted with the persistence
+    /// rules holding, or refused with one of the documented statuses.
+    #[test]
+    fn mutated_version_2_inputs(at in 0usize..2296, byte in any::<u8>(), read_only in 0u32..3) {
+        let mut bytes = raw(&CreateSettings {
+            letter: Some('R'),
+            save_on: Some("never"),
+            read_only: Some(read_only),
+            ..imaged(1 << 20)
+        });
+        bytes[at] = byte;
+        match parse_create(&bytes, 0) {
+            Ok(r) => {
+                let p = r.config.persist;
+                prop_assert_eq!(create_image_file(&bytes).is_some(), p.image);
+                prop_assert!(!p.read_only || (p.image && p.save_on == SaveOn::Never));
+                prop_assert!(p.save_on == SaveOn::Never || p.image);
+                prop_assert!(r.image_letter.is_none() || r.image_letter != r.letter);
+            }
+            Err(e) => {
+                prop_assert!([
+                    STATUS_INVALID_PARAMETER,
+                    STATUS_INFO_LENGTH_MISMATCH,
+                    STATUS_REVISION_MISMATCH,
+                    STATUS_INVALID_BUFFER_SIZE,
+                    STATUS_OBJECT_TYPE_MISMATCH,
+                ].contains(&e.status()), "{:?}", e);
+            }
+        }
+    }
+
     /// Structured inputs: a random mutation of a valid input is accepted or refused
     /// with one of the documented statuses.
     #[test]
@@ -873,4 +912,350 @@ proptest! {
             }
         }
     }
+}
+
+/// Settings with an image on `X:` (a version-2 input).
+fn imaged(size: u64) -> CreateSettings<'static> {
+    CreateSettings {
+        image_file: Some(r"X:\images\disk.img"),
+        ..settings(size)
+    }
+}
+
+fn v2(s: &CreateSettings<'_>) -> RamdiskCreateInputV2 {
+    encode_create(s)
+        .unwrap()
+        .v2()
+        .expect("persistence settings: version 2")
+}
+
+#[test]
+fn version_2_layout() {
+    let c = v2(&CreateSettings {
+        letter: Some('R'),
+        file_system: Some("keep"),
+        save_on: Some("stop"),
+        ..imaged(1 << 20)
+    });
+    let bytes = c.as_bytes();
+    assert_eq!(bytes.len(), 2296);
+    assert_eq!(&bytes[..8], &[2, 0, 0, 0, 0xF8, 0x08, 0, 0]);
+    // Fields: FileSystem, ImageFile, SaveOn.
+    assert_eq!(&bytes[8..12], &0x181u32.to_le_bytes());
+    assert_eq!(&bytes[16..24], &(1u64 << 20).to_le_bytes());
+    assert_eq!(&bytes[40..42], &u16::from(b'R').to_le_bytes());
+    // The version-1 fields at their offsets; then ReadOnly (absent: 0), SaveOn, ImageFile.
+    assert_eq!(&bytes[42..50], b"k\0e\0e\0p\0");
+    assert_eq!(&bytes[208..212], &[0; 4]);
+    assert_eq!(&bytes[212..220], b"s\0t\0o\0p\0");
+    assert_eq!(&bytes[220..244], &[0; 24]);
+    assert_eq!(&bytes[244..250], b"X\0:\0\\\0");
+    assert_eq!(IMAGE_FILE_UNITS, 1025);
+    assert!(bytes[244 + 2 * 18..].iter().all(|&b| b == 0));
+    // Without a persistence setting the input stays version 1, byte for byte.
+    let plain = encode_create(&settings(1 << 20)).unwrap();
+    assert_eq!(plain.as_bytes().len(), 208);
+    assert_eq!(plain.v2(), None);
+    assert_eq!(create_image_file(plain.as_bytes()), None);
+}
+
+#[test]
+fn version_2_settings() {
+    let input = encode_create(&CreateSettings {
+        letter: Some('r'),
+        file_system: Some("KEEP"),
+        save_on: Some("Shutdown"),
+        ..imaged(8 << 20)
+    })
+    .unwrap();
+    let r = parse_create(input.as_bytes(), 7).unwrap();
+    assert_eq!(r.letter, Some(b'R'));
+    assert_eq!(r.image_letter, Some(b'X'));
+    let p = r.config.persist;
+    assert!(p.image && p.disk_size_given && !p.read_only);
+    assert_eq!(p.save_on, SaveOn::Shutdown);
+    assert_eq!(r.config.format.file_system, FileSystem::Auto);
+    let units: Vec<u16> = create_image_file(input.as_bytes())
+        .unwrap()
+        .iter()
+        .map(|u| u.get())
+        .collect();
+    assert_eq!(String::from_utf16(&units).unwrap(), r"X:\images\disk.img");
+    // ReadOnly with SaveOn absent (never).
+    let r = create(&CreateSettings {
+        read_only: Some(1),
+        ..imaged(1 << 20)
+    })
+    .unwrap();
+    assert!(r.config.persist.read_only);
+    assert_eq!(r.config.persist.save_on, SaveOn::Never);
+    // ReadOnly=0 and SaveOn=never given explicitly: as absent.
+    let r = create(&CreateSettings {
+        read_only: Some(0),
+        save_on: Some("never"),
+        ..imaged(1 << 20)
+    })
+    .unwrap();
+    assert_eq!(
+        r.config.persist,
+        create(&imaged(1 << 20)).unwrap().config.persist
+    );
+    // An NT path; no letter given, an image on Z: (the default letter) is the
+    // driver's to avoid, not refused here.
+    let r = create(&CreateSettings {
+        image_file: Some(r"\Device\HarddiskVolume2\d.img"),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    assert_eq!(r.image_letter, None);
+    let r = create(&CreateSettings {
+        image_file: Some(r"Z:\d.img"),
+        ..settings(1 << 20)
+    })
+    .unwrap();
+    assert_eq!((r.letter, r.image_letter), (None, Some(b'Z')));
+    // 1024 characters fit.
+    let long = format!(r"X:\{}", "a".repeat(1021));
+    assert!(
+        create(&CreateSettings {
+            image_file: Some(&long),
+            ..settings(1 << 20)
+        })
+        .is_ok()
+    );
+}
+
+#[test]
+fn version_2_bad_values() {
+    use crate::config::PathProblem;
+    let e = config_error(create(&CreateSettings {
+        save_on: Some("sometimes"),
+        ..imaged(1 << 20)
+    }));
+    assert_eq!(e.value, ValueName::SaveOn);
+    assert!(matches!(e.problem, Problem::UnknownSaveOn(_)), "{e:?}");
+    assert!(e.to_string().contains("sometimes"), "{e}");
+    let cases: [(CreateSettings<'_>, ValueName, Problem); 8] = [
+        (
+            CreateSettings {
+                read_only: Some(2),
+                ..imaged(1 << 20)
+            },
+            ValueName::ReadOnly,
+            Problem::NotABoolean { value: 2 },
+        ),
+        (
+            CreateSettings {
+                image_file: Some(r"images\disk.img"),
+                ..settings(1 << 20)
+            },
+            ValueName::ImageFile,
+            Problem::BadImagePath(PathProblem::NotAbsolute),
+        ),
+        (
+            CreateSettings {
+                image_file: Some(""),
+                ..settings(1 << 20)
+            },
+            ValueName::ImageFile,
+            Problem::BadImagePath(PathProblem::Empty),
+        ),
+        (
+            CreateSettings {
+                image_file: Some(r"\Device\Ramdisk3\d.img"),
+                ..settings(1 << 20)
+            },
+            ValueName::ImageFile,
+            Problem::BadImagePath(PathProblem::OnRamdisk),
+        ),
+        (
+            CreateSettings {
+                letter: Some('x'),
+                ..imaged(1 << 20)
+            },
+            ValueName::ImageFile,
+            Problem::BadImagePath(PathProblem::OnRamdisk),
+        ),
+        (
+            CreateSettings {
+                read_only: Some(1),
+                ..settings(1 << 20)
+            },
+            ValueName::ReadOnly,
+            Problem::NeedsImageFile,
+        ),
+        (
+            CreateSettings {
+                save_on: Some("stop"),
+                ..settings(1 << 20)
+            },
+            ValueName::SaveOn,
+            Problem::NeedsImageFile,
+        ),
+        (
+            CreateSettings {
+                read_only: Some(1),
+                save_on: Some("stop"),
+                ..imaged(1 << 20)
+            },
+            ValueName::SaveOn,
+            Problem::SaveOnReadOnly,
+        ),
+    ];
+    for (s, value, problem) in cases {
+        let e = config_error(create(&s));
+        assert_eq!((e.value, e.problem), (value, problem), "{s:?}");
+        assert_eq!(e.status(), STATUS_INVALID_PARAMETER, "{s:?}");
+    }
+    // `keep` without an image, in either version (the combination is checked as the
+    // registry's is).
+    let e = config_error(create(&CreateSettings {
+        file_system: Some("keep"),
+        ..settings(1 << 20)
+    }));
+    assert_eq!(
+        (e.value, e.problem),
+        (ValueName::FileSystem, Problem::NeedsImageFile)
+    );
+}
+
+#[test]
+fn version_2_text_too_long() {
+    // Too long for the field: 1025 characters.
+    let long = format!(r"X:\{}", "a".repeat(1022));
+    assert_eq!(
+        encode_create(&CreateSettings {
+            image_file: Some(&long),
+            ..settings(1 << 20)
+        }),
+        Err(TooLong(Field::ImageFile))
+    );
+    assert_eq!(
+        encode_create(&CreateSettings {
+            save_on: Some("s".repeat(16).as_str()),
+            ..imaged(1 << 20)
+        }),
+        Err(TooLong(Field::SaveOn))
+    );
+}
+
+#[test]
+fn version_2_malformed() {
+    let good = v2(&imaged(1 << 20));
+    assert!(parse_create(good.as_bytes(), 0).is_ok());
+    let mut c = good;
+    c.base.fields = U32::new(good.base.fields.get() | 0x400);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Fields))
+    );
+    let mut c = good;
+    c.reserved3 = U16::new(1);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::Reserved))
+    );
+    // Values whose bit is clear.
+    let mut c = good;
+    c.read_only = U32::new(1);
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::ReadOnly))
+    );
+    let mut c = good;
+    c.save_on[0] = U16::new(u16::from(b's'));
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::SaveOn))
+    );
+    let mut c = v2(&CreateSettings {
+        read_only: Some(0),
+        ..settings(1 << 20)
+    });
+    c.image_file[1024] = U16::new(u16::from(b'a'));
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::ImageFile))
+    );
+    // Text without its NUL, or with something after it.
+    let mut c = good;
+    c.image_file = [U16::new(u16::from(b'a')); IMAGE_FILE_UNITS];
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::ImageFile))
+    );
+    assert_eq!(create_image_file(c.as_bytes()), None);
+    let mut c = good;
+    c.image_file[30] = U16::new(u16::from(b'a'));
+    assert_eq!(
+        parse_create(c.as_bytes(), 0),
+        Err(ControlError::Malformed(Field::ImageFile))
+    );
+    // Version 2's bits in a version-1 input.
+    let mut c = v1(&settings(1 << 20)).unwrap();
+    for bit in [
+        RAMDISK_FIELD_IMAGE_FILE,
+        RAMDISK_FIELD_SAVE_ON,
+        RAMDISK_FIELD_READ_ONLY,
+    ] {
+        c.fields = U32::new(bit);
+        assert_eq!(
+            parse_create(c.as_bytes(), 0),
+            Err(ControlError::Malformed(Field::Fields))
+        );
+    }
+    for f in [Field::ImageFile, Field::SaveOn, Field::ReadOnly] {
+        assert!(ControlError::Malformed(f).to_string().starts_with(f.name()));
+    }
+}
+
+#[test]
+fn version_2_length() {
+    let good = v2(&imaged(1 << 20)).as_bytes().to_vec();
+    for len in [8, 208, 2295] {
+        assert_eq!(
+            parse_create(&good[..len], 0),
+            Err(ControlError::Length {
+                expected: 2296,
+                found: len
+            })
+        );
+    }
+    let mut long = good.clone();
+    long.push(0);
+    assert_eq!(
+        parse_create(&long, 0),
+        Err(ControlError::Length {
+            expected: 2296,
+            found: 2297
+        })
+    );
+    // Version 2 with version 1's Size, and version 1 with version 2's.
+    let mut v = good.clone();
+    v[4..8].copy_from_slice(&208u32.to_le_bytes());
+    assert_eq!(
+        parse_create(&v, 0),
+        Err(ControlError::Length {
+            expected: 2296,
+            found: 208
+        })
+    );
+    let mut v = good;
+    v[..4].copy_from_slice(&1u32.to_le_bytes());
+    let e = parse_create(&v, 0).unwrap_err();
+    assert_eq!(
+        e,
+        ControlError::Length {
+            expected: 208,
+            found: 2296
+        }
+    );
+    assert!(e.to_string().contains("208"), "{e}");
+    // REMOVE and QUERY stay at version 1.
+    let mut s = encode_select(Select::Index(1), false);
+    s.version = U32::new(2);
+    assert_eq!(
+        parse_query(s.as_bytes()),
+        Err(ControlError::Version { found: 2 })
+    );
 }

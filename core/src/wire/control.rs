@@ -1,4 +1,6 @@
-//! The control device's own structures (`\Device\RamdiskControl`), version 1.
+//! The control device's own structures (`\Device\RamdiskControl`): version 1, and
+//! version 2 of `RAMDISK_CREATE_INPUT` (version 1's layout followed by the
+//! persistence settings).
 //!
 //! Driver-private, so no Windows header defines them: this file is their definition,
 //! shared by the driver and ramdiskctl. x64 layout, little-endian.
@@ -10,13 +12,19 @@
 
 use super::{U16, U32, U64};
 
-/// `RAMDISK_CONTROL_VERSION`: the version of every structure in this file.
+/// `RAMDISK_CONTROL_VERSION`: the version of every structure in this file but
+/// [`RamdiskCreateInputV2`].
 pub const RAMDISK_CONTROL_VERSION: u32 = 1;
+/// `RAMDISK_CREATE_VERSION_2`: the version of [`RamdiskCreateInputV2`] (a CREATE
+/// input may be either version).
+pub const RAMDISK_CREATE_VERSION_2: u32 = 2;
 
 /// `WCHAR`s of a `FileSystem` / `VolumeLabel` / `Allocation` field (15 + NUL).
 pub const SHORT_TEXT_UNITS: usize = 16;
 /// `WCHAR`s of a persist name (32 characters + NUL).
 pub const PERSIST_NAME_UNITS: usize = 33;
+/// `WCHAR`s of an `ImageFile` (1024 characters + NUL).
+pub const IMAGE_FILE_UNITS: usize = crate::config::MAX_IMAGE_PATH_CHARS + 1;
 /// `WCHAR`s of a device name (`\Device\Ramdisk4294967295` is 25).
 pub const DEVICE_NAME_UNITS: usize = 32;
 /// `WCHAR`s of a reported file-system name (`FAT12`, `exFAT`, ...).
@@ -75,6 +83,31 @@ pub const RAMDISK_FIELD_MEMORY_LIMIT: u32 = 0x20;
 pub const RAMDISK_FIELD_PERSIST_NAME: u32 = 0x40;
 /// Every `RAMDISK_FIELD_*` bit of version 1.
 pub const RAMDISK_FIELDS_V1: u32 = 0x7F;
+/// `RAMDISK_FIELD_IMAGE_FILE` (version 2).
+pub const RAMDISK_FIELD_IMAGE_FILE: u32 = 0x80;
+/// `RAMDISK_FIELD_SAVE_ON` (version 2).
+pub const RAMDISK_FIELD_SAVE_ON: u32 = 0x100;
+/// `RAMDISK_FIELD_READ_ONLY` (version 2).
+pub const RAMDISK_FIELD_READ_ONLY: u32 = 0x200;
+/// Every `RAMDISK_FIELD_*` bit of version 2.
+pub const RAMDISK_FIELDS_V2: u32 = 0x3FF;
+
+wire! {
+    /// `RAMDISK_CREATE_INPUT` version 2: version 1's fields at their offsets (its
+    /// `Version` 2, its `Size` 2296), then the persistence settings.
+    pub struct RamdiskCreateInputV2 [2296] {
+        /// The version-1 fields (`Version`: [`RAMDISK_CREATE_VERSION_2`], `Size`: 2296).
+        pub base: RamdiskCreateInput = 0,
+        /// `ReadOnly`: 0 or 1 (`RAMDISK_FIELD_READ_ONLY`).
+        pub read_only: U32 = 208,
+        /// `SaveOn` text: `never`, `stop` or `shutdown` (`RAMDISK_FIELD_SAVE_ON`).
+        pub save_on: [U16; SHORT_TEXT_UNITS] = 212,
+        /// `ImageFile`: an NT path or `X:\...` (`RAMDISK_FIELD_IMAGE_FILE`).
+        pub image_file: [U16; IMAGE_FILE_UNITS] = 244,
+        /// Reserved, zero.
+        pub reserved3: U16 = 2294,
+    }
+}
 
 wire! {
     /// `RAMDISK_SELECT`: which disk `IOCTL_RAMDISK_REMOVE` / `IOCTL_RAMDISK_QUERY` mean.

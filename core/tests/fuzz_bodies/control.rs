@@ -1,11 +1,13 @@
 //! The `control` fuzz target's body: the control device's input parsers and reply
 //! encoders (`ramdisk_core::control`).
 
+use ramdisk_core::config::SaveOn;
 use ramdisk_core::control::{
-    self, ControlError, CreateSettings, DiskReport, RamdiskCreateInput, RamdiskDiskInfo, Request,
-    Select,
+    self, ControlError, CreateSettings, DiskReport, RamdiskCreateInput, RamdiskCreateInputV2,
+    RamdiskDiskInfo, Request, Select,
 };
 use ramdisk_core::disk::{DiskIdentity, DiskName};
+use ramdisk_core::fat::FileSystem;
 use ramdisk_core::status::{
     STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INFO_LENGTH_MISMATCH,
     STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
@@ -40,7 +42,10 @@ fn parse_all(bytes: &[u8], serial: u32) {
     assert_eq!(first, control::parse_create(bytes, serial));
     match first {
         Ok(r) => {
-            assert_eq!(bytes.len(), size_of::<RamdiskCreateInput>());
+            assert!(
+                bytes.len() == size_of::<RamdiskCreateInput>()
+                    || bytes.len() == size_of::<RamdiskCreateInputV2>()
+            );
             let f = r.config.format;
             assert!(f.disk_size > 0 && f.disk_size.is_multiple_of(512));
             assert!(i64::try_from(f.disk_size).is_ok());
@@ -48,8 +53,21 @@ fn parse_all(bytes: &[u8], serial: u32) {
             assert!((1..=65535).contains(&f.root_dir_entries));
             assert!(
                 f.sectors_per_cluster == 0
-                    || (f.sectors_per_cluster.is_power_of_two() && f.sectors_per_cluster <= 128)
+                    || (f.sectors_per_cluster.is_power_of_two()
+                        && (f.sectors_per_cluster <= 128 || f.file_system == FileSystem::Exfat))
             );
+            // The persistence rules, as the registry's.
+            let p = r.config.persist;
+            assert_eq!(control::create_image_file(bytes).is_some(), p.image);
+            if p.read_only || p.save_on != SaveOn::Never {
+                assert!(p.image);
+            }
+            if p.read_only {
+                assert_eq!(p.save_on, SaveOn::Never);
+            }
+            if r.letter.is_some() && p.image {
+                assert_ne!(r.image_letter, r.letter);
+            }
             assert_eq!(f.volume_serial, serial);
             if let Some(l) = r.letter {
                 assert_eq!(l, r.config.drive_letter);
@@ -84,10 +102,23 @@ fn text(input: &mut Bytes<'_>) -> String {
     String::from_utf8_lossy(input.take(n)).into_owned()
 }
 
+/// An `ImageFile` text: mostly a plausible path (`X:\` or `\??\X:\` and input
+/// text), sometimes raw text, sometimes long.
+fn image_text(input: &mut Bytes<'_>) -> String {
+    let rest = text(input);
+    match input.u8() % 4 {
+        0 => rest,
+        1 => format!(r"\??\{}:\{rest}", char::from(b'A' + input.u8() % 26)),
+        2 => format!(r"C:\{}", "d".repeat(usize::from(input.u16() % 1100))),
+        _ => format!(r"{}:\img\{rest}", char::from(b'A' + input.u8() % 26)),
+    }
+}
+
 /// Input: a mode byte, then
 /// * mode 0: raw bytes for every parser;
 /// * mode 1: settings (size, letter, and each optional field present or not, text
-///   from the input) encoded with `encode_create`, then a few byte overwrites;
+///   from the input; the persistence ones make it a version-2 input) encoded with
+///   `encode_create`, then a few byte overwrites;
 /// * mode 2: a `RAMDISK_SELECT` from fields, then overwrites;
 /// * mode 3: up to 20 disks' reports into an output buffer of any size.
 ///
@@ -119,6 +150,7 @@ fn settings(input: &mut Bytes<'_>, serial: u32) {
         c => Some(char::from(c)),
     };
     let (fs, label, alloc, persist) = (text(input), text(input), text(input), text(input));
+    let (image, save_on) = (image_text(input), text(input));
     let has = |bit: u16| flags & (1 << bit) != 0;
     let settings = CreateSettings {
         disk_size: size,
@@ -130,6 +162,9 @@ fn settings(input: &mut Bytes<'_>, serial: u32) {
         allocation: has(4).then_some(alloc.as_str()),
         memory_limit: has(5).then(|| input.u64()),
         persist_name: has(6).then_some(persist.as_str()),
+        image_file: has(7).then_some(image.as_str()),
+        save_on: has(8).then_some(save_on.as_str()),
+        read_only: has(9).then(|| u32::from(input.u8() % 3)),
     };
     let Ok(encoded) = control::encode_create(&settings) else {
         return;
@@ -137,7 +172,7 @@ fn settings(input: &mut Bytes<'_>, serial: u32) {
     let mut bytes = encoded.as_bytes().to_vec();
     parse_all(&bytes, serial);
     for _ in 0..usize::from(input.u8() % 4) {
-        let at = usize::from(input.u8()) % bytes.len();
+        let at = usize::from(input.u16()) % bytes.len();
         bytes[at] = input.u8();
     }
     let cut = usize::from(input.u8());

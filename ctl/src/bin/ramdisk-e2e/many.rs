@@ -125,9 +125,9 @@ pub fn control_bad(t: &mut Tally, taken: char) {
         ERROR_BAD_LENGTH,
     ));
     let mut version = bytes.clone();
-    version[..4].copy_from_slice(&2u32.to_le_bytes());
+    version[..4].copy_from_slice(&3u32.to_le_bytes());
     cases.push((
-        "Version 2 -> ERROR_REVISION_MISMATCH".into(),
+        "Version 3 -> ERROR_REVISION_MISMATCH".into(),
         version,
         200,
         ERROR_REVISION_MISMATCH,
