@@ -154,6 +154,16 @@ impl fmt::Debug for ImagePath {
     }
 }
 
+/// The path as text (for log lines).
+impl fmt::Display for ImagePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in char::decode_utf16(self.units().iter().copied()) {
+            fmt::Write::write_char(f, c.unwrap_or(char::REPLACEMENT_CHARACTER))?;
+        }
+        Ok(())
+    }
+}
+
 impl ImagePath {
     /// No path (zero units): the value [`ImagePath::set`] fills in place.
     pub const EMPTY: Self = Self {
