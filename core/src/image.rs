@@ -233,10 +233,11 @@ impl Absent {
     }
 }
 
-/// What a failed open of the image means: `open` is the open's status,
-/// `directory()` opens the file's directory (its status), `new_file()` opens
-/// `<file>.new` (its status); each is asked only when the previous answer leaves
-/// the question open. Only `STATUS_OBJECT_NAME_NOT_FOUND` for the file, success
+/// What a failed open of the image means.
+///
+/// `open` is the open's status, `directory()` opens the file's directory (its
+/// status), `new_file()` opens `<file>.new` (its status); each is asked only when the
+/// previous answer leaves the question open. Only `STATUS_OBJECT_NAME_NOT_FOUND` for the file, success
 /// for the directory and `STATUS_OBJECT_NAME_NOT_FOUND` for `<file>.new` make a new
 /// image; a `<file>.new` that exists in any way (opened, or refused for sharing or
 /// access) is an interrupted save.
@@ -286,7 +287,8 @@ impl Progress {
         if self.next > 100 || self.total == 0 {
             return None;
         }
-        let percent = (done as u128 * 100 / self.total as u128) as u64;
+        // `done × 100` saturates only past 184 PB, far above any disk.
+        let percent = done.saturating_mul(100) / self.total;
         if percent < self.next {
             return None;
         }
@@ -304,7 +306,7 @@ impl Progress {
 /// past the buffer's end counts as zero.
 #[must_use]
 pub fn sector_is_zero(buffer: &[u8], sector: u64) -> bool {
-    let Ok(start) = usize::try_from(sector.saturating_mul(BYTES_PER_SECTOR as u64)) else {
+    let Ok(start) = usize::try_from(sector.saturating_mul(u64::from(BYTES_PER_SECTOR))) else {
         return true;
     };
     buffer

@@ -339,6 +339,7 @@ fn must_fail(w: &Wine, img: &str, size: u64, extra: &[&str], status: &str) -> Re
     Ok(named)
 }
 
+#[expect(clippy::too_many_lines, reason = "one check per bad image, in a row")]
 fn bad_images(s: &mut Suite<'_>, sys: &Path) {
     let ok = s.case("the driver starts for the bad images", |w| {
         start_driver(w, sys)?;
@@ -416,7 +417,7 @@ fn bad_images(s: &mut Suite<'_>, sys: &Path) {
                 "STATUS_SHARING_VIOLATION",
             );
             fs::write(&until, b"")?;
-            let held = bg.finish(Duration::from_secs(60))?;
+            let held = bg.finish(Duration::from_mins(1))?;
             ensure!(held.stdout.contains("held"), "the holder: {}", held.text());
             r
         },
