@@ -21,7 +21,9 @@ use std::{fs, path::Path, time::Duration};
 use anyhow::{Context, Result, ensure};
 
 use super::{
-    Config, Env, cleanup, ctl_ok, install, json, no_crash,
+    Config, Env, cleanup, ctl_ok,
+    dynamic::noise,
+    install, json, no_crash,
     runner::{Case, Scenario, Suite},
 };
 use crate::wine::{Out, SERVICE, Wine, win_path};
@@ -114,19 +116,6 @@ fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -
     )?;
     ensure!(out.ok(), "mcopy: {}", out.text());
     Ok(())
-}
-
-/// `len` pseudo-random bytes (splitmix64).
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    (0..len.div_ceil(8) as u64)
-        .flat_map(|i| {
-            let mut z = seed.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)).to_le_bytes()
-        })
-        .take(len)
-        .collect()
 }
 
 /// The driver with disk 0 (8 MiB on Q:) and the control device.
