@@ -12,14 +12,19 @@ use ramdisk_core::{
 use wdk_sys::STATUS_OBJECT_NAME_NOT_FOUND;
 
 use crate::{
+    device::image::PathBox,
     driver::LoadError,
-    kernel::registry::{EnumBuffer, Key},
+    kernel::{
+        pool::PoolBuffer,
+        registry::{EnumBuffer, Key},
+    },
 };
 
 /// The disks `DriverEntry` makes, and where their mount-manager requests go.
 pub struct Settings {
-    /// Disk 0 (`Parameters` itself), unless `DefaultDisk` is 0.
-    pub default: Option<Config>,
+    /// Disk 0 (`Parameters` itself), unless `DefaultDisk` is 0, with its
+    /// `ImageFile` path (in pool) when it has one.
+    pub default: Option<(Config, Option<PathBox>)>,
     /// Where mount-manager requests go: `\Device\MountPointManager`, or (fault-injection
     /// build only) the `MountManagerDevice` value.
     pub mount_manager: MountManagerName,
@@ -29,7 +34,7 @@ pub struct Settings {
 
 /// The `Parameters\Disks\<NAME>` disks, in the order the registry lists them (the
 /// driver keeps this table in its static state: no kernel-stack frame holds it).
-pub type BootDisks = [Option<(DiskName, Config)>; MAX_DISKS];
+pub type BootDisks = [Option<(DiskName, Config, Option<PathBox>)>; MAX_DISKS];
 
 /// A load failure and the boot-time disk it belongs to (`None`: `Parameters` itself,
 /// or no disk).
@@ -158,19 +163,53 @@ fn read_disks(
             )
         })?;
         let serial = volume_serial.wrapping_add(index + 1);
-        let config = parse_key(Some(&sub), serial).map_err(|e| (Some(name), e))?;
+        let (config, path) = parse_key(Some(&sub), serial).map_err(|e| (Some(name), e))?;
         if let Some(slot) = disks.iter_mut().find(|d| d.is_none()) {
-            *slot = Some((name, config));
+            *slot = Some((name, config, path));
         }
     }
     Ok(())
 }
 
 /// One disk's values from `key` (`None`: all defaults) through
-/// `ramdisk_core::config::parse`.
+/// `ramdisk_core::config::parse`, and its `ImageFile` path (in pool) when it has one.
+fn parse_key(
+    key: Option<&Key>,
+    volume_serial: u32,
+) -> Result<(Config, Option<PathBox>), LoadError> {
+    let config = parse_values(key, volume_serial)?;
+    let path = match key {
+        Some(key) if config.persist.image => Some(image_path(key, config.drive_letter)?),
+        _ => None,
+    };
+    Ok((config, path))
+}
+
+/// `ImageFile` of `key` (which `parse` validated) read again, into the disk's own
+/// path buffer in pool: the path is 2 KiB, too large to carry in a configuration or
+/// a kernel-stack frame.
+fn image_path(key: &Key, letter: u8) -> Result<PathBox, LoadError> {
+    let no_pool = LoadError::Image(crate::device::image::ImageFailure::NoPool);
+    let mut path = PathBox::new_zeroed().ok_or(no_pool)?;
+    let mut data = PoolBuffer::new(config::MAX_IMAGE_FILE_DATA).ok_or(no_pool)?;
+    let data = data.as_mut_slice();
+    let name = config::ValueName::ImageFile;
+    let value = key
+        .query(name.utf16(), data)
+        .map_err(|status| LoadError::Registry {
+            status,
+            what: name.name(),
+        })?
+        .ok_or(LoadError::Internal("ImageFile vanished from the registry"))?;
+    let bytes = data.get(..value.len).unwrap_or(&[]);
+    config::image_file_into(bytes, Some(letter), &mut path).map_err(LoadError::Config)?;
+    Ok(path)
+}
+
+/// The values of [`parse_key`].
 // A frame of its own (its value buffers): no frame above a page.
 #[inline(never)]
-fn parse_key(key: Option<&Key>, volume_serial: u32) -> Result<Config, LoadError> {
+fn parse_values(key: Option<&Key>, volume_serial: u32) -> Result<Config, LoadError> {
     let mut failure = None;
     let result = config::parse(
         |name, out| {
@@ -192,6 +231,20 @@ fn parse_key(key: Option<&Key>, volume_serial: u32) -> Result<Config, LoadError>
         return Err(failure);
     }
     result.map_err(LoadError::Config)
+}
+
+/// `Start`, the service's start type.
+const START: [u16; 5] = ascii_utf16("Start");
+
+/// The service's `Start` value (`None` when absent or not a `REG_DWORD`).
+pub fn start_type(service: &Key) -> Option<u32> {
+    let mut data = [0u8; 4];
+    match service.query(&START, &mut data) {
+        Ok(Some(v)) if v.reg_type == config::REG_DWORD && v.len == 4 => {
+            Some(u32::from_le_bytes(data))
+        }
+        _ => None,
+    }
 }
 
 /// `<service key>\Volatile`, a volatile subkey (gone at reboot) holding `NextIndex`.

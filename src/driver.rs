@@ -15,8 +15,8 @@ use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        Config, ConfigError, FormatProblem, MemoryPlan, ValueName, boot::BootError,
-        explain_format_error, plan_memory, supported,
+        Config, ConfigError, FormatProblem, MemoryPlan, PathProblem, Problem, ValueName,
+        boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
     },
     control::{
         self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
@@ -35,7 +35,11 @@ use wdk_sys::{NTSTATUS, STATUS_SUCCESS};
 
 use crate::{
     config,
-    device::{Control, DeviceKind, Disk},
+    device::{
+        Control, DeviceKind, Disk,
+        disk::Content,
+        image::{self, ImageFailure, PathBox, Source},
+    },
     kernel::{
         DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
         symlink::drive_letter_taken, sync::TryLock, sysinfo, time, worker::Worker,
@@ -62,6 +66,9 @@ struct State {
     pool2: bool,
     /// The boot-time `Parameters\Disks` disks while `DriverEntry` makes them.
     boot: config::BootDisks,
+    /// The service's `Start` value (`None` when it cannot be read): a boot-start
+    /// driver cannot load images.
+    start: Option<u32>,
 }
 
 impl State {
@@ -76,6 +83,7 @@ impl State {
             physical: None,
             pool2: false,
             boot: [const { None }; MAX_DISKS],
+            start: None,
         }
     }
 
@@ -168,6 +176,8 @@ pub enum LoadError {
     MountManagerHook(HookError),
     /// A driver bug (what).
     Internal(&'static str),
+    /// The `ImageFile` cannot be served (its line naming the file is logged).
+    Image(ImageFailure),
     /// The disk table is full.
     TooManyDisks,
     /// `DefaultDisk`, a `Parameters\Disks` subkey name, or too many subkeys.
@@ -210,6 +220,7 @@ impl LoadError {
             | Self::LetterTaken { status, .. } => status,
             Self::MountManagerHook(e) => e.status(),
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
+            Self::Image(f) => f.status(),
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
             Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
@@ -232,6 +243,7 @@ impl LoadError {
             Self::LetterTaken { .. } => Some(ValueName::DriveLetter),
             Self::MountManagerHook(_) => return Some("MountManagerDevice"),
             Self::Boot(e) => return Some(e.value()),
+            Self::Image(_) => Some(ValueName::ImageFile),
             Self::Registry { .. }
             | Self::Format(_)
             | Self::Metadata(_)
@@ -318,6 +330,11 @@ impl fmt::Display for LoadError {
             ),
             Self::MountManagerHook(e) => write!(f, "{e}"),
             Self::Internal(what) => write!(f, "internal error: {what}"),
+            Self::Image(failure) => write!(
+                f,
+                "ImageFile: {failure} ({})",
+                status::name(failure.status())
+            ),
             Self::LetterTaken { letter, status } => write!(
                 f,
                 "DriveLetter: {}: is not available ({:#010x}, {})",
@@ -458,26 +475,28 @@ fn load_into(
     st.mount_manager = settings.mount_manager;
     st.physical = crate::fault::physical_memory(sysinfo::physical_memory());
     st.next_index = config::next_index(&settings.service);
+    st.start = config::start_type(&settings.service);
     st.service = Some(settings.service);
-    if let Some(config) = settings.default {
-        create_disk(st, &config, DiskIdentity::parameters(), true).map_err(|e| (None, e))?;
+    if let Some((config, path)) = settings.default {
+        create_disk(st, &config, DiskIdentity::parameters(), true, path).map_err(|e| (None, e))?;
     }
     for i in 0..MAX_DISKS {
-        let Some((name, config)) = st.boot.get_mut(i).and_then(Option::take) else {
+        let Some((name, config, path)) = st.boot.get_mut(i).and_then(Option::take) else {
             continue;
         };
         let index = st.allocate_index();
         let identity = DiskIdentity::registry(index, name)
             .map_err(|_| (Some(name), LoadError::Internal("index 0 for a subkey disk")))?;
-        create_disk(st, &config, identity, true).map_err(|e| (Some(name), e))?;
+        create_disk(st, &config, identity, true, path).map_err(|e| (Some(name), e))?;
     }
     st.control = Some(Control::create(driver).map_err(|e| (None, e))?);
     crate::fault::loaded();
     Ok(())
 }
 
-/// Makes one disk (memory plan, volume plan, store, format, device, registration) into
-/// a free slot of `st`, and logs it.
+/// Makes one disk (image check, memory plan, volume plan, store, format or load,
+/// device, registration) into a free slot of `st`, and logs it. `path` is the
+/// disk's `ImageFile` (in pool), when it has one.
 // A frame of its own (a disk's plan and format): no frame above a page.
 #[inline(never)]
 fn create_disk(
@@ -485,17 +504,54 @@ fn create_disk(
     config: &Config,
     identity: DiskIdentity,
     boot: bool,
+    path: Option<PathBox>,
 ) -> Result<usize, LoadError> {
     let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
+    // What is not built yet (saving) is refused, not ignored: serving the disk
+    // without it would lose what the user meant to keep.
+    supported(&config.persist).map_err(LoadError::Config)?;
+    if let Some(start) = st.start {
+        check_start_type(start, &config.persist).map_err(LoadError::Config)?;
+    }
+    // An image is opened and checked before anything is allocated for the disk: its
+    // size is the disk's.
+    let mut config = *config;
+    let source = match path.as_deref() {
+        Some(image_path) if config.persist.image => {
+            if let Some(letter) = image_path.drive_letter()
+                && st.disks().any(|(_, _, d)| d.letter() == letter)
+            {
+                return Err(LoadError::Config(ConfigError {
+                    value: ValueName::ImageFile,
+                    problem: Problem::BadImagePath(PathProblem::OnRamdisk),
+                }));
+            }
+            let source = image::open(&config, image_path)?;
+            if let Source::Existing(opened) = &source {
+                config.format.disk_size = opened.check.disk_size;
+            }
+            Some(source)
+        }
+        None if config.persist.image => {
+            return Err(LoadError::Internal("an ImageFile without its path"));
+        }
+        _ => None,
+    };
+    let config = &config;
     // Before the planner, so a disk too large for this machine (a fixed one above half
     // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
     // allocated for it.
-    // An image file (and what depends on it) is refused, not ignored: serving it as
-    // a plain RAM disk would lose what the user meant to keep.
-    supported(&config.persist).map_err(LoadError::Config)?;
     let memory = plan_memory(config, st.physical).map_err(LoadError::Config)?;
-    let layout = volume::plan(&config.format)
-        .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?;
+    let (content, layout) = match source {
+        Some(Source::Existing(opened)) => (Some(opened), None),
+        Some(Source::New) | None => (
+            None,
+            Some(
+                volume::plan(&config.format)
+                    .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?,
+            ),
+        ),
+    };
     let slot = st
         .disks
         .iter()
@@ -519,11 +575,16 @@ fn create_disk(
     let device = Disk::create(
         driver,
         config,
-        &layout,
+        match (content, layout.as_ref()) {
+            (Some(opened), _) => Content::Image(opened),
+            (None, Some(layout)) => Content::Format(layout),
+            (None, None) => return Err(LoadError::Internal("a disk with neither image nor plan")),
+        },
         memory,
         identity,
         st.mount_manager,
         boot,
+        path,
     )?;
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         let store = disk.store();
@@ -537,14 +598,32 @@ fn create_disk(
                 store.table_bytes()
             );
         }
+        match layout.as_ref() {
+            Some(layout) => log!(
+                disk: disk.letter(),
+                "{} bytes, {}, {} clusters of {} bytes, serial {:08X}",
+                config.format.disk_size,
+                layout,
+                layout.cluster_count(),
+                layout.cluster_bytes(),
+                config.format.volume_serial
+            ),
+            None => log!(
+                disk: disk.letter(),
+                "{} bytes, {} from its image (partition type {:#04x}){}",
+                config.format.disk_size,
+                disk.state().info.volume.name(),
+                disk.state().info.partition_type,
+                if config.persist.read_only {
+                    ", read-only"
+                } else {
+                    ""
+                }
+            ),
+        }
         log!(
             disk: disk.letter(),
-            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}, {} as {} in {} KiB chunks, pool via {}, physical memory {}",
-            config.format.disk_size,
-            layout,
-            layout.cluster_count(),
-            layout.cluster_bytes(),
-            config.format.volume_serial,
+            "{} as {} in {} KiB chunks, pool via {}, physical memory {}",
             disk.state().identity.unique_id(),
             disk.state().identity.device_name(),
             store.chunk_size() >> 10,
@@ -559,7 +638,7 @@ fn create_disk(
         let summary = text(format_args!(
             "{} bytes, {}, {}",
             config.format.disk_size,
-            layout,
+            disk.state().info.volume.name(),
             disk.state().identity.device_name()
         ));
         event(
@@ -584,6 +663,9 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
     match closed.take() {
         Some(DeviceKind::Disk(disk)) => {
             let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
+            if let Some(image) = disk.image() {
+                log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*image.path);
+            }
             let (link, store) = disk.into_parts();
             drop(link);
             closed.delete();
@@ -674,7 +756,8 @@ fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usi
                 Request::Create => {
                     let serial = volume_serial_from_system_time(started);
                     let req = control::parse_create(input, serial).map_err(LoadError::Control)?;
-                    let slot = create_runtime(st, &req)?;
+                    let path = create_image_path(input, &req)?;
+                    let slot = create_runtime(st, &req, path)?;
                     let info = st
                         .disks
                         .get(slot)
@@ -779,7 +862,11 @@ fn report(device: &DeviceObject) -> Option<RamdiskDiskInfo> {
 
 /// CREATE: a free slot, the persist name free, the drive letter (asked for and free,
 /// or the first free from `Z:` down), a new index; then the disk.
-fn create_runtime(st: &mut State, req: &CreateRequest) -> Result<usize, LoadError> {
+fn create_runtime(
+    st: &mut State,
+    req: &CreateRequest,
+    path: Option<PathBox>,
+) -> Result<usize, LoadError> {
     if st.disks.iter().all(Option::is_some) {
         return Err(LoadError::TooManyDisks);
     }
@@ -817,7 +904,30 @@ fn create_runtime(st: &mut State, req: &CreateRequest) -> Result<usize, LoadErro
             |name| DiskIdentity::registry(index, name),
         )
         .map_err(|_| LoadError::Internal("no identity for a new disk"))?;
-    create_disk(st, &config, identity, false)
+    create_disk(st, &config, identity, false, path)
+}
+
+/// The `ImageFile` of a CREATE input `parse_create` accepted, in pool (`None` without
+/// one).
+///
+/// # Errors
+/// [`LoadError::Image`] without pool for it; the path's own problem (none: the parser
+/// validated it).
+fn create_image_path(input: &[u8], req: &CreateRequest) -> Result<Option<PathBox>, LoadError> {
+    if !req.config.persist.image {
+        return Ok(None);
+    }
+    let units = control::create_image_file(input).ok_or(LoadError::Internal(
+        "a CREATE with an image but no ImageFile text",
+    ))?;
+    let mut path = PathBox::new_zeroed().ok_or(LoadError::Image(ImageFailure::NoPool))?;
+    path.set(units.iter().map(|u| u.get())).map_err(|p| {
+        LoadError::Config(ConfigError {
+            value: ValueName::ImageFile,
+            problem: Problem::BadImagePath(p),
+        })
+    })?;
+    Ok(Some(path))
 }
 
 /// REMOVE: the disk `select` names; refused while busy (open handles, a mounted file

@@ -15,15 +15,22 @@ pub enum VolumeKind {
     Fat(FatType),
     /// exFAT.
     Exfat,
+    /// NTFS (only ever loaded from an image, never formatted).
+    Ntfs,
+    /// A loaded image whose boot sector this driver does not know.
+    Unknown,
 }
 
 impl VolumeKind {
-    /// The conventional name: `FAT12`, `FAT16`, `FAT32` or `exFAT`.
+    /// The conventional name: `FAT12`, `FAT16`, `FAT32`, `exFAT`, `NTFS` or
+    /// `unknown`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Self::Fat(t) => t.name(),
             Self::Exfat => "exFAT",
+            Self::Ntfs => "NTFS",
+            Self::Unknown => "unknown",
         }
     }
 }
@@ -53,6 +60,12 @@ pub const FILE_REMOVABLE_MEDIA: u32 = 0x0000_0001;
 pub const MEDIA_READ_WRITE: u32 = 0x0000_0008;
 /// `MEDIA_CURRENTLY_MOUNTED` media characteristic (ntddstor.h).
 pub const MEDIA_CURRENTLY_MOUNTED: u32 = 0x8000_0000;
+/// `MEDIA_READ_ONLY` media characteristic (ntddstor.h).
+pub const MEDIA_READ_ONLY: u32 = 0x0000_0004;
+/// `MEDIA_WRITE_PROTECTED` media characteristic (ntddstor.h).
+pub const MEDIA_WRITE_PROTECTED: u32 = 0x0000_0100;
+/// `FILE_READ_ONLY_DEVICE` device characteristic (wdm.h).
+pub const FILE_READ_ONLY_DEVICE: u32 = 0x0000_0002;
 
 /// The four booleans of `STORAGE_HOTPLUG_INFO`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -164,6 +177,9 @@ pub struct DiskInfo {
     /// Fixed or thin provisioning ([`DiskInfo::thin`]; [`Provisioning::Full`] from
     /// [`DiskInfo::new`] and [`DiskInfo::with_volume`]).
     pub provisioning: Provisioning,
+    /// `ReadOnly=1` ([`DiskInfo::write_protected`]): writes, TRIM and
+    /// `SET_PARTITION_INFO` fail with `STATUS_MEDIA_WRITE_PROTECTED`.
+    pub read_only: bool,
 }
 
 /// Heads and sectors per track for disks of at least one such cylinder
@@ -215,7 +231,8 @@ pub const fn partition_type(fat_type: FatType, disk_size: u64) -> u8 {
 pub const fn volume_partition_type(kind: VolumeKind, disk_size: u64) -> u8 {
     match kind {
         VolumeKind::Fat(fat_type) => partition_type(fat_type, disk_size),
-        VolumeKind::Exfat => PARTITION_IFS,
+        VolumeKind::Exfat | VolumeKind::Ntfs => PARTITION_IFS,
+        VolumeKind::Unknown => 0,
     }
 }
 
@@ -248,6 +265,48 @@ impl DiskInfo {
             sectors_per_track: spt,
             partition_type: volume_partition_type(volume, disk_size),
             provisioning: Provisioning::Full,
+            read_only: false,
+        }
+    }
+
+    /// The same disk, write-protected (`ReadOnly=1`).
+    #[must_use]
+    pub const fn write_protected(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// `STATUS_MEDIA_WRITE_PROTECTED` for a write-protected disk: what a write, TRIM
+    /// or `SET_PARTITION_INFO` fails with, and `IS_WRITABLE`'s answer.
+    #[must_use]
+    pub const fn refuse_write(&self) -> Option<i32> {
+        if self.read_only {
+            Some(crate::status::STATUS_MEDIA_WRITE_PROTECTED)
+        } else {
+            None
+        }
+    }
+
+    /// `DEVICE_MEDIA_INFO.DiskInfo.MediaCharacteristics`: mounted, and read/write or
+    /// read-only and write-protected.
+    #[must_use]
+    pub const fn media_characteristics(&self) -> u32 {
+        if self.read_only {
+            MEDIA_CURRENTLY_MOUNTED | MEDIA_READ_ONLY | MEDIA_WRITE_PROTECTED
+        } else {
+            self.media.media_characteristics()
+        }
+    }
+
+    /// The `DeviceCharacteristics` argument for `IoCreateDevice`: the media's, and
+    /// `FILE_READ_ONLY_DEVICE` for a write-protected disk.
+    #[must_use]
+    pub const fn device_characteristics(&self) -> u32 {
+        let media = self.media.device_characteristics();
+        if self.read_only {
+            media | FILE_READ_ONLY_DEVICE
+        } else {
+            media
         }
     }
 

@@ -12,12 +12,20 @@
 //!   takes the file's size. A volume larger than the file is a truncated image.
 //! * [`runs`]: which sectors a save writes and which it leaves as holes (runs of zero
 //!   sectors, unallocated chunks), and which a load copies into the store.
+//! * [`check_image`]: the three checks above at once, for a load.
+//! * [`absent`]: what a failed open of the image means — only
+//!   `STATUS_OBJECT_NAME_NOT_FOUND` with the directory present and no `<file>.new`
+//!   is a new image; [`Progress`]: the load's 10 % log steps.
 
 use core::fmt;
 
 use crate::config::file_system_name;
 use crate::fat::{BootSector, FatType, FileSystem};
 use crate::geometry::{BYTES_PER_SECTOR, PARTITION_IFS, VolumeKind, volume_partition_type};
+use crate::status::{
+    STATUS_END_OF_FILE, STATUS_INVALID_BUFFER_SIZE, STATUS_OBJECT_NAME_COLLISION,
+    STATUS_OBJECT_NAME_NOT_FOUND, STATUS_UNRECOGNIZED_VOLUME, STATUS_WRONG_VOLUME,
+};
 
 /// What the first sector of an image holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -42,6 +50,17 @@ impl ImageVolume {
             Self::Exfat => volume_partition_type(VolumeKind::Exfat, disk_size),
             Self::Ntfs => PARTITION_IFS,
             Self::Unknown => 0,
+        }
+    }
+
+    /// What the disk presents the volume as.
+    #[must_use]
+    pub const fn kind(self) -> VolumeKind {
+        match self {
+            Self::Fat(fat) => VolumeKind::Fat(fat),
+            Self::Exfat => VolumeKind::Exfat,
+            Self::Ntfs => VolumeKind::Ntfs,
+            Self::Unknown => VolumeKind::Unknown,
         }
     }
 
@@ -133,6 +152,167 @@ impl fmt::Display for ImageError {
             ),
         }
     }
+}
+
+impl ImageError {
+    /// The status a creation refused for this reason fails with: a wrong size
+    /// `STATUS_INVALID_BUFFER_SIZE`, a truncated image `STATUS_END_OF_FILE`, a
+    /// partitioned one `STATUS_UNRECOGNIZED_VOLUME`, a file system other than the one
+    /// asked for `STATUS_WRONG_VOLUME`.
+    #[must_use]
+    pub const fn status(&self) -> i32 {
+        match self {
+            Self::Empty | Self::NotSectorMultiple { .. } | Self::SizeMismatch { .. } => {
+                STATUS_INVALID_BUFFER_SIZE
+            }
+            Self::Truncated { .. } => STATUS_END_OF_FILE,
+            Self::Partitioned(_) => STATUS_UNRECOGNIZED_VOLUME,
+            Self::Mismatch { .. } => STATUS_WRONG_VOLUME,
+        }
+    }
+}
+
+/// What an image that passed [`check_image`] is served as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ImageCheck {
+    /// The disk's size: the file's.
+    pub disk_size: u64,
+    /// What the first sector holds.
+    pub volume: ImageVolume,
+    /// The partition type the disk reports.
+    pub partition_type: u8,
+}
+
+/// The checks of a load, in order: the size rule ([`image_disk_size`]), the first
+/// sector (`first`, [`identify`]), the file system asked for
+/// ([`check_file_system`]). `disk_size` is `DiskSize` when given.
+///
+/// # Errors
+/// The first [`ImageError`].
+pub fn check_image(
+    file: u64,
+    disk_size: Option<u64>,
+    requested: FileSystem,
+    first: &[u8],
+) -> Result<ImageCheck, ImageError> {
+    let disk_size = image_disk_size(file, disk_size)?;
+    let volume = identify(first, file)?;
+    check_file_system(requested, volume)?;
+    Ok(ImageCheck {
+        disk_size,
+        volume,
+        partition_type: volume.partition_type(disk_size),
+    })
+}
+
+/// Why an image that cannot be opened is not a new image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Absent {
+    /// The file does not exist and its directory does: a new image (formatted
+    /// fresh; a save creates the file).
+    New,
+    /// The open failed another way (path not found, access denied, sharing
+    /// violation, a directory…): creation fails with this status.
+    Failed(i32),
+    /// The file does not exist, and its directory cannot be opened (this status).
+    NoDirectory(i32),
+    /// The file does not exist but `<file>.new` does: a save was interrupted before
+    /// it replaced the file. Refused (`STATUS_OBJECT_NAME_COLLISION`), naming both.
+    Interrupted,
+}
+
+impl Absent {
+    /// The status a creation fails with (`None` for [`Absent::New`]).
+    #[must_use]
+    pub const fn status(self) -> Option<i32> {
+        match self {
+            Self::New => None,
+            Self::Failed(s) | Self::NoDirectory(s) => Some(s),
+            Self::Interrupted => Some(STATUS_OBJECT_NAME_COLLISION),
+        }
+    }
+}
+
+/// What a failed open of the image means.
+///
+/// `open` is the open's status, `directory()` opens the file's directory (its
+/// status), `new_file()` opens `<file>.new` (its status); each is asked only when the
+/// previous answer leaves the question open. Only `STATUS_OBJECT_NAME_NOT_FOUND` for the file, success
+/// for the directory and `STATUS_OBJECT_NAME_NOT_FOUND` for `<file>.new` make a new
+/// image; a `<file>.new` that exists in any way (opened, or refused for sharing or
+/// access) is an interrupted save.
+pub fn absent(
+    open: i32,
+    directory: impl FnOnce() -> i32,
+    new_file: impl FnOnce() -> i32,
+) -> Absent {
+    if open != STATUS_OBJECT_NAME_NOT_FOUND {
+        return Absent::Failed(open);
+    }
+    let dir = directory();
+    if dir < 0 {
+        return Absent::NoDirectory(dir);
+    }
+    if new_file() == STATUS_OBJECT_NAME_NOT_FOUND {
+        Absent::New
+    } else {
+        Absent::Interrupted
+    }
+}
+
+/// Images from this size on log their load every 10 %.
+pub const PROGRESS_MIN_BYTES: u64 = 64 << 20;
+
+/// A load's progress in 10 % steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Progress {
+    total: u64,
+    /// The next percentage to report (10, 20, … 100); above 100 when done or off.
+    next: u64,
+}
+
+impl Progress {
+    /// Progress over `total` bytes: silent below [`PROGRESS_MIN_BYTES`].
+    #[must_use]
+    pub const fn new(total: u64) -> Self {
+        Self {
+            total,
+            next: if total >= PROGRESS_MIN_BYTES { 10 } else { 101 },
+        }
+    }
+
+    /// `done` bytes are loaded: the percentage to log when a 10 % step was crossed
+    /// (the highest one crossed; each is reported once).
+    pub const fn advance(&mut self, done: u64) -> Option<u64> {
+        if self.next > 100 || self.total == 0 {
+            return None;
+        }
+        // `done × 100` saturates only past 184 PB, far above any disk.
+        let percent = done.saturating_mul(100) / self.total;
+        if percent < self.next {
+            return None;
+        }
+        let step = if percent > 100 {
+            100
+        } else {
+            percent / 10 * 10
+        };
+        self.next = step + 10;
+        Some(step)
+    }
+}
+
+/// Whether sector `sector` of `buffer` (512-byte sectors) is all zeros; a sector
+/// past the buffer's end counts as zero.
+#[must_use]
+pub fn sector_is_zero(buffer: &[u8], sector: u64) -> bool {
+    let Ok(start) = usize::try_from(sector.saturating_mul(u64::from(BYTES_PER_SECTOR))) else {
+        return true;
+    };
+    buffer
+        .get(start..)
+        .map(|rest| rest.get(..BYTES_PER_SECTOR as usize).unwrap_or(rest))
+        .is_none_or(|s| s.iter().all(|&b| b == 0))
 }
 
 /// The disk size for an image of `file` bytes; `disk_size` is `DiskSize` when given.

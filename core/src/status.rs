@@ -90,6 +90,21 @@ pub const STATUS_QUOTA_EXCEEDED: i32 = 0xC000_0044_u32 as i32;
 /// `STATUS_DELETE_PENDING`: a control request still queued when the driver unloads.
 pub const STATUS_DELETE_PENDING: i32 = 0xC000_0056_u32 as i32;
 
+/// `STATUS_MEDIA_WRITE_PROTECTED`: a `ReadOnly` disk refuses a write, TRIM or
+/// `SET_PARTITION_INFO`, and answers `IS_WRITABLE` with it.
+pub const STATUS_MEDIA_WRITE_PROTECTED: i32 = 0xC000_00A2_u32 as i32;
+/// `STATUS_SHARING_VIOLATION`: another handle denies the sharing an open needs.
+pub const STATUS_SHARING_VIOLATION: i32 = 0xC000_0043_u32 as i32;
+/// `STATUS_FILE_IS_A_DIRECTORY`: an `ImageFile` names a directory.
+pub const STATUS_FILE_IS_A_DIRECTORY: i32 = 0xC000_00BA_u32 as i32;
+/// `STATUS_END_OF_FILE`: an image is shorter than its volume claims, or shrank
+/// while it loaded.
+pub const STATUS_END_OF_FILE: i32 = 0xC000_0011_u32 as i32;
+/// `STATUS_UNRECOGNIZED_VOLUME`: an image holds partitions, not one volume.
+pub const STATUS_UNRECOGNIZED_VOLUME: i32 = 0xC000_014F_u32 as i32;
+/// `STATUS_WRONG_VOLUME`: an explicit `FileSystem` the image does not hold.
+pub const STATUS_WRONG_VOLUME: i32 = 0xC000_0012_u32 as i32;
+
 /// `STATUS_REVISION_MISMATCH`: a control input of another version.
 pub const STATUS_REVISION_MISMATCH: i32 = 0xC000_0059_u32 as i32;
 /// `STATUS_DISK_RESOURCES_EXHAUSTED`: a dynamic disk could not get a write's memory.
@@ -131,6 +146,12 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_QUOTA_EXCEEDED => "STATUS_QUOTA_EXCEEDED",
         STATUS_DELETE_PENDING => "STATUS_DELETE_PENDING",
         STATUS_REVISION_MISMATCH => "STATUS_REVISION_MISMATCH",
+        STATUS_MEDIA_WRITE_PROTECTED => "STATUS_MEDIA_WRITE_PROTECTED",
+        STATUS_SHARING_VIOLATION => "STATUS_SHARING_VIOLATION",
+        STATUS_FILE_IS_A_DIRECTORY => "STATUS_FILE_IS_A_DIRECTORY",
+        STATUS_END_OF_FILE => "STATUS_END_OF_FILE",
+        STATUS_UNRECOGNIZED_VOLUME => "STATUS_UNRECOGNIZED_VOLUME",
+        STATUS_WRONG_VOLUME => "STATUS_WRONG_VOLUME",
         _ => "(unknown NTSTATUS)",
     }
 }
@@ -168,7 +189,15 @@ mod tests {
             (STATUS_DELETE_PENDING, 0xC000_0056),
             (STATUS_REVISION_MISMATCH, 0xC000_0059),
         ];
-        for (value, bits) in table.into_iter().chain(control) {
+        let image = [
+            (STATUS_MEDIA_WRITE_PROTECTED, 0xC000_00A2),
+            (STATUS_SHARING_VIOLATION, 0xC000_0043),
+            (STATUS_FILE_IS_A_DIRECTORY, 0xC000_00BA),
+            (STATUS_END_OF_FILE, 0xC000_0011),
+            (STATUS_UNRECOGNIZED_VOLUME, 0xC000_014F),
+            (STATUS_WRONG_VOLUME, 0xC000_0012),
+        ];
+        for (value, bits) in table.into_iter().chain(control).chain(image) {
             assert_eq!(value.cast_unsigned(), bits, "{}", name(value));
             assert_ne!(name(value), "(unknown NTSTATUS)");
         }

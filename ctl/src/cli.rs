@@ -296,9 +296,9 @@ pub struct DiskOptions {
     #[arg(long, value_parser = parse_size)]
     pub memory_limit: Option<u64>,
     /// `ImageFile`: the image file the disk loads and saves (X:\dir\disk.img or an NT
-    /// path, at most 1024 characters, not on a ramdisk). Validated here, but this
-    /// driver build refuses a disk with an image (`STATUS_NOT_SUPPORTED`): loading and
-    /// saving are not built yet.
+    /// path, at most 1024 characters, not on a ramdisk). The driver loads it before the
+    /// disk appears (a missing file in an existing directory: a fresh disk); saving is
+    /// not built yet, so --save-on stop/shutdown is refused (`STATUS_NOT_SUPPORTED`).
     #[arg(long, value_name = "FILE")]
     pub image: Option<String>,
     /// `SaveOn`: when the image is written back besides `ramdiskctl save` (needs

@@ -21,7 +21,10 @@ use ramdisk_core::{
 use ramdisk_store::{DYNAMIC_CHUNK_SHIFT, FIXED_CHUNK_SHIFT, Store, StoreError, StoreWriter};
 use wdk_sys::{FILE_DEVICE_DISK, FILE_DEVICE_SECURE_OPEN};
 
-use super::DeviceKind;
+use super::{
+    DeviceKind,
+    image::{self, ImageState, Opened, PathBox},
+};
 use crate::{
     driver::LoadError,
     kernel::{
@@ -48,11 +51,23 @@ pub struct Disk {
     opens: AtomicU32,
     /// Made at load from the registry (not by the control device).
     boot: bool,
+    /// The image file (its path, the handle held for the disk's lifetime, what a
+    /// save compares), when `ImageFile` is set.
+    image: Option<ImageState>,
+}
+
+/// What a new disk holds.
+pub enum Content<'a> {
+    /// A fresh volume, formatted as planned.
+    Format(&'a Layout),
+    /// An existing image (opened and checked), loaded as it is.
+    Image(Opened),
 }
 
 impl Disk {
     /// Allocates (all of it, or for a dynamic disk only the chunk table) and formats
-    /// the disk of `config` (planned as `layout`, memory as `memory`), creates its
+    /// the disk of `config` (planned as `layout`) or loads its image (`content`;
+    /// memory as `memory`), creates its
     /// device `identity.device_name()` with the disk DACL, publishes it, registers the
     /// volume with `mount_manager` and makes the driver's own drive-letter link if the
     /// mount manager does not own it. Every step is undone if a later one fails.
@@ -64,11 +79,12 @@ impl Disk {
     pub fn create(
         driver: DriverObject,
         config: &Config,
-        layout: &Layout,
+        content: Content<'_>,
         memory: MemoryPlan,
         identity: DiskIdentity,
         mount_manager: MountManagerName,
         boot: bool,
+        image_path: Option<PathBox>,
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
         let store = match memory {
@@ -78,17 +94,52 @@ impl Disk {
             }
         }
         .map_err(|error| LoadError::Store { bytes: size, error })?;
-        // Fresh fixed memory is zeroed and a dynamic store's holes read as zeros:
-        // only the non-zero metadata sectors are written.
-        let mut writer = StoreWriter::new(&store);
-        layout.format(&mut writer, Zeroed::Yes).map_err(|e| {
-            writer
-                .error()
-                .map_or(LoadError::Format(e), LoadError::Metadata)
-        })?;
-        let info = DiskInfo::with_volume(size, layout.kind());
+        let volume = match content {
+            Content::Format(layout) => {
+                // Fresh fixed memory is zeroed and a dynamic store's holes read as
+                // zeros: only the non-zero metadata sectors are written.
+                let mut writer = StoreWriter::new(&store);
+                layout.format(&mut writer, Zeroed::Yes).map_err(|e| {
+                    writer
+                        .error()
+                        .map_or(LoadError::Format(e), LoadError::Metadata)
+                })?;
+                layout.kind()
+            }
+            Content::Image(ref opened) => {
+                let path = image_path
+                    .as_deref()
+                    .ok_or(LoadError::Internal("an image disk without its path"))?;
+                image::load(config.drive_letter, path, opened, &store)?;
+                opened.check.volume.kind()
+            }
+        };
+        // The disk keeps the path and (for an existing image) the handle, and what a
+        // save compares before it replaces the file.
+        let image = image_path.map(|path| match content {
+            Content::Image(opened) => ImageState {
+                path,
+                file: Some(opened.file),
+                file_id: opened.file_id,
+                size: opened.check.disk_size,
+                last_write: opened.last_write,
+            },
+            Content::Format(_) => ImageState {
+                path,
+                file: None,
+                file_id: 0,
+                size: 0,
+                last_write: 0,
+            },
+        });
+        let info = DiskInfo::with_volume(size, volume);
         let info = if store.is_dynamic() {
             info.thin(store.chunk_size() as u64)
+        } else {
+            info
+        };
+        let info = if config.persist.read_only {
+            info.write_protected()
         } else {
             info
         };
@@ -99,7 +150,7 @@ impl Disk {
                 &driver,
                 identity.device_name().as_slice(),
                 FILE_DEVICE_DISK,
-                FILE_DEVICE_SECURE_OPEN | info.media.device_characteristics(),
+                FILE_DEVICE_SECURE_OPEN | info.device_characteristics(),
             )
         }
         .map_err(LoadError::CreateDevice)?;
@@ -128,6 +179,7 @@ impl Disk {
             exhausted: AtomicBool::new(false),
             opens: AtomicU32::new(0),
             boot,
+            image,
         }));
         match Self::announce(&device) {
             Ok(()) => Ok(device),
@@ -211,6 +263,11 @@ impl Disk {
         self.opens.load(Ordering::Acquire)
     }
 
+    /// The image file, when the disk has one.
+    pub const fn image(&self) -> Option<&ImageState> {
+        self.image.as_ref()
+    }
+
     /// Whether the disk was made at load from the registry.
     pub const fn is_boot(&self) -> bool {
         self.boot
@@ -230,6 +287,8 @@ impl Disk {
     /// Tears the disk down in order: the driver's own link first (if it made one),
     /// then (after the caller deleted the device) the memory.
     pub fn into_parts(self) -> (DriveLink, Store<PoolAlloc>) {
+        // The image's handle closes here, with the disk.
+        drop(self.image);
         (self.link, self.store)
     }
 
@@ -265,10 +324,14 @@ impl Disk {
             Ok(range) => range,
             Err(status) => return irp.complete(status, 0),
         };
+        let is_write = irp.major() == Major::Write;
+        // A write-protected disk (`ReadOnly=1`) refuses every write, empty ones too.
+        if is_write && let Some(status) = self.state.info.refuse_write() {
+            return irp.complete(status, 0);
+        }
         if range.is_empty() {
             return irp.complete(STATUS_SUCCESS, 0);
         }
-        let is_write = irp.major() == Major::Write;
         let result = irp
             .io_buffer()
             .map_or(Err(STATUS_INSUFFICIENT_RESOURCES), |mut buffer| {

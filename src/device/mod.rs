@@ -9,6 +9,7 @@ pub mod control;
 pub mod disk;
 #[cfg(feature = "fault-injection")]
 pub mod double;
+pub mod image;
 
 use ramdisk_core::status::{STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS};
 

@@ -1,4 +1,6 @@
-//! Kernel handles to another driver's device: `ZwOpenFile` + `ZwDeviceIoControlFile`.
+//! Kernel handles to another driver's device (`ZwOpenFile` + `ZwDeviceIoControlFile`)
+//! and to host files (an image: `ZwCreateFile`, read/write at an offset, the
+//! information classes a load and a save need, `ZwFsControlFile`).
 //!
 //! The way to talk to the mount manager (and, in tests, to its double and back to
 //! our own disk) that works on Windows and across processes under Wine, where
@@ -14,6 +16,8 @@ use wdk_sys::{
     STATUS_PENDING, SYNCHRONIZE,
     ntddk::{ZwClose, ZwDeviceIoControlFile, ZwOpenFile, ZwWaitForSingleObject},
 };
+
+pub use host::{HostFile, HostOpen};
 
 use super::unicode::{UnicodeString, object_attributes};
 
@@ -138,3 +142,18 @@ impl Drop for DeviceFile {
         let _ = unsafe { ZwClose(self.0) };
     }
 }
+
+/// Waits for a synchronous handle's I/O that still answered `STATUS_PENDING` (it
+/// should not), then takes the final status from the status block.
+fn settle(handle: HANDLE, status: NTSTATUS, iosb: &IO_STATUS_BLOCK) -> NTSTATUS {
+    if status != STATUS_PENDING {
+        return status;
+    }
+    // SAFETY: our handle; no timeout: the I/O ends before the buffers and the status
+    // block go out of scope.
+    let _ = unsafe { ZwWaitForSingleObject(handle, 0, ptr::null_mut()) };
+    // SAFETY: the request completed, so the I/O manager wrote the status.
+    unsafe { iosb.__bindgen_anon_1.Status }
+}
+
+mod host;

@@ -128,21 +128,17 @@ impl Drop for PoolBuffer {
 }
 
 /// A `T` in tagged nonpaged pool, freed on drop: for state too large for a device
-/// extension or a stack (the mount-manager double's tables). Built zeroed, which
+/// extension or a stack (the mount-manager double's tables, a disk's image path). Built zeroed, which
 /// `FromZeros` guarantees is a valid `T`.
-#[cfg(feature = "fault-injection")]
 pub struct PoolBox<T: ramdisk_core::wire::FromZeros> {
     block: NonNull<T>,
 }
 
 // SAFETY: the box owns its `T`; sending the box sends the `T`.
-#[cfg(feature = "fault-injection")]
 unsafe impl<T: ramdisk_core::wire::FromZeros + Send> Send for PoolBox<T> {}
 // SAFETY: shared access to the box is shared access to the `T`.
-#[cfg(feature = "fault-injection")]
 unsafe impl<T: ramdisk_core::wire::FromZeros + Sync> Sync for PoolBox<T> {}
 
-#[cfg(feature = "fault-injection")]
 impl<T: ramdisk_core::wire::FromZeros> PoolBox<T> {
     /// A zeroed `T`; `None` when the pool is exhausted.
     pub fn new_zeroed() -> Option<Self> {
@@ -152,7 +148,6 @@ impl<T: ramdisk_core::wire::FromZeros> PoolBox<T> {
     }
 }
 
-#[cfg(feature = "fault-injection")]
 impl<T: ramdisk_core::wire::FromZeros> core::ops::Deref for PoolBox<T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -162,7 +157,6 @@ impl<T: ramdisk_core::wire::FromZeros> core::ops::Deref for PoolBox<T> {
     }
 }
 
-#[cfg(feature = "fault-injection")]
 impl<T: ramdisk_core::wire::FromZeros> core::ops::DerefMut for PoolBox<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, borrowed mutably through the box.
@@ -170,7 +164,6 @@ impl<T: ramdisk_core::wire::FromZeros> core::ops::DerefMut for PoolBox<T> {
     }
 }
 
-#[cfg(feature = "fault-injection")]
 impl<T: ramdisk_core::wire::FromZeros> Drop for PoolBox<T> {
     fn drop(&mut self) {
         // SAFETY: a valid `T` we own, dropped once, never used again.

@@ -294,7 +294,7 @@ impl ConfigError {
             ),
             Problem::NotSupportedYet => write!(
                 f,
-                "{name}: is valid, but this driver build cannot load or save image files yet"
+                "{name}: is valid, but this driver build cannot save image files yet (loading works: leave SaveOn out or set it to never)"
             ),
             _ => Ok(()),
         }

@@ -10,7 +10,8 @@
 //!   `/ * ? " < > |`, control characters, or a `:` except the drive's. A path on a
 //!   ramdisk device (`\Device\Ramdisk…`) or on the disk's own drive letter is refused
 //!   here; one on another disk's letter is for the driver to refuse (it knows the
-//!   letters) once it loads images — today it refuses every image ([`supported`]).
+//!   letters). Loading is built; saving is not yet, so `SaveOn` other than `never`
+//!   is refused ([`supported`]).
 //! * `SaveOn` and `FileSystem=keep` need an `ImageFile`; `ReadOnly=1` needs one and
 //!   rules out `SaveOn` other than `never`.
 //! * A disk whose service starts at boot (`Start=0`) cannot use an `ImageFile`: no
@@ -133,8 +134,9 @@ impl fmt::Display for PathProblem {
     }
 }
 
-/// A validated `ImageFile` as an NT path, in a fixed buffer.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A validated `ImageFile` as an NT path, in a fixed buffer (all zeros is
+/// [`ImagePath::EMPTY`], so a zeroed pool block is a valid empty path).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, zerocopy::FromZeros)]
 pub struct ImagePath {
     units: [u16; UNITS],
     len: usize,
@@ -149,6 +151,16 @@ impl fmt::Debug for ImagePath {
             fmt::Write::write_char(f, c)?;
         }
         f.write_str(")")
+    }
+}
+
+/// The path as text (for log lines).
+impl fmt::Display for ImagePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in char::decode_utf16(self.units().iter().copied()) {
+            fmt::Write::write_char(f, c.unwrap_or(char::REPLACEMENT_CHARACTER))?;
+        }
+        Ok(())
     }
 }
 
@@ -275,6 +287,40 @@ impl ImagePath {
         let mut out = *self;
         out.push(NEW_SUFFIX.iter().copied());
         out
+    }
+
+    /// Makes `self` `<image>.new` in place (no path-sized value on the stack: the
+    /// kernel's frames stay small).
+    pub fn set_new_of(&mut self, image: &Self) {
+        self.len = 0;
+        self.push(image.units().iter().copied());
+        self.push(NEW_SUFFIX.iter().copied());
+    }
+
+    /// The directory that holds the file: the path without its last component. The
+    /// root of a volume keeps its `\` (`\??\X:\`, `\Device\HarddiskVolume2\`): without
+    /// it the name would open the volume, not its root directory. Empty for a path
+    /// with a single component (`\x.img`, which names an object-manager entry).
+    #[must_use]
+    pub fn parent(&self) -> &[u16] {
+        let units = self.units();
+        let slash = u16::from(b'\\');
+        let Some(last) = units.iter().rposition(|&u| u == slash).filter(|&l| l > 0) else {
+            return &[];
+        };
+        let without = units.get(..last).unwrap_or(&[]);
+        // A volume: `\??\X:` (a drive) or `\Device\<name>` (two components).
+        let volume = if self.drive_letter().is_some() {
+            without.last() == Some(&u16::from(b':'))
+        } else {
+            without.iter().filter(|&&u| u == slash).count() == 2
+                && starts_with_ignore_case(units, r"\Device\")
+        };
+        if volume {
+            units.get(..=last).unwrap_or(&[])
+        } else {
+            without
+        }
     }
 }
 
@@ -426,19 +472,19 @@ pub const fn check_start_type(start: u32, persist: &Persistence) -> Result<(), C
     Ok(())
 }
 
-/// What this driver build carries out: a disk without persistence settings.
+/// What this driver build carries out: loading an image (`ImageFile`, `ReadOnly`,
+/// `FileSystem=keep`), not saving one.
 ///
-/// Loading and saving image files is not built yet, so a configuration that asks for them
-/// is refused (`STATUS_NOT_SUPPORTED`, naming the first such value) rather than
-/// served as a plain RAM disk that would silently lose the data.
+/// Saving is not built yet, so `SaveOn` other than `never` is refused
+/// (`STATUS_NOT_SUPPORTED`, naming `SaveOn`) rather than served by a disk that would
+/// silently lose what the user meant it to save.
 ///
 /// # Errors
-/// [`Problem::NotSupportedYet`], naming `ImageFile` (every persistence setting
-/// `check` accepts needs one).
+/// [`Problem::NotSupportedYet`], naming `SaveOn`.
 pub const fn supported(persist: &Persistence) -> Result<(), ConfigError> {
-    if persist.image {
+    if !matches!(persist.save_on, SaveOn::Never) {
         return Err(ConfigError {
-            value: ValueName::ImageFile,
+            value: ValueName::SaveOn,
             problem: Problem::NotSupportedYet,
         });
     }
@@ -829,6 +875,39 @@ mod tests {
     }
 
     #[test]
+    fn parent_and_new_suffix_in_place() {
+        let parent = |text: &str| {
+            let p = ImagePath::parse(&utf16(text)).unwrap();
+            String::from_utf16(p.parent()).unwrap()
+        };
+        assert_eq!(parent(r"D:\images\disk.img"), r"\??\D:\images");
+        assert_eq!(parent(r"D:\disk.img"), r"\??\D:\");
+        assert_eq!(parent(r"\GLOBAL??\E:\a\b\c.img"), r"\GLOBAL??\E:\a\b");
+        assert_eq!(
+            parent(r"\Device\HarddiskVolume2\x.img"),
+            r"\Device\HarddiskVolume2\"
+        );
+        assert_eq!(
+            parent(r"\Device\HarddiskVolume2\d\x.img"),
+            r"\Device\HarddiskVolume2\d"
+        );
+        assert_eq!(parent(r"\x.img"), "");
+        let image = ImagePath::parse(&utf16(r"D:\a\disk.img")).unwrap();
+        let mut new = ImagePath::parse(&utf16(r"D:\something\longer\than.img")).unwrap();
+        new.set_new_of(&image);
+        assert_eq!(new.units(), image.with_new_suffix().units());
+        assert_eq!(
+            String::from_utf16(new.units()).unwrap(),
+            r"\??\D:\a\disk.img.new"
+        );
+        // A zeroed block is the empty path (what a pool allocation starts as).
+        assert_eq!(
+            <ImagePath as zerocopy::FromZeros>::new_zeroed(),
+            ImagePath::EMPTY
+        );
+    }
+
+    #[test]
     fn start_type_and_support() {
         let image = Persistence {
             image: true,
@@ -848,16 +927,25 @@ mod tests {
         }
         assert_eq!(check_start_type(0, &Persistence::default()), Ok(()));
         assert_eq!(supported(&Persistence::default()), Ok(()));
-        let e = supported(&image).unwrap_err();
-        assert_eq!(
-            (e.value, e.status(), e.to_string()),
-            (
-                ValueName::ImageFile,
-                STATUS_NOT_SUPPORTED,
-                "ImageFile: is valid, but this driver build cannot load or save image files yet"
-                    .into()
-            )
-        );
+        // Loading is built: an image alone (read-only too) is supported.
+        assert_eq!(supported(&image), Ok(()));
+        let read_only = Persistence {
+            read_only: true,
+            ..image
+        };
+        assert_eq!(supported(&read_only), Ok(()));
+        for save_on in [SaveOn::Stop, SaveOn::Shutdown] {
+            let e = supported(&Persistence { save_on, ..image }).unwrap_err();
+            assert_eq!(
+                (e.value, e.status(), e.to_string()),
+                (
+                    ValueName::SaveOn,
+                    STATUS_NOT_SUPPORTED,
+                    "SaveOn: is valid, but this driver build cannot save image files yet (loading works: leave SaveOn out or set it to never)"
+                        .into()
+                )
+            );
+        }
     }
 
     #[test]

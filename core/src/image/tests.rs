@@ -286,3 +286,112 @@ proptest! {
         let _ = identify(&sector, file);
     }
 }
+
+#[test]
+fn check_image_in_order() {
+    let img = ours(1 << 20, FileSystem::Fat12);
+    let c = check_image(1 << 20, None, FileSystem::Auto, &img).unwrap();
+    assert_eq!(
+        (c.disk_size, c.volume, c.partition_type),
+        (1 << 20, ImageVolume::Fat(FatType::Fat12), 0x01)
+    );
+    assert_eq!(c.volume.kind(), VolumeKind::Fat(FatType::Fat12));
+    // The size rule first, then the sector, then the file system.
+    let e = check_image(1 << 20, Some(2 << 20), FileSystem::Fat32, &[0u8; 512]).unwrap_err();
+    assert_eq!(e.status(), crate::status::STATUS_INVALID_BUFFER_SIZE);
+    let e = check_image(1 << 19, None, FileSystem::Auto, &img).unwrap_err();
+    assert!(matches!(e, ImageError::Truncated { .. }));
+    assert_eq!(e.status(), crate::status::STATUS_END_OF_FILE);
+    let e = check_image(1 << 20, None, FileSystem::Fat32, &img).unwrap_err();
+    assert_eq!(e.status(), crate::status::STATUS_WRONG_VOLUME);
+    let mut mbr = [0u8; 512];
+    mbr[446 + 4] = 0x0C;
+    mbr[510] = 0x55;
+    mbr[511] = 0xAA;
+    let e = check_image(1 << 20, None, FileSystem::Auto, &mbr).unwrap_err();
+    assert_eq!(e.status(), crate::status::STATUS_UNRECOGNIZED_VOLUME);
+    for e in [ImageError::Empty, ImageError::NotSectorMultiple { file: 3 }] {
+        assert_eq!(e.status(), crate::status::STATUS_INVALID_BUFFER_SIZE);
+    }
+    // An unknown first sector is served as type 0.
+    let c = check_image(4096, None, FileSystem::Auto, &[0u8; 512]).unwrap();
+    assert_eq!(
+        (c.volume.kind(), c.partition_type),
+        (VolumeKind::Unknown, 0)
+    );
+}
+
+#[test]
+fn only_a_missing_file_in_a_present_directory_is_new() {
+    use crate::status::{
+        STATUS_ACCESS_DENIED, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND,
+        STATUS_OBJECT_PATH_NOT_FOUND, STATUS_SHARING_VIOLATION, STATUS_SUCCESS,
+    };
+    let never = || -> i32 { panic!("not asked") };
+    assert_eq!(
+        absent(
+            STATUS_OBJECT_NAME_NOT_FOUND,
+            || STATUS_SUCCESS,
+            || { STATUS_OBJECT_NAME_NOT_FOUND }
+        ),
+        Absent::New
+    );
+    assert_eq!(Absent::New.status(), None);
+    for open in [
+        STATUS_OBJECT_PATH_NOT_FOUND,
+        STATUS_ACCESS_DENIED,
+        STATUS_SHARING_VIOLATION,
+        crate::status::STATUS_FILE_IS_A_DIRECTORY,
+    ] {
+        let a = absent(open, never, never);
+        assert_eq!((a, a.status()), (Absent::Failed(open), Some(open)));
+    }
+    let a = absent(STATUS_OBJECT_NAME_NOT_FOUND, || STATUS_ACCESS_DENIED, never);
+    assert_eq!(a, Absent::NoDirectory(STATUS_ACCESS_DENIED));
+    // `<file>.new` there in any form: an interrupted save.
+    for new in [
+        STATUS_SUCCESS,
+        STATUS_SHARING_VIOLATION,
+        STATUS_ACCESS_DENIED,
+    ] {
+        let a = absent(STATUS_OBJECT_NAME_NOT_FOUND, || STATUS_SUCCESS, || new);
+        assert_eq!(
+            (a, a.status()),
+            (Absent::Interrupted, Some(STATUS_OBJECT_NAME_COLLISION))
+        );
+    }
+}
+
+#[test]
+fn progress_in_tenths() {
+    let mut quiet = Progress::new(PROGRESS_MIN_BYTES - 1);
+    assert_eq!(quiet.advance(PROGRESS_MIN_BYTES), None);
+    let total = 1000 * 1024 * 1024;
+    let mut p = Progress::new(total);
+    let mut seen = Vec::new();
+    let mut done = 0;
+    while done < total {
+        done = (done + 3 * 1024 * 1024).min(total);
+        if let Some(pc) = p.advance(done) {
+            seen.push(pc);
+        }
+    }
+    assert_eq!(seen, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    // A jump reports the highest step once.
+    let mut p = Progress::new(total);
+    assert_eq!(p.advance(total / 2 + 1), Some(50));
+    assert_eq!(p.advance(total / 2 + 2), None);
+    assert_eq!(p.advance(total), Some(100));
+    assert_eq!(p.advance(total), None);
+}
+
+#[test]
+fn zero_sectors() {
+    let mut buf = vec![0u8; 1536];
+    assert!((0..4).all(|s| sector_is_zero(&buf, s)));
+    buf[512 + 511] = 1;
+    assert!(sector_is_zero(&buf, 0));
+    assert!(!sector_is_zero(&buf, 1));
+    assert!(sector_is_zero(&buf, 2));
+    assert!(sector_is_zero(&buf, u64::MAX));
+}

@@ -97,6 +97,8 @@ pub fn answer_disk(
                 return Reply::fail(STATUS_INVALID_PARAMETER);
             }
             match dsm::parse_trim(input, disk.info.disk_size) {
+                // A write-protected disk trims nothing (a valid request is refused).
+                Ok(_) if let Some(status) = disk.info.refuse_write() => Reply::fail(status),
                 Ok(trim) => {
                     // Every range was validated before the first is trimmed.
                     for extent in trim.extents() {

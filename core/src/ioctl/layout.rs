@@ -197,7 +197,7 @@ pub const fn get_media_types(info: &DiskInfo) -> GetMediaTypes {
             sectors_per_track: U32::new(info.sectors_per_track),
             bytes_per_sector: U32::new(info.bytes_per_sector),
             number_media_sides: U32::new(1),
-            media_characteristics: U32::new(info.media.media_characteristics()),
+            media_characteristics: U32::new(info.media_characteristics()),
         },
     }
 }

@@ -312,6 +312,14 @@ fn answer_unclamped(
     if output_len < min {
         return Reply::fail(entry.output.short_status());
     }
+    // A write-protected disk (`ReadOnly=1`) says so, and keeps its partition type.
+    if matches!(
+        code,
+        IOCTL_DISK_IS_WRITABLE | IOCTL_DISK_SET_PARTITION_INFO | IOCTL_DISK_SET_PARTITION_INFO_EX
+    ) && let Some(status) = disk.info.refuse_write()
+    {
+        return Reply::fail(status);
+    }
     (entry.handler)(&input, out, disk)
 }
 

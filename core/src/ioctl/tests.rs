@@ -902,3 +902,41 @@ fn suggested_link_name() {
     let (_, buffer) = call_disk(code, &[], 0, 32, &q);
     assert_eq!(&buffer[4..32], &utf16_le(r"\DosDevices\Q:")[..]);
 }
+
+#[test]
+fn a_read_only_disk_is_write_protected() {
+    use crate::geometry::{MEDIA_CURRENTLY_MOUNTED, MEDIA_READ_ONLY, MEDIA_WRITE_PROTECTED};
+    use crate::status::STATUS_MEDIA_WRITE_PROTECTED;
+    let disk = disk0(one_mib().write_protected());
+    let refused = Reply::fail(STATUS_MEDIA_WRITE_PROTECTED);
+    assert_eq!(
+        call_disk(IOCTL_DISK_IS_WRITABLE, &[], 0, 0, &disk).0,
+        refused
+    );
+    assert_eq!(
+        call_disk(IOCTL_DISK_SET_PARTITION_INFO, &[0x07], 1, 0, &disk).0,
+        refused
+    );
+    let ex = [0u8; 120];
+    assert_eq!(
+        call_disk(IOCTL_DISK_SET_PARTITION_INFO_EX, &ex, 120, 0, &disk).0,
+        refused
+    );
+    // The partition type stays the boot sector's.
+    assert_eq!(reported_types(&disk), (0x01, 0x01));
+    // Reads answer as for any disk; the media says read-only and write-protected.
+    let (reply, out) = call_disk(IOCTL_STORAGE_GET_MEDIA_TYPES_EX, &[], 0, 40, &disk);
+    assert_eq!(reply, ok(40));
+    let chars = u32::from_le_bytes(out[36..40].try_into().unwrap());
+    assert_eq!(
+        chars,
+        MEDIA_CURRENTLY_MOUNTED | MEDIA_READ_ONLY | MEDIA_WRITE_PROTECTED
+    );
+    assert_eq!(disk.info.device_characteristics(), 0x2);
+    assert_eq!(one_mib().device_characteristics(), 0);
+    // A writable disk still answers IS_WRITABLE with success.
+    assert_eq!(
+        call_disk(IOCTL_DISK_IS_WRITABLE, &[], 0, 0, &disk0(one_mib())).0,
+        ok(0)
+    );
+}

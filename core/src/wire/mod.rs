@@ -61,6 +61,7 @@ pub mod dsm;
 pub mod eventlog;
 pub mod exfat;
 pub mod fat;
+pub mod file;
 pub mod mountdev;
 pub mod mountmgr;
 pub mod registry;

@@ -116,10 +116,13 @@ const BAD: &[Bad] = &[
         names: &["MemoryLimit"],
     },
     Bad {
-        id: "imagefile-not-yet-served",
-        what: "a valid ImageFile (image files are not served yet: STATUS_NOT_SUPPORTED)",
-        values: &[("ImageFile", "REG_SZ", r"C:\ramdisk-image.img")],
-        names: &["ImageFile: is valid, but this driver build cannot load or save image files yet"],
+        id: "saveon-stop-not-yet-served",
+        what: "SaveOn stop with a valid ImageFile (saving is not built yet: STATUS_NOT_SUPPORTED)",
+        values: &[
+            ("ImageFile", "REG_SZ", r"C:\ramdisk-image.img"),
+            ("SaveOn", "REG_SZ", "stop"),
+        ],
+        names: &["SaveOn: is valid, but this driver build cannot save image files yet"],
     },
     Bad {
         id: "imagefile-relative",

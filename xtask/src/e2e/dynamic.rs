@@ -169,7 +169,7 @@ fn reads_back(w: &Wine, dev: &str, offset: u64, len: u64, seed: u64) -> Result<(
 }
 
 /// `len` bytes that repeat nowhere (splitmix64 of the position).
-fn noise(seed: u64, len: usize) -> Vec<u8> {
+pub(super) fn noise(seed: u64, len: usize) -> Vec<u8> {
     (0..len.div_ceil(8) as u64)
         .flat_map(|i| {
             let mut z = seed.wrapping_add(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));

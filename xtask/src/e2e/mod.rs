@@ -36,6 +36,7 @@ mod faults;
 mod lifecycle;
 mod many;
 mod matrix;
+mod persist;
 mod runner;
 mod selftest;
 mod volume;
@@ -322,6 +323,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(many::cases(env));
     cases.extend(selftest::cases(env));
     cases.extend(dynamic::cases(env));
+    cases.extend(persist::cases(env));
     cases
 }
 
@@ -429,6 +431,7 @@ fn heading(s: Scenario, env: &Env) -> String {
         Scenario::Many => "many disks (the control device, ramdiskctl create/remove/list)".into(),
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
         Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
+        Scenario::Persist => "image files (ImageFile, ReadOnly; loading)".into(),
     }
 }
 
@@ -461,6 +464,7 @@ mod tests {
                 Scenario::Many => "many/",
                 Scenario::Selftest => "selftest/",
                 Scenario::Dynamic => "dynamic/",
+                Scenario::Persist => "persist/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

@@ -33,6 +33,8 @@ pub enum Scenario {
     Selftest,
     /// `dynamic.rs`.
     Dynamic,
+    /// `persist.rs`.
+    Persist,
 }
 
 impl Scenario {
@@ -48,6 +50,7 @@ impl Scenario {
             Self::Many => "many disks",
             Self::Selftest => "selftest",
             Self::Dynamic => "dynamic",
+            Self::Persist => "persistence",
         }
     }
 }

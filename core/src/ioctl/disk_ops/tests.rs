@@ -364,3 +364,32 @@ fn answer_table(q: &[u8], d: &DiskState) -> Reply {
     buffer[..q.len()].copy_from_slice(q);
     answer(IOCTL_STORAGE_QUERY_PROPERTY, &mut buffer, q.len(), 40, d)
 }
+
+#[test]
+fn a_read_only_disk_trims_nothing() {
+    let ops = Recorder::new();
+    let info = DiskInfo::new(MIB, FatType::Fat12).write_protected();
+    let ro = DiskState::new(info, DiskIdentity::parameters(), b'R');
+    let input = trim_request(0, &[(0, 512)]);
+    let (reply, _) = call(
+        IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES,
+        &input,
+        0,
+        &ro,
+        &ops,
+    );
+    assert_eq!(
+        reply,
+        Reply::fail(crate::status::STATUS_MEDIA_WRITE_PROTECTED)
+    );
+    assert!(ops.trims.borrow().is_empty());
+    // A malformed request is still refused as malformed first.
+    let (reply, _) = call(
+        IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES,
+        &[1, 2],
+        0,
+        &ro,
+        &ops,
+    );
+    assert_eq!(reply.status, STATUS_INVALID_PARAMETER);
+}

@@ -55,6 +55,8 @@ mod mountdev;
 #[cfg(windows)]
 mod mountmgr;
 #[cfg(windows)]
+mod persist;
+#[cfg(windows)]
 mod property;
 #[cfg(windows)]
 mod rw;
@@ -131,6 +133,12 @@ enum Cmd {
         #[arg(long)]
         doomed: Vec<String>,
         /// The file whose existence ends the run.
+        #[arg(long)]
+        until: String,
+    },
+    /// Holds a host file open without sharing until `--until` exists.
+    HoldFile {
+        path: String,
         #[arg(long)]
         until: String,
     },
@@ -274,6 +282,7 @@ fn main() -> ExitCode {
             many::stress(&mut t, &paths(&survivor), &paths(&doomed), &until);
         }
         Cmd::Hold { device, until } => return many::hold(&device_path(&device), &until),
+        Cmd::HoldFile { path, until } => return persist::hold_file(&path, &until),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
         Cmd::Thin {
             device,

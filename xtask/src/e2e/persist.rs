@@ -1,0 +1,549 @@
+//! Disks that load an image file (issue 16's loading; saving is not built yet).
+//!
+//! - `persist/create-image`: a FAT16 image made on Linux with `mkfs.fat` + `mcopy` (a
+//!   tree of files) is served by `ramdiskctl create --image`: the whole disk dumps
+//!   back byte-identical and `mcopy` of the dump gives back every file; the disk
+//!   removes cleanly;
+//! - `persist/read-only`: `--read-only`: `IOCTL_DISK_IS_WRITABLE` and a write fail with
+//!   the Win32 error Wine maps `STATUS_MEDIA_WRITE_PROTECTED` to, the data unchanged;
+//! - `persist/dynamic-sparse`: a 1 GiB dynamic disk loaded from a mostly-empty image
+//!   holds about its data, not its size;
+//! - `persist/bad-images`: wrong size, truncated, a directory, a missing directory, a
+//!   file another process holds without sharing, `<file>.new` without `<file>`, a
+//!   partitioned (MBR) image: each creation fails with its status and a log line
+//!   naming the file, the disk list is unchanged;
+//! - `persist/new-image`: a missing file in an existing directory makes a fresh disk;
+//! - `persist/registry-image`: `ImageFile` in `Parameters` at `sc start`;
+//! - `persist/load-throughput`: a 512 MiB fixed image loads; its MB/s in the PASS line.
+
+use std::{fs, path::Path, time::Duration};
+
+use anyhow::{Context, Result, ensure};
+
+use super::{
+    Config, Env, cleanup, ctl_ok,
+    dynamic::noise,
+    install, json, no_crash,
+    runner::{Case, Scenario, Suite},
+};
+use crate::wine::{Out, SERVICE, Wine, win_path};
+
+const MIB: u64 = 1 << 20;
+/// `IOCTL_DISK_IS_WRITABLE`.
+const IOCTL_DISK_IS_WRITABLE: u32 = 0x0007_0024;
+/// What Wine's `RtlNtStatusToDosError` gives for `STATUS_MEDIA_WRITE_PROTECTED`:
+/// `ERROR_WRITE_PROTECT`.
+const ERROR_WRITE_PROTECT: u32 = 19;
+
+/// The scenario's cases.
+pub fn cases(env: &Env) -> Vec<Case<'_>> {
+    let sys = &env.sys;
+    vec![
+        Case::new(Scenario::Persist, "persist/create-image", move |s| {
+            create_image(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/read-only", move |s| {
+            read_only(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/dynamic-sparse", move |s| {
+            dynamic_sparse(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/bad-images", move |s| {
+            bad_images(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/new-image", move |s| {
+            new_image(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/registry-image", move |s| {
+            registry_image(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/load-throughput", move |s| {
+            throughput(s, sys);
+            Ok(())
+        }),
+    ]
+}
+
+/// A scratch directory of the case, emptied.
+fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
+    let d = w.log_dir.join("persist").join(name);
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+/// A FAT image of `size` bytes (`mkfs.fat`, `-F fat` when given) holding a small
+/// tree of files copied in with `mcopy`; the files' host copies are under `tree`.
+fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -> Result<()> {
+    let f = fs::File::create(img)?;
+    f.set_len(size)?;
+    drop(f);
+    let path = img.display().to_string();
+    let mut args = vec!["-n", "PERSIST"];
+    if let Some(fat) = fat {
+        args.extend(["-F", fat]);
+    }
+    args.push(&path);
+    let out = w.host("mkfs.fat", &args)?;
+    ensure!(out.ok(), "mkfs.fat: {}", out.text());
+    fs::create_dir_all(tree.join("sub/deeper"))?;
+    for (name, len, seed) in [
+        ("a.txt", 1000usize, 1u64),
+        ("big.bin", 3 * 1024 * 1024 + 17, 2),
+        ("sub/b.bin", 70_000, 3),
+        ("sub/deeper/c.dat", 4096, 4),
+    ] {
+        fs::write(tree.join(name), noise(seed, len))?;
+    }
+    let src = format!("{}/", tree.display());
+    let out = w.host(
+        "mcopy",
+        &[
+            "-s",
+            "-i",
+            &path,
+            &format!("{src}a.txt"),
+            &format!("{src}big.bin"),
+            &format!("{src}sub"),
+            "::/",
+        ],
+    )?;
+    ensure!(out.ok(), "mcopy: {}", out.text());
+    Ok(())
+}
+
+/// The driver with disk 0 (8 MiB on Q:) and the control device.
+fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
+    cleanup(w);
+    install(w, sys, &Config::new(8 * MIB, 'Q'))?;
+    ctl_ok(w, &["start", "--no-broadcast"])?;
+    Ok(())
+}
+
+/// `ramdiskctl create --image` with `extra` arguments; its output.
+fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
+    let size = size.to_string();
+    let mut args = vec![
+        "--json",
+        "create",
+        "--image",
+        img,
+        "--size",
+        &size,
+        "--no-broadcast",
+    ];
+    args.extend_from_slice(extra);
+    w.ctl(&args)
+}
+
+/// The letters `ramdiskctl list` shows.
+fn letters(w: &Wine) -> Result<Vec<String>> {
+    let j = json(&ctl_ok(w, &["--json", "list"])?)?;
+    Ok(j["disks"]
+        .as_array()
+        .context("no disks")?
+        .iter()
+        .filter_map(|d| d["letter"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// Dumps all `size` bytes of `dev` to `out` and checks them against `img`; then
+/// `mcopy` of the dump gives back every file of `tree`.
+fn same_as_image(w: &Wine, dev: &str, out: &Path, img: &Path, tree: &Path) -> Result<()> {
+    let shown = out.display().to_string();
+    ctl_ok(w, &["dump", &shown, dev])?;
+    ensure!(
+        fs::read(out)? == fs::read(img)?,
+        "the dump of {dev} differs from the image"
+    );
+    let back = out.with_extension("files");
+    let _ = fs::remove_dir_all(&back);
+    fs::create_dir_all(&back)?;
+    let got = w.host(
+        "mcopy",
+        &["-s", "-i", &shown, "::/*", &format!("{}/", back.display())],
+    )?;
+    ensure!(got.ok(), "mcopy from the dump: {}", got.text());
+    for name in ["a.txt", "big.bin", "sub/b.bin", "sub/deeper/c.dat"] {
+        ensure!(
+            fs::read(back.join(name))? == fs::read(tree.join(name))?,
+            "{name} differs"
+        );
+    }
+    Ok(())
+}
+
+/// Removes `letter` (no crash since `mark`).
+fn remove(w: &Wine, letter: &str, mark: u64) -> Result<()> {
+    ctl_ok(w, &["remove", letter, "--no-broadcast"])?;
+    no_crash(w, mark)
+}
+
+/// Stops the service: pool balance 0.
+fn stop(w: &Wine) -> Result<String> {
+    let mark = w.log_mark();
+    let out = w.wine(&["sc", "stop", SERVICE])?;
+    let _ = w.wine(&["sc", "delete", SERVICE]);
+    no_crash(w, mark)?;
+    ensure!(out.ok(), "sc stop: {}", out.text());
+    ensure!(
+        w.driver_lines(mark)
+            .iter()
+            .any(|l| l.contains("unloaded, pool balance 0")),
+        "no \"pool balance 0\""
+    );
+    Ok("stopped, pool balance 0".into())
+}
+
+fn create_image(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "ramdiskctl create --image: a mkfs.fat + mcopy image is served byte-identical, its files read back with mcopy",
+        |w| {
+            let d = dir(w, "create")?;
+            let img = d.join("disk.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 32 * MIB, Some("16"), &tree)?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            let j = json(&create(w, &win_path(&img), 32 * MIB, &["--letter", "R", "--fs", "keep"])?.check()?)?;
+            ensure!(j["letter"] == "R:", "create: {j}");
+            ensure!(j["file_system"] == "FAT16", "file system: {j}");
+            same_as_image(w, r"\\.\R:", &d.join("dump.img"), &img, &tree)?;
+            let lines = w.driver_lines(mark);
+            let loaded = lines
+                .iter()
+                .find(|l| l.contains("loaded 33554432 bytes from"))
+                .context("no \"loaded\" line")?
+                .clone();
+            remove(w, "R:", mark)?;
+            ensure!(
+                w.driver_lines(mark).iter().any(|l| l.contains("closing ImageFile")),
+                "no \"closing ImageFile\" line"
+            );
+            stop(w)?;
+            Ok(loaded)
+        },
+    );
+}
+
+fn read_only(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "--read-only: IS_WRITABLE and writes fail with ERROR_WRITE_PROTECT, the data unchanged",
+        |w| {
+            let d = dir(w, "readonly")?;
+            let img = d.join("ro.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 16 * MIB, Some("16"), &tree)?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(
+                w,
+                &win_path(&img),
+                16 * MIB,
+                &["--letter", "S", "--read-only"],
+            )?
+            .check()?;
+            let out = w.e2e(&["ioctl", r"\\.\S:", &format!("{IOCTL_DISK_IS_WRITABLE:#x}")])?;
+            ensure!(
+                out.stdout
+                    .contains(&format!("error={ERROR_WRITE_PROTECT} ")),
+                "IS_WRITABLE: {}",
+                out.text()
+            );
+            let out = w.e2e(&["pattern", r"\\.\S:", "write", "1048576", "4096", "7"])?;
+            ensure!(
+                out.stdout.contains(&format!("error={ERROR_WRITE_PROTECT}")),
+                "write: {}",
+                out.text()
+            );
+            same_as_image(w, r"\\.\S:", &d.join("dump.img"), &img, &tree)?;
+            remove(w, "S:", mark)?;
+            stop(w)?;
+            Ok(format!(
+                "IS_WRITABLE and WRITE: Win32 error {ERROR_WRITE_PROTECT}"
+            ))
+        },
+    );
+}
+
+fn dynamic_sparse(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a 1 GiB dynamic disk loaded from a mostly-empty image holds about its data",
+        |w| {
+            let d = dir(w, "sparse")?;
+            let img = d.join("big.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 1024 * MIB, Some("32"), &tree)?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(
+                w,
+                &win_path(&img),
+                1024 * MIB,
+                &["--letter", "T", "--allocation", "dynamic"],
+            )?
+            .check()?;
+            let info = json(&ctl_ok(w, &["--json", "info", r"\\.\T:"])?)?;
+            let allocated = info["allocated_bytes"]
+                .as_u64()
+                .context("no allocated_bytes")?;
+            // The files (~3.2 MiB) and the FATs' used sectors, each in 64 KiB chunks.
+            ensure!(
+                allocated <= 8 * MIB,
+                "{allocated} bytes allocated for ~3.2 MiB of data: {info}"
+            );
+            remove(w, "T:", mark)?;
+            stop(w)?;
+            Ok(format!("{allocated} bytes allocated for a 1 GiB image"))
+        },
+    );
+}
+
+/// One creation that must fail: `status` in the driver's line, which names the file.
+fn must_fail(w: &Wine, img: &str, size: u64, extra: &[&str], status: &str) -> Result<String> {
+    let mark = w.log_mark();
+    let before = letters(w)?;
+    let out = create(w, img, size, extra)?;
+    ensure!(!out.ok(), "create succeeded: {}", out.text());
+    let lines = w.driver_lines(mark);
+    let named = lines
+        .iter()
+        .find(|l| l.contains("ImageFile \\??\\") && l.contains(img))
+        .with_context(|| format!("no line naming the file: {lines:?}"))?
+        .clone();
+    ensure!(
+        lines
+            .iter()
+            .any(|l| l.contains("CREATE: ImageFile:") && l.contains(status)),
+        "no CREATE line with {status}: {lines:?}"
+    );
+    ensure!(letters(w)? == before, "the disk list changed");
+    no_crash(w, mark)?;
+    Ok(named)
+}
+
+#[expect(clippy::too_many_lines, reason = "one check per bad image, in a row")]
+fn bad_images(s: &mut Suite<'_>, sys: &Path) {
+    let ok = s.case("the driver starts for the bad images", |w| {
+        start_driver(w, sys)?;
+        Ok(String::new())
+    });
+    if !ok {
+        return;
+    }
+    let setup = |w: &Wine| -> Result<std::path::PathBuf> {
+        let d = dir(w, "bad")?;
+        let tree = d.join("tree");
+        make_image(w, &d.join("good.img"), 16 * MIB, Some("16"), &tree)?;
+        Ok(d)
+    };
+    s.case(
+        "wrong size (--size other than the file's): STATUS_INVALID_BUFFER_SIZE",
+        |w| {
+            let d = setup(w)?;
+            must_fail(
+                w,
+                &win_path(&d.join("good.img")),
+                8 * MIB,
+                &[],
+                "STATUS_INVALID_BUFFER_SIZE",
+            )
+        },
+    );
+    s.case(
+        "truncated (the volume claims more than the file): STATUS_END_OF_FILE",
+        |w| {
+            let d = setup(w)?;
+            let img = d.join("good.img");
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&img)?
+                .set_len(8 * MIB)?;
+            must_fail(w, &win_path(&img), 8 * MIB, &[], "STATUS_END_OF_FILE")
+        },
+    );
+    s.case("a directory: STATUS_FILE_IS_A_DIRECTORY", |w| {
+        let d = setup(w)?;
+        let sub = d.join("adir");
+        fs::create_dir_all(&sub)?;
+        must_fail(
+            w,
+            &win_path(&sub),
+            8 * MIB,
+            &[],
+            "STATUS_FILE_IS_A_DIRECTORY",
+        )
+    });
+    s.case("a missing directory: STATUS_OBJECT_PATH_NOT_FOUND", |w| {
+        let d = setup(w)?;
+        must_fail(
+            w,
+            &win_path(&d.join("nodir").join("x.img")),
+            8 * MIB,
+            &[],
+            "STATUS_OBJECT_PATH_NOT_FOUND",
+        )
+    });
+    s.case(
+        "held open without sharing by another process: STATUS_SHARING_VIOLATION",
+        |w| {
+            let d = setup(w)?;
+            let img = d.join("good.img");
+            let until = d.join("release");
+            let bg = w.spawn_e2e(&["hold-file", &win_path(&img), "--until", &win_path(&until)])?;
+            std::thread::sleep(Duration::from_secs(2));
+            let r = must_fail(
+                w,
+                &win_path(&img),
+                16 * MIB,
+                &[],
+                "STATUS_SHARING_VIOLATION",
+            );
+            fs::write(&until, b"")?;
+            let held = bg.finish(Duration::from_mins(1))?;
+            ensure!(held.stdout.contains("held"), "the holder: {}", held.text());
+            r
+        },
+    );
+    s.case(
+        "<file>.new without <file>: STATUS_OBJECT_NAME_COLLISION, naming both",
+        |w| {
+            let d = setup(w)?;
+            fs::rename(d.join("good.img"), d.join("gone.img.new"))?;
+            let mark = w.log_mark();
+            let r = must_fail(
+                w,
+                &win_path(&d.join("gone.img")),
+                16 * MIB,
+                &[],
+                "STATUS_OBJECT_NAME_COLLISION",
+            )?;
+            ensure!(
+                w.driver_lines(mark)
+                    .iter()
+                    .any(|l| l.contains("gone.img.new exists")),
+                "no line naming <file>.new"
+            );
+            Ok(r)
+        },
+    );
+    s.case(
+        "a partitioned (MBR) image: STATUS_UNRECOGNIZED_VOLUME",
+        |w| {
+            let d = setup(w)?;
+            let img = d.join("mbr.img");
+            let mut data = vec![0u8; usize::try_from(16 * MIB)?];
+            data[446 + 4] = 0x06;
+            data[446 + 8] = 63;
+            data[510] = 0x55;
+            data[511] = 0xAA;
+            fs::write(&img, data)?;
+            must_fail(
+                w,
+                &win_path(&img),
+                16 * MIB,
+                &[],
+                "STATUS_UNRECOGNIZED_VOLUME",
+            )
+        },
+    );
+    s.case(
+        "after the bad images the driver stops with pool balance 0",
+        stop,
+    );
+}
+
+fn new_image(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a missing file in an existing directory: a fresh disk (SaveOn=never: no file made)",
+        |w| {
+            let d = dir(w, "new")?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            let img = d.join("fresh.img");
+            create(w, &win_path(&img), 8 * MIB, &["--letter", "R"])?.check()?;
+            ensure!(
+                w.driver_lines(mark)
+                    .iter()
+                    .any(|l| l.contains("a new image, formatted fresh")),
+                "no new-image line"
+            );
+            ensure!(!img.exists(), "the image file was created");
+            remove(w, "R:", mark)?;
+            stop(w)
+        },
+    );
+}
+
+fn registry_image(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "ImageFile in Parameters at sc start: disk 0 serves the image",
+        |w| {
+            let d = dir(w, "registry")?;
+            let img = d.join("boot.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 16 * MIB, Some("16"), &tree)?;
+            cleanup(w);
+            let mut args = Config::new(16 * MIB, 'Q').install_args(sys);
+            args.extend(["--image".into(), win_path(&img)]);
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            ctl_ok(w, &refs)?;
+            let mark = w.log_mark();
+            ctl_ok(w, &["start", "--no-broadcast"])?;
+            same_as_image(w, r"\\.\Q:", &d.join("dump.img"), &img, &tree)?;
+            no_crash(w, mark)?;
+            stop(w)
+        },
+    );
+}
+
+fn throughput(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a 512 MiB fixed image loads (MB/s from the driver's line)",
+        |w| {
+            let d = dir(w, "speed")?;
+            let img = d.join("fast.img");
+            // Every sector non-zero: the load copies all of it.
+            let mut data = noise(9, usize::try_from(512 * MIB)?);
+            let fat = {
+                let head = d.join("head.img");
+                make_image(w, &head, 512 * MIB, Some("32"), &d.join("tree"))?;
+                fs::read(&head)?
+            };
+            data[..64 * 1024].copy_from_slice(&fat[..64 * 1024]);
+            fs::write(&img, &data)?;
+            drop(data);
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(w, &win_path(&img), 512 * MIB, &["--letter", "R"])?.check()?;
+            let line = w
+                .driver_lines(mark)
+                .into_iter()
+                .find(|l| l.contains("loaded 536870912 bytes"))
+                .context("no loaded line")?;
+            let mbs = line
+                .split(" MB/s")
+                .next()
+                .and_then(|h| h.rsplit('(').next())
+                .context("no MB/s")?
+                .to_string();
+            let steps = w
+                .driver_lines(mark)
+                .iter()
+                .filter(|l| l.contains("loading ") && l.contains(" % ("))
+                .count();
+            ensure!(steps == 10, "{steps} progress lines, want 10");
+            remove(w, "R:", mark)?;
+            stop(w)?;
+            Ok(format!(
+                "load throughput {mbs} MB/s (512 MiB, 10 progress lines)"
+            ))
+        },
+    );
+}
