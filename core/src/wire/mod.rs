@@ -64,6 +64,7 @@ pub mod fat;
 pub mod mountdev;
 pub mod mountmgr;
 pub mod registry;
+pub mod save;
 pub mod security;
 pub mod storage;
 
