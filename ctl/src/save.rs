@@ -33,7 +33,7 @@ use ramdisk_core::status::STATUS_SUCCESS;
 use serde::Serialize;
 
 use crate::error::{CtlError, EXIT_BUSY, EXIT_NO_DEVICE, EXIT_UNSUPPORTED, EXIT_USAGE, win32_text};
-use crate::fsctl::{ERROR_INVALID_FUNCTION, FsctlOutcome, fsctl_warning};
+use crate::fsctl::{ERROR_INVALID_FUNCTION, FsctlOutcome, fsctl_warning, lock_with_retries};
 use crate::remove::{DiskRow, ERROR_BUSY, ERROR_NO_SUCH_DEVICE, rows_of};
 
 /// `ERROR_ALREADY_EXISTS`: the driver's `STATUS_OBJECT_NAME_COLLISION` (the image file
@@ -146,24 +146,6 @@ pub fn check_target(target: &str, disks: &[DiskRow]) -> Result<(), CtlError> {
     Ok(())
 }
 
-/// `FSCTL_LOCK_VOLUME`, retried.
-fn lock_with_retries<S: SaveSystem>(
-    sys: &mut S,
-    volume: &S::Volume,
-    opts: SaveOptions,
-) -> Result<FsctlOutcome, u32> {
-    let mut attempt = 1;
-    loop {
-        match FsctlOutcome::classify(sys.lock(volume)) {
-            Err(_) if attempt < opts.lock_attempts => {
-                sys.sleep(opts.lock_pause);
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Opens and locks `path` unless `--no-lock`; the volume handle (`None`: no lock to
 /// release) and the lock state.
 fn take_lock<S: SaveSystem>(
@@ -181,7 +163,14 @@ fn take_lock<S: SaveSystem>(
             code,
         )
     })?;
-    match lock_with_retries(sys, &volume, opts) {
+    let locked = lock_with_retries(
+        sys,
+        opts.lock_attempts,
+        opts.lock_pause,
+        |s| s.lock(&volume),
+        SaveSystem::sleep,
+    );
+    match locked {
         Ok(FsctlOutcome::Done) => Ok((Some(volume), LockState::Locked)),
         Ok(o @ FsctlOutcome::Unsupported(_)) => {
             warnings.extend(fsctl_warning("FSCTL_LOCK_VOLUME", o));

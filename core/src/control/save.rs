@@ -22,8 +22,8 @@ use zerocopy::FromZeros;
 use zerocopy::IntoBytes;
 
 use super::{
-    ControlError, FILE_DEVICE_UNKNOWN, Field, Select, TooLong, blank, put_text, read_exact, select,
-    size32, text,
+    ControlError, FILE_DEVICE_UNKNOWN, Field, Select, TooLong, blank, encode_select, put_text,
+    read_exact, select, size32, text,
 };
 use crate::config::{ImagePath, Problem, image_file_into};
 use crate::ioctl::Reply;
@@ -31,10 +31,9 @@ use crate::ioctl::codes::{FILE_WRITE_ACCESS, METHOD_BUFFERED, ctl_code};
 use crate::save::ReplaceMethod;
 use crate::status::{STATUS_BUFFER_TOO_SMALL, STATUS_SUCCESS};
 use crate::wire::control::{
-    RAMDISK_BY_INDEX, RAMDISK_BY_LETTER, RAMDISK_SAVE_FLAGS, RAMDISK_SAVE_LOCKED,
-    RAMDISK_SAVE_NO_LOCK, RAMDISK_SAVE_TARGET, RAMDISK_SAVE_VERSION, RAMDISK_SAVED_FLAGS,
-    RAMDISK_SAVED_LOCKED, RAMDISK_SAVED_SPARSE, RAMDISK_SAVED_TARGET, RamdiskSaveInput,
-    RamdiskSaveResult, RamdiskSelect,
+    RAMDISK_SAVE_FLAGS, RAMDISK_SAVE_LOCKED, RAMDISK_SAVE_NO_LOCK, RAMDISK_SAVE_TARGET,
+    RAMDISK_SAVE_VERSION, RAMDISK_SAVED_FLAGS, RAMDISK_SAVED_LOCKED, RAMDISK_SAVED_SPARSE,
+    RAMDISK_SAVED_TARGET, RamdiskSaveInput, RamdiskSaveResult,
 };
 use crate::wire::{U32, U64};
 
@@ -75,7 +74,7 @@ pub struct SaveRequest {
 /// The `Target` text of a SAVE input whose structure is sound, as `REG_SZ` data
 /// (`None`: not given).
 fn target_units(s: &RamdiskSaveInput) -> Result<Option<&[u8]>, ControlError> {
-    if s.flags.get() & RAMDISK_SAVE_TARGET == 0 {
+    if s.base.flags.get() & RAMDISK_SAVE_TARGET == 0 {
         return if blank(&s.target) {
             Ok(None)
         } else {
@@ -113,7 +112,7 @@ fn validate_target(
 /// See the module documentation; the first problem found.
 pub fn parse_save(input: &[u8]) -> Result<SaveRequest, ControlError> {
     let s: &RamdiskSaveInput = read_exact(input, RAMDISK_SAVE_VERSION)?;
-    let flags = s.flags.get();
+    let flags = s.base.flags.get();
     if flags & !RAMDISK_SAVE_FLAGS != 0 {
         return Err(ControlError::Malformed(Field::Flags));
     }
@@ -122,18 +121,11 @@ pub fn parse_save(input: &[u8]) -> Result<SaveRequest, ControlError> {
         RAMDISK_SAVE_NO_LOCK => SaveLock::NoLock,
         _ => return Err(ControlError::Malformed(Field::Flags)),
     };
-    if s.reserved.get() != 0 || !blank(&s.reserved2) {
+    if !blank(&s.reserved2) {
         return Err(ControlError::Malformed(Field::Reserved));
     }
-    // The selection, checked as REMOVE/QUERY check theirs.
-    let sel = select(&RamdiskSelect {
-        version: s.version,
-        size: s.size,
-        by: s.by,
-        value: s.value,
-        flags: U32::new(0),
-        reserved: U32::new(0),
-    })?;
+    // The selection (and its reserved field), checked as REMOVE/QUERY check theirs.
+    let sel = select(&s.base)?;
     let mut path = ImagePath::EMPTY;
     let target = validate_target(s, None, &mut path)?;
     Ok(SaveRequest {
@@ -186,14 +178,9 @@ pub fn encode_save(
     target: Option<&str>,
 ) -> Result<RamdiskSaveInput, TooLong> {
     let mut s = RamdiskSaveInput::new_zeroed();
-    s.version = U32::new(RAMDISK_SAVE_VERSION);
-    s.size = U32::new(size32::<RamdiskSaveInput>());
-    let (by, value) = match select {
-        Select::Index(i) => (RAMDISK_BY_INDEX, i),
-        Select::Letter(l) => (RAMDISK_BY_LETTER, u32::from(l)),
-    };
-    s.by = U32::new(by);
-    s.value = U32::new(value);
+    s.base = encode_select(select, false);
+    s.base.version = U32::new(RAMDISK_SAVE_VERSION);
+    s.base.size = U32::new(size32::<RamdiskSaveInput>());
     let mut flags = match lock {
         SaveLock::Locked => RAMDISK_SAVE_LOCKED,
         SaveLock::NoLock => RAMDISK_SAVE_NO_LOCK,
@@ -202,7 +189,7 @@ pub fn encode_save(
         flags |= RAMDISK_SAVE_TARGET;
         put_text(&mut s.target, t, Field::Target)?;
     }
-    s.flags = U32::new(flags);
+    s.base.flags = U32::new(flags);
     Ok(s)
 }
 

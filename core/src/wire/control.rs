@@ -199,23 +199,15 @@ pub const RAMDISK_SAVE_VERSION: u32 = 1;
 wire! {
     /// `RAMDISK_SAVE_INPUT`: what `IOCTL_RAMDISK_SAVE` takes.
     ///
-    /// `By`/`Value` select the disk as [`RamdiskSelect`] does. `Target` is the file to
+    /// [`RamdiskSelect`]'s layout first (its `Version` [`RAMDISK_SAVE_VERSION`], its
+    /// `Size` 2080, its `Flags` the `RAMDISK_SAVE_*` bits), then `Target`: the file to
     /// save to instead of the disk's `ImageFile` (`RAMDISK_SAVE_TARGET`), validated as
     /// an `ImageFile` is; all NUL otherwise.
     pub struct RamdiskSaveInput [2080] {
-        /// `Version`: [`RAMDISK_SAVE_VERSION`].
-        pub version: U32 = 0,
-        /// `Size`: 2080.
-        pub size: U32 = 4,
-        /// `By`: [`RAMDISK_BY_INDEX`] or [`RAMDISK_BY_LETTER`].
-        pub by: U32 = 8,
-        /// `Value`: the ramdisk index, or the drive letter's character.
-        pub value: U32 = 12,
-        /// `Flags`: exactly one of [`RAMDISK_SAVE_LOCKED`] and [`RAMDISK_SAVE_NO_LOCK`],
-        /// and [`RAMDISK_SAVE_TARGET`] when `Target` is given.
-        pub flags: U32 = 16,
-        /// Reserved, zero.
-        pub reserved: U32 = 20,
+        /// `Version`, `Size`, `By`, `Value`, `Flags` (exactly one of
+        /// [`RAMDISK_SAVE_LOCKED`] and [`RAMDISK_SAVE_NO_LOCK`], and
+        /// [`RAMDISK_SAVE_TARGET`] when `Target` is given), a reserved `DWORD`.
+        pub base: RamdiskSelect = 0,
         /// `Target`: an NT path or `X:\...` (`RAMDISK_SAVE_TARGET`).
         pub target: [U16; IMAGE_FILE_UNITS] = 24,
         /// Reserved, zero.

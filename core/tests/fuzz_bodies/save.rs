@@ -125,7 +125,7 @@ fn encoded(input: &mut Bytes<'_>, own: u8) {
         SaveLock::NoLock
     };
     let t = target(input);
-    let given = input.u8() % 3 != 0;
+    let given = !input.u8().is_multiple_of(3);
     let Ok(s) = control::encode_save(select, lock, given.then_some(t.as_str())) else {
         assert!(given && t.encode_utf16().count() > 1024);
         return;
@@ -178,7 +178,7 @@ fn results(input: &mut Bytes<'_>) {
         elapsed: input.u64(),
     };
     let r = control::encode_save_result(&o);
-    let mut out = vec![0xEEu8; 72];
+    let mut out = [0xEEu8; 72];
     let len = usize::from(input.u8() % 72);
     let reply = control::save_reply(&r, &mut out[..len]);
     assert!(
@@ -199,7 +199,7 @@ fn results(input: &mut Bytes<'_>) {
 }
 
 fn identity(input: &mut Bytes<'_>) -> Option<FileIdentity> {
-    (input.u8() % 4 != 0).then(|| FileIdentity {
+    (!input.u8().is_multiple_of(4)).then(|| FileIdentity {
         volume_serial: u64::from(input.u8() % 2),
         file_id: u128::from(input.u8() % 3),
         size: u64::from(input.u8() % 3) * 512,
@@ -222,7 +222,7 @@ fn decisions(input: &mut Bytes<'_>) {
         }
     }
     let attrs = input.u32();
-    let exists = input.u8() % 2 == 0;
+    let exists = input.u8().is_multiple_of(2);
     let m = replace_method(attrs, exists);
     assert_eq!(m == ReplaceMethod::Create, !exists);
     assert_eq!(

@@ -78,12 +78,12 @@ impl SaveSystem for Fake {
             self.locked,
             "the LOCKED flag must say whether the volume is locked"
         );
-        assert_eq!(input.by.get(), RAMDISK_BY_LETTER);
+        assert_eq!(input.base.by.get(), RAMDISK_BY_LETTER);
         let to = if req.target { " to" } else { "" };
         let lock = if self.locked { "locked" } else { "unlocked" };
         self.calls.push(format!(
             "save {}: {lock}{to}",
-            char::from_u32(input.value.get()).unwrap()
+            char::from_u32(input.base.value.get()).unwrap()
         ));
         if let Some(code) = self.save_error {
             return Err(code);
@@ -132,6 +132,16 @@ impl Fake {
     }
 }
 
+/// The calls of a save under the lock, in their order.
+const LOCKED_SAVE: [&str; 6] = [
+    "list",
+    r"open \\.\R:",
+    "lock",
+    "save R: locked",
+    "unlock",
+    "close",
+];
+
 fn outcome(locked: bool) -> SaveOutcome {
     SaveOutcome {
         status: 0,
@@ -162,17 +172,7 @@ fn lock_save_unlock_close_in_that_order() {
     assert_eq!(done.outcome, outcome(true));
     assert_eq!(done.disk.letter, "R:");
     assert!(done.warnings.is_empty());
-    assert_eq!(
-        f.finish(),
-        [
-            "list",
-            r"open \\.\R:",
-            "lock",
-            "save R: locked",
-            "unlock",
-            "close"
-        ]
-    );
+    assert_eq!(f.finish(), LOCKED_SAVE);
 }
 
 #[test]
@@ -262,17 +262,7 @@ fn the_volume_is_unlocked_whatever_the_save_answered() {
         f.save_error = Some(code);
         let e = save_disk(&mut f, 'R', None, opts(false)).unwrap_err();
         assert_eq!((e.win32, e.exit), (Some(code), exit), "{e}");
-        assert_eq!(
-            f.finish(),
-            [
-                "list",
-                r"open \\.\R:",
-                "lock",
-                "save R: locked",
-                "unlock",
-                "close"
-            ]
-        );
+        assert_eq!(f.finish(), LOCKED_SAVE);
     }
 }
 
@@ -296,17 +286,7 @@ fn a_failed_unlock_is_a_warning_and_the_handle_still_closes() {
     let done = save_disk(&mut f, 'R', None, opts(false)).unwrap();
     assert_eq!(done.warnings.len(), 1);
     assert!(done.warnings[0].contains("FSCTL_UNLOCK_VOLUME"));
-    assert_eq!(
-        f.finish(),
-        [
-            "list",
-            r"open \\.\R:",
-            "lock",
-            "save R: locked",
-            "unlock",
-            "close"
-        ]
-    );
+    assert_eq!(f.finish(), LOCKED_SAVE);
 }
 
 #[test]
@@ -315,17 +295,7 @@ fn a_malformed_reply_is_an_error_after_the_unlock() {
     f.reply = Some(vec![0u8; 10]);
     let e = save_disk(&mut f, 'R', None, opts(false)).unwrap_err();
     assert_eq!(e.win32, Some(13));
-    assert_eq!(
-        f.finish(),
-        [
-            "list",
-            r"open \\.\R:",
-            "lock",
-            "save R: locked",
-            "unlock",
-            "close"
-        ]
-    );
+    assert_eq!(f.finish(), LOCKED_SAVE);
 }
 
 #[test]
@@ -398,7 +368,7 @@ fn a_target_goes_to_the_driver_and_a_bad_one_is_refused_first() {
     // The flags the driver gets with a target.
     let input = encode_save(Select::Letter(b'R'), SaveLock::NoLock, Some(r"D:\x")).unwrap();
     assert_eq!(
-        input.flags.get(),
+        input.base.flags.get(),
         RAMDISK_SAVE_NO_LOCK | RAMDISK_SAVE_TARGET
     );
     assert_ne!(RAMDISK_SAVE_LOCKED, RAMDISK_SAVE_NO_LOCK);

@@ -167,38 +167,38 @@ fn structure_cases() -> Vec<(Vec<u8>, ControlError)> {
         },
     ));
     cases.push((
-        edited(|s| s.size = U32::new(24)),
+        edited(|s| s.base.size = U32::new(24)),
         ControlError::Length {
             expected: 2080,
             found: 24,
         },
     ));
     cases.push((
-        edited(|s| s.version = U32::new(2)),
+        edited(|s| s.base.version = U32::new(2)),
         ControlError::Version { found: 2 },
     ));
     cases.push((
-        edited(|s| s.version = U32::new(0)),
+        edited(|s| s.base.version = U32::new(0)),
         ControlError::Version { found: 0 },
     ));
     cases.push((
-        edited(|s| s.flags = U32::new(0)),
+        edited(|s| s.base.flags = U32::new(0)),
         ControlError::Malformed(Field::Flags),
     ));
     cases.push((
-        edited(|s| s.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_NO_LOCK)),
+        edited(|s| s.base.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_NO_LOCK)),
         ControlError::Malformed(Field::Flags),
     ));
     cases.push((
-        edited(|s| s.flags = U32::new(RAMDISK_SAVE_LOCKED | 0x08)),
+        edited(|s| s.base.flags = U32::new(RAMDISK_SAVE_LOCKED | 0x08)),
         ControlError::Malformed(Field::Flags),
     ));
     cases.push((
-        edited(|s| s.flags = U32::new(RAMDISK_SAVE_TARGET)),
+        edited(|s| s.base.flags = U32::new(RAMDISK_SAVE_TARGET)),
         ControlError::Malformed(Field::Flags),
     ));
     cases.push((
-        edited(|s| s.reserved = U32::new(1)),
+        edited(|s| s.base.reserved = U32::new(1)),
         ControlError::Malformed(Field::Reserved),
     ));
     cases.push((
@@ -206,19 +206,19 @@ fn structure_cases() -> Vec<(Vec<u8>, ControlError)> {
         ControlError::Malformed(Field::Reserved),
     ));
     cases.push((
-        edited(|s| s.by = U32::new(0)),
+        edited(|s| s.base.by = U32::new(0)),
         ControlError::Malformed(Field::By),
     ));
     cases.push((
-        edited(|s| s.by = U32::new(3)),
+        edited(|s| s.base.by = U32::new(3)),
         ControlError::Malformed(Field::By),
     ));
     cases.push((
-        edited(|s| s.value = U32::new(u32::from(b'1'))),
+        edited(|s| s.base.value = U32::new(u32::from(b'1'))),
         ControlError::Malformed(Field::Value),
     ));
     cases.push((
-        edited(|s| s.value = U32::new(0x141)),
+        edited(|s| s.base.value = U32::new(0x141)),
         ControlError::Malformed(Field::Value),
     ));
     cases
@@ -235,19 +235,19 @@ fn malformed_inputs_are_refused_with_their_status() {
         ControlError::Malformed(Field::Target),
     ));
     cases.push((
-        edited(|s| s.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET)),
+        edited(|s| s.base.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET)),
         ControlError::Malformed(Field::Target),
     ));
     cases.push((
         edited(|s| {
-            s.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET);
+            s.base.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET);
             s.target = [U16::new(u16::from(b'a')); IMAGE_FILE_UNITS];
         }),
         ControlError::Malformed(Field::Target),
     ));
     cases.push((
         edited(|s| {
-            s.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET);
+            s.base.flags = U32::new(RAMDISK_SAVE_LOCKED | RAMDISK_SAVE_TARGET);
             s.target[0] = U16::new(u16::from(b'\\'));
             s.target[1] = U16::new(u16::from(b'x'));
             s.target[5] = U16::new(u16::from(b'y'));
