@@ -24,6 +24,7 @@ pub mod ioctl;
 pub mod mountmgr;
 pub mod pool_tag;
 pub mod request;
+pub mod save;
 pub mod security;
 pub mod service;
 pub mod status;

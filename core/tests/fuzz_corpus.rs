@@ -74,6 +74,11 @@ fn corpus_control() {
 }
 
 #[test]
+fn corpus_save() {
+    println!("save: {} inputs", replay("save"));
+}
+
+#[test]
 fn every_target_has_a_corpus_directory() {
     for (name, _) in TARGETS {
         assert!(corpus_dir(name).is_dir(), "{name}");

@@ -86,6 +86,9 @@ pub enum Command {
     Create(CreateArgs),
     /// Remove a disk safely: lock, dismount, delete its mount point, remove it.
     Remove(RemoveArgs),
+    /// Write a disk's data to its image file (or to --to FILE) while holding the
+    /// volume lock; the driver writes FILE.new and replaces the file.
+    Save(SaveArgs),
     /// List the disks the driver holds.
     List,
     /// Lock and dismount the volume, stop the service, announce the removal.
@@ -224,6 +227,20 @@ pub struct TrimArgs {
     /// Trim this many bytes (sector aligned; with --offset).
     #[arg(long, value_parser = parse_size, requires = "offset")]
     pub length: Option<u64>,
+}
+
+/// `save` options.
+#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+pub struct SaveArgs {
+    /// The disk (default: the service's drive letter).
+    pub device: Option<String>,
+    /// Save to this file instead of the disk's `ImageFile` (created, or replaced).
+    #[arg(long, value_name = "FILE")]
+    pub to: Option<PathBuf>,
+    /// Save without `FSCTL_LOCK_VOLUME`: data written during the save may be torn at
+    /// sector level (default: lock, and exit 5 without saving when it cannot be had).
+    #[arg(long)]
+    pub no_lock: bool,
 }
 
 /// `bench` options.
@@ -422,6 +439,48 @@ mod tests {
         assert!(matches!(c.command, Command::Info { device: Some(d) } if d == r"\\.\R:"));
         let c = parse(&["info", "Q:", "--json"]).unwrap();
         assert!(c.json);
+    }
+
+    #[test]
+    fn save_options() {
+        let save = |args: &[&str]| match parse(args).map(|c| c.command) {
+            Ok(Command::Save(a)) => Ok(a),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(
+            save(&["save"]),
+            Ok(SaveArgs {
+                device: None,
+                to: None,
+                no_lock: false
+            })
+        );
+        assert_eq!(
+            save(&["save", "R:", "--to", r"D:\b\r.img", "--no-lock"]),
+            Ok(SaveArgs {
+                device: Some("R:".into()),
+                to: Some(PathBuf::from(r"D:\b\r.img")),
+                no_lock: true
+            })
+        );
+        let c = parse(&["--json", "save", "--to", "x.img", "Q"]).unwrap();
+        assert!(c.json);
+        assert!(
+            matches!(c.command, Command::Save(SaveArgs { device: Some(d), to: Some(t), no_lock: false }) if d == "Q" && t.as_os_str() == "x.img")
+        );
+        assert_eq!(
+            save(&["save", "--to"]),
+            Err(clap::error::ErrorKind::InvalidValue)
+        );
+        assert_eq!(
+            save(&["save", "R:", "Q:"]),
+            Err(clap::error::ErrorKind::UnknownArgument)
+        );
+        assert_eq!(
+            save(&["save", "--lock"]),
+            Err(clap::error::ErrorKind::UnknownArgument)
+        );
     }
 
     #[test]

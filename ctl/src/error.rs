@@ -18,6 +18,9 @@ pub const EXIT_BUSY: u8 = 5;
 /// Exit code of `selftest`: nothing failed, but the disk's identity could not be
 /// proven, so the file-system checks did not run (always so under Wine).
 pub const EXIT_NOT_PROVEN: u8 = 6;
+/// Exit code: the driver does not support the request (`ERROR_INVALID_FUNCTION`:
+/// `save` against a driver without `IOCTL_RAMDISK_SAVE`).
+pub const EXIT_UNSUPPORTED: u8 = 7;
 
 /// An error for the user: what was being done, the Win32 error if any, the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,6 +32,30 @@ impl FsctlOutcome {
     }
 }
 
+/// `lock(sys)` until it works, the system says it has no such request, or `attempts`
+/// tries failed, with `sleep(sys, pause)` between two tries (`stop`, `remove`, `save`).
+///
+/// # Errors
+/// The last failure's code.
+pub fn lock_with_retries<S>(
+    sys: &mut S,
+    attempts: u32,
+    pause: std::time::Duration,
+    mut lock: impl FnMut(&mut S) -> Result<(), u32>,
+    mut sleep: impl FnMut(&mut S, std::time::Duration),
+) -> Result<FsctlOutcome, u32> {
+    let mut attempt = 1;
+    loop {
+        match FsctlOutcome::classify(lock(sys)) {
+            Err(_) if attempt < attempts => {
+                sleep(sys, pause);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A warning line for an FSCTL the system does not support.
 #[must_use]
 pub fn fsctl_warning(what: &str, outcome: FsctlOutcome) -> Option<String> {

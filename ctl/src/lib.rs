@@ -17,6 +17,7 @@ pub mod range;
 pub mod remove;
 pub mod report;
 pub mod rng;
+pub mod save;
 pub mod selftest;
 pub mod stop;
 pub mod transfer;

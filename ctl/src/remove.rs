@@ -149,8 +149,15 @@ pub struct RemoveOutcome {
 /// # Errors
 /// The control device cannot be opened (the driver is not running: exit 3) or asked.
 pub fn rows<S: RemoveSystem>(sys: &mut S) -> Result<Vec<DiskRow>, CtlError> {
-    sys.list()
-        .map(|l| l.iter().map(DiskRow::new).collect())
+    rows_of(sys.list())
+}
+
+/// The rows of a LIST answer (`list`: what [`RemoveSystem::list`] returned).
+///
+/// # Errors
+/// As [`rows`].
+pub fn rows_of(list: Result<Vec<RamdiskDiskInfo>, u32>) -> Result<Vec<DiskRow>, CtlError> {
+    list.map(|l| l.iter().map(DiskRow::new).collect())
         .map_err(|code| {
             let e = CtlError::win32(
                 format!("cannot list the disks through {CONTROL_PATH}"),

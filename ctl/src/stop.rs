@@ -180,16 +180,13 @@ fn lock_with_retries<S: StopSystem>(
     volume: &S::Volume,
     opts: StopOptions,
 ) -> Result<FsctlOutcome, u32> {
-    let mut attempt = 1;
-    loop {
-        match FsctlOutcome::classify(sys.lock(volume)) {
-            Err(_) if attempt < opts.lock_attempts => {
-                sys.sleep(opts.lock_pause);
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
+    crate::fsctl::lock_with_retries(
+        sys,
+        opts.lock_attempts,
+        opts.lock_pause,
+        |s| s.lock(volume),
+        StopSystem::sleep,
+    )
 }
 
 /// Locks the open volume `v` (retried) and dismounts it, for the `action` (`stop`,

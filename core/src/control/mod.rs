@@ -9,6 +9,7 @@
 //! | `IOCTL_RAMDISK_REMOVE` | [`RamdiskSelect`] | – | removes a disk (safely) |
 //! | `IOCTL_RAMDISK_LIST` | – | [`RamdiskListHeader`] + entries | lists the disks |
 //! | `IOCTL_RAMDISK_QUERY` | [`RamdiskSelect`] | [`RamdiskDiskInfo`] | one disk |
+//! | `IOCTL_RAMDISK_SAVE` | [`RamdiskSaveInput`] | [`RamdiskSaveResult`] | saves a disk's image ([`save`]; the driver side is not built yet) |
 //!
 //! CREATE carries the same settings as a registry disk and goes through the same
 //! parser: each given field becomes the registry value it stands for (type and bytes
@@ -28,15 +29,19 @@
 //! `MemoryLimit` too; whether a `MemoryLimit` goes with the `Allocation` and the
 //! machine is [`crate::config::plan_memory`]'s, as for a registry disk).
 
+pub mod save;
 #[cfg(test)]
 mod tests;
+
+pub use save::*;
 
 use core::fmt;
 
 use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 use crate::config::{
-    Config, ConfigBuilder, ConfigError, REG_DWORD, REG_QWORD, REG_SZ, RawValue, ValueName,
+    Config, ConfigBuilder, ConfigError, PathProblem, REG_DWORD, REG_QWORD, REG_SZ, RawValue,
+    ValueName,
 };
 use crate::disk::{DiskIdentity, DiskName, IdentityError, UniqueId, ascii_utf16};
 use crate::ioctl::Reply;
@@ -177,6 +182,8 @@ pub enum Field {
     SaveOn,
     /// `ReadOnly` (version 2).
     ReadOnly,
+    /// `Target` (SAVE).
+    Target,
 }
 
 impl Field {
@@ -199,6 +206,7 @@ impl Field {
             Self::ImageFile => "ImageFile",
             Self::SaveOn => "SaveOn",
             Self::ReadOnly => "ReadOnly",
+            Self::Target => "Target",
         }
     }
 }
@@ -233,6 +241,8 @@ pub enum ControlError {
     Config(ConfigError),
     /// The persist name is not 1–32 characters of `[A-Za-z0-9_-]`.
     PersistName,
+    /// A SAVE `Target` that an `ImageFile` could not be.
+    Target(PathProblem),
 }
 
 impl ControlError {
@@ -243,7 +253,7 @@ impl ControlError {
             Self::Length { .. } => STATUS_INFO_LENGTH_MISMATCH,
             Self::Version { .. } => STATUS_REVISION_MISMATCH,
             Self::OutputTooSmall { .. } => STATUS_BUFFER_TOO_SMALL,
-            Self::Malformed(_) | Self::PersistName => STATUS_INVALID_PARAMETER,
+            Self::Malformed(_) | Self::PersistName | Self::Target(_) => STATUS_INVALID_PARAMETER,
             Self::Config(e) => e.status(),
         }
     }
@@ -258,7 +268,7 @@ impl fmt::Display for ControlError {
             ),
             Self::Version { found } => write!(
                 f,
-                "version {found} is not one this driver speaks (CREATE {RAMDISK_CONTROL_VERSION} or {RAMDISK_CREATE_VERSION_2}, the others {RAMDISK_CONTROL_VERSION})"
+                "version {found} is not one this driver speaks (CREATE {RAMDISK_CONTROL_VERSION} or {RAMDISK_CREATE_VERSION_2}, SAVE {RAMDISK_SAVE_VERSION}, the others {RAMDISK_CONTROL_VERSION})"
             ),
             Self::OutputTooSmall { needed, found } => write!(
                 f,
@@ -271,6 +281,7 @@ impl fmt::Display for ControlError {
             ),
             Self::Config(e) => write!(f, "{e}"),
             Self::PersistName => write!(f, "PersistName: {}", IdentityError::InvalidName),
+            Self::Target(p) => write!(f, "Target: the path {p}"),
         }
     }
 }

@@ -192,3 +192,90 @@ wire! {
         pub entry_size: U32 = 12,
     }
 }
+
+/// `RAMDISK_SAVE_VERSION`: the version of [`RamdiskSaveInput`] and [`RamdiskSaveResult`].
+pub const RAMDISK_SAVE_VERSION: u32 = 1;
+
+wire! {
+    /// `RAMDISK_SAVE_INPUT`: what `IOCTL_RAMDISK_SAVE` takes.
+    ///
+    /// [`RamdiskSelect`]'s layout first (its `Version` [`RAMDISK_SAVE_VERSION`], its
+    /// `Size` 2080, its `Flags` the `RAMDISK_SAVE_*` bits), then `Target`: the file to
+    /// save to instead of the disk's `ImageFile` (`RAMDISK_SAVE_TARGET`), validated as
+    /// an `ImageFile` is; all NUL otherwise.
+    pub struct RamdiskSaveInput [2080] {
+        /// `Version`, `Size`, `By`, `Value`, `Flags` (exactly one of
+        /// [`RAMDISK_SAVE_LOCKED`] and [`RAMDISK_SAVE_NO_LOCK`], and
+        /// [`RAMDISK_SAVE_TARGET`] when `Target` is given), a reserved `DWORD`.
+        pub base: RamdiskSelect = 0,
+        /// `Target`: an NT path or `X:\...` (`RAMDISK_SAVE_TARGET`).
+        pub target: [U16; IMAGE_FILE_UNITS] = 24,
+        /// Reserved, zero.
+        pub reserved2: [U16; 3] = 2074,
+    }
+}
+
+/// `RAMDISK_SAVE_LOCKED`: the caller holds `FSCTL_LOCK_VOLUME` on the disk's volume
+/// for the whole request (the image equals the locked volume).
+pub const RAMDISK_SAVE_LOCKED: u32 = 0x01;
+/// `RAMDISK_SAVE_NO_LOCK`: the caller saves without the lock (`--no-lock`): data
+/// written during the save may be torn at sector level.
+pub const RAMDISK_SAVE_NO_LOCK: u32 = 0x02;
+/// `RAMDISK_SAVE_TARGET`: `Target` holds the file to save to.
+pub const RAMDISK_SAVE_TARGET: u32 = 0x04;
+/// Every `RAMDISK_SAVE_*` input flag.
+pub const RAMDISK_SAVE_FLAGS: u32 = 0x07;
+
+wire! {
+    /// `RAMDISK_SAVE_RESULT`: what a successful `IOCTL_RAMDISK_SAVE` reports.
+    pub struct RamdiskSaveResult [56] {
+        /// `Version`: [`RAMDISK_SAVE_VERSION`].
+        pub version: U32 = 0,
+        /// `Size`: 56.
+        pub size: U32 = 4,
+        /// `Status`: `STATUS_SUCCESS`, or what failed after the image was replaced
+        /// (the new file could not be opened again; the image is saved, the disk no
+        /// longer holds it open and its next save refuses until it is created again).
+        /// A save that failed before the replace completes the IRP with its status and
+        /// has no result.
+        pub status: U32 = 8,
+        /// `Method`: `RAMDISK_REPLACE_*`.
+        pub method: U32 = 12,
+        /// `Flags`: `RAMDISK_SAVED_*`.
+        pub flags: U32 = 16,
+        /// Reserved, zero.
+        pub reserved: U32 = 20,
+        /// `FileBytes`: the saved file's size (the disk's size).
+        pub file_bytes: U64 = 24,
+        /// `DataBytes`: bytes of the runs written with the disk's data.
+        pub data_bytes: U64 = 32,
+        /// `HoleBytes`: bytes of the runs of zero sectors (left as holes with
+        /// `RAMDISK_SAVED_SPARSE`, else written as zeros); `DataBytes + HoleBytes =
+        /// FileBytes`.
+        pub hole_bytes: U64 = 40,
+        /// `Elapsed`: the save's duration in 100 ns units.
+        pub elapsed: U64 = 48,
+    }
+}
+
+/// `RAMDISK_REPLACE_POSIX_RENAME`: one `FileRenameInformationEx` with
+/// `FILE_RENAME_REPLACE_IF_EXISTS | FILE_RENAME_POSIX_SEMANTICS` (atomic; the disk's
+/// handle to the old file stayed open).
+pub const RAMDISK_REPLACE_POSIX_RENAME: u32 = 1;
+/// `RAMDISK_REPLACE_RENAME_REOPEN`: the disk's handle closed, `FileRenameInformation`
+/// with `ReplaceIfExists`, the new file opened again (hosts without POSIX rename:
+/// FAT, exFAT).
+pub const RAMDISK_REPLACE_RENAME_REOPEN: u32 = 2;
+/// `RAMDISK_REPLACE_CREATE`: no file was there (a new image, or a new `Target`):
+/// `FileRenameInformation` without `ReplaceIfExists`.
+pub const RAMDISK_REPLACE_CREATE: u32 = 3;
+
+/// `RAMDISK_SAVED_LOCKED`: saved under the caller's volume lock.
+pub const RAMDISK_SAVED_LOCKED: u32 = 0x01;
+/// `RAMDISK_SAVED_SPARSE`: the file is sparse (`FSCTL_SET_SPARSE` took); the hole runs
+/// were not written.
+pub const RAMDISK_SAVED_SPARSE: u32 = 0x02;
+/// `RAMDISK_SAVED_TARGET`: saved to the request's `Target`, not the disk's `ImageFile`.
+pub const RAMDISK_SAVED_TARGET: u32 = 0x04;
+/// Every `RAMDISK_SAVED_*` flag.
+pub const RAMDISK_SAVED_FLAGS: u32 = 0x07;

@@ -40,14 +40,16 @@ use ramdisk_core::wire::{I64, IntoBytes, U32};
 use ramdisk_core::{exfat, volume};
 
 mod control;
+mod save;
 
 pub use control::control;
+pub use save::save;
 
 /// A fuzz-target body.
 pub type Body = fn(&[u8]);
 
 /// The fuzz targets: name (= the cargo-fuzz binary and corpus directory) and body.
-pub const TARGETS: [(&str, Body); 7] = [
+pub const TARGETS: [(&str, Body); 8] = [
     ("config", config),
     ("request", request),
     ("ioctl", ioctl),
@@ -55,6 +57,7 @@ pub const TARGETS: [(&str, Body); 7] = [
     ("dsm", dsm),
     ("exfat", exfat),
     ("control", control),
+    ("save", save),
 ];
 
 /// Reads little-endian numbers off the front of the input; missing bytes are 0.

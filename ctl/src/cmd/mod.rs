@@ -8,6 +8,7 @@ mod install;
 mod list;
 mod load;
 mod remove;
+mod save;
 mod selftest;
 mod start;
 mod stop;
@@ -89,6 +90,7 @@ pub fn run(cli: &Cli) -> Result<(), CtlError> {
         } => stop::run(&ctx, device.as_deref(), *force, *no_broadcast),
         Command::Create(args) => create::run(&ctx, args),
         Command::Remove(args) => remove::run(&ctx, args),
+        Command::Save(args) => save::run(&ctx, args),
         Command::List => list::run(&ctx),
         Command::Selftest { device, format } => selftest::run(&ctx, device.as_deref(), *format),
     }

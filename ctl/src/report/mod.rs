@@ -8,6 +8,7 @@
 mod bench;
 mod disks;
 mod info;
+mod save;
 mod selftest;
 mod service;
 mod transfer;
@@ -22,6 +23,7 @@ pub use disks::{CreateReport, ListReport, RemoveReport};
 pub use info::{
     Fact, FileSystem, Geometry, InfoReport, Partition, Usage, media_type_name, partition_style_name,
 };
+pub use save::SaveReport;
 pub use selftest::SelftestReport;
 pub use service::{InstallReport, StartReport, StopReport, UninstallReport};
 pub use transfer::{DumpReport, LoadReport, Transfer};
