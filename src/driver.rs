@@ -15,7 +15,7 @@ use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        Config, ConfigError, FormatProblem, MemoryPlan, PathProblem, Problem, ValueName,
+        Config, ConfigError, FormatProblem, ImagePath, MemoryPlan, PathProblem, Problem, ValueName,
         boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
     },
     control::{
@@ -516,40 +516,18 @@ fn create_disk(
     // An image is opened and checked before anything is allocated for the disk: its
     // size is the disk's.
     let mut config = *config;
-    let source = match path.as_deref() {
-        Some(image_path) if config.persist.image => {
-            if let Some(letter) = image_path.drive_letter()
-                && st.disks().any(|(_, _, d)| d.letter() == letter)
-            {
-                return Err(LoadError::Config(ConfigError {
-                    value: ValueName::ImageFile,
-                    problem: Problem::BadImagePath(PathProblem::OnRamdisk),
-                }));
-            }
-            let source = image::open(&config, image_path)?;
-            if let Source::Existing(opened) = &source {
-                config.format.disk_size = opened.check.disk_size;
-            }
-            Some(source)
-        }
-        None if config.persist.image => {
-            return Err(LoadError::Internal("an ImageFile without its path"));
-        }
-        _ => None,
-    };
+    let source = open_image(st, &mut config, path.as_deref())?;
     let config = &config;
     // Before the planner, so a disk too large for this machine (a fixed one above half
     // of its memory, a MemoryLimit above all of it) is refused as such and nothing is
     // allocated for it.
     let memory = plan_memory(config, st.physical).map_err(LoadError::Config)?;
-    let (content, layout) = match source {
-        Some(Source::Existing(opened)) => (Some(opened), None),
-        Some(Source::New) | None => (
-            None,
-            Some(
-                volume::plan(&config.format)
-                    .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?,
-            ),
+    // A new image and a disk without one are formatted as planned.
+    let layout = match source {
+        Some(Source::Existing(_)) => None,
+        Some(Source::New) | None => Some(
+            volume::plan(&config.format)
+                .map_err(|e| LoadError::Plan(explain_format_error(e, &config.format)))?,
         ),
     };
     let slot = st
@@ -572,84 +550,129 @@ fn create_disk(
             ),
         }
     }
+    let content = match (source, layout.as_ref(), path) {
+        (Some(Source::Existing(opened)), _, Some(path)) => Content::Image { opened, path },
+        (_, Some(layout), path) => Content::Format { layout, path },
+        _ => return Err(LoadError::Internal("a disk with neither image nor plan")),
+    };
     let device = Disk::create(
         driver,
         config,
-        match (content, layout.as_ref()) {
-            (Some(opened), _) => Content::Image(opened),
-            (None, Some(layout)) => Content::Format(layout),
-            (None, None) => return Err(LoadError::Internal("a disk with neither image nor plan")),
-        },
+        content,
         memory,
         identity,
         st.mount_manager,
         boot,
-        path,
     )?;
-    if let Some(DeviceKind::Disk(disk)) = device.kind() {
-        let store = disk.store();
-        if store.is_dynamic() {
-            log!(
-                disk: disk.letter(),
-                "dynamic: at most {} bytes in {} KiB chunks; {} bytes of chunks and {} bytes of chunk table after formatting",
-                store.memory_limit(),
-                store.chunk_size() >> 10,
-                store.allocated_bytes(),
-                store.table_bytes()
-            );
-        }
-        match layout.as_ref() {
-            Some(layout) => log!(
-                disk: disk.letter(),
-                "{} bytes, {}, {} clusters of {} bytes, serial {:08X}",
-                config.format.disk_size,
-                layout,
-                layout.cluster_count(),
-                layout.cluster_bytes(),
-                config.format.volume_serial
-            ),
-            None => log!(
-                disk: disk.letter(),
-                "{} bytes, {} from its image (partition type {:#04x}){}",
-                config.format.disk_size,
-                disk.state().info.volume.name(),
-                disk.state().info.partition_type,
-                if config.persist.read_only {
-                    ", read-only"
-                } else {
-                    ""
-                }
-            ),
-        }
-        log!(
-            disk: disk.letter(),
-            "{} as {} in {} KiB chunks, pool via {}, physical memory {}",
-            disk.state().identity.unique_id(),
-            disk.state().identity.device_name(),
-            store.chunk_size() >> 10,
-            if st.pool2 {
-                "ExAllocatePool2"
-            } else {
-                "ExAllocatePoolWithTag"
-            },
-            Bytes(st.physical)
-        );
-        let drive = text(format_args!("{}:", char::from(disk.letter())));
-        let summary = text(format_args!(
-            "{} bytes, {}, {}",
-            config.format.disk_size,
-            disk.state().info.volume.name(),
-            disk.state().identity.device_name()
-        ));
-        event(
-            driver,
-            &Packet::disk_created(drive.as_str(), summary.as_str()),
-        );
-    }
+    log_created(st, driver, &device, config, layout.as_ref());
     if let Some(free) = st.disks.get_mut(slot) {
         *free = Some(device);
     }
     Ok(slot)
+}
+
+/// Opens and checks the image `path` names for a disk of `config` (whose size becomes
+/// the image's): `None` for a disk without an `ImageFile`. A path on another disk's
+/// drive letter is refused.
+///
+/// # Errors
+/// [`LoadError::Config`] for such a path, [`LoadError::Image`] from the open.
+fn open_image(
+    st: &State,
+    config: &mut Config,
+    path: Option<&ImagePath>,
+) -> Result<Option<Source>, LoadError> {
+    match path {
+        Some(image_path) if config.persist.image => {
+            if let Some(letter) = image_path.drive_letter()
+                && st.disks().any(|(_, _, d)| d.letter() == letter)
+            {
+                return Err(LoadError::Config(ConfigError {
+                    value: ValueName::ImageFile,
+                    problem: Problem::BadImagePath(PathProblem::OnRamdisk),
+                }));
+            }
+            let source = image::open(config, image_path)?;
+            if let Source::Existing(opened) = &source {
+                config.format.disk_size = opened.check.disk_size;
+            }
+            Ok(Some(source))
+        }
+        None if config.persist.image => Err(LoadError::Internal("an ImageFile without its path")),
+        _ => Ok(None),
+    }
+}
+
+/// Logs a disk `create_disk` made (its memory, volume or image, identity) and reports
+/// it to the event log.
+fn log_created(
+    st: &State,
+    driver: DriverObject,
+    device: &DeviceObject,
+    config: &Config,
+    layout: Option<&volume::Layout>,
+) {
+    let Some(DeviceKind::Disk(disk)) = device.kind() else {
+        return;
+    };
+    let store = disk.store();
+    if store.is_dynamic() {
+        log!(
+            disk: disk.letter(),
+            "dynamic: at most {} bytes in {} KiB chunks; {} bytes of chunks and {} bytes of chunk table after formatting",
+            store.memory_limit(),
+            store.chunk_size() >> 10,
+            store.allocated_bytes(),
+            store.table_bytes()
+        );
+    }
+    match layout.as_ref() {
+        Some(layout) => log!(
+            disk: disk.letter(),
+            "{} bytes, {}, {} clusters of {} bytes, serial {:08X}",
+            config.format.disk_size,
+            layout,
+            layout.cluster_count(),
+            layout.cluster_bytes(),
+            config.format.volume_serial
+        ),
+        None => log!(
+            disk: disk.letter(),
+            "{} bytes, {} from its image (partition type {:#04x}){}",
+            config.format.disk_size,
+            disk.state().info.volume.name(),
+            disk.state().info.partition_type,
+            if config.persist.read_only {
+                ", read-only"
+            } else {
+                ""
+            }
+        ),
+    }
+    log!(
+        disk: disk.letter(),
+        "{} as {} in {} KiB chunks, pool via {}, physical memory {}",
+        disk.state().identity.unique_id(),
+        disk.state().identity.device_name(),
+        store.chunk_size() >> 10,
+        if st.pool2 {
+            "ExAllocatePool2"
+        } else {
+            "ExAllocatePoolWithTag"
+        },
+        Bytes(st.physical)
+    );
+    let drive = text(format_args!("{}:", char::from(disk.letter())));
+    let summary = text(format_args!(
+        "{} bytes, {}, {}",
+        config.format.disk_size,
+        disk.state().info.volume.name(),
+        disk.state().identity.device_name()
+    ));
+    event(
+        driver,
+        &Packet::disk_created(drive.as_str(), summary.as_str()),
+    );
 }
 
 /// Ends one device of the driver: a disk's mount points first (while it still answers

@@ -58,10 +58,21 @@ pub struct Disk {
 
 /// What a new disk holds.
 pub enum Content<'a> {
-    /// A fresh volume, formatted as planned.
-    Format(&'a Layout),
+    /// A fresh volume, formatted as planned; `path` is the `ImageFile` of a new image
+    /// (no such file yet), if the disk has one.
+    Format {
+        /// The volume's plan.
+        layout: &'a Layout,
+        /// The new image's path.
+        path: Option<PathBox>,
+    },
     /// An existing image (opened and checked), loaded as it is.
-    Image(Opened),
+    Image {
+        /// The open, checked image.
+        opened: Opened,
+        /// Its path.
+        path: PathBox,
+    },
 }
 
 impl Disk {
@@ -84,7 +95,6 @@ impl Disk {
         identity: DiskIdentity,
         mount_manager: MountManagerName,
         boot: bool,
-        image_path: Option<PathBox>,
     ) -> Result<DeviceObject, LoadError> {
         let size = config.format.disk_size;
         let store = match memory {
@@ -94,8 +104,10 @@ impl Disk {
             }
         }
         .map_err(|error| LoadError::Store { bytes: size, error })?;
-        let volume = match content {
-            Content::Format(layout) => {
+        // The disk keeps the path and (for an existing image) the handle, and what a
+        // save compares before it replaces the file.
+        let (volume, image) = match content {
+            Content::Format { layout, path } => {
                 // Fresh fixed memory is zeroed and a dynamic store's holes read as
                 // zeros: only the non-zero metadata sectors are written.
                 let mut writer = StoreWriter::new(&store);
@@ -104,34 +116,28 @@ impl Disk {
                         .error()
                         .map_or(LoadError::Format(e), LoadError::Metadata)
                 })?;
-                layout.kind()
+                let image = path.map(|path| ImageState {
+                    path,
+                    file: None,
+                    file_id: 0,
+                    size: 0,
+                    last_write: 0,
+                });
+                (layout.kind(), image)
             }
-            Content::Image(ref opened) => {
-                let path = image_path
-                    .as_deref()
-                    .ok_or(LoadError::Internal("an image disk without its path"))?;
-                image::load(config.drive_letter, path, opened, &store)?;
-                opened.check.volume.kind()
+            Content::Image { opened, path } => {
+                image::load(config.drive_letter, &path, &opened, &store)?;
+                let volume = opened.check.volume.kind();
+                let image = ImageState {
+                    path,
+                    file: Some(opened.file),
+                    file_id: opened.file_id,
+                    size: opened.check.disk_size,
+                    last_write: opened.last_write,
+                };
+                (volume, Some(image))
             }
         };
-        // The disk keeps the path and (for an existing image) the handle, and what a
-        // save compares before it replaces the file.
-        let image = image_path.map(|path| match content {
-            Content::Image(opened) => ImageState {
-                path,
-                file: Some(opened.file),
-                file_id: opened.file_id,
-                size: opened.check.disk_size,
-                last_write: opened.last_write,
-            },
-            Content::Format(_) => ImageState {
-                path,
-                file: None,
-                file_id: 0,
-                size: 0,
-                last_write: 0,
-            },
-        });
         let info = DiskInfo::with_volume(size, volume);
         let info = if store.is_dynamic() {
             info.thin(store.chunk_size() as u64)

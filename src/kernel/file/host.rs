@@ -87,7 +87,7 @@ fn large(value: u64) -> LARGE_INTEGER {
 
 /// `QuadPart` of a `LARGE_INTEGER` the kernel filled, as unsigned (never negative
 /// for the sizes, IDs and times read here).
-fn quad(l: &LARGE_INTEGER) -> u64 {
+const fn quad(l: LARGE_INTEGER) -> u64 {
     // SAFETY: every bit pattern of the union is a valid i64.
     unsafe { l.QuadPart }.cast_unsigned()
 }
@@ -249,7 +249,7 @@ impl HostFile {
         let info: FILE_STANDARD_INFORMATION =
             self.query(_FILE_INFORMATION_CLASS::FileStandardInformation)?;
         Ok(Standard {
-            end_of_file: quad(&info.EndOfFile),
+            end_of_file: quad(info.EndOfFile),
             directory: info.Directory != 0,
         })
     }
@@ -261,7 +261,7 @@ impl HostFile {
     pub fn last_write_time(&self) -> Result<u64, NTSTATUS> {
         let info: FILE_BASIC_INFORMATION =
             self.query(_FILE_INFORMATION_CLASS::FileBasicInformation)?;
-        Ok(quad(&info.LastWriteTime))
+        Ok(quad(info.LastWriteTime))
     }
 
     /// `FileInternalInformation`'s `IndexNumber`: the file's ID on its volume.
@@ -271,7 +271,7 @@ impl HostFile {
     pub fn file_id(&self) -> Result<u64, NTSTATUS> {
         let info: FILE_INTERNAL_INFORMATION =
             self.query(_FILE_INFORMATION_CLASS::FileInternalInformation)?;
-        Ok(quad(&info.IndexNumber))
+        Ok(quad(info.IndexNumber))
     }
 
     /// `FileEndOfFileInformation`: the file becomes `size` bytes long.
