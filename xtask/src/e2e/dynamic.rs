@@ -612,15 +612,17 @@ fn small_machine(s: &mut Suite<'_>, fault_sys: &Path) {
                 "limit {}, want half of 64 MiB",
                 j["memory_limit_bytes"]
             );
-            let loaded = w
-                .driver_lines(mark)
-                .into_iter()
+            // The disk's lines: its size and volume, then its memory and the
+            // physical memory it was planned against.
+            let lines = w.driver_lines(mark);
+            lines
+                .iter()
                 .find(|l| l.ends_with("physical memory 67108864 bytes"))
                 .context("no load line naming the pretend 64 MiB")?;
-            ensure!(
-                number_before(&loaded, "bytes,") == Some(GIB),
-                "load line: {loaded}"
-            );
+            lines
+                .iter()
+                .find(|l| number_before(l, "bytes,") == Some(GIB))
+                .context("no load line naming the 1 GiB disk")?;
             Ok(format!("limit {} bytes", j["memory_limit_bytes"]))
         },
     );

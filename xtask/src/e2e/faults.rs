@@ -225,15 +225,23 @@ fn small_machine(s: &mut Suite<'_>, fault_sys: &Path) {
                 .check()?;
                 Ok(())
             })?;
-            let loaded = w
-                .driver_lines(mark)
-                .into_iter()
+            // The disk's lines: its size and volume, then its memory and the
+            // physical memory it was planned against.
+            let lines = w.driver_lines(mark);
+            let loaded = lines
+                .iter()
                 .find(|l| l.contains("33554432 bytes,"))
+                .cloned()
+                .unwrap_or_default();
+            let memory = lines
+                .iter()
+                .find(|l| l.contains("physical memory"))
+                .cloned()
                 .unwrap_or_default();
             ensure!(
                 number_before(&loaded, "bytes") == Some(33_554_432)
-                    && loaded.ends_with("physical memory 67108864 bytes"),
-                "no load line for 32 MiB checked against 64 MiB: {loaded:?}"
+                    && memory.ends_with("physical memory 67108864 bytes"),
+                "no load lines for 32 MiB checked against 64 MiB: {loaded:?}, {memory:?}"
             );
             Ok(loaded)
         },
