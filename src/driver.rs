@@ -15,7 +15,7 @@ use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        Config, ConfigError, FormatProblem, MemoryPlan, PathProblem, Problem, ValueName,
+        Config, ConfigError, FormatProblem, MemoryPlan, PathProblem, Problem, SaveOn, ValueName,
         boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
     },
     control::{
@@ -39,6 +39,7 @@ use crate::{
         Control, DeviceKind, Disk,
         disk::Content,
         image::{self, ImageFailure, PathBox, Source},
+        save::{self as saving, SaveFailure},
     },
     kernel::{
         DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
@@ -178,6 +179,8 @@ pub enum LoadError {
     Internal(&'static str),
     /// The `ImageFile` cannot be served (its line naming the file is logged).
     Image(ImageFailure),
+    /// A save failed before it replaced anything (its line naming the file is logged).
+    Save(SaveFailure),
     /// The disk table is full.
     TooManyDisks,
     /// `DefaultDisk`, a `Parameters\Disks` subkey name, or too many subkeys.
@@ -221,6 +224,7 @@ impl LoadError {
             Self::MountManagerHook(e) => e.status(),
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Image(f) => f.status(),
+            Self::Save(f) => f.status(),
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
             Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
@@ -244,6 +248,7 @@ impl LoadError {
             Self::MountManagerHook(_) => return Some("MountManagerDevice"),
             Self::Boot(e) => return Some(e.value()),
             Self::Image(_) => Some(ValueName::ImageFile),
+            Self::Save(_) => None,
             Self::Registry { .. }
             | Self::Format(_)
             | Self::Metadata(_)
@@ -333,6 +338,11 @@ impl fmt::Display for LoadError {
             Self::Image(failure) => write!(
                 f,
                 "ImageFile: {failure} ({})",
+                status::name(failure.status())
+            ),
+            Self::Save(failure) => write!(
+                f,
+                "save: {failure} ({})",
                 status::name(failure.status())
             ),
             Self::LetterTaken { letter, status } => write!(
@@ -663,9 +673,7 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
     match closed.take() {
         Some(DeviceKind::Disk(disk)) => {
             let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
-            if let Some(image) = disk.image() {
-                log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*image.path);
-            }
+            save_at_stop(&disk);
             let (link, store) = disk.into_parts();
             drop(link);
             closed.delete();
@@ -686,6 +694,68 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
         }
         None => closed.delete(),
     }
+}
+
+/// A disk with `SaveOn=stop` or `shutdown` saves its image as it goes (at
+/// `DriverUnload` and REMOVE); a failure is logged, and the previous image stays.
+fn save_at_stop(disk: &Disk) {
+    let letter = disk.letter();
+    let Some(image) = disk.image() else {
+        return;
+    };
+    let saved = image.try_with(|state| {
+        if matches!(state.save_on, SaveOn::Never) {
+            log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*state.path);
+            return;
+        }
+        log!(disk: letter, "SaveOn={}: saving {} as the disk goes", state.save_on.name(), &*state.path);
+        // The failure's line is logged by the save.
+        let _ = saving::save_image(letter, disk.store(), state, false);
+    });
+    if saved.is_none() {
+        log!(error, disk: letter, "the image is busy (a save in progress): not saved at stop");
+    }
+}
+
+/// SAVE: the disk, the file (its `ImageFile` or the request's `Target`), the save.
+fn save_request(
+    st: &State,
+    input: &[u8],
+    req: &control::SaveRequest,
+) -> Result<control::RamdiskSaveResult, LoadError> {
+    let slot = st
+        .find(req.select)
+        .ok_or(LoadError::NoSuchDisk(req.select))?;
+    let (_, _, disk) = st
+        .disks()
+        .find(|(s, _, _)| *s == slot)
+        .ok_or(LoadError::NoSuchDisk(req.select))?;
+    let letter = disk.letter();
+    if let Some(l) = req.target_letter
+        && st.disks().any(|(_, _, d)| d.letter() == l)
+    {
+        return Err(LoadError::Control(ControlError::Target(
+            PathProblem::OnRamdisk,
+        )));
+    }
+    let locked = matches!(req.lock, control::SaveLock::Locked);
+    let outcome = if req.target {
+        let mut target = PathBox::new_zeroed().ok_or(LoadError::Save(SaveFailure::NoPool))?;
+        control::save_target_into(input, Some(letter), &mut target).map_err(LoadError::Control)?;
+        saving::save(letter, disk.store(), &target, None, locked)
+    } else {
+        let image = disk.image();
+        let read_only = disk.state().info.read_only;
+        ramdisk_core::save::save_target(false, image.is_some(), read_only)
+            .map_err(|e| LoadError::Save(SaveFailure::Refused(e)))?;
+        image
+            .and_then(|image| {
+                image.try_with(|state| saving::save_image(letter, disk.store(), state, locked))
+            })
+            .ok_or(LoadError::Busy)?
+    }
+    .map_err(LoadError::Save)?;
+    Ok(control::encode_save_result(&outcome))
 }
 
 /// Every disk, then the control device.
@@ -780,6 +850,11 @@ fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usi
                         status: STATUS_SUCCESS,
                         information: 0,
                     })
+                }
+                Request::Save => {
+                    let req = control::parse_save(input).map_err(LoadError::Control)?;
+                    let result = save_request(st, input, &req)?;
+                    Ok(control::save_reply(&result, out(buffer, output_len)))
                 }
                 Request::Query => {
                     let select = control::parse_query(input).map_err(LoadError::Control)?;

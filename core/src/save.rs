@@ -42,23 +42,15 @@ use core::fmt;
 use crate::config::ImagePath;
 use crate::image::Run;
 use crate::status::{STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_COLLISION};
-use crate::wire::save::{
+use crate::wire::file::{
     FileRenameInformation, RENAME_HEADER_SIZE, RENAME_NAME_OFFSET, RENAME_NAME_UNITS,
 };
 use crate::wire::{U16, U32, U64};
 
-/// `FILE_SUPPORTS_SPARSE_FILES` (`FileFsAttributeInformation`).
-pub const FILE_SUPPORTS_SPARSE_FILES: u32 = 0x0000_0040;
-/// `FILE_SUPPORTS_POSIX_UNLINK_RENAME` (`FileFsAttributeInformation`).
-pub const FILE_SUPPORTS_POSIX_UNLINK_RENAME: u32 = 0x0000_0400;
-/// `FILE_RENAME_REPLACE_IF_EXISTS` (`FileRenameInformationEx`).
-pub const FILE_RENAME_REPLACE_IF_EXISTS: u32 = 0x0000_0001;
-/// `FILE_RENAME_POSIX_SEMANTICS` (`FileRenameInformationEx`).
-pub const FILE_RENAME_POSIX_SEMANTICS: u32 = 0x0000_0002;
-/// `FileRenameInformation` (`FILE_INFORMATION_CLASS`).
-pub const FILE_RENAME_INFORMATION_CLASS: u32 = 10;
-/// `FileRenameInformationEx` (`FILE_INFORMATION_CLASS`).
-pub const FILE_RENAME_INFORMATION_EX_CLASS: u32 = 65;
+pub use crate::wire::file::{
+    FILE_RENAME_INFORMATION_CLASS, FILE_RENAME_INFORMATION_EX_CLASS, FILE_RENAME_POSIX_SEMANTICS,
+    FILE_RENAME_REPLACE_IF_EXISTS, FILE_SUPPORTS_POSIX_UNLINK_RENAME, FILE_SUPPORTS_SPARSE_FILES,
+};
 /// `FILE_OVERWRITE_IF` (`ZwCreateFile`'s `CreateDisposition`): create, or truncate
 /// what is there.
 pub const FILE_OVERWRITE_IF: u32 = 5;

@@ -29,7 +29,7 @@ use crate::{
     driver::LoadError,
     kernel::{
         Completion, DeviceObject, DriveLink, DriverObject, Irp, Major, NewDevice, PoolAlloc,
-        security::DescriptorBuffer, thread,
+        security::DescriptorBuffer, sync::TryLock, thread,
     },
     mountmgr::{self, Ownership, RegisterError},
 };
@@ -53,7 +53,7 @@ pub struct Disk {
     boot: bool,
     /// The image file (its path, the handle held for the disk's lifetime, what a
     /// save compares), when `ImageFile` is set.
-    image: Option<ImageState>,
+    image: Option<TryLock<ImageState>>,
 }
 
 /// What a new disk holds.
@@ -116,21 +116,26 @@ impl Disk {
         };
         // The disk keeps the path and (for an existing image) the handle, and what a
         // save compares before it replaces the file.
-        let image = image_path.map(|path| match content {
-            Content::Image(opened) => ImageState {
-                path,
-                file: Some(opened.file),
-                file_id: opened.file_id,
-                size: opened.check.disk_size,
-                last_write: opened.last_write,
-            },
-            Content::Format(_) => ImageState {
-                path,
-                file: None,
-                file_id: 0,
-                size: 0,
-                last_write: 0,
-            },
+        let save_on = config.persist.save_on;
+        let image = image_path.map(|path| {
+            TryLock::new(match content {
+                Content::Image(opened) => ImageState {
+                    path,
+                    recorded: Some(image::identity(
+                        opened.file_id,
+                        opened.check.disk_size,
+                        opened.last_write,
+                    )),
+                    file: Some(opened.file),
+                    save_on,
+                },
+                Content::Format(_) => ImageState {
+                    path,
+                    file: None,
+                    recorded: None,
+                    save_on,
+                },
+            })
         });
         let info = DiskInfo::with_volume(size, volume);
         let info = if store.is_dynamic() {
@@ -264,7 +269,7 @@ impl Disk {
     }
 
     /// The image file, when the disk has one.
-    pub const fn image(&self) -> Option<&ImageState> {
+    pub const fn image(&self) -> Option<&TryLock<ImageState>> {
         self.image.as_ref()
     }
 

@@ -15,9 +15,10 @@
 use core::fmt;
 
 use ramdisk_core::{
-    config::{Config, ImagePath},
+    config::{Config, ImagePath, SaveOn},
     geometry::BYTES_PER_SECTOR,
     image::{self, Absent, ImageCheck, ImageError, Progress},
+    save::FileIdentity,
     status,
 };
 use ramdisk_store::{Store, StoreError, StoreWriter};
@@ -130,23 +131,29 @@ pub enum Source {
     New,
 }
 
-/// A disk's image, as the disk keeps it: the path, the handle, and what a save will
-/// compare before it replaces the file (ID, size, last-write time at load).
-#[expect(
-    dead_code,
-    reason = "saving (issue 16) compares the ID, size and time before it replaces the file; the handle is held, not read"
-)]
+/// A disk's image, as the disk keeps it: the path, the handle, when it is saved, and
+/// what a save compares before it replaces the file (ID, size, last-write time at
+/// load or after the disk's own last save).
 pub struct ImageState {
     /// The path.
     pub path: PathBox,
     /// The open image (`None` for a new image: no file yet).
     pub file: Option<HostFile>,
-    /// The file's ID at load.
-    pub file_id: u64,
-    /// Its size at load.
-    pub size: u64,
-    /// Its last-write time at load.
-    pub last_write: u64,
+    /// The file as loaded or last saved (`None`: no file recorded, a new image).
+    pub recorded: Option<FileIdentity>,
+    /// `SaveOn`.
+    pub save_on: SaveOn,
+}
+
+/// The identity of an opened image (`volume_serial` 0: not queried, on both sides of
+/// every comparison).
+pub const fn identity(file_id: u64, size: u64, last_write: u64) -> FileIdentity {
+    FileIdentity {
+        volume_serial: 0,
+        file_id: file_id as u128,
+        size,
+        last_write: last_write.cast_signed(),
+    }
 }
 
 /// Logs `failure` naming the file, and makes it the creation's error.

@@ -63,6 +63,18 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
             registry_image(s, sys);
             Ok(())
         }),
+        Case::new(Scenario::Persist, "persist/save", move |s| {
+            save(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save-on-stop", move |s| {
+            save_on_stop(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save-fails", move |s| {
+            save_fails(s, sys);
+            Ok(())
+        }),
         Case::new(Scenario::Persist, "persist/load-throughput", move |s| {
             throughput(s, sys);
             Ok(())
@@ -545,5 +557,317 @@ fn throughput(s: &mut Suite<'_>, sys: &Path) {
                 "load throughput {mbs} MB/s (512 MiB, 10 progress lines)"
             ))
         },
+    );
+}
+
+/// SHA-256 of a host file (`sha256sum`).
+fn sha256(w: &Wine, file: &Path) -> Result<String> {
+    let out = w.host("sha256sum", &[&file.display().to_string()])?;
+    ensure!(out.ok(), "sha256sum: {}", out.text());
+    out.stdout
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
+        .context("no sha256sum output")
+}
+
+/// `ramdiskctl --json save` with `args`: the JSON, after checking it succeeded.
+fn save_ok(w: &Wine, args: &[&str]) -> Result<serde_json::Value> {
+    let mut all = vec!["--json", "save"];
+    all.extend_from_slice(args);
+    json(&w.ctl(&all)?.check()?)
+}
+
+/// The `saved … MB/s` figure of the driver's save line since `mark`.
+fn save_line(w: &Wine, mark: u64) -> Result<String> {
+    w.driver_lines(mark)
+        .into_iter()
+        .find(|l| l.contains("saved ") && l.contains("MB/s"))
+        .context("no \"saved … MB/s\" line")
+}
+
+fn save(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "ramdiskctl save: a changed mkfs.fat image is written back, fsck.fat -n and mcopy see the change",
+        |w| {
+            let d = dir(w, "save")?;
+            let img = d.join("disk.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 32 * MIB, Some("16"), &tree)?;
+            // The change: the image with one more file, written onto the disk.
+            let changed = d.join("changed.img");
+            fs::copy(&img, &changed)?;
+            fs::write(d.join("new.txt"), noise(9, 12_345))?;
+            let shown = changed.display().to_string();
+            let out = w.host(
+                "mcopy",
+                &["-i", &shown, &d.join("new.txt").display().to_string(), "::/new.txt"],
+            )?;
+            ensure!(out.ok(), "mcopy: {}", out.text());
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(w, &win_path(&img), 32 * MIB, &["--letter", "R", "--fs", "keep"])?.check()?;
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\R:"])?;
+            let j = save_ok(w, &["R:"])?;
+            ensure!(j["file_bytes"] == 32 * MIB, "save: {j}");
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "the saved image differs from the disk's data"
+            );
+            let fsck = w.host("fsck.fat", &["-n", &img.display().to_string()])?;
+            ensure!(fsck.ok(), "fsck.fat -n: {}", fsck.text());
+            let back = d.join("new.back");
+            let got = w.host(
+                "mcopy",
+                &["-i", &img.display().to_string(), "::/new.txt", &back.display().to_string()],
+            )?;
+            ensure!(got.ok(), "mcopy from the saved image: {}", got.text());
+            ensure!(fs::read(&back)? == noise(9, 12_345), "new.txt differs");
+            ensure!(
+                !d.join("disk.img.new").exists(),
+                "disk.img.new is left behind"
+            );
+            let line = save_line(w, mark)?;
+            // A second save replaces the file the first one wrote (its identity was
+            // recorded), by the same method.
+            let again = save_ok(w, &["R:"])?;
+            ensure!(again["method"] == j["method"], "second save: {again}");
+            // Someone else replaces the image: the next save refuses, the file stays.
+            fs::copy(&changed, d.join("other.img"))?;
+            fs::rename(d.join("other.img"), &img)?;
+            let before = sha256(w, &img)?;
+            let out = w.ctl(&["save", "R:"])?;
+            ensure!(!out.ok(), "a save over someone else's file succeeded: {}", out.text());
+            ensure!(sha256(w, &img)? == before, "the other file changed");
+            ensure!(
+                w.driver_lines(mark)
+                    .iter()
+                    .any(|l| l.contains("no longer the one this disk loaded")),
+                "no line about the replaced file"
+            );
+            ensure!(!d.join("disk.img.new").exists(), "disk.img.new is left behind");
+            remove(w, "R:", mark)?;
+            stop(w)?;
+            Ok(format!(
+                "method {}, sparse {}; {}",
+                j["method"],
+                j["sparse"],
+                line.split_once("saved ").map_or(line.as_str(), |(_, r)| r)
+            ))
+        },
+    );
+}
+
+/// `img` with one more file (`new.txt`, `noise(seed, 12_345)`), as `out`.
+fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
+    fs::copy(img, out)?;
+    let file = out.with_extension("txt");
+    fs::write(&file, noise(seed, 12_345))?;
+    let got = w.host(
+        "mcopy",
+        &[
+            "-o",
+            "-i",
+            &out.display().to_string(),
+            &file.display().to_string(),
+            "::/new.txt",
+        ],
+    )?;
+    ensure!(got.ok(), "mcopy: {}", got.text());
+    Ok(())
+}
+
+fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "SaveOn=stop: sc stop saves disk 0's image, the change is served after the next start",
+        |w| {
+            let d = dir(w, "stop")?;
+            let img = d.join("boot.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 11)?;
+            let install = || -> Result<()> {
+                cleanup(w);
+                let mut args = Config::new(16 * MIB, 'Q').install_args(sys);
+                args.extend([
+                    "--image".into(),
+                    win_path(&img),
+                    "--save-on".into(),
+                    "stop".into(),
+                ]);
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                ctl_ok(w, &refs)?;
+                ctl_ok(w, &["start", "--no-broadcast"])?;
+                Ok(())
+            };
+            install()?;
+            let before = sha256(w, &img)?;
+            let mark = w.log_mark();
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\Q:"])?;
+            ensure!(
+                sha256(w, &img)? == before,
+                "the image changed before the stop"
+            );
+            stop(w)?;
+            let lines = w.driver_lines(mark);
+            ensure!(
+                lines.iter().any(|l| l.contains("SaveOn=stop: saving")),
+                "no SaveOn=stop line: {lines:?}"
+            );
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "the image is not the disk's data"
+            );
+            let line = save_line(w, mark)?;
+            install()?;
+            let dump = d.join("dump.img");
+            ctl_ok(w, &["dump", &dump.display().to_string(), r"\\.\Q:"])?;
+            ensure!(
+                fs::read(&dump)? == fs::read(&changed)?,
+                "the next start serves another image"
+            );
+            stop(w)?;
+            Ok(line
+                .split_once("saved ")
+                .map_or(line.clone(), |(_, r)| r.to_string()))
+        },
+    );
+    s.case(
+        "SaveOn=stop: ramdiskctl remove saves a created disk's image after the lock and dismount",
+        |w| {
+            let d = dir(w, "stop-remove")?;
+            let img = d.join("r.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 12)?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(
+                w,
+                &win_path(&img),
+                16 * MIB,
+                &["--letter", "R", "--save-on", "stop"],
+            )?
+            .check()?;
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\R:"])?;
+            remove(w, "R:", mark)?;
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "remove did not save the disk"
+            );
+            ensure!(!d.join("r.img.new").exists(), "r.img.new is left behind");
+            stop(w)?;
+            Ok("saved at remove".into())
+        },
+    );
+}
+
+/// A mount made for a case, undone (lazily) on drop.
+struct Mounted<'w> {
+    w: &'w Wine,
+    at: std::path::PathBuf,
+}
+
+impl<'w> Mounted<'w> {
+    /// `mount` with `args`, then `at` (created first).
+    fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
+        fs::create_dir_all(at)?;
+        let shown = at.display().to_string();
+        let mut all = args.to_vec();
+        all.push(&shown);
+        let out = w.host("mount", &all)?;
+        ensure!(out.ok(), "mount {all:?}: {}", out.text());
+        Ok(Self {
+            w,
+            at: at.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Mounted<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .w
+            .host("umount", &["-l", &self.at.display().to_string()]);
+    }
+}
+
+/// A disk on `img` changed to `changed`, then `ramdiskctl save` that must fail: the
+/// image's SHA-256 unchanged, no `.new` left, the driver's line naming the file.
+fn save_must_fail(w: &Wine, img: &Path, changed: &Path, size: u64, status: &str) -> Result<String> {
+    let before = sha256(w, img)?;
+    let mark = w.log_mark();
+    create(w, &win_path(img), size, &["--letter", "R"])?.check()?;
+    ctl_ok(w, &["load", &win_path(changed), r"\\.\R:"])?;
+    let out = w.ctl(&["save", "R:"])?;
+    ensure!(!out.ok(), "the save succeeded: {}", out.text());
+    let lines = w.driver_lines(mark);
+    let line = lines
+        .iter()
+        .find(|l| l.contains("failed, the file is left as it was"))
+        .with_context(|| format!("no failure line: {lines:?}"))?
+        .clone();
+    ensure!(line.contains(status), "not {status}: {line}");
+    ensure!(sha256(w, img)? == before, "the image's SHA-256 changed");
+    let mut new = img.as_os_str().to_owned();
+    new.push(".new");
+    ensure!(
+        !Path::new(&new).exists(),
+        "{} is left behind",
+        Path::new(&new).display()
+    );
+    remove(w, "R:", mark)?;
+    Ok(line
+        .split_once("left as it was: ")
+        .map_or(line.clone(), |(_, r)| r.to_string()))
+}
+
+fn save_fails(s: &mut Suite<'_>, sys: &Path) {
+    let ok = s.case("the driver starts for the failing saves", |w| {
+        start_driver(w, sys)?;
+        Ok(String::new())
+    });
+    if !ok {
+        return;
+    }
+    s.case(
+        "a save into a read-only mount (reached as Z:) fails, the image's SHA-256 unchanged",
+        |w| {
+            let d = dir(w, "save-ro")?;
+            let ro = d.join("ro");
+            fs::create_dir_all(&ro)?;
+            let img = ro.join("disk.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 13)?;
+            let _bind = Mounted::new(w, &["--bind", &ro.display().to_string()], &ro)?;
+            let out = w.host(
+                "mount",
+                &["-o", "remount,bind,ro", &ro.display().to_string()],
+            )?;
+            ensure!(out.ok(), "remount ro: {}", out.text());
+            ensure!(
+                fs::write(ro.join("probe"), b"x").is_err(),
+                "the read-only mount takes writes (as root)"
+            );
+            save_must_fail(w, &img, &changed, 16 * MIB, "STATUS_")
+        },
+    );
+    s.case(
+        "a save into a full 10 MiB tmpfs fails (disk full), the image's SHA-256 unchanged, no .new left",
+        |w| {
+            let d = dir(w, "save-full")?;
+            let full = d.join("full");
+            let _tmpfs = Mounted::new(w, &["-t", "tmpfs", "-o", "size=10m", "tmpfs"], &full)?;
+            let img = full.join("disk.img");
+            make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 14)?;
+            save_must_fail(w, &img, &changed, 8 * MIB, "STATUS_DISK_FULL")
+        },
+    );
+    s.case(
+        "after the failing saves the driver stops with pool balance 0",
+        stop,
     );
 }
