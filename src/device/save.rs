@@ -258,18 +258,22 @@ fn write_new(
         );
         0
     });
-    let sparse = save::sparse_supported(attributes) && {
-        let (s, _) = new.fs_control(FSCTL_SET_SPARSE, &[], &mut []);
-        if s != status::STATUS_SUCCESS {
-            log!(
-                disk: letter,
-                "FSCTL_SET_SPARSE refused ({:#010x}, {}): zero runs are written as zeros",
-                s.cast_unsigned(),
-                status::name(s)
-            );
-        }
-        s == status::STATUS_SUCCESS
-    };
+    // FSCTL_SET_SPARSE is asked for whatever the attributes say: its success is what
+    // makes holes safe to leave (a fresh file reads zeros wherever nothing was
+    // written). Wine 8 reports no FILE_SUPPORTS_SPARSE_FILES yet accepts the request,
+    // and its host files keep unwritten ranges as holes; FAT refuses it.
+    let (set_sparse, _) = new.fs_control(FSCTL_SET_SPARSE, &[], &mut []);
+    let sparse = set_sparse == status::STATUS_SUCCESS;
+    if sparse != save::sparse_supported(attributes) {
+        log!(
+            disk: letter,
+            "FSCTL_SET_SPARSE: {:#010x} ({}), while the host volume {} FILE_SUPPORTS_SPARSE_FILES: zero runs {}",
+            set_sparse.cast_unsigned(),
+            status::name(set_sparse),
+            if save::sparse_supported(attributes) { "reports" } else { "does not report" },
+            if sparse { "left as holes" } else { "written as zeros" }
+        );
+    }
     let mut buffer = PoolBuffer::new(SAVE_BUFFER).ok_or(SaveFailure::NoPool)?;
     let size = store.len();
     let sector = u64::from(BYTES_PER_SECTOR);

@@ -71,6 +71,10 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
             save_on_stop(s, sys);
             Ok(())
         }),
+        Case::new(Scenario::Persist, "persist/save-sparse", move |s| {
+            save_sparse(s, sys);
+            Ok(())
+        }),
         Case::new(Scenario::Persist, "persist/save-fails", move |s| {
             save_fails(s, sys);
             Ok(())
@@ -588,6 +592,36 @@ fn save_line(w: &Wine, mark: u64) -> Result<String> {
 
 fn save(s: &mut Suite<'_>, sys: &Path) {
     s.case(
+        "what Wine does with FileRenameInformationEx (REPLACE_IF_EXISTS | POSIX_SEMANTICS) over a held file",
+        |w| {
+            let d = dir(w, "rename-ex")?;
+            let (src, dst) = (d.join("a.new"), d.join("a.img"));
+            fs::write(&src, b"new")?;
+            fs::write(&dst, b"old")?;
+            let out = w.e2e(&["rename-ex", &win_path(&src), &win_path(&dst)])?;
+            ensure!(out.ok(), "rename-ex: {}", out.text());
+            let status = out
+                .stdout
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("status="))
+                .context("no status")?
+                .to_string();
+            // Either way the files must be consistent with the answer.
+            if status == "0x00000000" {
+                ensure!(fs::read(&dst)? == b"new" && !src.exists(), "success, but not renamed");
+                Ok(format!("status {status}: Wine renames with the Ex class"))
+            } else {
+                ensure!(
+                    fs::read(&dst)? == b"old" && fs::read(&src)? == b"new",
+                    "refused ({status}), but the files changed"
+                );
+                Ok(format!(
+                    "status {status}: Wine refuses the Ex class; its volumes report no FILE_SUPPORTS_POSIX_UNLINK_RENAME, so saves use rename-reopen"
+                ))
+            }
+        },
+    );
+    s.case(
         "ramdiskctl save: a changed mkfs.fat image is written back, fsck.fat -n and mcopy see the change",
         |w| {
             let d = dir(w, "save")?;
@@ -854,7 +888,7 @@ fn save_fails(s: &mut Suite<'_>, sys: &Path) {
         },
     );
     s.case(
-        "a save into a full 10 MiB tmpfs fails (disk full), the image's SHA-256 unchanged, no .new left",
+        "a save into a full tmpfs (1 MiB free) fails (disk full), the image's SHA-256 unchanged, no .new left",
         |w| {
             let d = dir(w, "save-full")?;
             let full = d.join("full");
@@ -863,11 +897,100 @@ fn save_fails(s: &mut Suite<'_>, sys: &Path) {
             make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
             let changed = d.join("changed.img");
             changed_copy(w, &img, &changed, 14)?;
+            // Room for 1 MiB more than the (sparse) image holds: the save's ~3.2 MiB of
+            // data cannot fit, with holes or without.
+            let room = (allocated(w, &img)? + MIB) / 1024;
+            let out = w.host(
+                "mount",
+                &["-o", &format!("remount,size={room}k"), &full.display().to_string()],
+            )?;
+            ensure!(out.ok(), "remount the tmpfs: {}", out.text());
             save_must_fail(w, &img, &changed, 8 * MIB, "STATUS_DISK_FULL")
         },
     );
     s.case(
         "after the failing saves the driver stops with pool balance 0",
         stop,
+    );
+}
+
+/// Bytes the host allocated for `file` (`stat -c '%b*%B'`).
+fn allocated(w: &Wine, file: &Path) -> Result<u64> {
+    let out = w.host("stat", &["-c", "%b %B", &file.display().to_string()])?;
+    ensure!(out.ok(), "stat: {}", out.text());
+    let mut it = out.stdout.split_whitespace().map(str::parse::<u64>);
+    match (it.next(), it.next()) {
+        (Some(Ok(blocks)), Some(Ok(unit))) => Ok(blocks * unit),
+        _ => anyhow::bail!("stat output: {}", out.stdout),
+    }
+}
+
+fn save_sparse(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a dynamic 8 GiB disk with 6 MiB written saves to a sparse file and loads back holding about that",
+        |w| {
+            const SIZE: u64 = 8 << 30;
+            let d = dir(w, "save-sparse")?;
+            let img = d.join("dyn.img");
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            let size = SIZE.to_string();
+            let j = json(
+                &w.ctl(&[
+                    "--json", "create", "--image", &win_path(&img), "--size", &size,
+                    "--allocation", "dynamic", "--letter", "T", "--no-broadcast",
+                ])?
+                .check()?,
+            )?;
+            ensure!(j["letter"] == "T:", "create: {j}");
+            let written = 6 * MIB;
+            for (offset, seed) in [(1u64 << 30, 21u64), (5 << 30, 22), (SIZE - 2 * MIB, 23)] {
+                let out = w.e2e(&[
+                    "pattern", r"\\.\T:", "write", &offset.to_string(), &(2 * MIB).to_string(),
+                    &seed.to_string(),
+                ])?;
+                ensure!(out.ok(), "pattern write at {offset}: {}", out.text());
+            }
+            let saved = save_ok(w, &["T:"])?;
+            ensure!(saved["method"] == "create", "a new image is created: {saved}");
+            ensure!(saved["sparse"] == true, "not sparse: {saved}");
+            ensure!(fs::metadata(&img)?.len() == SIZE, "the file is not 8 GiB");
+            let host = allocated(w, &img)?;
+            ensure!(
+                host <= written + 64 * MIB,
+                "{host} bytes allocated on the host for {written} bytes written"
+            );
+            let line = save_line(w, mark)?;
+            remove(w, "T:", mark)?;
+            // Loaded back: about the data in memory, the patterns intact.
+            let j = json(
+                &w.ctl(&[
+                    "--json", "create", "--image", &win_path(&img), "--size", &size, "--allocation", "dynamic",
+                    "--letter", "T", "--no-broadcast",
+                ])?
+                .check()?,
+            )?;
+            ensure!(j["size"] == SIZE, "loaded size: {j}");
+            let info = json(&ctl_ok(w, &["--json", "info", r"\\.\T:"])?)?;
+            let memory = info["allocated_bytes"].as_u64().context("no allocated_bytes")?;
+            ensure!(
+                memory <= written + 8 * MIB,
+                "{memory} bytes of memory for {written} bytes written: {info}"
+            );
+            for (offset, seed) in [(1u64 << 30, 21u64), (5 << 30, 22), (SIZE - 2 * MIB, 23)] {
+                let out = w.e2e(&[
+                    "pattern", r"\\.\T:", "check", &offset.to_string(), &(2 * MIB).to_string(),
+                    &seed.to_string(),
+                ])?;
+                ensure!(out.ok(), "pattern check at {offset}: {}", out.text());
+            }
+            remove(w, "T:", mark)?;
+            let _ = fs::remove_file(&img);
+            stop(w)?;
+            Ok(format!(
+                "{host} bytes on the host, {memory} bytes of memory after the load; {}",
+                line.split_once("saved ").map_or(line.as_str(), |(_, r)| r)
+            ))
+        },
     );
 }
