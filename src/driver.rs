@@ -5,7 +5,7 @@
 //! then every `Parameters\Disks\<NAME>`), the control device and its worker; any
 //! failure removes everything made so far (all or nothing). Every completed step owns
 //! its undo (a guard that deletes the device, the link, frees the memory). The worker
-//! serves CREATE/REMOVE/LIST/QUERY ([`serve`]); it alone touches the disk table after
+//! serves CREATE/REMOVE/LIST/QUERY/SAVE ([`serve`]); it alone touches the disk table after
 //! `DriverEntry` (the table is behind a [`TryLock`] that is never contended). Every
 //! disk ends the same way ([`destroy`]): its mount points deleted while it still
 //! answers, its rundown closed and drained, its link, device and memory released.
@@ -248,8 +248,8 @@ impl LoadError {
             Self::MountManagerHook(_) => return Some("MountManagerDevice"),
             Self::Boot(e) => return Some(e.value()),
             Self::Image(_) => Some(ValueName::ImageFile),
-            Self::Save(_) => None,
             Self::Registry { .. }
+            | Self::Save(_)
             | Self::Format(_)
             | Self::Metadata(_)
             | Self::CreateDevice(_)
@@ -517,7 +517,7 @@ fn create_disk(
     path: Option<PathBox>,
 ) -> Result<usize, LoadError> {
     let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
-    // What is not built yet (saving) is refused, not ignored: serving the disk
+    // What is not built yet (saving at shutdown) is refused, not ignored: serving the disk
     // without it would lose what the user meant to keep.
     supported(&config.persist).map_err(LoadError::Config)?;
     if let Some(start) = st.start {
@@ -698,6 +698,8 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
 
 /// A disk with `SaveOn=stop` or `shutdown` saves its image as it goes (at
 /// `DriverUnload` and REMOVE); a failure is logged, and the previous image stays.
+// A frame of its own: no frame above a page.
+#[inline(never)]
 fn save_at_stop(disk: &Disk) {
     let letter = disk.letter();
     let Some(image) = disk.image() else {
@@ -717,12 +719,12 @@ fn save_at_stop(disk: &Disk) {
     }
 }
 
-/// SAVE: the disk, the file (its `ImageFile` or the request's `Target`), the save.
-fn save_request(
-    st: &State,
-    input: &[u8],
-    req: &control::SaveRequest,
-) -> Result<control::RamdiskSaveResult, LoadError> {
+/// SAVE: the input (`parse_save` checks the `Target` in a 2 KiB path of its own), the
+/// disk, the file (its `ImageFile` or the request's `Target`), the save.
+// A frame of its own: the control worker's frame stays as small as before.
+#[inline(never)]
+fn save_request(st: &State, input: &[u8]) -> Result<control::RamdiskSaveResult, LoadError> {
+    let req = &control::parse_save(input).map_err(LoadError::Control)?;
     let slot = st
         .find(req.select)
         .ok_or(LoadError::NoSuchDisk(req.select))?;
@@ -852,8 +854,7 @@ fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usi
                     })
                 }
                 Request::Save => {
-                    let req = control::parse_save(input).map_err(LoadError::Control)?;
-                    let result = save_request(st, input, &req)?;
+                    let result = save_request(st, input)?;
                     Ok(control::save_reply(&result, out(buffer, output_len)))
                 }
                 Request::Query => {

@@ -116,26 +116,15 @@ impl Disk {
         };
         // The disk keeps the path and (for an existing image) the handle, and what a
         // save compares before it replaces the file.
-        let save_on = config.persist.save_on;
         let image = image_path.map(|path| {
-            TryLock::new(match content {
-                Content::Image(opened) => ImageState {
-                    path,
-                    recorded: Some(image::identity(
-                        opened.file_id,
-                        opened.check.disk_size,
-                        opened.last_write,
-                    )),
-                    file: Some(opened.file),
-                    save_on,
+            TryLock::new(ImageState::new(
+                path,
+                match content {
+                    Content::Image(opened) => Some(opened),
+                    Content::Format(_) => None,
                 },
-                Content::Format(_) => ImageState {
-                    path,
-                    file: None,
-                    recorded: None,
-                    save_on,
-                },
-            })
+                config.persist.save_on,
+            ))
         });
         let info = DiskInfo::with_volume(size, volume);
         let info = if store.is_dynamic() {

@@ -78,16 +78,18 @@ impl ImageFailure {
     }
 }
 
+/// `<what>: 0x… (STATUS_…)`: a failed file request, for the image and save lines.
+pub fn named(f: &mut fmt::Formatter<'_>, what: &str, s: NTSTATUS) -> fmt::Result {
+    write!(
+        f,
+        "{what}: {:#010x} ({})",
+        s.cast_unsigned(),
+        status::name(s)
+    )
+}
+
 impl fmt::Display for ImageFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let named = |f: &mut fmt::Formatter<'_>, what: &str, s: NTSTATUS| {
-            write!(
-                f,
-                "{what}: {:#010x} ({})",
-                s.cast_unsigned(),
-                status::name(s)
-            )
-        };
         match *self {
             Self::Open(s) => named(f, "cannot open it", s),
             Self::NoDirectory(s) => named(
@@ -143,6 +145,27 @@ pub struct ImageState {
     pub recorded: Option<FileIdentity>,
     /// `SaveOn`.
     pub save_on: SaveOn,
+}
+
+impl ImageState {
+    /// What a disk keeps of its image: `opened` for an existing one (the handle and
+    /// its identity), `None` for a new image (no file yet).
+    pub fn new(path: PathBox, opened: Option<Opened>, save_on: SaveOn) -> Self {
+        match opened {
+            Some(o) => Self {
+                path,
+                recorded: Some(identity(o.file_id, o.check.disk_size, o.last_write)),
+                file: Some(o.file),
+                save_on,
+            },
+            None => Self {
+                path,
+                file: None,
+                recorded: None,
+                save_on,
+            },
+        }
+    }
 }
 
 /// The identity of an opened image (`volume_serial` 0: not queried, on both sides of

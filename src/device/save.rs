@@ -28,7 +28,7 @@ use ramdisk_core::{
 use ramdisk_store::{Store, StoreError};
 use wdk_sys::NTSTATUS;
 
-use super::image::{ImageState, PathBox, identity};
+use super::image::{ImageState, PathBox, identity, named};
 use crate::kernel::{
     PoolAlloc,
     file::{HostFile, HostOpen},
@@ -83,14 +83,6 @@ impl SaveFailure {
 
 impl fmt::Display for SaveFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let named = |f: &mut fmt::Formatter<'_>, what: &str, s: NTSTATUS| {
-            write!(
-                f,
-                "{what}: {:#010x} ({})",
-                s.cast_unsigned(),
-                status::name(s)
-            )
-        };
         match *self {
             Self::Refused(e) => write!(f, "{e}"),
             Self::CreateNew(s) => named(f, "cannot create <file>.new", s),
@@ -182,10 +174,10 @@ pub fn save(
             )));
         }
     };
-    let exists = match &held {
-        Some(h) => save::check_identity(h.recorded.as_ref(), found.as_ref()),
-        None => Ok(found.is_some()),
-    };
+    let exists = held.as_ref().map_or_else(
+        || Ok(found.is_some()),
+        |h| save::check_identity(h.recorded.as_ref(), found.as_ref()),
+    );
     let exists = match exists {
         Ok(exists) => exists,
         Err(e) => {
@@ -214,11 +206,13 @@ pub fn save(
     }
     drop(new);
     let target = held.is_none();
-    let outcome_status = held.map_or(status::STATUS_SUCCESS, |h| reopen(letter, path, h));
+    let outcome_status = held
+        .as_mut()
+        .map_or(status::STATUS_SUCCESS, |h| reopen(letter, path, h));
     let elapsed = (time::system_time() - started).cast_unsigned();
     let ms = elapsed / 10_000;
     let size = store.len();
-    let mb_per_s = if ms > 0 { size / 1_000 / ms } else { 0 };
+    let mb_per_s = (size / 1_000).checked_div(ms).unwrap_or(0);
     log!(
         disk: letter,
         "saved {size} bytes to {path} in {ms} ms ({mb_per_s} MB/s): {} bytes of data, {} bytes {}, replaced by {} (host attributes {attributes:#x}), {}",
@@ -388,7 +382,7 @@ fn replace(
 /// After a replace: holds the new image open and records its identity; the handle to
 /// the old file closes. A status other than success when it cannot be opened (the
 /// disk then records no file: its next save refuses until the file is dealt with).
-fn reopen(letter: u8, path: &ImagePath, held: Held<'_>) -> NTSTATUS {
+fn reopen(letter: u8, path: &ImagePath, held: &mut Held<'_>) -> NTSTATUS {
     let opened = HostFile::open(path.units(), HostOpen::Image).and_then(|file| {
         let standard = file.standard()?;
         let id = identity(

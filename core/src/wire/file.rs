@@ -22,10 +22,11 @@ pub const RENAME_NAME_OFFSET: usize = 20;
 pub const RENAME_HEADER_SIZE: usize = 24;
 
 wire! {
-    /// `FILE_RENAME_INFORMATION` (`FileRenameInformation`, and
-    /// `FileRenameInformationEx` with `Flags`) with a name buffer of
-    /// [`RENAME_NAME_UNITS`]: one fixed buffer (2 KiB, in pool) serves every rename,
-    /// filled in place by [`crate::save::fill_rename`].
+    /// `FILE_RENAME_INFORMATION` with a name buffer of [`RENAME_NAME_UNITS`].
+    ///
+    /// For `FileRenameInformation`, and `FileRenameInformationEx` with `Flags`: one
+    /// fixed buffer (2 KiB, in pool) serves every rename, filled in place by
+    /// [`crate::save::fill_rename`].
     ///
     /// Unaligned, as every wire struct here; the driver's pool block is 16-aligned
     /// (the `HANDLE`'s alignment is 8).

@@ -282,15 +282,20 @@ impl HostFile {
         let mut info = FILE_END_OF_FILE_INFORMATION {
             EndOfFile: large(size),
         };
+        self.set(&mut info, _FILE_INFORMATION_CLASS::FileEndOfFileInformation)
+    }
+
+    /// `ZwSetInformationFile` of class `class` with `info` (a WDK structure).
+    fn set<T>(&self, info: &mut T, class: FILE_INFORMATION_CLASS) -> Result<(), NTSTATUS> {
         let mut iosb = io_status_block();
-        // SAFETY: our handle; `info` is a live FILE_END_OF_FILE_INFORMATION.
+        // SAFETY: our handle; `info` is a live structure of the class, of its size.
         let status = unsafe {
             ZwSetInformationFile(
                 self.0,
                 &raw mut iosb,
-                (&raw mut info).cast::<c_void>(),
-                ulong(size_of::<FILE_END_OF_FILE_INFORMATION>()),
-                _FILE_INFORMATION_CLASS::FileEndOfFileInformation,
+                core::ptr::from_mut(info).cast::<c_void>(),
+                ulong(size_of::<T>()),
+                class,
             )
         };
         match settle(self.0, status, &iosb) {
@@ -423,21 +428,10 @@ impl HostFile {
     /// `ZwSetInformationFile`'s status.
     pub fn delete_on_close(&self) -> Result<(), NTSTATUS> {
         let mut info = FILE_DISPOSITION_INFORMATION { DeleteFile: 1 };
-        let mut iosb = io_status_block();
-        // SAFETY: our handle; `info` is a live FILE_DISPOSITION_INFORMATION.
-        let status = unsafe {
-            ZwSetInformationFile(
-                self.0,
-                &raw mut iosb,
-                (&raw mut info).cast::<c_void>(),
-                ulong(size_of::<FILE_DISPOSITION_INFORMATION>()),
-                _FILE_INFORMATION_CLASS::FileDispositionInformation,
-            )
-        };
-        match settle(self.0, status, &iosb) {
-            STATUS_SUCCESS => Ok(()),
-            status => Err(status),
-        }
+        self.set(
+            &mut info,
+            _FILE_INFORMATION_CLASS::FileDispositionInformation,
+        )
     }
 }
 

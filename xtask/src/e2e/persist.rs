@@ -1,4 +1,5 @@
-//! Disks that load an image file (issue 16's loading; saving is not built yet).
+//! Disks that load an image file and save it (issue 16; saving at shutdown is not
+//! built, and Wine never sends `IRP_MJ_SHUTDOWN`).
 //!
 //! - `persist/create-image`: a FAT16 image made on Linux with `mkfs.fat` + `mcopy` (a
 //!   tree of files) is served by `ramdiskctl create --image`: the whole disk dumps
@@ -14,6 +15,12 @@
 //!   naming the file, the disk list is unchanged;
 //! - `persist/new-image`: a missing file in an existing directory makes a fresh disk;
 //! - `persist/registry-image`: `ImageFile` in `Parameters` at `sc start`;
+//! - `persist/save`: what Wine does with `FileRenameInformationEx`; a changed image
+//!   saved by `ramdiskctl save` (`fsck.fat -n`, `mcopy`), a second save, a save over a
+//!   file replaced behind the disk's back refused;
+//! - `persist/save-on-stop`: `SaveOn=stop` saves at `sc stop` and at `ramdiskctl remove`;
+//! - `persist/save-sparse`: a dynamic 8 GiB disk saves to a sparse file and loads back;
+//! - `persist/save-fails`: a read-only mount and a full tmpfs: the image unchanged;
 //! - `persist/load-throughput`: a 512 MiB fixed image loads; its MB/s in the PASS line.
 
 use std::{fs, path::Path, time::Duration};
@@ -763,7 +770,7 @@ fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
             stop(w)?;
             Ok(line
                 .split_once("saved ")
-                .map_or(line.clone(), |(_, r)| r.to_string()))
+                .map_or_else(|| line.clone(), |(_, r)| r.to_string()))
         },
     );
     s.case(
@@ -853,7 +860,7 @@ fn save_must_fail(w: &Wine, img: &Path, changed: &Path, size: u64, status: &str)
     remove(w, "R:", mark)?;
     Ok(line
         .split_once("left as it was: ")
-        .map_or(line.clone(), |(_, r)| r.to_string()))
+        .map_or_else(|| line.clone(), |(_, r)| r.to_string()))
 }
 
 fn save_fails(s: &mut Suite<'_>, sys: &Path) {
