@@ -5,7 +5,7 @@
 //! then every `Parameters\Disks\<NAME>`), the control device and its worker; any
 //! failure removes everything made so far (all or nothing). Every completed step owns
 //! its undo (a guard that deletes the device, the link, frees the memory). The worker
-//! serves CREATE/REMOVE/LIST/QUERY ([`serve`]); it alone touches the disk table after
+//! serves CREATE/REMOVE/LIST/QUERY/SAVE ([`serve`]); it alone touches the disk table after
 //! `DriverEntry` (the table is behind a [`TryLock`] that is never contended). Every
 //! disk ends the same way ([`destroy`]): its mount points deleted while it still
 //! answers, its rundown closed and drained, its link, device and memory released.
@@ -15,8 +15,8 @@ use core::fmt::{self, Write as _};
 
 use ramdisk_core::{
     config::{
-        Config, ConfigError, FormatProblem, ImagePath, MemoryPlan, PathProblem, Problem, ValueName,
-        boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
+        Config, ConfigError, FormatProblem, ImagePath, MemoryPlan, PathProblem, Problem, SaveOn,
+        ValueName, boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
     },
     control::{
         self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
@@ -39,6 +39,7 @@ use crate::{
         Control, DeviceKind, Disk,
         disk::Content,
         image::{self, ImageFailure, PathBox, Source},
+        save::{self as saving, SaveFailure},
     },
     kernel::{
         DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
@@ -178,6 +179,8 @@ pub enum LoadError {
     Internal(&'static str),
     /// The `ImageFile` cannot be served (its line naming the file is logged).
     Image(ImageFailure),
+    /// A save failed before it replaced anything (its line naming the file is logged).
+    Save(SaveFailure),
     /// The disk table is full.
     TooManyDisks,
     /// `DefaultDisk`, a `Parameters\Disks` subkey name, or too many subkeys.
@@ -221,6 +224,7 @@ impl LoadError {
             Self::MountManagerHook(e) => e.status(),
             Self::Internal(_) => status::STATUS_INTERNAL_ERROR,
             Self::Image(f) => f.status(),
+            Self::Save(f) => f.status(),
             Self::Store { error, .. } => error.status(),
             Self::Format(_) => status::STATUS_INVALID_PARAMETER,
             Self::Metadata(_) => status::STATUS_INSUFFICIENT_RESOURCES,
@@ -245,6 +249,7 @@ impl LoadError {
             Self::Boot(e) => return Some(e.value()),
             Self::Image(_) => Some(ValueName::ImageFile),
             Self::Registry { .. }
+            | Self::Save(_)
             | Self::Format(_)
             | Self::Metadata(_)
             | Self::CreateDevice(_)
@@ -333,6 +338,11 @@ impl fmt::Display for LoadError {
             Self::Image(failure) => write!(
                 f,
                 "ImageFile: {failure} ({})",
+                status::name(failure.status())
+            ),
+            Self::Save(failure) => write!(
+                f,
+                "save: {failure} ({})",
                 status::name(failure.status())
             ),
             Self::LetterTaken { letter, status } => write!(
@@ -507,7 +517,7 @@ fn create_disk(
     path: Option<PathBox>,
 ) -> Result<usize, LoadError> {
     let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
-    // What is not built yet (saving) is refused, not ignored: serving the disk
+    // What is not built yet (saving at shutdown) is refused, not ignored: serving the disk
     // without it would lose what the user meant to keep.
     supported(&config.persist).map_err(LoadError::Config)?;
     if let Some(start) = st.start {
@@ -686,9 +696,7 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
     match closed.take() {
         Some(DeviceKind::Disk(disk)) => {
             let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
-            if let Some(image) = disk.image() {
-                log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*image.path);
-            }
+            save_at_stop(&disk);
             let (link, store) = disk.into_parts();
             drop(link);
             closed.delete();
@@ -709,6 +717,70 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
         }
         None => closed.delete(),
     }
+}
+
+/// A disk with `SaveOn=stop` or `shutdown` saves its image as it goes (at
+/// `DriverUnload` and REMOVE); a failure is logged, and the previous image stays.
+// A frame of its own: no frame above a page.
+#[inline(never)]
+fn save_at_stop(disk: &Disk) {
+    let letter = disk.letter();
+    let Some(image) = disk.image() else {
+        return;
+    };
+    let saved = image.try_with(|state| {
+        if matches!(state.save_on, SaveOn::Never) {
+            log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*state.path);
+            return;
+        }
+        log!(disk: letter, "SaveOn={}: saving {} as the disk goes", state.save_on.name(), &*state.path);
+        // The failure's line is logged by the save.
+        let _ = saving::save_image(letter, disk.store(), state, false);
+    });
+    if saved.is_none() {
+        log!(error, disk: letter, "the image is busy (a save in progress): not saved at stop");
+    }
+}
+
+/// SAVE: the input (`parse_save` checks the `Target` in a 2 KiB path of its own), the
+/// disk, the file (its `ImageFile` or the request's `Target`), the save.
+// A frame of its own: the control worker's frame stays as small as before.
+#[inline(never)]
+fn save_request(st: &State, input: &[u8]) -> Result<control::RamdiskSaveResult, LoadError> {
+    let req = &control::parse_save(input).map_err(LoadError::Control)?;
+    let slot = st
+        .find(req.select)
+        .ok_or(LoadError::NoSuchDisk(req.select))?;
+    let (_, _, disk) = st
+        .disks()
+        .find(|(s, _, _)| *s == slot)
+        .ok_or(LoadError::NoSuchDisk(req.select))?;
+    let letter = disk.letter();
+    if let Some(l) = req.target_letter
+        && st.disks().any(|(_, _, d)| d.letter() == l)
+    {
+        return Err(LoadError::Control(ControlError::Target(
+            PathProblem::OnRamdisk,
+        )));
+    }
+    let locked = matches!(req.lock, control::SaveLock::Locked);
+    let outcome = if req.target {
+        let mut target = PathBox::new_zeroed().ok_or(LoadError::Save(SaveFailure::NoPool))?;
+        control::save_target_into(input, Some(letter), &mut target).map_err(LoadError::Control)?;
+        saving::save(letter, disk.store(), &target, None, locked)
+    } else {
+        let image = disk.image();
+        let read_only = disk.state().info.read_only;
+        ramdisk_core::save::save_target(false, image.is_some(), read_only)
+            .map_err(|e| LoadError::Save(SaveFailure::Refused(e)))?;
+        image
+            .and_then(|image| {
+                image.try_with(|state| saving::save_image(letter, disk.store(), state, locked))
+            })
+            .ok_or(LoadError::Busy)?
+    }
+    .map_err(LoadError::Save)?;
+    Ok(control::encode_save_result(&outcome))
 }
 
 /// Every disk, then the control device.
@@ -803,6 +875,10 @@ fn answer(request: Request, buffer: &mut [u8], input_len: usize, output_len: usi
                         status: STATUS_SUCCESS,
                         information: 0,
                     })
+                }
+                Request::Save => {
+                    let result = save_request(st, input)?;
+                    Ok(control::save_reply(&result, out(buffer, output_len)))
                 }
                 Request::Query => {
                     let select = control::parse_query(input).map_err(LoadError::Control)?;

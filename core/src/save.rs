@@ -8,7 +8,11 @@
 //! 2. **`<file>.new`** ([`crate::config::ImagePath::with_new_suffix`]) in the same
 //!    directory, opened with [`NEW_FILE_DISPOSITION`] (`FILE_OVERWRITE_IF`): a
 //!    leftover `.new` next to `<file>` is an interrupted save, and the next save
-//!    overwrites it. Made sparse where the host supports it ([`sparse_supported`]).
+//!    overwrites it. The driver asks for `FSCTL_SET_SPARSE` on it: where that
+//!    succeeds the file is sparse (whether or not the volume reports
+//!    [`sparse_supported`]: Wine 8 does not, yet takes the request, and its host
+//!    files keep unwritten ranges as holes); where it is refused (FAT, exFAT) zero
+//!    runs are written as zeros.
 //! 3. **The data** ([`plan`], over [`crate::image::runs`]): data runs written, runs of
 //!    zero sectors left as holes in a sparse file (a fresh file reads zeros where
 //!    nothing was written) or written as zeros elsewhere; the end of file set to the
@@ -42,23 +46,15 @@ use core::fmt;
 use crate::config::ImagePath;
 use crate::image::Run;
 use crate::status::{STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_COLLISION};
-use crate::wire::save::{
+use crate::wire::file::{
     FileRenameInformation, RENAME_HEADER_SIZE, RENAME_NAME_OFFSET, RENAME_NAME_UNITS,
 };
 use crate::wire::{U16, U32, U64};
 
-/// `FILE_SUPPORTS_SPARSE_FILES` (`FileFsAttributeInformation`).
-pub const FILE_SUPPORTS_SPARSE_FILES: u32 = 0x0000_0040;
-/// `FILE_SUPPORTS_POSIX_UNLINK_RENAME` (`FileFsAttributeInformation`).
-pub const FILE_SUPPORTS_POSIX_UNLINK_RENAME: u32 = 0x0000_0400;
-/// `FILE_RENAME_REPLACE_IF_EXISTS` (`FileRenameInformationEx`).
-pub const FILE_RENAME_REPLACE_IF_EXISTS: u32 = 0x0000_0001;
-/// `FILE_RENAME_POSIX_SEMANTICS` (`FileRenameInformationEx`).
-pub const FILE_RENAME_POSIX_SEMANTICS: u32 = 0x0000_0002;
-/// `FileRenameInformation` (`FILE_INFORMATION_CLASS`).
-pub const FILE_RENAME_INFORMATION_CLASS: u32 = 10;
-/// `FileRenameInformationEx` (`FILE_INFORMATION_CLASS`).
-pub const FILE_RENAME_INFORMATION_EX_CLASS: u32 = 65;
+pub use crate::wire::file::{
+    FILE_RENAME_INFORMATION_CLASS, FILE_RENAME_INFORMATION_EX_CLASS, FILE_RENAME_POSIX_SEMANTICS,
+    FILE_RENAME_REPLACE_IF_EXISTS, FILE_SUPPORTS_POSIX_UNLINK_RENAME, FILE_SUPPORTS_SPARSE_FILES,
+};
 /// `FILE_OVERWRITE_IF` (`ZwCreateFile`'s `CreateDisposition`): create, or truncate
 /// what is there.
 pub const FILE_OVERWRITE_IF: u32 = 5;
@@ -292,8 +288,8 @@ pub const fn replace_method(fs_attributes: u32, exists: bool) -> ReplaceMethod {
     }
 }
 
-/// Whether the host volume has sparse files (then the `.new` file gets
-/// `FSCTL_SET_SPARSE` and holes stay holes).
+/// Whether the host volume reports sparse files (`FILE_SUPPORTS_SPARSE_FILES`); the
+/// driver logs it next to what `FSCTL_SET_SPARSE` answered, which is what decides.
 #[must_use]
 pub const fn sparse_supported(fs_attributes: u32) -> bool {
     fs_attributes & FILE_SUPPORTS_SPARSE_FILES != 0

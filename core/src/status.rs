@@ -100,6 +100,12 @@ pub const STATUS_FILE_IS_A_DIRECTORY: i32 = 0xC000_00BA_u32 as i32;
 /// `STATUS_END_OF_FILE`: an image is shorter than its volume claims, or shrank
 /// while it loaded.
 pub const STATUS_END_OF_FILE: i32 = 0xC000_0011_u32 as i32;
+/// `STATUS_DISK_FULL`: a save's write to `<file>.new` came up short (the host
+/// volume is full).
+pub const STATUS_DISK_FULL: i32 = 0xC000_007F_u32 as i32;
+/// `STATUS_NAME_TOO_LONG`: a rename's name does not fit its buffer (never, for an
+/// `ImagePath`).
+pub const STATUS_NAME_TOO_LONG: i32 = 0xC000_0106_u32 as i32;
 /// `STATUS_UNRECOGNIZED_VOLUME`: an image holds partitions, not one volume.
 pub const STATUS_UNRECOGNIZED_VOLUME: i32 = 0xC000_014F_u32 as i32;
 /// `STATUS_WRONG_VOLUME`: an explicit `FileSystem` the image does not hold.
@@ -150,6 +156,8 @@ pub const fn name(status: i32) -> &'static str {
         STATUS_SHARING_VIOLATION => "STATUS_SHARING_VIOLATION",
         STATUS_FILE_IS_A_DIRECTORY => "STATUS_FILE_IS_A_DIRECTORY",
         STATUS_END_OF_FILE => "STATUS_END_OF_FILE",
+        STATUS_DISK_FULL => "STATUS_DISK_FULL",
+        STATUS_NAME_TOO_LONG => "STATUS_NAME_TOO_LONG",
         STATUS_UNRECOGNIZED_VOLUME => "STATUS_UNRECOGNIZED_VOLUME",
         STATUS_WRONG_VOLUME => "STATUS_WRONG_VOLUME",
         _ => "(unknown NTSTATUS)",
@@ -194,6 +202,8 @@ mod tests {
             (STATUS_SHARING_VIOLATION, 0xC000_0043),
             (STATUS_FILE_IS_A_DIRECTORY, 0xC000_00BA),
             (STATUS_END_OF_FILE, 0xC000_0011),
+            (STATUS_DISK_FULL, 0xC000_007F),
+            (STATUS_NAME_TOO_LONG, 0xC000_0106),
             (STATUS_UNRECOGNIZED_VOLUME, 0xC000_014F),
             (STATUS_WRONG_VOLUME, 0xC000_0012),
         ];

@@ -314,8 +314,9 @@ pub struct DiskOptions {
     pub memory_limit: Option<u64>,
     /// `ImageFile`: the image file the disk loads and saves (X:\dir\disk.img or an NT
     /// path, at most 1024 characters, not on a ramdisk). The driver loads it before the
-    /// disk appears (a missing file in an existing directory: a fresh disk); saving is
-    /// not built yet, so --save-on stop/shutdown is refused (`STATUS_NOT_SUPPORTED`).
+    /// disk appears (a missing file in an existing directory: a fresh disk);
+    /// `ramdiskctl save` and --save-on stop write it back (--save-on shutdown is not
+    /// built yet: refused with `STATUS_NOT_SUPPORTED`).
     #[arg(long, value_name = "FILE")]
     pub image: Option<String>,
     /// `SaveOn`: when the image is written back besides `ramdiskctl save` (needs

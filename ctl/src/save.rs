@@ -17,8 +17,8 @@
 //! warning, and the driver is told it is unlocked.
 //!
 //! A driver without SAVE (`STATUS_INVALID_DEVICE_REQUEST`, Win32
-//! `ERROR_INVALID_FUNCTION`) is exit code 7 with a message saying so: the driver side
-//! of saving is not built yet.
+//! `ERROR_INVALID_FUNCTION`) is exit code 7 with a message saying so: a driver
+//! older than this ramdiskctl (built before saving was).
 //!
 //! Written against [`SaveSystem`], so the host tests check the exact order with a
 //! fake; `cmd/save.rs` implements it with `CreateFileW` and `DeviceIoControl`.
@@ -203,8 +203,8 @@ fn refused(letter: char, target: Option<&str>, code: u32) -> CtlError {
     let e = |context: String| CtlError::win32(context, code);
     match code {
         ERROR_INVALID_FUNCTION => e(format!(
-            "the driver does not support IOCTL_RAMDISK_SAVE: the driver side of saving is not \
-             built yet, so the disk on {letter}: was not saved"
+            "the driver does not support IOCTL_RAMDISK_SAVE (a driver older than this \
+             ramdiskctl), so the disk on {letter}: was not saved"
         ))
         .exit_code(EXIT_UNSUPPORTED),
         ERROR_NO_SUCH_DEVICE => e(format!("no RAM disk on {letter}:")).exit_code(EXIT_NO_DEVICE),

@@ -1,5 +1,5 @@
 //! The control device `\Device\RamdiskControl` (`\\.\RamdiskControl`): creates,
-//! removes and lists disks at run time.
+//! removes, lists and saves disks at run time.
 //!
 //! `FILE_DEVICE_UNKNOWN` (no file system tries to mount it), `FILE_DEVICE_SECURE_OPEN`
 //! and the DACL `D:P(A;;GA;;;SY)(A;;GA;;;BA)`: each disk costs memory, so only SYSTEM
@@ -8,9 +8,9 @@
 //! name would be a way around the DACL. Under Wine a failed CREATE still hands out a
 //! handle, so every request on such a handle fails the same way.
 //!
-//! The four control IOCTLs are pended and finished on the driver's worker thread
-//! (`kernel::worker`, served by `crate::driver::serve`); every other code is
-//! `STATUS_INVALID_DEVICE_REQUEST`.
+//! The five control IOCTLs (CREATE, REMOVE, LIST, QUERY, SAVE) are pended and
+//! finished on the driver's worker thread (`kernel::worker`, served by
+//! `crate::driver::serve`); every other code is `STATUS_INVALID_DEVICE_REQUEST`.
 
 use ramdisk_core::{
     control::{CONTROL_DEVICE_NAME_UTF16, CONTROL_LINK_NAME_UTF16, FILE_DEVICE_UNKNOWN, Request},

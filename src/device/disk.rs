@@ -29,7 +29,7 @@ use crate::{
     driver::LoadError,
     kernel::{
         Completion, DeviceObject, DriveLink, DriverObject, Irp, Major, NewDevice, PoolAlloc,
-        security::DescriptorBuffer, thread,
+        security::DescriptorBuffer, sync::TryLock, thread,
     },
     mountmgr::{self, Ownership, RegisterError},
 };
@@ -53,7 +53,7 @@ pub struct Disk {
     boot: bool,
     /// The image file (its path, the handle held for the disk's lifetime, what a
     /// save compares), when `ImageFile` is set.
-    image: Option<ImageState>,
+    image: Option<TryLock<ImageState>>,
 }
 
 /// What a new disk holds.
@@ -116,26 +116,15 @@ impl Disk {
                         .error()
                         .map_or(LoadError::Format(e), LoadError::Metadata)
                 })?;
-                let image = path.map(|path| ImageState {
-                    path,
-                    file: None,
-                    file_id: 0,
-                    size: 0,
-                    last_write: 0,
-                });
+                let image = path
+                    .map(|path| TryLock::new(ImageState::new(path, None, config.persist.save_on)));
                 (layout.kind(), image)
             }
             Content::Image { opened, path } => {
                 image::load(config.drive_letter, &path, &opened, &store)?;
                 let volume = opened.check.volume.kind();
-                let image = ImageState {
-                    path,
-                    file: Some(opened.file),
-                    file_id: opened.file_id,
-                    size: opened.check.disk_size,
-                    last_write: opened.last_write,
-                };
-                (volume, Some(image))
+                let image = ImageState::new(path, Some(opened), config.persist.save_on);
+                (volume, Some(TryLock::new(image)))
             }
         };
         let info = DiskInfo::with_volume(size, volume);
@@ -270,7 +259,7 @@ impl Disk {
     }
 
     /// The image file, when the disk has one.
-    pub const fn image(&self) -> Option<&ImageState> {
+    pub const fn image(&self) -> Option<&TryLock<ImageState>> {
         self.image.as_ref()
     }
 

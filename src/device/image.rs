@@ -15,9 +15,10 @@
 use core::fmt;
 
 use ramdisk_core::{
-    config::{Config, ImagePath},
+    config::{Config, ImagePath, SaveOn},
     geometry::BYTES_PER_SECTOR,
     image::{self, Absent, ImageCheck, ImageError, Progress},
+    save::FileIdentity,
     status,
 };
 use ramdisk_store::{Store, StoreError, StoreWriter};
@@ -77,16 +78,18 @@ impl ImageFailure {
     }
 }
 
+/// `<what>: 0x… (STATUS_…)`: a failed file request, for the image and save lines.
+pub fn named(f: &mut fmt::Formatter<'_>, what: &str, s: NTSTATUS) -> fmt::Result {
+    write!(
+        f,
+        "{what}: {:#010x} ({})",
+        s.cast_unsigned(),
+        status::name(s)
+    )
+}
+
 impl fmt::Display for ImageFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let named = |f: &mut fmt::Formatter<'_>, what: &str, s: NTSTATUS| {
-            write!(
-                f,
-                "{what}: {:#010x} ({})",
-                s.cast_unsigned(),
-                status::name(s)
-            )
-        };
         match *self {
             Self::Open(s) => named(f, "cannot open it", s),
             Self::NoDirectory(s) => named(
@@ -130,23 +133,50 @@ pub enum Source {
     New,
 }
 
-/// A disk's image, as the disk keeps it: the path, the handle, and what a save will
-/// compare before it replaces the file (ID, size, last-write time at load).
-#[expect(
-    dead_code,
-    reason = "saving (issue 16) compares the ID, size and time before it replaces the file; the handle is held, not read"
-)]
+/// A disk's image, as the disk keeps it: the path, the handle, when it is saved, and
+/// what a save compares before it replaces the file (ID, size, last-write time at
+/// load or after the disk's own last save).
 pub struct ImageState {
     /// The path.
     pub path: PathBox,
     /// The open image (`None` for a new image: no file yet).
     pub file: Option<HostFile>,
-    /// The file's ID at load.
-    pub file_id: u64,
-    /// Its size at load.
-    pub size: u64,
-    /// Its last-write time at load.
-    pub last_write: u64,
+    /// The file as loaded or last saved (`None`: no file recorded, a new image).
+    pub recorded: Option<FileIdentity>,
+    /// `SaveOn`.
+    pub save_on: SaveOn,
+}
+
+impl ImageState {
+    /// What a disk keeps of its image: `opened` for an existing one (the handle and
+    /// its identity), `None` for a new image (no file yet).
+    pub fn new(path: PathBox, opened: Option<Opened>, save_on: SaveOn) -> Self {
+        match opened {
+            Some(o) => Self {
+                path,
+                recorded: Some(identity(o.file_id, o.check.disk_size, o.last_write)),
+                file: Some(o.file),
+                save_on,
+            },
+            None => Self {
+                path,
+                file: None,
+                recorded: None,
+                save_on,
+            },
+        }
+    }
+}
+
+/// The identity of an opened image (`volume_serial` 0: not queried, on both sides of
+/// every comparison).
+pub const fn identity(file_id: u64, size: u64, last_write: u64) -> FileIdentity {
+    FileIdentity {
+        volume_serial: 0,
+        file_id: file_id as u128,
+        size,
+        last_write: last_write.cast_signed(),
+    }
 }
 
 /// Logs `failure` naming the file, and makes it the creation's error.

@@ -10,6 +10,7 @@ pub mod disk;
 #[cfg(feature = "fault-injection")]
 pub mod double;
 pub mod image;
+pub mod save;
 
 use ramdisk_core::status::{STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS};
 

@@ -112,6 +112,25 @@ impl PoolBuffer {
         allocate_zeroed(len).map(|block| Self { block, len })
     }
 
+    /// Copies `range` of `store` into the start of the buffer through the store's
+    /// raw-pointer API (a save's read of the disk: no slice over disk memory).
+    ///
+    /// # Errors
+    /// [`ramdisk_store::StoreError::OutOfRange`] when the range is longer than the
+    /// buffer; what [`ramdisk_store::Store::read`] reports.
+    pub fn read_store<A: ChunkAlloc>(
+        &mut self,
+        store: &ramdisk_store::Store<A>,
+        range: ramdisk_core::request::Range,
+    ) -> Result<(), ramdisk_store::StoreError> {
+        if range.length() > self.len {
+            return Err(ramdisk_store::StoreError::OutOfRange);
+        }
+        // SAFETY: our allocation holds `self.len >= range.length()` bytes, is not
+        // store memory, and `&mut self` keeps every other borrow of it away.
+        unsafe { store.read(range, self.block.as_ptr()) }
+    }
+
     /// The bytes.
     pub const fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: a live allocation of `len` bytes, initialised (zeroed), owned by

@@ -1,7 +1,8 @@
 //! The control device's worker: one system thread, started in `DriverEntry` and
 //! ended in `DriverUnload`, that finishes every pended control request.
 //!
-//! CREATE and REMOVE cannot be served inside the dispatch routine: under Wine one
+//! CREATE and REMOVE cannot be served inside the dispatch routine (nor SAVE, which
+//! writes a whole image file): under Wine one
 //! IRP thread serves every device of the process, and a new disk's mount-manager
 //! registration (or a removal's `DELETE_POINTS`) calls back into the driver's own
 //! devices, which would deadlock. So the dispatch routine pends the IRP and hands it

@@ -294,7 +294,7 @@ impl ConfigError {
             ),
             Problem::NotSupportedYet => write!(
                 f,
-                "{name}: is valid, but this driver build cannot save image files yet (loading works: leave SaveOn out or set it to never)"
+                "{name}: is valid, but this driver build cannot save at shutdown yet (SaveOn=stop saves at DriverUnload and ramdiskctl remove)"
             ),
             _ => Ok(()),
         }

@@ -10,8 +10,8 @@
 //!   `/ * ? " < > |`, control characters, or a `:` except the drive's. A path on a
 //!   ramdisk device (`\Device\Ramdisk…`) or on the disk's own drive letter is refused
 //!   here; one on another disk's letter is for the driver to refuse (it knows the
-//!   letters). Loading is built; saving is not yet, so `SaveOn` other than `never`
-//!   is refused ([`supported`]).
+//!   letters). Loading and saving (on request, `SaveOn=stop`) are built;
+//!   `SaveOn=shutdown` is not yet, so it is refused ([`supported`]).
 //! * `SaveOn` and `FileSystem=keep` need an `ImageFile`; `ReadOnly=1` needs one and
 //!   rules out `SaveOn` other than `never`.
 //! * A disk whose service starts at boot (`Start=0`) cannot use an `ImageFile`: no
@@ -473,16 +473,17 @@ pub const fn check_start_type(start: u32, persist: &Persistence) -> Result<(), C
 }
 
 /// What this driver build carries out: loading an image (`ImageFile`, `ReadOnly`,
-/// `FileSystem=keep`), not saving one.
+/// `FileSystem=keep`), saving it on request and at stop (`SaveOn=stop`: `DriverUnload`
+/// and REMOVE).
 ///
-/// Saving is not built yet, so `SaveOn` other than `never` is refused
-/// (`STATUS_NOT_SUPPORTED`, naming `SaveOn`) rather than served by a disk that would
-/// silently lose what the user meant it to save.
+/// Saving at shutdown (`IRP_MJ_SHUTDOWN`) is not built yet, so `SaveOn=shutdown` is
+/// refused (`STATUS_NOT_SUPPORTED`, naming `SaveOn`) rather than served by a disk that
+/// would silently lose what the user meant it to save.
 ///
 /// # Errors
 /// [`Problem::NotSupportedYet`], naming `SaveOn`.
 pub const fn supported(persist: &Persistence) -> Result<(), ConfigError> {
-    if !matches!(persist.save_on, SaveOn::Never) {
+    if matches!(persist.save_on, SaveOn::Shutdown) {
         return Err(ConfigError {
             value: ValueName::SaveOn,
             problem: Problem::NotSupportedYet,
@@ -934,18 +935,26 @@ mod tests {
             ..image
         };
         assert_eq!(supported(&read_only), Ok(()));
-        for save_on in [SaveOn::Stop, SaveOn::Shutdown] {
-            let e = supported(&Persistence { save_on, ..image }).unwrap_err();
-            assert_eq!(
-                (e.value, e.status(), e.to_string()),
-                (
-                    ValueName::SaveOn,
-                    STATUS_NOT_SUPPORTED,
-                    "SaveOn: is valid, but this driver build cannot save image files yet (loading works: leave SaveOn out or set it to never)"
-                        .into()
-                )
-            );
-        }
+        // Saving at stop is built; at shutdown not yet.
+        let stop = Persistence {
+            save_on: SaveOn::Stop,
+            ..image
+        };
+        assert_eq!(supported(&stop), Ok(()));
+        let e = supported(&Persistence {
+            save_on: SaveOn::Shutdown,
+            ..image
+        })
+        .unwrap_err();
+        assert_eq!(
+            (e.value, e.status(), e.to_string()),
+            (
+                ValueName::SaveOn,
+                STATUS_NOT_SUPPORTED,
+                "SaveOn: is valid, but this driver build cannot save at shutdown yet (SaveOn=stop saves at DriverUnload and ramdiskctl remove)"
+                    .into()
+            )
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | `IOCTL_RAMDISK_REMOVE` | [`RamdiskSelect`] | – | removes a disk (safely) |
 //! | `IOCTL_RAMDISK_LIST` | – | [`RamdiskListHeader`] + entries | lists the disks |
 //! | `IOCTL_RAMDISK_QUERY` | [`RamdiskSelect`] | [`RamdiskDiskInfo`] | one disk |
-//! | `IOCTL_RAMDISK_SAVE` | [`RamdiskSaveInput`] | [`RamdiskSaveResult`] | saves a disk's image ([`save`]; the driver side is not built yet) |
+//! | `IOCTL_RAMDISK_SAVE` | [`RamdiskSaveInput`] | [`RamdiskSaveResult`] | saves a disk's image ([`save`]) |
 //!
 //! CREATE carries the same settings as a registry disk and goes through the same
 //! parser: each given field becomes the registry value it stands for (type and bytes
@@ -112,6 +112,8 @@ pub enum Request {
     List,
     /// `IOCTL_RAMDISK_QUERY`.
     Query,
+    /// `IOCTL_RAMDISK_SAVE`.
+    Save,
 }
 
 impl Request {
@@ -123,6 +125,7 @@ impl Request {
             IOCTL_RAMDISK_REMOVE => Some(Self::Remove),
             IOCTL_RAMDISK_LIST => Some(Self::List),
             IOCTL_RAMDISK_QUERY => Some(Self::Query),
+            IOCTL_RAMDISK_SAVE => Some(Self::Save),
             _ => None,
         }
     }
@@ -135,6 +138,7 @@ impl Request {
             Self::Remove => "REMOVE",
             Self::List => "LIST",
             Self::Query => "QUERY",
+            Self::Save => "SAVE",
         }
     }
 
@@ -145,6 +149,7 @@ impl Request {
             Self::Create | Self::Query => size_of::<RamdiskDiskInfo>(),
             Self::Remove => 0,
             Self::List => size_of::<RamdiskListHeader>(),
+            Self::Save => SAVE_MIN_OUTPUT,
         }
     }
 }

@@ -13,10 +13,6 @@
 //! (or the flag without a path) `STATUS_INVALID_PARAMETER`; a `Target` an `ImageFile`
 //! could not be (relative, bad characters, `\Device\Ramdisk…`, the disk's own drive
 //! letter) `STATUS_INVALID_PARAMETER` ([`ControlError::Target`]).
-//!
-//! The driver side of SAVE is not built yet: today's driver answers the code with
-//! `STATUS_INVALID_DEVICE_REQUEST`, so [`IOCTL_RAMDISK_SAVE`] is not (yet) one of
-//! [`super::Request`]'s codes.
 
 use zerocopy::FromZeros;
 use zerocopy::IntoBytes;

@@ -46,12 +46,14 @@ fn codes_and_sizes() {
         Request::Remove,
         Request::List,
         Request::Query,
+        Request::Save,
     ] {
         let code = match r {
             Request::Create => IOCTL_RAMDISK_CREATE,
             Request::Remove => IOCTL_RAMDISK_REMOVE,
             Request::List => IOCTL_RAMDISK_LIST,
             Request::Query => IOCTL_RAMDISK_QUERY,
+            Request::Save => IOCTL_RAMDISK_SAVE,
         };
         assert_eq!(Request::from_code(code), Some(r));
         assert!(!r.name().is_empty());

@@ -8,26 +8,44 @@
 //! generated field paths differ between header sets. The bytes do not: the
 //! handle sits at 8 either way.
 
-use super::{U32, U64};
+use super::{U16, U32, U64};
+use crate::config::MAX_IMAGE_PATH_CHARS;
 
-wire! {
-    /// The fixed part of `FILE_RENAME_INFORMATION` (`FileRenameInformation`, and
-    /// `FileRenameInformationEx` with `Flags`): `FileNameLength` bytes of the new
-    /// name follow at [`RENAME_NAME_OFFSET`].
-    pub struct FileRenameInformation [20] {
-        /// `ReplaceIfExists` (its low byte) or `Flags` (`FILE_RENAME_*`, the Ex class).
-        pub flags: U32 = 0,
-        /// Padding before the handle.
-        pub reserved: U32 = 4,
-        /// `RootDirectory`: NULL (the name is a full path).
-        pub root_directory: U64 = 8,
-        /// `FileNameLength` in bytes.
-        pub file_name_length: U32 = 16,
-    }
-}
+/// `WCHAR`s of [`FileRenameInformation::file_name`]: the longest `ImageFile` as
+/// given, its `\??\` prefix and a `.new` suffix (an `ImagePath`'s capacity).
+pub const RENAME_NAME_UNITS: usize = MAX_IMAGE_PATH_CHARS + 8;
 
 /// `FIELD_OFFSET(FILE_RENAME_INFORMATION, FileName)`.
-pub const RENAME_NAME_OFFSET: usize = core::mem::size_of::<FileRenameInformation>();
+pub const RENAME_NAME_OFFSET: usize = 20;
+
+/// `sizeof(FILE_RENAME_INFORMATION)` on x64 (`FileName[1]` and the padding to 8).
+pub const RENAME_HEADER_SIZE: usize = 24;
+
+wire! {
+    /// `FILE_RENAME_INFORMATION` with a name buffer of [`RENAME_NAME_UNITS`].
+    ///
+    /// For `FileRenameInformation`, and `FileRenameInformationEx` with `Flags`: one
+    /// fixed buffer (2 KiB, in pool) serves every rename, filled in place by
+    /// [`crate::save::fill_rename`].
+    ///
+    /// Unaligned, as every wire struct here; the driver's pool block is 16-aligned
+    /// (the `HANDLE`'s alignment is 8).
+    pub struct FileRenameInformation [2088] {
+        /// `Flags` (`FileRenameInformationEx`: `FILE_RENAME_*`) or `ReplaceIfExists` in
+        /// its low byte (`FileRenameInformation`: 0 or 1).
+        pub flags: U32 = 0,
+        /// Padding before the handle.
+        pub padding: U32 = 4,
+        /// `RootDirectory`: NULL (the name is a full NT path).
+        pub root_directory: U64 = 8,
+        /// `FileNameLength`: bytes of the name, no NUL.
+        pub file_name_length: U32 = 16,
+        /// `FileName`: the new name (an NT path), NUL-padded.
+        pub file_name: [U16; RENAME_NAME_UNITS] = 20,
+        /// Padding to a multiple of 8.
+        pub tail: U32 = 2084,
+    }
+}
 
 wire! {
     /// The fixed part of `FILE_FS_ATTRIBUTE_INFORMATION` (`FileFsAttributeInformation`):
@@ -50,53 +68,20 @@ pub const FILE_RENAME_POSIX_SEMANTICS: u32 = 0x0000_0002;
 pub const FILE_SUPPORTS_SPARSE_FILES: u32 = 0x0000_0040;
 /// `FILE_SUPPORTS_POSIX_UNLINK_RENAME` (`FileSystemAttributes`, `winnt.h`).
 pub const FILE_SUPPORTS_POSIX_UNLINK_RENAME: u32 = 0x0000_0400;
+/// `FileRenameInformation` (`FILE_INFORMATION_CLASS`).
+pub const FILE_RENAME_INFORMATION_CLASS: u32 = 10;
+/// `FileRenameInformationEx` (`FILE_INFORMATION_CLASS`).
+pub const FILE_RENAME_INFORMATION_EX_CLASS: u32 = 65;
 /// `FSCTL_SET_SPARSE`: `CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 49, METHOD_BUFFERED,
 /// FILE_SPECIAL_ACCESS)` (absent from mingw-w64's headers).
 pub const FSCTL_SET_SPARSE: u32 = (9 << 16) | (49 << 2);
 
-/// A `FILE_RENAME_INFORMATION` naming `target` (UTF-16, no NUL) with `flags`,
-/// written into `out`; its length in bytes, `None` when `out` is too short.
-#[must_use]
-pub fn rename_information(out: &mut [u8], target: &[u16], flags: u32) -> Option<usize> {
-    use zerocopy::IntoBytes;
-    let name_bytes = target.len().checked_mul(2)?;
-    let total = RENAME_NAME_OFFSET.checked_add(name_bytes)?;
-    let out = out.get_mut(..total)?;
-    let (head, name) = out.split_at_mut(RENAME_NAME_OFFSET);
-    let fixed = FileRenameInformation {
-        flags: U32::new(flags),
-        reserved: U32::new(0),
-        root_directory: U64::new(0),
-        file_name_length: U32::new(u32::try_from(name_bytes).ok()?),
-    };
-    head.copy_from_slice(fixed.as_bytes());
-    for (pair, unit) in name.chunks_exact_mut(2).zip(target) {
-        pair.copy_from_slice(&unit.to_le_bytes());
-    }
-    Some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec;
 
     #[test]
     fn codes() {
         assert_eq!(FSCTL_SET_SPARSE, 0x0009_00C4);
-    }
-
-    #[test]
-    fn rename_bytes() {
-        let mut out = vec![0xAAu8; 64];
-        let name: std::vec::Vec<u16> = r"\??\D:\x".encode_utf16().collect();
-        let n = rename_information(&mut out, &name, FILE_RENAME_REPLACE_IF_EXISTS).unwrap();
-        assert_eq!(n, 20 + 16);
-        assert_eq!(&out[..4], &[1, 0, 0, 0]);
-        assert_eq!(&out[8..16], &[0; 8]);
-        assert_eq!(&out[16..20], &[16, 0, 0, 0]);
-        assert_eq!(&out[20..22], &[b'\\', 0]);
-        assert_eq!(out[36], 0xAA);
-        assert_eq!(rename_information(&mut out[..35], &name, 0), None);
     }
 }

@@ -65,7 +65,6 @@ pub mod file;
 pub mod mountdev;
 pub mod mountmgr;
 pub mod registry;
-pub mod save;
 pub mod security;
 pub mod storage;
 

@@ -13,7 +13,7 @@ use ramdisk_core::status::{
     STATUS_REVISION_MISMATCH,
 };
 use ramdisk_core::wire::control::RamdiskSaveInput;
-use ramdisk_core::wire::save::FileRenameInformation;
+use ramdisk_core::wire::file::FileRenameInformation;
 use ramdisk_core::wire::{FromZeros, IntoBytes};
 
 use super::Bytes;

@@ -273,7 +273,7 @@ fn a_driver_without_save_is_told_apart() {
     let e = save_disk(&mut f, 'R', None, opts(true)).unwrap_err();
     assert_eq!(e.exit, EXIT_UNSUPPORTED);
     assert_eq!(EXIT_UNSUPPORTED, 7);
-    assert!(e.context.contains("not built yet"), "{e}");
+    assert!(e.context.contains("older than this ramdiskctl"), "{e}");
     let e = refused('R', None, ERROR_ALREADY_EXISTS);
     assert!(e.context.contains("someone else"), "{e}");
     assert!(refused('R', None, 87).context.contains("--to"));

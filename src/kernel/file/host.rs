@@ -8,7 +8,8 @@
 //! wdk-sys generates them from mingw-w64's `ntifs.h`/`wdm.h`, which match), and the
 //! structures `FILE_STANDARD_INFORMATION` (`EndOfFile`, `Directory`),
 //! `FILE_BASIC_INFORMATION` (`LastWriteTime`), `FILE_INTERNAL_INFORMATION`
-//! (`IndexNumber`), `FILE_END_OF_FILE_INFORMATION` (`EndOfFile`): every `LARGE_INTEGER`
+//! (`IndexNumber`), `FILE_END_OF_FILE_INFORMATION` (`EndOfFile`),
+//! `FILE_DISPOSITION_INFORMATION` (`DeleteFile`, a `BOOLEAN`): every `LARGE_INTEGER`
 //! is read and written through `QuadPart`, a direct member of its union in both header
 //! sets. `FILE_RENAME_INFORMATION` and `FILE_FS_ATTRIBUTE_INFORMATION` go as bytes
 //! laid out by `ramdisk_core::wire::file` (the WDK's rename structure has a union the
@@ -22,11 +23,12 @@ use core::{ffi::c_void, ptr};
 use ramdisk_core::wire::file::FileFsAttributeInformation;
 use wdk_sys::{
     _FILE_INFORMATION_CLASS, _FSINFOCLASS, DELETE, FILE_ATTRIBUTE_NORMAL, FILE_BASIC_INFORMATION,
-    FILE_CREATE, FILE_DIRECTORY_FILE, FILE_END_OF_FILE_INFORMATION, FILE_INFORMATION_CLASS,
-    FILE_INTERNAL_INFORMATION, FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_READ_ATTRIBUTES,
-    FILE_READ_DATA, FILE_SEQUENTIAL_ONLY, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
-    FILE_STANDARD_INFORMATION, FILE_SYNCHRONOUS_IO_NONALERT, FILE_WRITE_DATA, HANDLE,
-    LARGE_INTEGER, NTSTATUS, STATUS_BUFFER_OVERFLOW, STATUS_SUCCESS, SYNCHRONIZE,
+    FILE_DIRECTORY_FILE, FILE_DISPOSITION_INFORMATION, FILE_END_OF_FILE_INFORMATION,
+    FILE_INFORMATION_CLASS, FILE_INTERNAL_INFORMATION, FILE_NON_DIRECTORY_FILE, FILE_OPEN,
+    FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_SEQUENTIAL_ONLY, FILE_SHARE_DELETE, FILE_SHARE_READ,
+    FILE_SHARE_WRITE, FILE_STANDARD_INFORMATION, FILE_SYNCHRONOUS_IO_NONALERT,
+    FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA, HANDLE, LARGE_INTEGER, NTSTATUS,
+    STATUS_BUFFER_OVERFLOW, STATUS_SUCCESS, SYNCHRONIZE,
     ntddk::{
         ZwClose, ZwCreateFile, ZwFlushBuffersFile, ZwFsControlFile, ZwQueryInformationFile,
         ZwQueryVolumeInformationFile, ZwReadFile, ZwSetInformationFile, ZwWriteFile,
@@ -48,13 +50,11 @@ pub enum HostOpen {
     Directory,
     /// Whether a name exists at all (`<file>.new`): attributes only, any sharing.
     Probe,
-    /// A save's `<file>.new`: created (`FILE_CREATE`, never replacing anything),
-    /// read/write/delete access, no sharing.
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) writes <file>.new; not built yet"
-    )]
-    CreateNew,
+    /// A save's `<file>.new`: created, or a leftover one (an interrupted save)
+    /// truncated (`ramdisk_core::save::NEW_FILE_DISPOSITION`, `FILE_OVERWRITE_IF`);
+    /// read/write data and attributes (`FSCTL_SET_SPARSE`), `DELETE` (the rename, and
+    /// the removal after a failure), no sharing.
+    WriteNew,
 }
 
 /// `FILE_STANDARD_INFORMATION`'s parts a load reads.
@@ -122,10 +122,14 @@ impl HostFile {
                 FILE_DIRECTORY_FILE,
             ),
             HostOpen::Probe => (FILE_READ_ATTRIBUTES, any_share, FILE_OPEN, 0),
-            HostOpen::CreateNew => (
-                FILE_READ_DATA | FILE_WRITE_DATA | FILE_READ_ATTRIBUTES | DELETE,
+            HostOpen::WriteNew => (
+                FILE_READ_DATA
+                    | FILE_WRITE_DATA
+                    | FILE_READ_ATTRIBUTES
+                    | FILE_WRITE_ATTRIBUTES
+                    | DELETE,
                 0,
-                FILE_CREATE,
+                ramdisk_core::save::NEW_FILE_DISPOSITION,
                 FILE_NON_DIRECTORY_FILE | FILE_SEQUENTIAL_ONLY,
             ),
         };
@@ -192,10 +196,6 @@ impl HostFile {
     ///
     /// # Errors
     /// `ZwWriteFile`'s status (`STATUS_DISK_FULL`, …).
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) writes the image; not built yet"
-    )]
     pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<usize, NTSTATUS> {
         let mut at = large(offset);
         let mut iosb = io_status_block();
@@ -278,23 +278,24 @@ impl HostFile {
     ///
     /// # Errors
     /// `ZwSetInformationFile`'s status.
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) sizes <file>.new; not built yet"
-    )]
     pub fn set_end_of_file(&self, size: u64) -> Result<(), NTSTATUS> {
         let mut info = FILE_END_OF_FILE_INFORMATION {
             EndOfFile: large(size),
         };
+        self.set(&mut info, _FILE_INFORMATION_CLASS::FileEndOfFileInformation)
+    }
+
+    /// `ZwSetInformationFile` of class `class` with `info` (a WDK structure).
+    fn set<T>(&self, info: &mut T, class: FILE_INFORMATION_CLASS) -> Result<(), NTSTATUS> {
         let mut iosb = io_status_block();
-        // SAFETY: our handle; `info` is a live FILE_END_OF_FILE_INFORMATION.
+        // SAFETY: our handle; `info` is a live structure of the class, of its size.
         let status = unsafe {
             ZwSetInformationFile(
                 self.0,
                 &raw mut iosb,
-                (&raw mut info).cast::<c_void>(),
-                ulong(size_of::<FILE_END_OF_FILE_INFORMATION>()),
-                _FILE_INFORMATION_CLASS::FileEndOfFileInformation,
+                core::ptr::from_mut(info).cast::<c_void>(),
+                ulong(size_of::<T>()),
+                class,
             )
         };
         match settle(self.0, status, &iosb) {
@@ -303,16 +304,12 @@ impl HostFile {
         }
     }
 
-    /// Renames the file with a `FILE_RENAME_INFORMATION` built by
-    /// `ramdisk_core::wire::file::rename_information` (`ex`: the
+    /// Renames the file with a `FILE_RENAME_INFORMATION` filled by
+    /// `ramdisk_core::save::fill_rename` (`ex`: the
     /// `FileRenameInformationEx` class, whose first member is `Flags`).
     ///
     /// # Errors
     /// `ZwSetInformationFile`'s status.
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) replaces the image; not built yet"
-    )]
     pub fn rename(&self, info: &mut [u8], ex: bool) -> Result<(), NTSTATUS> {
         let class = if ex {
             _FILE_INFORMATION_CLASS::FileRenameInformationEx
@@ -341,10 +338,6 @@ impl HostFile {
     ///
     /// # Errors
     /// Its status.
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) flushes <file>.new; not built yet"
-    )]
     pub fn flush(&self) -> Result<(), NTSTATUS> {
         let mut iosb = io_status_block();
         // SAFETY: our handle; a live status block.
@@ -357,10 +350,6 @@ impl HostFile {
 
     /// `ZwFsControlFile(code)` with `input`, receiving into `output`: the final status
     /// and the bytes returned (never more than `output.len()`).
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) sends FSCTL_SET_SPARSE; not built yet"
-    )]
     pub fn fs_control(&self, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
         let in_ptr = if input.is_empty() {
             ptr::null_mut()
@@ -399,20 +388,17 @@ impl HostFile {
     }
 
     /// `FileFsAttributeInformation`'s `FileSystemAttributes` of the file's volume
-    /// (`FILE_SUPPORTS_*`): the fixed part alone is asked for, so a long file-system
-    /// name answers `STATUS_BUFFER_OVERFLOW` with the attributes filled in.
+    /// (`FILE_SUPPORTS_*`): the fixed part and room for a short file-system name are
+    /// asked for (a buffer below `sizeof(FILE_FS_ATTRIBUTE_INFORMATION)` may be
+    /// refused outright); a longer name answers `STATUS_BUFFER_OVERFLOW` with the
+    /// attributes filled in.
     ///
     /// # Errors
     /// `ZwQueryVolumeInformationFile`'s status.
-    #[expect(
-        dead_code,
-        reason = "saving (issue 16) picks its replace and sparse paths by these; not built yet"
-    )]
     pub fn volume_attributes(&self) -> Result<u32, NTSTATUS> {
-        use ramdisk_core::wire::{FromBytes, FromZeros, IntoBytes};
-        let mut info = FileFsAttributeInformation::new_zeroed();
+        use ramdisk_core::wire::{FromBytes, FromZeros};
+        let mut bytes = [0u8; 80];
         let mut iosb = io_status_block();
-        let bytes = info.as_mut_bytes();
         // SAFETY: our handle; `bytes` is a live buffer of its length.
         let status = unsafe {
             ZwQueryVolumeInformationFile(
@@ -425,12 +411,27 @@ impl HostFile {
         };
         match settle(self.0, status, &iosb) {
             STATUS_SUCCESS | STATUS_BUFFER_OVERFLOW => {
-                let info = FileFsAttributeInformation::read_from_bytes(bytes)
-                    .unwrap_or_else(|_| FileFsAttributeInformation::new_zeroed());
+                let info = FileFsAttributeInformation::read_from_prefix(&bytes)
+                    .map_or_else(|_| FileFsAttributeInformation::new_zeroed(), |(i, _)| i);
                 Ok(info.file_system_attributes.get())
             }
             status => Err(status),
         }
+    }
+}
+
+impl HostFile {
+    /// `FileDispositionInformation` with `DeleteFile` TRUE: the file goes when this
+    /// handle closes (a failed save's `<file>.new`; needs `DELETE` access).
+    ///
+    /// # Errors
+    /// `ZwSetInformationFile`'s status.
+    pub fn delete_on_close(&self) -> Result<(), NTSTATUS> {
+        let mut info = FILE_DISPOSITION_INFORMATION { DeleteFile: 1 };
+        self.set(
+            &mut info,
+            _FILE_INFORMATION_CLASS::FileDispositionInformation,
+        )
     }
 }
 

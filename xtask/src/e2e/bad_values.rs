@@ -116,13 +116,13 @@ const BAD: &[Bad] = &[
         names: &["MemoryLimit"],
     },
     Bad {
-        id: "saveon-stop-not-yet-served",
-        what: "SaveOn stop with a valid ImageFile (saving is not built yet: STATUS_NOT_SUPPORTED)",
+        id: "saveon-shutdown-not-yet-served",
+        what: "SaveOn shutdown with a valid ImageFile (saving at shutdown is not built yet: STATUS_NOT_SUPPORTED)",
         values: &[
             ("ImageFile", "REG_SZ", r"C:\ramdisk-image.img"),
-            ("SaveOn", "REG_SZ", "stop"),
+            ("SaveOn", "REG_SZ", "shutdown"),
         ],
-        names: &["SaveOn: is valid, but this driver build cannot save image files yet"],
+        names: &["SaveOn: is valid, but this driver build cannot save at shutdown yet"],
     },
     Bad {
         id: "imagefile-relative",

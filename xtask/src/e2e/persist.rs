@@ -1,4 +1,5 @@
-//! Disks that load an image file (issue 16's loading; saving is not built yet).
+//! Disks that load an image file and save it (issue 16; saving at shutdown is not
+//! built, and Wine never sends `IRP_MJ_SHUTDOWN`).
 //!
 //! - `persist/create-image`: a FAT16 image made on Linux with `mkfs.fat` + `mcopy` (a
 //!   tree of files) is served by `ramdiskctl create --image`: the whole disk dumps
@@ -14,6 +15,12 @@
 //!   naming the file, the disk list is unchanged;
 //! - `persist/new-image`: a missing file in an existing directory makes a fresh disk;
 //! - `persist/registry-image`: `ImageFile` in `Parameters` at `sc start`;
+//! - `persist/save`: what Wine does with `FileRenameInformationEx`; a changed image
+//!   saved by `ramdiskctl save` (`fsck.fat -n`, `mcopy`), a second save, a save over a
+//!   file replaced behind the disk's back refused;
+//! - `persist/save-on-stop`: `SaveOn=stop` saves at `sc stop` and at `ramdiskctl remove`;
+//! - `persist/save-sparse`: a dynamic 8 GiB disk saves to a sparse file and loads back;
+//! - `persist/save-fails`: a read-only mount and a full tmpfs: the image unchanged;
 //! - `persist/load-throughput`: a 512 MiB fixed image loads; its MB/s in the PASS line.
 
 use std::{fs, path::Path, time::Duration};
@@ -61,6 +68,22 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
         }),
         Case::new(Scenario::Persist, "persist/registry-image", move |s| {
             registry_image(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save", move |s| {
+            save(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save-on-stop", move |s| {
+            save_on_stop(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save-sparse", move |s| {
+            save_sparse(s, sys);
+            Ok(())
+        }),
+        Case::new(Scenario::Persist, "persist/save-fails", move |s| {
+            save_fails(s, sys);
             Ok(())
         }),
         Case::new(Scenario::Persist, "persist/load-throughput", move |s| {
@@ -543,6 +566,437 @@ fn throughput(s: &mut Suite<'_>, sys: &Path) {
             stop(w)?;
             Ok(format!(
                 "load throughput {mbs} MB/s (512 MiB, 10 progress lines)"
+            ))
+        },
+    );
+}
+
+/// SHA-256 of a host file (`sha256sum`).
+fn sha256(w: &Wine, file: &Path) -> Result<String> {
+    let out = w.host("sha256sum", &[&file.display().to_string()])?;
+    ensure!(out.ok(), "sha256sum: {}", out.text());
+    out.stdout
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
+        .context("no sha256sum output")
+}
+
+/// `ramdiskctl --json save` with `args`: the JSON, after checking it succeeded.
+fn save_ok(w: &Wine, args: &[&str]) -> Result<serde_json::Value> {
+    let mut all = vec!["--json", "save"];
+    all.extend_from_slice(args);
+    json(&w.ctl(&all)?.check()?)
+}
+
+/// The `saved … MB/s` figure of the driver's save line since `mark`.
+fn save_line(w: &Wine, mark: u64) -> Result<String> {
+    w.driver_lines(mark)
+        .into_iter()
+        .find(|l| l.contains("saved ") && l.contains("MB/s"))
+        .context("no \"saved … MB/s\" line")
+}
+
+fn save(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "what Wine does with FileRenameInformationEx (REPLACE_IF_EXISTS | POSIX_SEMANTICS) over a held file",
+        |w| {
+            let d = dir(w, "rename-ex")?;
+            let (src, dst) = (d.join("a.new"), d.join("a.img"));
+            fs::write(&src, b"new")?;
+            fs::write(&dst, b"old")?;
+            let out = w.e2e(&["rename-ex", &win_path(&src), &win_path(&dst)])?;
+            ensure!(out.ok(), "rename-ex: {}", out.text());
+            let status = out
+                .stdout
+                .split_whitespace()
+                .find_map(|t| t.strip_prefix("status="))
+                .context("no status")?
+                .to_string();
+            // Either way the files must be consistent with the answer.
+            if status == "0x00000000" {
+                ensure!(fs::read(&dst)? == b"new" && !src.exists(), "success, but not renamed");
+                Ok(format!("status {status}: Wine renames with the Ex class"))
+            } else {
+                ensure!(
+                    fs::read(&dst)? == b"old" && fs::read(&src)? == b"new",
+                    "refused ({status}), but the files changed"
+                );
+                Ok(format!(
+                    "status {status}: Wine refuses the Ex class; its volumes report no FILE_SUPPORTS_POSIX_UNLINK_RENAME, so saves use rename-reopen"
+                ))
+            }
+        },
+    );
+    s.case(
+        "ramdiskctl save: a changed mkfs.fat image is written back, fsck.fat -n and mcopy see the change",
+        |w| {
+            let d = dir(w, "save")?;
+            let img = d.join("disk.img");
+            let tree = d.join("tree");
+            make_image(w, &img, 32 * MIB, Some("16"), &tree)?;
+            // The change: the image with one more file, written onto the disk.
+            let changed = d.join("changed.img");
+            fs::copy(&img, &changed)?;
+            fs::write(d.join("new.txt"), noise(9, 12_345))?;
+            let shown = changed.display().to_string();
+            let out = w.host(
+                "mcopy",
+                &["-i", &shown, &d.join("new.txt").display().to_string(), "::/new.txt"],
+            )?;
+            ensure!(out.ok(), "mcopy: {}", out.text());
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(w, &win_path(&img), 32 * MIB, &["--letter", "R", "--fs", "keep"])?.check()?;
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\R:"])?;
+            let j = save_ok(w, &["R:"])?;
+            ensure!(j["file_bytes"] == 32 * MIB, "save: {j}");
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "the saved image differs from the disk's data"
+            );
+            let fsck = w.host("fsck.fat", &["-n", &img.display().to_string()])?;
+            ensure!(fsck.ok(), "fsck.fat -n: {}", fsck.text());
+            let back = d.join("new.back");
+            let got = w.host(
+                "mcopy",
+                &["-i", &img.display().to_string(), "::/new.txt", &back.display().to_string()],
+            )?;
+            ensure!(got.ok(), "mcopy from the saved image: {}", got.text());
+            ensure!(fs::read(&back)? == noise(9, 12_345), "new.txt differs");
+            ensure!(
+                !d.join("disk.img.new").exists(),
+                "disk.img.new is left behind"
+            );
+            let line = save_line(w, mark)?;
+            // A second save replaces the file the first one wrote (its identity was
+            // recorded), by the same method.
+            let again = save_ok(w, &["R:"])?;
+            ensure!(again["method"] == j["method"], "second save: {again}");
+            // Someone else replaces the image: the next save refuses, the file stays.
+            fs::copy(&changed, d.join("other.img"))?;
+            fs::rename(d.join("other.img"), &img)?;
+            let before = sha256(w, &img)?;
+            let out = w.ctl(&["save", "R:"])?;
+            ensure!(!out.ok(), "a save over someone else's file succeeded: {}", out.text());
+            ensure!(sha256(w, &img)? == before, "the other file changed");
+            ensure!(
+                w.driver_lines(mark)
+                    .iter()
+                    .any(|l| l.contains("no longer the one this disk loaded")),
+                "no line about the replaced file"
+            );
+            ensure!(!d.join("disk.img.new").exists(), "disk.img.new is left behind");
+            remove(w, "R:", mark)?;
+            stop(w)?;
+            Ok(format!(
+                "method {}, sparse {}; {}",
+                j["method"],
+                j["sparse"],
+                line.split_once("saved ").map_or(line.as_str(), |(_, r)| r)
+            ))
+        },
+    );
+}
+
+/// `img` with one more file (`new.txt`, `noise(seed, 12_345)`), as `out`.
+fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
+    fs::copy(img, out)?;
+    let file = out.with_extension("txt");
+    fs::write(&file, noise(seed, 12_345))?;
+    let got = w.host(
+        "mcopy",
+        &[
+            "-o",
+            "-i",
+            &out.display().to_string(),
+            &file.display().to_string(),
+            "::/new.txt",
+        ],
+    )?;
+    ensure!(got.ok(), "mcopy: {}", got.text());
+    Ok(())
+}
+
+fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "SaveOn=stop: sc stop saves disk 0's image, the change is served after the next start",
+        |w| {
+            let d = dir(w, "stop")?;
+            let img = d.join("boot.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 11)?;
+            let install = || -> Result<()> {
+                cleanup(w);
+                let mut args = Config::new(16 * MIB, 'Q').install_args(sys);
+                args.extend([
+                    "--image".into(),
+                    win_path(&img),
+                    "--save-on".into(),
+                    "stop".into(),
+                ]);
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                ctl_ok(w, &refs)?;
+                ctl_ok(w, &["start", "--no-broadcast"])?;
+                Ok(())
+            };
+            install()?;
+            let before = sha256(w, &img)?;
+            let mark = w.log_mark();
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\Q:"])?;
+            ensure!(
+                sha256(w, &img)? == before,
+                "the image changed before the stop"
+            );
+            stop(w)?;
+            let lines = w.driver_lines(mark);
+            ensure!(
+                lines.iter().any(|l| l.contains("SaveOn=stop: saving")),
+                "no SaveOn=stop line: {lines:?}"
+            );
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "the image is not the disk's data"
+            );
+            let line = save_line(w, mark)?;
+            install()?;
+            let dump = d.join("dump.img");
+            ctl_ok(w, &["dump", &dump.display().to_string(), r"\\.\Q:"])?;
+            ensure!(
+                fs::read(&dump)? == fs::read(&changed)?,
+                "the next start serves another image"
+            );
+            stop(w)?;
+            Ok(line
+                .split_once("saved ")
+                .map_or_else(|| line.clone(), |(_, r)| r.to_string()))
+        },
+    );
+    s.case(
+        "SaveOn=stop: ramdiskctl remove saves a created disk's image after the lock and dismount",
+        |w| {
+            let d = dir(w, "stop-remove")?;
+            let img = d.join("r.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 12)?;
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            create(
+                w,
+                &win_path(&img),
+                16 * MIB,
+                &["--letter", "R", "--save-on", "stop"],
+            )?
+            .check()?;
+            ctl_ok(w, &["load", &win_path(&changed), r"\\.\R:"])?;
+            remove(w, "R:", mark)?;
+            ensure!(
+                fs::read(&img)? == fs::read(&changed)?,
+                "remove did not save the disk"
+            );
+            ensure!(!d.join("r.img.new").exists(), "r.img.new is left behind");
+            stop(w)?;
+            Ok("saved at remove".into())
+        },
+    );
+}
+
+/// A mount made for a case, undone (lazily) on drop.
+struct Mounted<'w> {
+    w: &'w Wine,
+    at: std::path::PathBuf,
+}
+
+impl<'w> Mounted<'w> {
+    /// `mount` with `args`, then `at` (created first).
+    fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
+        fs::create_dir_all(at)?;
+        let shown = at.display().to_string();
+        let mut all = args.to_vec();
+        all.push(&shown);
+        let out = w.host("mount", &all)?;
+        ensure!(out.ok(), "mount {all:?}: {}", out.text());
+        Ok(Self {
+            w,
+            at: at.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Mounted<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .w
+            .host("umount", &["-l", &self.at.display().to_string()]);
+    }
+}
+
+/// A disk on `img` changed to `changed`, then `ramdiskctl save` that must fail: the
+/// image's SHA-256 unchanged, no `.new` left, the driver's line naming the file.
+fn save_must_fail(w: &Wine, img: &Path, changed: &Path, size: u64, status: &str) -> Result<String> {
+    let before = sha256(w, img)?;
+    let mark = w.log_mark();
+    create(w, &win_path(img), size, &["--letter", "R"])?.check()?;
+    ctl_ok(w, &["load", &win_path(changed), r"\\.\R:"])?;
+    let out = w.ctl(&["save", "R:"])?;
+    ensure!(!out.ok(), "the save succeeded: {}", out.text());
+    let lines = w.driver_lines(mark);
+    let line = lines
+        .iter()
+        .find(|l| l.contains("failed, the file is left as it was"))
+        .with_context(|| format!("no failure line: {lines:?}"))?
+        .clone();
+    ensure!(line.contains(status), "not {status}: {line}");
+    ensure!(sha256(w, img)? == before, "the image's SHA-256 changed");
+    let mut new = img.as_os_str().to_owned();
+    new.push(".new");
+    ensure!(
+        !Path::new(&new).exists(),
+        "{} is left behind",
+        Path::new(&new).display()
+    );
+    remove(w, "R:", mark)?;
+    Ok(line
+        .split_once("left as it was: ")
+        .map_or_else(|| line.clone(), |(_, r)| r.to_string()))
+}
+
+fn save_fails(s: &mut Suite<'_>, sys: &Path) {
+    let ok = s.case("the driver starts for the failing saves", |w| {
+        start_driver(w, sys)?;
+        Ok(String::new())
+    });
+    if !ok {
+        return;
+    }
+    s.case(
+        "a save into a read-only mount (reached as Z:) fails, the image's SHA-256 unchanged",
+        |w| {
+            let d = dir(w, "save-ro")?;
+            let ro = d.join("ro");
+            fs::create_dir_all(&ro)?;
+            let img = ro.join("disk.img");
+            make_image(w, &img, 16 * MIB, Some("16"), &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 13)?;
+            let _bind = Mounted::new(w, &["--bind", &ro.display().to_string()], &ro)?;
+            let out = w.host(
+                "mount",
+                &["-o", "remount,bind,ro", &ro.display().to_string()],
+            )?;
+            ensure!(out.ok(), "remount ro: {}", out.text());
+            ensure!(
+                fs::write(ro.join("probe"), b"x").is_err(),
+                "the read-only mount takes writes (as root)"
+            );
+            save_must_fail(w, &img, &changed, 16 * MIB, "STATUS_")
+        },
+    );
+    s.case(
+        "a save into a full tmpfs (1 MiB free) fails (disk full), the image's SHA-256 unchanged, no .new left",
+        |w| {
+            let d = dir(w, "save-full")?;
+            let full = d.join("full");
+            let _tmpfs = Mounted::new(w, &["-t", "tmpfs", "-o", "size=10m", "tmpfs"], &full)?;
+            let img = full.join("disk.img");
+            make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
+            let changed = d.join("changed.img");
+            changed_copy(w, &img, &changed, 14)?;
+            // Room for 1 MiB more than the (sparse) image holds: the save's ~3.2 MiB of
+            // data cannot fit, with holes or without.
+            let room = (allocated(w, &img)? + MIB) / 1024;
+            let out = w.host(
+                "mount",
+                &["-o", &format!("remount,size={room}k"), &full.display().to_string()],
+            )?;
+            ensure!(out.ok(), "remount the tmpfs: {}", out.text());
+            save_must_fail(w, &img, &changed, 8 * MIB, "STATUS_DISK_FULL")
+        },
+    );
+    s.case(
+        "after the failing saves the driver stops with pool balance 0",
+        stop,
+    );
+}
+
+/// Bytes the host allocated for `file` (`stat -c '%b*%B'`).
+fn allocated(w: &Wine, file: &Path) -> Result<u64> {
+    let out = w.host("stat", &["-c", "%b %B", &file.display().to_string()])?;
+    ensure!(out.ok(), "stat: {}", out.text());
+    let mut it = out.stdout.split_whitespace().map(str::parse::<u64>);
+    match (it.next(), it.next()) {
+        (Some(Ok(blocks)), Some(Ok(unit))) => Ok(blocks * unit),
+        _ => anyhow::bail!("stat output: {}", out.stdout),
+    }
+}
+
+fn save_sparse(s: &mut Suite<'_>, sys: &Path) {
+    s.case(
+        "a dynamic 8 GiB disk with 6 MiB written saves to a sparse file and loads back holding about that",
+        |w| {
+            const SIZE: u64 = 8 << 30;
+            let d = dir(w, "save-sparse")?;
+            let img = d.join("dyn.img");
+            start_driver(w, sys)?;
+            let mark = w.log_mark();
+            let size = SIZE.to_string();
+            let j = json(
+                &w.ctl(&[
+                    "--json", "create", "--image", &win_path(&img), "--size", &size,
+                    "--allocation", "dynamic", "--letter", "T", "--no-broadcast",
+                ])?
+                .check()?,
+            )?;
+            ensure!(j["letter"] == "T:", "create: {j}");
+            let written = 6 * MIB;
+            for (offset, seed) in [(1u64 << 30, 21u64), (5 << 30, 22), (SIZE - 2 * MIB, 23)] {
+                let out = w.e2e(&[
+                    "pattern", r"\\.\T:", "write", &offset.to_string(), &(2 * MIB).to_string(),
+                    &seed.to_string(),
+                ])?;
+                ensure!(out.ok(), "pattern write at {offset}: {}", out.text());
+            }
+            let saved = save_ok(w, &["T:"])?;
+            ensure!(saved["method"] == "create", "a new image is created: {saved}");
+            ensure!(saved["sparse"] == true, "not sparse: {saved}");
+            ensure!(fs::metadata(&img)?.len() == SIZE, "the file is not 8 GiB");
+            let host = allocated(w, &img)?;
+            ensure!(
+                host <= written + 64 * MIB,
+                "{host} bytes allocated on the host for {written} bytes written"
+            );
+            let line = save_line(w, mark)?;
+            remove(w, "T:", mark)?;
+            // Loaded back: about the data in memory, the patterns intact.
+            let j = json(
+                &w.ctl(&[
+                    "--json", "create", "--image", &win_path(&img), "--size", &size, "--allocation", "dynamic",
+                    "--letter", "T", "--no-broadcast",
+                ])?
+                .check()?,
+            )?;
+            ensure!(j["size"] == SIZE, "loaded size: {j}");
+            let info = json(&ctl_ok(w, &["--json", "info", r"\\.\T:"])?)?;
+            let memory = info["allocated_bytes"].as_u64().context("no allocated_bytes")?;
+            ensure!(
+                memory <= written + 8 * MIB,
+                "{memory} bytes of memory for {written} bytes written: {info}"
+            );
+            for (offset, seed) in [(1u64 << 30, 21u64), (5 << 30, 22), (SIZE - 2 * MIB, 23)] {
+                let out = w.e2e(&[
+                    "pattern", r"\\.\T:", "check", &offset.to_string(), &(2 * MIB).to_string(),
+                    &seed.to_string(),
+                ])?;
+                ensure!(out.ok(), "pattern check at {offset}: {}", out.text());
+            }
+            remove(w, "T:", mark)?;
+            let _ = fs::remove_file(&img);
+            stop(w)?;
+            Ok(format!(
+                "{host} bytes on the host, {memory} bytes of memory after the load; {}",
+                line.split_once("saved ").map_or(line.as_str(), |(_, r)| r)
             ))
         },
     );

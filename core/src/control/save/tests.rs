@@ -38,8 +38,10 @@ fn code_and_sizes() {
     assert_eq!(size_of::<RamdiskSaveInput>(), 2080);
     assert_eq!(size_of::<RamdiskSaveResult>(), 56);
     assert_eq!(SAVE_MIN_OUTPUT, 56);
-    // Not (yet) a code the driver's control worker serves.
-    assert_eq!(super::super::Request::from_code(IOCTL_RAMDISK_SAVE), None);
+    // A code the driver's control worker serves, with a 56-byte reply.
+    let request = super::super::Request::from_code(IOCTL_RAMDISK_SAVE);
+    assert_eq!(request, Some(super::super::Request::Save));
+    assert_eq!(request.map(super::super::Request::min_output), Some(56));
 }
 
 /// Every private code is answered by its own device kind only: the disk devices'

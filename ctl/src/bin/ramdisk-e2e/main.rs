@@ -136,6 +136,10 @@ enum Cmd {
         #[arg(long)]
         until: String,
     },
+    /// Renames `src` over `dst` with `FileRenameInformationEx`
+    /// (`REPLACE_IF_EXISTS | POSIX_SEMANTICS`) while `dst` is held open as a disk holds
+    /// its image; prints `status=0x…` (what Wine does with the class).
+    RenameEx { src: String, dst: String },
     /// Holds a host file open without sharing until `--until` exists.
     HoldFile {
         path: String,
@@ -283,6 +287,7 @@ fn main() -> ExitCode {
         }
         Cmd::Hold { device, until } => return many::hold(&device_path(&device), &until),
         Cmd::HoldFile { path, until } => return persist::hold_file(&path, &until),
+        Cmd::RenameEx { src, dst } => return persist::rename_ex(&src, &dst),
         Cmd::Ioctl { device, code, out } => return one_ioctl(&device_path(&device), code, out),
         Cmd::Thin {
             device,
