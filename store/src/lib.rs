@@ -33,8 +33,12 @@
 //! chunks, 65 536 leaves and a 512 KiB directory; a flat table would be 256 MiB, and
 //! so would all the leaves. A dynamic store allocates only the directory at creation
 //! and a leaf with the first chunk under it (one 4 KiB leaf per 32 MiB of disk that
-//! holds data); leaves stay until the store is dropped. The last leaf and the last
-//! chunk are only as long as the disk needs.
+//! holds data); leaves stay until the store is dropped. A fixed store allocates all
+//! its leaves at creation as one block (8 bytes per chunk: 4 KiB per GiB of disk in
+//! 2 MiB chunks), so its data path finds a chunk with one load from that block
+//! instead of two (directory, then leaf); the directory points into the block, so
+//! everything else walks both kinds alike. The last leaf and the last chunk are only
+//! as long as the disk needs.
 //!
 //! # Concurrency contract
 //!
@@ -223,6 +227,10 @@ pub struct Store<A: ChunkAlloc> {
     /// The directory: `leaves` pointers to leaf arrays.
     directory: NonNull<AtomicPtr<Leaf>>,
     leaves: usize,
+    /// A fixed store's leaves, all in this one block of `chunks` entries (the
+    /// directory points into it): its data path finds a chunk with one load. Null for
+    /// a dynamic store (one block per leaf, allocated on demand).
+    flat: *mut Leaf,
     /// Fixed or dynamic.
     dynamic: bool,
     /// Chunk bytes a dynamic store may hold (the disk size for a fixed one).
@@ -289,7 +297,7 @@ impl<A: ChunkAlloc> Store<A> {
     /// [`StoreError::NoMemory`] / [`StoreError::Misaligned`] from the allocator;
     /// everything allocated so far is freed again.
     pub fn new(alloc: A, len: u64, chunk_shift: u32) -> Result<Self, StoreError> {
-        let store = Self::empty(alloc, len, chunk_shift, false, len)?;
+        let mut store = Self::empty(alloc, len, chunk_shift, false, len)?;
         store.populate()?;
         Ok(store)
     }
@@ -333,6 +341,7 @@ impl<A: ChunkAlloc> Store<A> {
             chunks,
             directory,
             leaves,
+            flat: ptr::null_mut(),
             dynamic,
             limit,
             allocated: AtomicU64::new(0),
@@ -343,17 +352,21 @@ impl<A: ChunkAlloc> Store<A> {
         })
     }
 
-    /// Allocates every leaf and chunk of a fixed store and publishes them; on failure
-    /// the caller's `Drop` frees what was published.
-    fn populate(&self) -> Result<(), StoreError> {
+    /// Allocates the leaves (one block: [`Store::flat`]) and every chunk of a fixed
+    /// store and publishes them; on failure the caller's `Drop` frees what was
+    /// published.
+    fn populate(&mut self) -> Result<(), StoreError> {
+        let bytes = to_usize(self.chunks)?
+            .checked_mul(size_of::<Leaf>())
+            .ok_or(StoreError::InvalidSize)?;
+        let flat = allocate(&self.alloc, bytes)?.cast::<Leaf>();
+        self.flat = flat.as_ptr();
+        *self.leaf_bytes.get_mut() = bytes;
         for leaf_index in 0..self.leaves {
-            let leaf = self.new_leaf(leaf_index)?;
+            // SAFETY: `leaf_index * LEAF_ENTRIES < chunks`: inside the block.
+            let leaf = unsafe { flat.add(leaf_index * LEAF_ENTRIES) };
             self.directory_slot(leaf_index)
                 .store(leaf.as_ptr(), Ordering::Release);
-            self.leaf_bytes.fetch_add(
-                self.leaf_entries(leaf_index) * size_of::<Leaf>(),
-                Ordering::AcqRel,
-            );
             for entry in 0..self.leaf_entries(leaf_index) {
                 let chunk = (leaf_index * LEAF_ENTRIES + entry) as u64;
                 let len = self.chunk_len(chunk);
@@ -519,24 +532,37 @@ impl<A: ChunkAlloc> Store<A> {
 
     /// Checks that `[offset, offset + length)` ends inside this store.
     const fn own(&self, offset: u64, length: u64) -> Result<(), StoreError> {
+        match self.end(offset, length) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The end of `[offset, offset + length)` when it lies inside this store.
+    #[inline]
+    const fn end(&self, offset: u64, length: u64) -> Result<u64, StoreError> {
         match offset.checked_add(length) {
-            Some(end) if end <= self.len => Ok(()),
+            Some(end) if end <= self.len => Ok(end),
             _ => Err(StoreError::OutOfRange),
         }
     }
 
-    /// `(chunk, offset in the chunk)` when `[offset, offset + length)` (inside the
-    /// store) lies in one chunk: the common case, copied without the piece loop.
-    /// `None` for an empty range (its offset may be the store's end, past every chunk).
-    fn one_chunk(&self, offset: u64, length: usize) -> Option<(u64, usize)> {
-        if length == 0 {
+    /// `(chunk, offset in the chunk)` when the non-empty range `[offset, end)` (inside
+    /// the store) lies in one chunk: the common case, copied without the piece loop.
+    /// `None` for an empty range (its offset may be the store's end, past every chunk)
+    /// and for one that crosses a chunk boundary.
+    #[inline]
+    const fn one_chunk(&self, offset: u64, end: u64) -> Option<(u64, usize)> {
+        let chunk = offset >> self.chunk_shift;
+        // `end <= self.len`, so a range whose first and last byte are in one chunk
+        // also ends inside that chunk's memory (the last chunk is `len - start` long).
+        if end <= offset || (end - 1) >> self.chunk_shift != chunk {
             return None;
         }
-        let chunk = offset >> self.chunk_shift;
         // Below the chunk size, which fits usize.
         #[expect(clippy::cast_possible_truncation, reason = "below the chunk size")]
         let within = (offset & ((1u64 << self.chunk_shift) - 1)) as usize;
-        (within.checked_add(length)? <= self.chunk_len(chunk)).then_some((chunk, within))
+        Some((chunk, within))
     }
 
     /// Calls `f(chunk, offset in the chunk, offset in the request, bytes)` for each
@@ -558,11 +584,31 @@ impl<A: ChunkAlloc> Store<A> {
     }
 
     /// Counts a request in (dynamic stores only: fixed ones never free a chunk).
+    #[inline]
     fn guard(&self) -> Option<Guard<'_, A>> {
         self.dynamic.then(|| {
             self.reclaim.enter();
             Guard { store: self }
         })
+    }
+
+    /// The address of byte `offset` of a fixed store when the non-empty range
+    /// `[offset, end)` (inside the store) lies in one chunk.
+    #[inline]
+    fn fixed_at(&self, offset: u64, end: u64) -> Option<*mut u8> {
+        debug_assert!(!self.dynamic && !self.flat.is_null());
+        let (chunk, within) = self.one_chunk(offset, end)?;
+        // Below `chunks` (`one_chunk`: the range ends inside the store), a usize.
+        #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
+        let index = chunk as usize;
+        // SAFETY: a fixed store's `flat` holds `chunks` initialised atomics until it is
+        // dropped (`populate` succeeded, or there would be no store), and `index` is
+        // below that.
+        let slot = unsafe { atomic_at(self.flat, index) };
+        let base = NonNull::new(slot.load(Ordering::Acquire))?;
+        // SAFETY: `within + (end - offset) <= chunk_len` (`one_chunk`): inside the
+        // chunk's allocation, which a fixed store keeps until it is dropped.
+        Some(unsafe { base.as_ptr().add(within) })
     }
 
     /// Copies `range` of the disk to `dest`. Never allocates; holes read as zeros.
@@ -573,49 +619,82 @@ impl<A: ChunkAlloc> Store<A> {
     /// # Safety
     /// `dest` is valid for writes of `range.length()` bytes, is not part of this
     /// store's memory, and no reference to those bytes is used during the call.
+    #[inline]
     pub unsafe fn read(&self, range: Range, dest: *mut u8) -> Result<(), StoreError> {
-        self.own(range.offset(), range.length() as u64)?;
+        let (offset, length) = (range.offset(), range.length());
+        let end = self.end(offset, length as u64)?;
+        if self.dynamic {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { self.read_dynamic(offset, end, dest) };
+        } else if let Some(from) = self.fixed_at(offset, end) {
+            // SAFETY: `from` has `length` bytes of one chunk (`fixed_at`), `dest` is
+            // the caller's buffer of `length` bytes, not store memory; raw copy, no
+            // reference.
+            unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, length) };
+        } else {
+            // SAFETY: the caller's contract, passed on; a fixed store frees no chunk
+            // before it is dropped, so no guard is needed.
+            unsafe { self.read_pieces(offset, length, dest) };
+        }
+        Ok(())
+    }
+
+    /// [`Store::read`] of a dynamic store: under the reclamation guard, one chunk or
+    /// piece by piece.
+    ///
+    /// # Safety
+    /// As for [`Store::read`]; `[offset, end)` is inside the store.
+    #[inline(never)]
+    unsafe fn read_dynamic(&self, offset: u64, end: u64, dest: *mut u8) {
         let _guard = self.guard();
-        if let Some((chunk, within)) = self.one_chunk(range.offset(), range.length()) {
+        #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
+        let length = (end - offset) as usize;
+        let Some((chunk, within)) = self.one_chunk(offset, end) else {
+            // SAFETY: the caller's contract, passed on; the guard is held.
+            unsafe { self.read_pieces(offset, length, dest) };
+            return;
+        };
+        let from = self.chunk_ptr(chunk);
+        if from.is_null() {
+            // SAFETY: `length` bytes of the caller's buffer.
+            unsafe { ptr::write_bytes(dest, 0, length) };
+        } else {
+            // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the chunk's
+            // allocation, which stays allocated while the guard is held.
+            let from = unsafe { from.add(within) };
+            // SAFETY: both sides valid for `length` bytes and disjoint (the caller's
+            // buffer is not store memory); raw copy, no reference.
+            unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, length) };
+        }
+    }
+
+    /// Copies `[offset, offset + length)` (inside the store) to `dest` piece by piece.
+    ///
+    /// # Safety
+    /// As for [`Store::read`], and a dynamic store's caller holds the guard.
+    #[inline(never)]
+    unsafe fn read_pieces(&self, offset: u64, length: usize, dest: *mut u8) {
+        self.for_each_piece(offset, length as u64, |chunk, within, done, n| {
+            // `done + n <= length`, a usize.
+            #[expect(clippy::cast_possible_truncation, reason = "below length")]
+            let done = done as usize;
+            // SAFETY: `done + n <= length`, so the target stays in the caller's buffer
+            // (the caller's contract).
+            let to = unsafe { dest.add(done) };
             let from = self.chunk_ptr(chunk);
             if from.is_null() {
-                // SAFETY: `range.length()` bytes of the caller's buffer.
-                unsafe { ptr::write_bytes(dest, 0, range.length()) };
+                // SAFETY: as above: `n` bytes of the caller's buffer.
+                unsafe { ptr::write_bytes(to, 0, n) };
             } else {
-                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
-                // chunk's allocation, which stays allocated while the guard is held.
+                // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation,
+                // which stays allocated while the guard is held (or for the life of a
+                // fixed store).
                 let from = unsafe { from.add(within) };
-                // SAFETY: both sides valid for `length` bytes and disjoint (the caller's
-                // buffer is not store memory); raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, range.length()) };
+                // SAFETY: both sides are valid for `n` bytes and do not overlap (the
+                // caller's buffer is not store memory); raw copy, no reference.
+                unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
             }
-            return Ok(());
-        }
-        self.for_each_piece(
-            range.offset(),
-            range.length() as u64,
-            |chunk, within, done, n| {
-                // `done + n <= range.length()`, a usize.
-                #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
-                let done = done as usize;
-                // SAFETY: `done + n <= range.length()`, so the target stays in the caller's
-                // buffer (the caller's contract).
-                let to = unsafe { dest.add(done) };
-                let from = self.chunk_ptr(chunk);
-                if from.is_null() {
-                    // SAFETY: as above: `n` bytes of the caller's buffer.
-                    unsafe { ptr::write_bytes(to, 0, n) };
-                } else {
-                    // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation,
-                    // which stays allocated while the guard is held.
-                    let from = unsafe { from.add(within) };
-                    // SAFETY: both sides are valid for `n` bytes and do not overlap (the
-                    // caller's buffer is not store memory); raw copy, no reference.
-                    unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
-                }
-            },
-        );
-        Ok(())
+        });
     }
 
     /// Copies `range.length()` bytes from `src` onto `range` of the disk. A dynamic
@@ -630,51 +709,95 @@ impl<A: ChunkAlloc> Store<A> {
     /// # Safety
     /// `src` is valid for reads of `range.length()` bytes, is not part of this
     /// store's memory, and is not written during the call.
+    #[inline]
     pub unsafe fn write(&self, range: Range, src: *const u8) -> Result<(), StoreError> {
-        let (offset, length) = (range.offset(), range.length() as u64);
-        self.own(offset, length)?;
-        let _guard = self.guard();
-        if let Some((chunk, within)) = self.one_chunk(offset, range.length()) {
-            let mut to = self.chunk_ptr(chunk);
-            if to.is_null() && self.dynamic {
-                self.allocate_range(offset, length)?;
-                to = self.chunk_ptr(chunk);
-            }
-            if !to.is_null() {
-                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
-                // chunk, which stays allocated while the guard is held.
-                let to = unsafe { to.add(within) };
-                // SAFETY: both valid for `length` bytes, disjoint; raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(src, to, range.length()) };
-            }
-            // (A null chunk: allocated above and detached since by an overlapping TRIM.)
-            return Ok(());
-        }
+        let (offset, length) = (range.offset(), range.length());
+        let end = self.end(offset, length as u64)?;
         if self.dynamic {
-            self.allocate_range(offset, length)?;
+            // SAFETY: the caller's contract, passed on.
+            return unsafe { self.write_dynamic(offset, end, src) };
         }
-        self.for_each_piece(offset, length, |chunk, within, done, n| {
+        if let Some(to) = self.fixed_at(offset, end) {
+            // SAFETY: `to` has `length` bytes of one chunk (`fixed_at`), `src` the
+            // caller's `length` bytes, not store memory; raw copy, no reference.
+            unsafe { ptr::copy_nonoverlapping(src, to, length) };
+        } else {
+            // SAFETY: the caller's contract, passed on; a fixed store frees no chunk
+            // before it is dropped, so no guard is needed.
+            unsafe { self.write_pieces(offset, length, src) };
+        }
+        Ok(())
+    }
+
+    /// [`Store::write`] of a dynamic store: under the reclamation guard, every chunk
+    /// of the range allocated first, then one chunk or piece by piece.
+    ///
+    /// # Errors
+    /// As for [`Store::write`].
+    ///
+    /// # Safety
+    /// As for [`Store::write`]; `[offset, end)` is inside the store.
+    #[inline(never)]
+    unsafe fn write_dynamic(
+        &self,
+        offset: u64,
+        end: u64,
+        src: *const u8,
+    ) -> Result<(), StoreError> {
+        let _guard = self.guard();
+        #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
+        let length = (end - offset) as usize;
+        let Some((chunk, within)) = self.one_chunk(offset, end) else {
+            self.allocate_range(offset, end - offset)?;
+            // SAFETY: the caller's contract, passed on; the guard is held.
+            unsafe { self.write_pieces(offset, length, src) };
+            return Ok(());
+        };
+        let mut to = self.chunk_ptr(chunk);
+        if to.is_null() {
+            self.allocate_range(offset, end - offset)?;
+            to = self.chunk_ptr(chunk);
+        }
+        if !to.is_null() {
+            // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the chunk,
+            // which stays allocated while the guard is held.
+            let to = unsafe { to.add(within) };
+            // SAFETY: both valid for `length` bytes, disjoint; raw copy, no reference.
+            unsafe { ptr::copy_nonoverlapping(src, to, length) };
+        }
+        // (A null chunk: allocated above and detached since by an overlapping TRIM.)
+        Ok(())
+    }
+
+    /// Copies `length` bytes from `src` onto `[offset, offset + length)` (inside the
+    /// store) piece by piece; a chunk without memory is skipped (a dynamic store's
+    /// caller allocated it, and an overlapping TRIM detached it since: the write counts
+    /// as done before the TRIM).
+    ///
+    /// # Safety
+    /// As for [`Store::write`], and a dynamic store's caller holds the guard.
+    #[inline(never)]
+    unsafe fn write_pieces(&self, offset: u64, length: usize, src: *const u8) {
+        self.for_each_piece(offset, length as u64, |chunk, within, done, n| {
             let to = self.chunk_ptr(chunk);
             if to.is_null() {
-                // Allocated above and detached since by an overlapping TRIM: the
-                // write counts as done before it.
                 return;
             }
-            // `done + n <= range.length()`, a usize.
-            #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
+            // `done + n <= length`, a usize.
+            #[expect(clippy::cast_possible_truncation, reason = "below length")]
             let done = done as usize;
-            // SAFETY: `done + n <= range.length()`: inside the caller's buffer.
+            // SAFETY: `done + n <= length`: inside the caller's buffer.
             let from = unsafe { src.add(done) };
             // SAFETY: `within + n <= chunk_len`, inside the chunk, which stays
-            // allocated while the guard is held.
+            // allocated while the guard is held (or for the life of a fixed store).
             let to = unsafe { to.add(within) };
             // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
             unsafe { ptr::copy_nonoverlapping(from, to, n) };
         });
-        Ok(())
     }
 
     /// Makes every chunk of `[offset, offset + length)` hold memory (dynamic only).
+    #[inline(never)]
     fn allocate_range(&self, offset: u64, length: u64) -> Result<(), StoreError> {
         if length == 0 {
             return Ok(());
@@ -894,8 +1017,9 @@ impl<A: ChunkAlloc> Store<A> {
 /// # Safety
 /// `base` points to at least `index + 1` initialised atomics that stay allocated for `'a`.
 const unsafe fn atomic_at<'a, T>(base: *mut AtomicPtr<T>, index: usize) -> &'a AtomicPtr<T> {
-    // In bounds by the caller's contract, so the wrapping offset never wraps.
-    let slot = base.wrapping_add(index);
+    // SAFETY: `base[index]` is inside one allocation (the caller's contract), so the
+    // offset stays in bounds (and the compiler may rely on the result not being null).
+    let slot = unsafe { base.add(index) };
     // SAFETY: the caller's contract: an initialised atomic, live for `'a`; atomics may
     // be shared, so a shared reference to one is sound.
     unsafe { &*slot }
@@ -938,10 +1062,20 @@ impl<A: ChunkAlloc> Drop for Store<A> {
                     unsafe { self.alloc.free(block, self.chunk_len(chunk)) };
                 }
             }
-            // SAFETY: allocated with `entries` atomics; its chunks are freed.
+            if self.flat.is_null() {
+                // SAFETY: allocated with `entries` atomics; its chunks are freed.
+                unsafe {
+                    self.alloc
+                        .free(leaf.cast::<u8>(), entries * size_of::<Leaf>());
+                };
+            }
+        }
+        if let Some(flat) = NonNull::new(self.flat) {
+            // SAFETY: allocated in `populate` with `leaf_bytes` bytes (every leaf of
+            // the store, all freed above); nothing uses it any more.
             unsafe {
                 self.alloc
-                    .free(leaf.cast::<u8>(), entries * size_of::<Leaf>());
+                    .free(flat.cast::<u8>(), *self.leaf_bytes.get_mut());
             };
         }
         // SAFETY: allocated in `new` with `leaves` pointers; every leaf is freed.

@@ -138,8 +138,33 @@ impl Reclaim {
 
     /// Counts one request out; frees what was retired when nothing else is in flight.
     /// `free(block, len)` frees one retired chunk (and releases its accounting).
-    pub(crate) fn exit<A: ChunkAlloc>(&self, alloc: &A, mut free: impl FnMut(NonNull<u8>, usize)) {
-        let mut handovers = 0;
+    ///
+    /// The common case (nothing retired, before and after) is inline: the first turn
+    /// of [`Reclaim::exit_slow`]'s loop with nothing taken.
+    #[inline]
+    pub(crate) fn exit<A: ChunkAlloc>(&self, alloc: &A, free: impl FnMut(NonNull<u8>, usize)) {
+        if self.head.load(SeqCst).is_null() {
+            self.active.fetch_sub(1, SeqCst);
+            if self.active.load(SeqCst) != 0 || self.head.load(SeqCst).is_null() {
+                return;
+            }
+            // Someone pushed a chain back meanwhile and we are the last one out:
+            // take over the drain, as the loop below does.
+            self.enter();
+            self.exit_slow(alloc, free, 1);
+        } else {
+            self.exit_slow(alloc, free, 0);
+        }
+    }
+
+    /// [`Reclaim::exit`] with something retired, after `handovers` handovers.
+    #[inline(never)]
+    fn exit_slow<A: ChunkAlloc>(
+        &self,
+        alloc: &A,
+        mut free: impl FnMut(NonNull<u8>, usize),
+        mut handovers: usize,
+    ) {
         loop {
             let taken = if self.head.load(SeqCst).is_null() {
                 ptr::null_mut()
