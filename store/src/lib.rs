@@ -654,18 +654,9 @@ impl<A: ChunkAlloc> Store<A> {
             unsafe { self.read_pieces(offset, length, dest) };
             return;
         };
-        let from = self.chunk_ptr(chunk);
-        if from.is_null() {
-            // SAFETY: `length` bytes of the caller's buffer.
-            unsafe { ptr::write_bytes(dest, 0, length) };
-        } else {
-            // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the chunk's
-            // allocation, which stays allocated while the guard is held.
-            let from = unsafe { from.add(within) };
-            // SAFETY: both sides valid for `length` bytes and disjoint (the caller's
-            // buffer is not store memory); raw copy, no reference.
-            unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, length) };
-        }
+        // SAFETY: `within + length <= chunk_len` (`one_chunk`), the guard is held,
+        // `dest` is the caller's buffer of `length` bytes.
+        unsafe { copy_out(self.chunk_ptr(chunk), within, dest, length) };
     }
 
     /// Copies `[offset, offset + length)` (inside the store) to `dest` piece by piece.
@@ -681,19 +672,10 @@ impl<A: ChunkAlloc> Store<A> {
             // SAFETY: `done + n <= length`, so the target stays in the caller's buffer
             // (the caller's contract).
             let to = unsafe { dest.add(done) };
-            let from = self.chunk_ptr(chunk);
-            if from.is_null() {
-                // SAFETY: as above: `n` bytes of the caller's buffer.
-                unsafe { ptr::write_bytes(to, 0, n) };
-            } else {
-                // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation,
-                // which stays allocated while the guard is held (or for the life of a
-                // fixed store).
-                let from = unsafe { from.add(within) };
-                // SAFETY: both sides are valid for `n` bytes and do not overlap (the
-                // caller's buffer is not store memory); raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
-            }
+            // SAFETY: `within + n <= chunk_len`; the chunk stays allocated while the
+            // guard is held (or for the life of a fixed store); `n` bytes of the
+            // caller's buffer at `to`.
+            unsafe { copy_out(self.chunk_ptr(chunk), within, to, n) };
         });
     }
 
@@ -758,14 +740,10 @@ impl<A: ChunkAlloc> Store<A> {
             self.allocate_range(offset, end - offset)?;
             to = self.chunk_ptr(chunk);
         }
-        if !to.is_null() {
-            // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the chunk,
-            // which stays allocated while the guard is held.
-            let to = unsafe { to.add(within) };
-            // SAFETY: both valid for `length` bytes, disjoint; raw copy, no reference.
-            unsafe { ptr::copy_nonoverlapping(src, to, length) };
-        }
-        // (A null chunk: allocated above and detached since by an overlapping TRIM.)
+        // SAFETY: `within + length <= chunk_len` (`one_chunk`), the guard is held,
+        // `src` is the caller's `length` bytes. (A null chunk: allocated above and
+        // detached since by an overlapping TRIM.)
+        unsafe { copy_in(to, within, src, length) };
         Ok(())
     }
 
@@ -779,20 +757,15 @@ impl<A: ChunkAlloc> Store<A> {
     #[inline(never)]
     unsafe fn write_pieces(&self, offset: u64, length: usize, src: *const u8) {
         self.for_each_piece(offset, length as u64, |chunk, within, done, n| {
-            let to = self.chunk_ptr(chunk);
-            if to.is_null() {
-                return;
-            }
             // `done + n <= length`, a usize.
             #[expect(clippy::cast_possible_truncation, reason = "below length")]
             let done = done as usize;
             // SAFETY: `done + n <= length`: inside the caller's buffer.
             let from = unsafe { src.add(done) };
-            // SAFETY: `within + n <= chunk_len`, inside the chunk, which stays
-            // allocated while the guard is held (or for the life of a fixed store).
-            let to = unsafe { to.add(within) };
-            // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
-            unsafe { ptr::copy_nonoverlapping(from, to, n) };
+            // SAFETY: `within + n <= chunk_len`; the chunk stays allocated while the
+            // guard is held (or for the life of a fixed store); `n` bytes of the
+            // caller's buffer at `from`.
+            unsafe { copy_in(self.chunk_ptr(chunk), within, from, n) };
         });
     }
 
@@ -1010,6 +983,45 @@ impl<A: ChunkAlloc> Store<A> {
             Ok(Released::Deferred(len as u64))
         }
     }
+}
+
+/// Copies `n` bytes at `within` of the chunk memory `chunk` to `to`; a null `chunk`
+/// (a hole) reads as zeros.
+///
+/// # Safety
+/// `to` is valid for writes of `n` bytes and is not store memory; a non-null `chunk` is
+/// a chunk's memory with `within + n` inside it that stays allocated during the call.
+#[inline]
+const unsafe fn copy_out(chunk: *mut u8, within: usize, to: *mut u8, n: usize) {
+    if chunk.is_null() {
+        // SAFETY: `n` bytes of the caller's buffer.
+        unsafe { ptr::write_bytes(to, 0, n) };
+    } else {
+        // SAFETY: `within + n` is inside the chunk's allocation.
+        let from = unsafe { chunk.add(within) };
+        // SAFETY: both sides valid for `n` bytes and disjoint (the caller's buffer is
+        // not store memory); raw copy, no reference.
+        unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
+    }
+}
+
+/// Copies `n` bytes from `from` to `within` of the chunk memory `chunk`; nothing for a
+/// null `chunk` (allocated for the write and detached since by an overlapping TRIM: the
+/// write counts as done before it).
+///
+/// # Safety
+/// `from` is valid for reads of `n` bytes and is not store memory; a non-null `chunk`
+/// is a chunk's memory with `within + n` inside it that stays allocated during the
+/// call.
+#[inline]
+const unsafe fn copy_in(chunk: *mut u8, within: usize, from: *const u8, n: usize) {
+    if chunk.is_null() {
+        return;
+    }
+    // SAFETY: `within + n` is inside the chunk's allocation.
+    let to = unsafe { chunk.add(within) };
+    // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
+    unsafe { ptr::copy_nonoverlapping(from, to, n) };
 }
 
 /// The atomic at `base[index]`.

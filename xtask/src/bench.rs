@@ -292,6 +292,21 @@ struct Paired {
     added_ns: f64,
 }
 
+impl Paired {
+    /// `0.972× (0.95–0.99)`: the median ratio and its interquartile range.
+    fn ratio_text(&self) -> String {
+        format!("{:.3}× ({:.2}–{:.2})", self.ratio, self.p25, self.p75)
+    }
+}
+
+/// The paired result `id`.
+fn paired_result(paired: &BTreeMap<String, Paired>, id: &str) -> Result<Paired> {
+    paired
+        .get(id)
+        .copied()
+        .with_context(|| format!("no paired result for {id}"))
+}
+
 /// `$CRITERION_HOME/datapath-paired.json`, by id.
 fn read_paired(home: &Path) -> Result<BTreeMap<String, Paired>> {
     let path = home.join("datapath-paired.json");
@@ -355,10 +370,7 @@ fn render_datapath(o: &mut String, results: &Results) -> Result<()> {
         for op in ["read", "write"] {
             let driver = get(results, &format!("datapath/store/{op}-{id}"))?;
             let copy = get(results, &format!("datapath/copy_from_slice/{op}-{id}"))?;
-            let pair = paired
-                .get(&format!("{op}-{id}"))
-                .copied()
-                .with_context(|| format!("no paired result for {op}-{id}"))?;
+            let pair = paired_result(&paired, &format!("{op}-{id}"))?;
             if matches!(id, "4KiB" | "64KiB" | "1MiB") {
                 large_ratios.push(pair.ratio);
             }
@@ -367,12 +379,10 @@ fn render_datapath(o: &mut String, results: &Results) -> Result<()> {
             }
             write!(
                 o,
-                " {} | {} | {:.3}× ({:.2}–{:.2}) |",
+                " {} | {} | {} |",
                 cell(&driver),
                 cell(&copy),
-                pair.ratio,
-                pair.p25,
-                pair.p75
+                pair.ratio_text()
             )?;
         }
         writeln!(o)?;
@@ -414,17 +424,20 @@ fn render_placement(o: &mut String, paired: &BTreeMap<String, Paired>) -> Result
          physical pages, and in this VM how the host backs them) — noise an \
          apart-allocated baseline would add to every ratio above.\n"
     )?;
+    read_write_table(o, |op, id| {
+        Ok(paired_result(paired, &format!("placement-{op}-{id}"))?.ratio_text())
+    })
+}
+
+/// A `| request | read | write |` table over [`SIZES`], one `cell(op, size id)` each,
+/// and an empty line.
+fn read_write_table(o: &mut String, cell: impl Fn(&str, &str) -> Result<String>) -> Result<()> {
     writeln!(o, "| request | read | write |")?;
     writeln!(o, "|---|---|---|")?;
     for (id, label) in SIZES {
         write!(o, "| {label} |")?;
         for op in ["read", "write"] {
-            let key = format!("placement-{op}-{id}");
-            let p = paired
-                .get(&key)
-                .copied()
-                .with_context(|| format!("no paired result for {key}"))?;
-            write!(o, " {:.3}× ({:.2}–{:.2}) |", p.ratio, p.p25, p.p75)?;
+            write!(o, " {} |", cell(op, id)?)?;
         }
         writeln!(o)?;
     }
@@ -471,12 +484,7 @@ fn kib_mib(bytes: u64) -> String {
 #[expect(clippy::too_many_lines, reason = "a report: one table after the other")]
 fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
     let paired = read_paired(&criterion_home())?;
-    let pair = |id: &str| {
-        paired
-            .get(id)
-            .copied()
-            .with_context(|| format!("no paired result for {id}"))
-    };
+    let pair = |id: &str| paired_result(&paired, id);
     writeln!(
         o,
         "**Dynamic disk** (`Allocation=dynamic`, same bench file): the same requests through a \
@@ -501,14 +509,7 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
             if id != "512B" {
                 lowest = lowest.min(p.ratio);
             }
-            write!(
-                o,
-                " {} | {:.3}× ({:.2}–{:.2}) |",
-                cell(&e),
-                p.ratio,
-                p.p25,
-                p.p75
-            )?;
+            write!(o, " {} | {} |", cell(&e), p.ratio_text())?;
         }
         writeln!(o)?;
     }
@@ -524,21 +525,10 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
          time / dynamic time, and the time added per request; the fixed store's lookup is \
          one load, the dynamic one's two, so this includes that load):\n"
     )?;
-    writeln!(o, "| request | read | write |")?;
-    writeln!(o, "|---|---|---|")?;
-    for (id, label) in SIZES {
-        write!(o, "| {label} |")?;
-        for op in ["read", "write"] {
-            let p = pair(&format!("guard-{op}-{id}"))?;
-            write!(
-                o,
-                " {:.3}× ({:.2}–{:.2}), {:+.1} ns |",
-                p.ratio, p.p25, p.p75, p.added_ns
-            )?;
-        }
-        writeln!(o)?;
-    }
-    writeln!(o)?;
+    read_write_table(o, |op, id| {
+        let p = pair(&format!("guard-{op}-{id}"))?;
+        Ok(format!("{}, {:+.1} ns", p.ratio_text(), p.added_ns))
+    })?;
     writeln!(
         o,
         "**Holes**: reads of a dynamic store nothing was written to (every chunk a hole: the \
@@ -554,8 +544,9 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
         let p = pair(&format!("hole-read-{id}"))?;
         writeln!(
             o,
-            "| {label} | {:.3}× ({:.2}–{:.2}) | {:+.1} ns |",
-            p.ratio, p.p25, p.p75, p.added_ns
+            "| {label} | {} | {:+.1} ns |",
+            p.ratio_text(),
+            p.added_ns
         )?;
     }
     let touch = get(results, "first-touch/write-4KiB")?;
@@ -654,12 +645,8 @@ fn render_chunks(o: &mut String, results: &Results) -> Result<()> {
         };
         write!(o, "| {label} | {} |", time(create.median_ns))?;
         for op in ["read", "write"] {
-            let id = format!("chunk{kib}-{op}-4KiB");
-            let p = paired
-                .get(&id)
-                .copied()
-                .with_context(|| format!("no paired result for {id}"))?;
-            write!(o, " {:.3}× ({:.2}–{:.2}) |", p.ratio, p.p25, p.p75)?;
+            let p = paired_result(&paired, &format!("chunk{kib}-{op}-4KiB"))?;
+            write!(o, " {} |", p.ratio_text())?;
         }
         writeln!(o, " {} |", cell(&read))?;
     }
