@@ -90,7 +90,7 @@ use ramdisk_core::ioctl::disk_ops::Usage;
 use ramdisk_core::request::{self, Range};
 use ramdisk_core::status;
 
-use reclaim::{Reclaim, RetireNode};
+use reclaim::{Reclaim, Retire, RetireNode, Token};
 
 /// Where a store's memory comes from: zero-filled blocks, freed by the same allocator.
 pub trait ChunkAlloc {
@@ -207,10 +207,10 @@ pub struct Trimmed {
     pub deferred: u64,
 }
 
-/// What became of one chunk a TRIM covered: bytes freed at once, or retired.
-enum Released {
-    Freed(u64),
-    Deferred(u64),
+/// A trimmer's retire node and the chunk bytes detached into it.
+struct Filling {
+    node: RetireNode,
+    bytes: u64,
 }
 
 type Leaf = AtomicPtr<u8>;
@@ -274,16 +274,16 @@ fn to_usize(n: u64) -> Result<usize, StoreError> {
 /// Counts a request out of a dynamic store's [`Reclaim`] when dropped.
 struct Guard<'a, A: ChunkAlloc> {
     store: &'a Store<A>,
+    token: Token,
 }
 
 impl<A: ChunkAlloc> Drop for Guard<'_, A> {
     fn drop(&mut self) {
         let store = self.store;
-        store.reclaim.exit(&store.alloc, |block, len| {
+        store.reclaim.exit(self.token, &store.alloc, |block, len| {
             // SAFETY: `exit` hands out only retired chunks no request can hold any
-            // more (see `reclaim`); each was allocated with `len`.
-            unsafe { store.alloc.free(block, len) };
-            store.retired.fetch_sub(len as u64, Ordering::AcqRel);
+            // more (see `reclaim`), each once.
+            unsafe { store.free_retired(block, len) };
         });
     }
 }
@@ -313,7 +313,11 @@ impl<A: ChunkAlloc> Store<A> {
         chunk_shift: u32,
         limit: u64,
     ) -> Result<Self, StoreError> {
-        Self::empty(alloc, len, chunk_shift, true, limit)
+        let mut store = Self::empty(alloc, len, chunk_shift, true, limit)?;
+        // The reclamation scheme's in-flight slots (a page); `Drop` frees them.
+        let slots = allocate(&store.alloc, reclaim::SLOT_BYTES)?;
+        store.reclaim.set_slots(slots);
+        Ok(store)
     }
 
     /// The store with its (zeroed) directory and nothing else.
@@ -434,8 +438,9 @@ impl<A: ChunkAlloc> Store<A> {
         self.allocated.load(Ordering::Acquire).min(self.len)
     }
 
-    /// Bytes of chunks detached by a TRIM and not yet freed (0 whenever no request
-    /// is in flight, but for a handover left to the next request).
+    /// Bytes of chunks detached by a TRIM and not yet freed: 0 once the requests
+    /// that were in flight during the TRIM have left, but for a rare race that leaves
+    /// them to the next request (see [`reclaim`], costs and limits).
     #[must_use]
     pub fn pending_free_bytes(&self) -> u64 {
         self.retired.load(Ordering::Acquire)
@@ -586,10 +591,22 @@ impl<A: ChunkAlloc> Store<A> {
     /// Counts a request in (dynamic stores only: fixed ones never free a chunk).
     #[inline]
     fn guard(&self) -> Option<Guard<'_, A>> {
-        self.dynamic.then(|| {
-            self.reclaim.enter();
-            Guard { store: self }
+        self.dynamic.then(|| Guard {
+            store: self,
+            token: self.reclaim.enter(),
         })
+    }
+
+    /// Frees a retired chunk and takes it off the pending bytes: the `free` of
+    /// [`Reclaim`]'s drains.
+    ///
+    /// # Safety
+    /// `block` is a chunk of this store, detached, allocated with `len`, that no
+    /// request can hold any more (what `reclaim` hands out) and that is freed once.
+    unsafe fn free_retired(&self, block: NonNull<u8>, len: usize) {
+        // SAFETY: the caller's contract.
+        unsafe { self.alloc.free(block, len) };
+        self.retired.fetch_sub(len as u64, Ordering::AcqRel);
     }
 
     /// The address of byte `offset` of a fixed store when the non-empty range
@@ -912,26 +929,26 @@ impl<A: ChunkAlloc> Store<A> {
     pub fn trim(&self, extent: Extent) -> Result<Trimmed, StoreError> {
         let (offset, length) = (extent.offset(), extent.length());
         self.own(offset, length)?;
-        let _guard = self.guard();
+        let guard = self.guard();
+        let me = guard.as_ref().map(|g| g.token);
         let mut done = Trimmed::default();
-        let mut node = None;
+        let mut filling = None;
         self.for_each_piece(offset, length, |chunk, within, _, n| {
-            if self.dynamic && within == 0 && n == self.chunk_len(chunk) {
-                match self.release(chunk, &mut node) {
-                    Ok(Released::Freed(bytes)) => done.released += bytes,
-                    Ok(Released::Deferred(bytes)) => {
-                        done.released += bytes;
-                        done.deferred += bytes;
-                    }
-                    Err(()) => done.zeroed += self.zero(chunk, within, n),
-                }
-            } else {
-                done.zeroed += self.zero(chunk, within, n);
+            let whole = within == 0 && n == self.chunk_len(chunk);
+            // Only a dynamic store has a guard, and frees chunks.
+            if let (Some(me), true) = (me, whole)
+                && self.release(chunk, me, &mut filling, &mut done).is_ok()
+            {
+                return;
             }
+            done.zeroed += self.zero(chunk, within, n);
         });
-        if let Some(node) = node {
-            self.reclaim.put(&self.alloc, node);
+        if let (Some(me), Some(last)) = (me, filling)
+            && let Some(empty) = self.retire(me, last, &mut done)
+        {
+            self.reclaim.put(&self.alloc, empty);
         }
+        drop(guard);
         Ok(done)
     }
 
@@ -949,38 +966,61 @@ impl<A: ChunkAlloc> Store<A> {
         n as u64
     }
 
-    /// Detaches chunk `chunk` of a dynamic store and frees it (now, or through the
-    /// retire list). `Err` when no retire node could be had (the caller zeroes the
-    /// chunk instead).
-    fn release(&self, chunk: u64, node: &mut Option<RetireNode>) -> Result<Released, ()> {
+    /// Detaches chunk `chunk` of a dynamic store into the trimmer's retire node (`me`:
+    /// the trimmer's token), retiring the node first when it is full. `Err` when no
+    /// retire node could be had (the caller zeroes the chunk instead).
+    fn release(
+        &self,
+        chunk: u64,
+        me: Token,
+        filling: &mut Option<Filling>,
+        done: &mut Trimmed,
+    ) -> Result<(), ()> {
         let Some(slot) = self.chunk_slot(chunk) else {
-            return Ok(Released::Freed(0));
+            return Ok(());
         };
         if slot.load(Ordering::SeqCst).is_null() {
-            return Ok(Released::Freed(0));
+            return Ok(());
         }
-        // Room in a retire node first, in case other requests are in flight.
-        if node.as_mut().is_none_or(|n| n.slot().is_none()) {
-            if let Some(full) = node.take() {
-                self.reclaim.put(&self.alloc, full);
-            }
-            *node = Some(self.reclaim.node(&self.alloc).ok_or(())?);
+        // Room in a retire node first: the chunk waits there until the trimmer knows
+        // whether other requests are in flight.
+        if filling.as_mut().is_none_or(|f| f.node.room().is_none()) {
+            let emptied = filling.take().and_then(|full| self.retire(me, full, done));
+            let node = match emptied {
+                Some(node) => node,
+                None => self.reclaim.node(&self.alloc).ok_or(())?,
+            };
+            *filling = Some(Filling { node, bytes: 0 });
         }
-        let room = node.as_mut().and_then(RetireNode::slot).ok_or(())?;
+        let filling = filling.as_mut().ok_or(())?;
+        let room = filling.node.room().ok_or(())?;
         let Some(block) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::SeqCst)) else {
-            return Ok(Released::Freed(0));
+            return Ok(());
         };
         let len = self.chunk_len(chunk);
         self.allocated.fetch_sub(len as u64, Ordering::AcqRel);
-        if self.reclaim.alone() {
-            // SAFETY: detached above, and no other request is in flight (`reclaim`:
-            // "freed at once"); allocated with `len`.
-            unsafe { self.alloc.free(block, len) };
-            Ok(Released::Freed(len as u64))
-        } else {
-            self.retired.fetch_add(len as u64, Ordering::AcqRel);
-            room.fill(block, len);
-            Ok(Released::Deferred(len as u64))
+        self.retired.fetch_add(len as u64, Ordering::AcqRel);
+        room.fill(block, len);
+        filling.bytes += len as u64;
+        done.released += len as u64;
+        Ok(())
+    }
+
+    /// Retires the chunks a trimmer (`me`) detached into `filling`: freed at once when
+    /// nothing else is in flight (the emptied node comes back), otherwise pushed onto
+    /// the retire stack (counted as deferred).
+    fn retire(&self, me: Token, filling: Filling, done: &mut Trimmed) -> Option<RetireNode> {
+        let Filling { node, bytes } = filling;
+        match self.reclaim.retire(me, node, |block, len| {
+            // SAFETY: `retire` hands out only the node's chunks, detached, once it
+            // found nothing else in flight (see `reclaim`), each once.
+            unsafe { self.free_retired(block, len) };
+        }) {
+            Retire::Freed(node) => Some(node),
+            Retire::Pushed => {
+                done.deferred += bytes;
+                None
+            }
         }
     }
 }
@@ -1050,14 +1090,14 @@ fn allocate<A: ChunkAlloc>(alloc: &A, len: usize) -> Result<NonNull<u8>, StoreEr
 
 impl<A: ChunkAlloc> Drop for Store<A> {
     fn drop(&mut self) {
-        let (alloc, retired) = (&self.alloc, &self.retired);
+        let (alloc, retired, reclaim) = (&self.alloc, &self.retired, &mut self.reclaim);
         let free = |block, len| {
             // SAFETY: a retired chunk nobody can hold; allocated with `len`.
             unsafe { alloc.free(block, len) };
             retired.fetch_sub(len as u64, Ordering::AcqRel);
         };
         // SAFETY: `&mut self`: no request is in flight or can start.
-        unsafe { self.reclaim.drain_all(alloc, free) };
+        unsafe { reclaim.drain_all(alloc, free) };
         for leaf_index in 0..self.leaves {
             let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
             let Some(leaf) = NonNull::new(leaf) else {

@@ -491,8 +491,8 @@ fn render_dynamic(o: &mut String, results: &Results) -> Result<()> {
          dynamic store whose 64 KiB chunks are all allocated (the differences to the fixed \
          store: 32 times as many chunks found through directory and leaf, two dependent \
          loads, so the table line a random request needs is less often in the cache, and \
-         the reclamation guard: two `SeqCst` read-modify-writes of the store's in-flight \
-         count per request), paired against `copy_from_slice` over the same memory as \
+         the reclamation guard: one `SeqCst` compare-exchange claiming an in-flight slot \
+         before the copy, a release store giving it back after), paired against `copy_from_slice` over the same memory as \
          above.\n"
     )?;
     writeln!(
