@@ -239,9 +239,9 @@ impl Reclaim {
     #[inline]
     pub(crate) fn enter(&self) -> Token {
         if !self.slots.is_null() {
-            let start = slot_hint();
-            for i in 0..=self.slot_mask {
-                let n = (start + i) & self.slot_mask;
+            let (start, mask) = (slot_hint(), self.slot_mask);
+            for i in 0..=mask {
+                let n = (start + i) & mask;
                 let Some(slot) = self.slot(n) else { break };
                 if slot.load(Relaxed) == FREE
                     && slot.compare_exchange(FREE, HELD, SeqCst, Relaxed).is_ok()
