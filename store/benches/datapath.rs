@@ -28,11 +28,12 @@
 //! while no store operation runs ([`Disk::image`]: the benchmark is single-threaded
 //! there, and the store never holds a reference to its chunks, only raw pointers).
 //!
-//! Why: how fast `memcpy` copies 4 KiB depends on the physical pages behind the
+//! Why: how fast `memcpy` copies depends on the physical pages behind the
 //! addresses (and, in this VM, on how the host backs them) by more than the few percent
 //! we measure — the same `copy_from_slice` over two separately allocated 256 MiB
-//! buffers differs by up to ±8 % between buffers and between runs (the *placement*
-//! rows: `copy_from_slice` over the fixed store's block against a block allocated apart,
+//! buffers has differed by 0.80× (64 KiB reads) to 1.04× (4 KiB reads) between
+//! buffers, and differently from run to run (the *placement* rows: `copy_from_slice`
+//! over the fixed store's block against a block allocated apart,
 //! printed and reported). Over the same bytes that difference is gone and only the
 //! store's own work remains: `request::check`, the range check, the table lookup (two
 //! dependent loads for a dynamic store's table, one for a fixed store's), for a dynamic
