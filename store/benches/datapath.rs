@@ -1,38 +1,70 @@
 //! The read/write data path — the real `ramdisk-store` code — against a plain
-//! `copy_from_slice` of the same size, in the same run, for a fixed store and for a
-//! dynamic store whose chunks are all allocated; reads of a dynamic store's holes
-//! against `write_bytes`; the first write into a chunk of a dynamic store (the
-//! allocation); creating a dynamic 64 GiB and 2 TiB − 512 B disk (directory, plan,
-//! format) and the memory it holds afterwards; a thread-scaling model of concurrent
-//! IRPs on one shared store; and the chunk-size sweep behind
-//! [`ramdisk_store::DYNAMIC_CHUNK_SHIFT`].
+//! `copy_from_slice` of the same size over the same memory, in the same run, for a
+//! fixed store and for a dynamic store whose chunks are all allocated; reads of a
+//! dynamic store's holes against `write_bytes`; the first write into a chunk of a
+//! dynamic store (the allocation); creating a dynamic 64 GiB and 2 TiB − 512 B disk
+//! (directory, plan, format) and the memory it holds afterwards; a thread-scaling
+//! model of concurrent IRPs on one shared store; and the chunk-size sweep behind
+//! [`ramdisk_store::DYNAMIC_CHUNK_SHIFT`] and [`ramdisk_store::FIXED_CHUNK_SHIFT`].
 //!
 //! The driver serves `IRP_MJ_READ`/`IRP_MJ_WRITE` with `request::check(offset, length,
 //! disk_size)` and one `Store::read`/`Store::write` into the request's mapped buffer,
 //! without a lock. [`store_transfer`] is exactly those two calls (the IRP plumbing and
 //! the MDL mapping are the kernel's); [`plain_copy`] is the baseline: a bounds-checked
-//! `copy_from_slice` between two buffers at the same offsets.
+//! `copy_from_slice` between the caller's buffer and one flat slice at an offset.
 //!
-//! Both sides work on 256 MiB (much larger than any last-level cache, so large random
-//! requests come from DRAM, as on a real RAM disk): the store in 64 KiB chunks from a
-//! page-aligned host allocator, the baseline one flat allocation from the same allocator (so both
-//! sides copy between equally aligned addresses); both written once
-//! before measuring so every page is committed. Offsets are a fixed pseudo-random
-//! sequence, aligned to 4 KiB (512 bytes for 512-byte requests), identical for both
-//! sides. `cargo xtask bench` turns the results into the README table.
+//! # The same memory on both sides
+//!
+//! Each benchmarked store is 256 MiB (much larger than the caches a core has to itself)
+//! and gets its chunks from an [`ArenaAlloc`]: consecutive pieces of one page-aligned
+//! block from the host allocator, handed out in the order the store asks, so the
+//! chunks lie in the block in disk order (the directory and the leaves come from the
+//! host allocator; in the sweep's 4 KiB chunks the 4 KiB leaves land between them).
+//! Where each chunk ended up is not assumed but found: a marker written through the
+//! store at every chunk, searched for in the block ([`Disk::locate`]). The baseline
+//! then copies between the same caller buffer and the **same bytes** the store holds —
+//! a slice over that block at the offset where the store keeps the request's disk
+//! offset (the disk offset itself but for the 4 KiB-chunk sweep). The slice exists only
+//! while no store operation runs ([`Disk::image`]: the benchmark is single-threaded
+//! there, and the store never holds a reference to its chunks, only raw pointers).
+//!
+//! Why: how fast `memcpy` copies depends on the physical pages behind the
+//! addresses (and, in this VM, on how the host backs them) by more than the few percent
+//! we measure — the same `copy_from_slice` over two separately allocated 256 MiB
+//! buffers has differed by 0.80× (64 KiB reads) to 1.04× (4 KiB reads) between
+//! buffers, and differently from run to run (the *placement* rows: `copy_from_slice`
+//! over the fixed store's block against a block allocated apart,
+//! printed and reported). Over the same bytes that difference is gone and only the
+//! store's own work remains: `request::check`, the range check, the table lookup (two
+//! dependent loads for a dynamic store's table, one for a fixed store's), for a dynamic
+//! store the reclamation guard, and splitting at chunk boundaries. What this does
+//! **not** measure: how the pool places a real disk's chunks (each chunk is its own
+//! pool block in the driver; here they are neighbours in one block), the TLB cost that
+//! scattering them would add, and the IRP plumbing around the copy.
+//!
+//! Offsets are a fixed pseudo-random sequence, aligned to 4 KiB (512 bytes for
+//! 512-byte requests), identical for both sides. Every store is written once before
+//! measuring, so every page is committed. `cargo xtask bench` turns the results into
+//! the README table.
+//!
+//! # Paired rounds
 //!
 //! Criterion measures each side on its own, one after the other, so on a shared, busy
 //! machine two medians can differ by far more than the few percent we care about. The
-//! ratio is therefore also measured *paired* ([`paired`]): many short rounds, each
-//! timing a batch of store requests and a batch of `copy_from_slice` requests back to
-//! back (alternating which goes first, and swapping the offset blocks between the
-//! sides every other round), and the median over groups of four rounds (balanced in
-//! order and blocks) of the time ratio; background load hits both sides of a group
-//! alike and cancels out. The result goes to stdout and, when `CRITERION_HOME` is set
-//! (as `cargo xtask bench` does), to `$CRITERION_HOME/datapath-paired.json` (ids
-//! `read-4KiB`, `dynamic-read-4KiB` against `copy_from_slice`; `guard-read-4KiB`, the
-//! dynamic store against the fixed one; `hole-read-4KiB` against `write_bytes`; ...). The memory a freshly
-//! formatted dynamic disk holds goes to `$CRITERION_HOME/dynamic-memory.json`.
+//! ratio is therefore also measured *paired* ([`paired`], [`pair`]): many short rounds,
+//! each timing a batch of store requests and a batch of `copy_from_slice` requests
+//! back to back (alternating which goes first), and the median over groups of four
+//! rounds of the time ratio; background load hits both sides of a group alike and
+//! cancels out. Round `r` gives the store offset block `r` and the baseline block
+//! `r + half a cycle`, so each side meets every block half a cycle after the other did
+//! and neither finds the other's data still in the cache. The result goes to stdout
+//! and, when `CRITERION_HOME` is set (as `cargo xtask bench` does), to
+//! `$CRITERION_HOME/datapath-paired.json` (ids `read-4KiB`, `dynamic-read-4KiB`
+//! against `copy_from_slice`; `guard-read-4KiB`, the dynamic store against a fixed one
+//! in the same chunk size over the same block; `hole-read-4KiB` against `write_bytes`;
+//! `placement-read-4KiB`, the same copy over two blocks; `chunk64-read-4KiB`, ...).
+//! The memory a freshly formatted dynamic disk holds goes to
+//! `$CRITERION_HOME/dynamic-memory.json`.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs, reason = "criterion_group! generates undocumented items")]
@@ -40,7 +72,8 @@
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::hint::black_box;
 use std::ptr::NonNull;
-use std::sync::{Barrier, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -92,34 +125,210 @@ impl ChunkAlloc for BenchAlloc {
     }
 }
 
-/// The process's one fixed store in the driver's fixed chunk size, filled (every page committed).
-fn store() -> &'static Store<BenchAlloc> {
-    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
-    STORE.get_or_init(|| filled(FIXED_CHUNK_SHIFT))
+/// One flat, page-aligned, zeroed block from [`BenchAlloc`], freed on drop.
+struct Block {
+    base: NonNull<u8>,
+    len: usize,
 }
 
-/// A fixed store in the dynamic store's chunks, filled: the guard comparison's
-/// baseline (same table, no reclamation guard).
-fn fixed_dynamic_chunks() -> &'static Store<BenchAlloc> {
-    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
-    STORE.get_or_init(|| filled(DYNAMIC_CHUNK_SHIFT))
+// SAFETY: a plain heap block without thread affinity; who touches its bytes when is the
+// business of its users (see `Disk::image`).
+unsafe impl Send for Block {}
+// SAFETY: as for `Send`: `Block` itself only hands out its address.
+unsafe impl Sync for Block {}
+
+impl Block {
+    fn new(len: usize) -> Self {
+        let base = BenchAlloc.allocate_zeroed(len).expect("benchmark memory");
+        Self { base, len }
+    }
+
+    fn contains(&self, block: NonNull<u8>) -> bool {
+        let (at, base) = (block.as_ptr().addr(), self.base.as_ptr().addr());
+        at >= base && at < base + self.len
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `BenchAlloc` with `self.len`, freed once.
+        unsafe { BenchAlloc.free(self.base, self.len) };
+    }
+}
+
+/// A store's allocator whose chunks are consecutive pieces of one [`Block`], in the
+/// order the store asks for them; every other block (directory, leaves: any size but
+/// the chunk size) comes from [`BenchAlloc`]. This lets the baseline copy the very
+/// bytes the store holds (see the module docs).
+struct ArenaAlloc {
+    block: Arc<Block>,
+    chunk: usize,
+    next: AtomicUsize,
+}
+
+impl ChunkAlloc for ArenaAlloc {
+    fn allocate_zeroed(&self, len: usize) -> Option<NonNull<u8>> {
+        if len != self.chunk {
+            return BenchAlloc.allocate_zeroed(len);
+        }
+        let at = self.next.fetch_add(len, Ordering::Relaxed);
+        if at + len > self.block.len {
+            return None;
+        }
+        // SAFETY: `at + len <= block.len`: inside the block (still zeroed: every piece
+        // is handed out once).
+        NonNull::new(unsafe { self.block.base.as_ptr().add(at) })
+    }
+
+    unsafe fn free(&self, block: NonNull<u8>, len: usize) {
+        // The block's pieces go back with the block.
+        if !self.block.contains(block) {
+            // SAFETY: not from the block, so from `BenchAlloc` with this `len`.
+            unsafe { BenchAlloc.free(block, len) };
+        }
+    }
+}
+
+/// A 256 MiB store whose chunks live in one [`Block`], filled (every page committed),
+/// and where in the block each disk offset is.
+struct Disk {
+    store: Store<ArenaAlloc>,
+    block: Arc<Block>,
+    chunk: usize,
+    /// Byte offset in the block of each chunk of the disk.
+    at: Vec<usize>,
+}
+
+impl Disk {
+    /// A fixed store of `1 << shift`-byte chunks in a block of its own.
+    fn fixed(shift: u32) -> Self {
+        // Room for the chunks, and for 4 KiB leaves that land between them when the
+        // chunks are 4 KiB too.
+        let block = Arc::new(Block::new(DISK_SIZE + (2 << 20)));
+        Self::fixed_in(&block, shift)
+    }
+
+    /// A fixed store of `1 << shift`-byte chunks in `block` (which may already hold
+    /// another store's chunks with the same contents: the guard comparison).
+    fn fixed_in(block: &Arc<Block>, shift: u32) -> Self {
+        let store = Store::new(arena(block, shift), DISK_SIZE as u64, shift).expect("store");
+        Self::locate(store, block, shift)
+    }
+
+    /// A dynamic store of the driver's dynamic chunk size, every chunk allocated (by
+    /// the filling writes, in disk order).
+    fn dynamic() -> Self {
+        let block = Arc::new(Block::new(DISK_SIZE));
+        let size = DISK_SIZE as u64;
+        let alloc = arena(&block, DYNAMIC_CHUNK_SHIFT);
+        let store =
+            Store::new_dynamic(alloc, size, DYNAMIC_CHUNK_SHIFT, size).expect("dynamic store");
+        let disk = Self::locate(store, &block, DYNAMIC_CHUNK_SHIFT);
+        assert_eq!(disk.store.allocated_bytes(), size);
+        disk
+    }
+
+    /// Finds every chunk in the block (a marker written through the store, searched
+    /// for in the block), then fills the disk.
+    fn locate(store: Store<ArenaAlloc>, block: &Arc<Block>, shift: u32) -> Self {
+        const MAGIC: u64 = 0x5EED_0000_0000_0000;
+        let chunk = 1usize << shift;
+        let chunks = DISK_SIZE / chunk;
+        let mut sector = [0u8; 512];
+        for c in 0..chunks {
+            sector[..8].copy_from_slice(&(MAGIC | c as u64).to_le_bytes());
+            let done = store_transfer(&store, sector.as_mut_ptr(), as_i64(c * chunk), 512, true);
+            assert_eq!(done, (STATUS_SUCCESS, 512));
+        }
+        let mut at = vec![usize::MAX; chunks];
+        for piece in (0..=block.len - chunk).step_by(chunk) {
+            // SAFETY: `piece + chunk <= block.len`: inside the block.
+            let first = unsafe { block.base.as_ptr().add(piece) };
+            // SAFETY: 8 of those bytes, initialised; a raw read, no reference.
+            let word = unsafe { first.cast::<u64>().read_unaligned() };
+            if let Some(c) = usize::try_from(word ^ MAGIC).ok().filter(|&c| c < chunks) {
+                assert_eq!(at[c], usize::MAX, "chunk {c} found twice");
+                at[c] = piece;
+            }
+        }
+        assert!(
+            at.iter().all(|&a| a != usize::MAX),
+            "a chunk is not in the block"
+        );
+        fill(&store);
+        Self {
+            store,
+            block: Arc::clone(block),
+            chunk,
+            at,
+        }
+    }
+
+    /// Where in the block the `size` bytes at disk offset `offset` are; they must be
+    /// contiguous there (chunks larger than a leaf are placed in disk order).
+    fn block_offset(&self, offset: usize, size: usize) -> usize {
+        let first = self.at[offset / self.chunk] + offset % self.chunk;
+        let last = offset + size - 1;
+        assert_eq!(
+            self.at[last / self.chunk] + last % self.chunk,
+            first + size - 1,
+            "the store's copy of [{offset}, +{size}) is not contiguous in its block"
+        );
+        first
+    }
+
+    /// [`Disk::block_offset`] of every offset of a plan: the baseline's offsets into
+    /// [`Disk::image`] for the same disk bytes.
+    fn block_offsets(&self, offsets: &[usize], size: usize) -> Vec<usize> {
+        offsets
+            .iter()
+            .map(|&o| self.block_offset(o, size))
+            .collect()
+    }
+
+    /// The block as a slice: the baseline's image.
+    ///
+    /// # Safety
+    /// No store operation on any store over this block may run, and no other slice
+    /// from this function may be used, while the result is alive. The stores only
+    /// touch their chunks through raw-pointer copies and never hold a reference to
+    /// them, so between their calls this slice is the only reference to the bytes:
+    /// the benchmark is single-threaded wherever it uses one.
+    #[expect(clippy::mut_from_ref, reason = "exclusivity is the caller's contract")]
+    unsafe fn image(&self) -> &mut [u8] {
+        // SAFETY: `block.len` initialised bytes (zeroed at allocation) that live as
+        // long as `self`; exclusivity is the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.block.base.as_ptr(), self.block.len) }
+    }
+}
+
+/// An [`ArenaAlloc`] over `block` for chunks of `1 << shift` bytes, from its start.
+fn arena(block: &Arc<Block>, shift: u32) -> ArenaAlloc {
+    ArenaAlloc {
+        block: Arc::clone(block),
+        chunk: 1 << shift,
+        next: AtomicUsize::new(0),
+    }
+}
+
+/// The process's one fixed store in the driver's fixed chunk size, filled.
+fn store() -> &'static Disk {
+    static DISK: OnceLock<Disk> = OnceLock::new();
+    DISK.get_or_init(|| Disk::fixed(FIXED_CHUNK_SHIFT))
 }
 
 /// The process's one dynamic store, filled: every chunk allocated by a write.
-fn dynamic_store() -> &'static Store<BenchAlloc> {
-    static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
-    STORE.get_or_init(|| {
-        let s = Store::new_dynamic(
-            BenchAlloc,
-            DISK_SIZE as u64,
-            DYNAMIC_CHUNK_SHIFT,
-            DISK_SIZE as u64,
-        )
-        .expect("store");
-        fill(&s);
-        assert_eq!(s.allocated_bytes(), DISK_SIZE as u64);
-        s
-    })
+fn dynamic_store() -> &'static Disk {
+    static DISK: OnceLock<Disk> = OnceLock::new();
+    DISK.get_or_init(Disk::dynamic)
+}
+
+/// A fixed store in the dynamic store's chunks over the dynamic store's very block
+/// (same contents): the guard comparison's baseline (same table, no reclamation
+/// guard, same memory).
+fn fixed_dynamic_chunks() -> &'static Disk {
+    static DISK: OnceLock<Disk> = OnceLock::new();
+    DISK.get_or_init(|| Disk::fixed_in(&dynamic_store().block, DYNAMIC_CHUNK_SHIFT))
 }
 
 /// A dynamic store nothing was written to: every read is of holes.
@@ -136,15 +345,8 @@ fn empty_store() -> &'static Store<BenchAlloc> {
     })
 }
 
-/// A 256 MiB store with chunks of `1 << shift` bytes, every page written.
-fn filled(shift: u32) -> Store<BenchAlloc> {
-    let s = Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store");
-    fill(&s);
-    s
-}
-
 /// Writes every page of `s`.
-fn fill(s: &Store<BenchAlloc>) {
+fn fill<A: ChunkAlloc>(s: &Store<A>) {
     let mut page = vec![0u8; 1 << 20];
     for (i, at) in (0..DISK_SIZE).step_by(page.len()).enumerate() {
         page.fill(i.to_le_bytes()[0] | 1);
@@ -152,50 +354,26 @@ fn fill(s: &Store<BenchAlloc>) {
     }
 }
 
-/// The baseline's flat 256 MiB buffer (filled like the store), allocated once and
-/// never freed.
-struct Flat(*mut u8);
-
-// SAFETY: a leaked allocation that is never freed or moved; only the (single-threaded)
-// baseline benchmarks touch it, one slice at a time.
-unsafe impl Send for Flat {}
-// SAFETY: as for `Send`.
-unsafe impl Sync for Flat {}
-
-/// A slice over the baseline's buffer.
-///
-/// # Safety
-/// No other slice from this function may be alive while the result is used.
-unsafe fn flat_image() -> &'static mut [u8] {
-    static FLAT: OnceLock<Flat> = OnceLock::new();
-    let flat = FLAT.get_or_init(|| {
-        // From the store's own allocator (page-aligned, like every chunk), so both
-        // sides copy between addresses of the same alignment: `memcpy`'s speed depends
-        // on the source's and destination's offsets within a cache line and a page, by
-        // up to a third at 4 KiB on this machine, and a `vec!` of this size starts 16
-        // bytes into a page.
-        let base = BenchAlloc
-            .allocate_zeroed(DISK_SIZE)
-            .expect("baseline buffer")
-            .as_ptr();
-        // SAFETY: DISK_SIZE zeroed bytes just allocated, never freed; nothing else
-        // refers to them yet.
-        let v = unsafe { std::slice::from_raw_parts_mut(base, DISK_SIZE) };
-        for (i, page) in v.chunks_mut(4096).enumerate() {
+/// A 256 MiB flat buffer of its own, filled like a store: the placement comparison
+/// (the same `copy_from_slice` over memory allocated apart from the store's).
+fn apart() -> &'static Block {
+    static BLOCK: OnceLock<Block> = OnceLock::new();
+    BLOCK.get_or_init(|| {
+        let block = Block::new(DISK_SIZE);
+        // SAFETY: DISK_SIZE zeroed bytes just allocated; nothing else refers to them.
+        let v = unsafe { std::slice::from_raw_parts_mut(block.base.as_ptr(), DISK_SIZE) };
+        for (i, page) in v.chunks_mut(1 << 20).enumerate() {
             page.fill(i.to_le_bytes()[0] | 1);
         }
-        Flat(base)
-    });
-    // SAFETY: DISK_SIZE initialised bytes that live forever; the caller guarantees
-    // exclusivity.
-    unsafe { std::slice::from_raw_parts_mut(flat.0, DISK_SIZE) }
+        block
+    })
 }
 
 /// One READ (`is_write == false`) or WRITE as the driver's disk path runs it:
 /// validate, then one store call. Returns (status, information).
 #[inline(never)]
-fn store_transfer(
-    store: &Store<BenchAlloc>,
+fn store_transfer<A: ChunkAlloc>(
+    store: &Store<A>,
     buffer: *mut u8,
     offset: i64,
     length: u32,
@@ -253,39 +431,51 @@ fn as_u32(length: usize) -> u32 {
     u32::try_from(length).expect("length fits u32")
 }
 
-/// The store agrees with the flat copy and rejects what the driver rejects.
-fn self_check(store: &Store<BenchAlloc>, image: &mut [u8]) {
+/// The store keeps its bytes where the baseline copies them, agrees with the baseline,
+/// and rejects what the driver rejects.
+fn self_check(disk: &Disk) {
     let mut out = vec![0xEEu8; 4096];
     let mut back = vec![0u8; 4096];
     assert_eq!(
-        store_transfer(store, out.as_mut_ptr(), 8192, 4096, true),
+        store_transfer(&disk.store, out.as_mut_ptr(), 8192, 4096, true),
         (STATUS_SUCCESS, 4096)
     );
-    plain_copy(image, &mut out, 8192, true);
-    store_transfer(store, back.as_mut_ptr(), 8192 - 512, 4096, false);
-    plain_copy(image, &mut out, 8192 - 512, false);
+    {
+        // SAFETY: no store operation runs while this slice lives.
+        let image = unsafe { disk.image() };
+        let at = disk.block_offset(8192, 4096);
+        assert_eq!(
+            image[at..at + 4096],
+            out[..],
+            "the store's bytes are elsewhere"
+        );
+        out.fill(0x77);
+        plain_copy(image, &mut out, disk.block_offset(4096, 4096), true);
+        plain_copy(image, &mut out, disk.block_offset(8192 - 512, 4096), false);
+    }
+    store_transfer(&disk.store, back.as_mut_ptr(), 8192 - 512, 4096, false);
     assert_eq!(out, back);
     for (offset, length) in [(-512, 512), (1, 512), (0, 1), (as_i64(DISK_SIZE), 512)] {
         assert_eq!(
-            store_transfer(store, out.as_mut_ptr(), offset, length, false),
+            store_transfer(&disk.store, out.as_mut_ptr(), offset, length, false),
             (ramdisk_core::status::STATUS_INVALID_PARAMETER, 0)
         );
     }
 }
 
 fn datapath(c: &mut Criterion) {
-    let store = store();
-    // SAFETY: the only slice over the baseline buffer while it is used.
-    self_check(store, unsafe { flat_image() });
+    let disk = store();
+    self_check(disk);
     let mut group = c.benchmark_group("datapath");
     for (name, size) in SIZES {
         let align = size.clamp(512, 4096);
         let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, align);
+        let image_offsets = disk.block_offsets(&offsets, size);
         let mut buffer = vec![0x3Cu8; size];
         group.throughput(Throughput::Bytes(size as u64));
         for (op, is_write) in [("read", false), ("write", true)] {
             let id = format!("{op}-{name}");
-            for (name, store) in [("store", store), ("dynamic", dynamic_store())] {
+            for (name, disk) in [("store", disk), ("dynamic", dynamic_store())] {
                 group.bench_function(BenchmarkId::new(name, &id), |b| {
                     let mut i = 0;
                     let length = as_u32(size);
@@ -293,18 +483,25 @@ fn datapath(c: &mut Criterion) {
                     b.iter(|| {
                         let offset = as_i64(offsets[i % OFFSETS]);
                         i += 1;
-                        black_box(store_transfer(store, buffer, offset, length, is_write))
+                        black_box(store_transfer(
+                            &disk.store,
+                            buffer,
+                            offset,
+                            length,
+                            is_write,
+                        ))
                     });
                 });
             }
             group.bench_function(BenchmarkId::new("copy_from_slice", &id), |b| {
-                // SAFETY: benchmarks run one at a time; this is the only live slice.
-                let slice = unsafe { flat_image() };
+                // SAFETY: benchmarks run one at a time: no store operation runs while
+                // this slice lives.
+                let image = unsafe { disk.image() };
                 let mut i = 0;
                 b.iter(|| {
-                    let offset = offsets[i % OFFSETS];
+                    let offset = image_offsets[i % OFFSETS];
                     i += 1;
-                    plain_copy(slice, &mut buffer, offset, is_write);
+                    plain_copy(image, &mut buffer, offset, is_write);
                     black_box(&buffer);
                 });
             });
@@ -322,7 +519,13 @@ fn worker(buffer: &mut [u8], offsets: &[usize], iters: u64, is_write: bool) {
         for _ in 0..SCALING_BATCH {
             let offset = as_i64(offsets[i % OFFSETS]);
             i += 1;
-            black_box(store_transfer(store(), buffer, offset, length, is_write));
+            black_box(store_transfer(
+                &store().store,
+                buffer,
+                offset,
+                length,
+                is_write,
+            ));
         }
     }
 }
@@ -372,7 +575,7 @@ fn chunk_sizes(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("create-256MiB", kib), |b| {
             b.iter(|| black_box(Store::new(BenchAlloc, DISK_SIZE as u64, shift).expect("store")));
         });
-        let s = filled(shift);
+        let disk = Disk::fixed(shift);
         let size = 1 << 20;
         let offsets = offsets(0xC4 ^ u64::from(shift), 0, DISK_SIZE, size, 4096);
         let mut buffer = vec![0x5Au8; size];
@@ -383,7 +586,7 @@ fn chunk_sizes(c: &mut Criterion) {
                 let offset = as_i64(offsets[i % OFFSETS]);
                 i += 1;
                 black_box(store_transfer(
-                    &s,
+                    &disk.store,
                     buffer.as_mut_ptr(),
                     offset,
                     as_u32(size),
@@ -455,22 +658,25 @@ struct Paired {
     rounds: usize,
 }
 
-/// Runs balanced rounds of `side(measured?, offset block)` (each `n` requests,
-/// returning their time) for about [`PAIRED_TIME`]: both orders and both block
-/// assignments in every group of four rounds.
+/// Runs rounds of `side(measured?, offset block)` (each `n` requests, returning their
+/// time) for about [`PAIRED_TIME`], both orders in every group of four rounds.
+///
+/// Round `r` times the measured side on offset block `r` and the baseline on block
+/// `r + half` (blocks cycle through the plan): both sides go through every block of the
+/// plan, each block half a cycle after the other side did. Where both sides copy the
+/// same memory this keeps either from finding the other's data still in the cache
+/// (half a cycle is 16 MiB of copies at 4 KiB, more for larger requests); adjacent
+/// blocks hold as many requests of each kind (crossing a chunk boundary or not) on
+/// average, so the per-group ratio has no bias, only noise.
 fn pair(n: usize, mut side: impl FnMut(bool, usize) -> Duration) -> Paired {
+    let half = (OFFSETS / n / 2).max(1);
     let (mut ratios, mut added) = (Vec::new(), Vec::new());
     let start = Instant::now();
     let mut round = 0usize;
     let (mut measured_sum, mut baseline_sum) = (0.0, 0.0);
     while round < 64 || (start.elapsed() < PAIRED_TIME && round < 100_000) {
-        let pair = round / 2;
-        let (measured_block, baseline_block) = if round.is_multiple_of(2) {
-            (2 * pair, 2 * pair + 1)
-        } else {
-            (2 * pair + 1, 2 * pair)
-        };
-        let (measured, baseline) = if pair.is_multiple_of(2) {
+        let (measured_block, baseline_block) = (round, round + half);
+        let (measured, baseline) = if (round / 2).is_multiple_of(2) {
             let first = side(true, measured_block);
             (first, side(false, baseline_block))
         } else {
@@ -499,8 +705,8 @@ fn pair(n: usize, mut side: impl FnMut(bool, usize) -> Duration) -> Paired {
 }
 
 /// `n` requests through `store` from offset block `block`: their time.
-fn through_store(
-    store: &Store<BenchAlloc>,
+fn through_store<A: ChunkAlloc>(
+    store: &Store<A>,
     buffer: &mut [u8],
     offsets: &[usize],
     n: usize,
@@ -522,19 +728,18 @@ fn through_store(
     start.elapsed()
 }
 
-/// `n` `copy_from_slice`s of the baseline from offset block `block`: their time.
+/// `n` `copy_from_slice`s over `image` from offset block `block`: their time.
 fn through_copy(
+    image: &mut [u8],
     buffer: &mut [u8],
     offsets: &[usize],
     n: usize,
     block: usize,
     is_write: bool,
 ) -> Duration {
-    // SAFETY: single-threaded; the only live slice over the baseline buffer.
-    let slice = unsafe { flat_image() };
     let start = Instant::now();
     for j in 0..n {
-        plain_copy(slice, buffer, offsets[(block * n + j) % OFFSETS], is_write);
+        plain_copy(image, buffer, offsets[(block * n + j) % OFFSETS], is_write);
         black_box(&buffer);
     }
     start.elapsed()
@@ -551,15 +756,47 @@ fn through_write_bytes(buffer: &mut [u8], n: usize) -> Duration {
     start.elapsed()
 }
 
+/// The paired measurement of `disk`'s store against `copy_from_slice` over the same
+/// bytes in the store's block.
+fn against_copy(disk: &Disk, buffer: &mut [u8], offsets: &[usize], is_write: bool) -> Paired {
+    let size = buffer.len();
+    let n = per_round(size);
+    let image_offsets = disk.block_offsets(offsets, size);
+    pair(n, |measured, block| {
+        if measured {
+            through_store(&disk.store, buffer, offsets, n, block, is_write)
+        } else {
+            // SAFETY: single-threaded, and the slice is dropped before the next store
+            // operation: the only reference to the block's bytes while it lives.
+            let image = unsafe { disk.image() };
+            through_copy(image, buffer, &image_offsets, n, block, is_write)
+        }
+    })
+}
+
+/// Requests per side and round: about 256 KiB (at least 4 requests), long enough to
+/// time.
+const fn per_round(size: usize) -> usize {
+    let n = (256 << 10) / size;
+    if n < 4 {
+        4
+    } else if n > 512 {
+        512
+    } else {
+        n
+    }
+}
+
 /// The paired measurements (see the module docs): fixed and dynamic store against
-/// `copy_from_slice`, hole reads against `write_bytes`.
+/// `copy_from_slice` over the same memory, the guard, hole reads against
+/// `write_bytes`, and the same copy over two different blocks (placement).
 fn paired(_: &mut Criterion) {
     if !selected("datapath-paired") {
         return;
     }
     let mut json = Vec::new();
     println!(
-        "datapath-paired: baseline time / store time, median over balanced 4-round groups (IQR), added ns per request"
+        "datapath-paired: baseline time / store time, median over 4-round groups (IQR), added ns per request"
     );
     let mut record = |id: String, n: usize, p: Paired| {
         println!(
@@ -575,31 +812,25 @@ fn paired(_: &mut Criterion) {
     for (name, size) in SIZES {
         let align = size.clamp(512, 4096);
         let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, align);
-        // About 256 KiB per side and round (at least 4 requests): long enough to time.
-        let n = ((256 << 10) / size).clamp(4, 512);
+        let n = per_round(size);
         let mut buffer = vec![0x3Cu8; size];
-        for (prefix, store) in [("", store()), ("dynamic-", dynamic_store())] {
+        for (prefix, disk) in [("", store()), ("dynamic-", dynamic_store())] {
             for (op, is_write) in [("read", false), ("write", true)] {
-                let p = pair(n, |measured, block| {
-                    if measured {
-                        through_store(store, &mut buffer, &offsets, n, block, is_write)
-                    } else {
-                        through_copy(&mut buffer, &offsets, n, block, is_write)
-                    }
-                });
+                let p = against_copy(disk, &mut buffer, &offsets, is_write);
                 record(format!("{prefix}{op}-{name}"), n, p);
             }
         }
         // What the dynamic store's reclamation guard costs: dynamic against fixed,
-        // both fully allocated, in the same chunk size, the same offsets.
+        // both fully allocated, in the same chunk size and the same block, the same
+        // offsets.
         for (op, is_write) in [("read", false), ("write", true)] {
             let p = pair(n, |measured, block| {
-                let s = if measured {
+                let disk = if measured {
                     dynamic_store()
                 } else {
                     fixed_dynamic_chunks()
                 };
-                through_store(s, &mut buffer, &offsets, n, block, is_write)
+                through_store(&disk.store, &mut buffer, &offsets, n, block, is_write)
             });
             record(format!("guard-{op}-{name}"), n, p);
         }
@@ -611,23 +842,37 @@ fn paired(_: &mut Criterion) {
             }
         });
         record(format!("hole-read-{name}"), n, p);
+        // Placement: the same `copy_from_slice` over the fixed store's block
+        // ("measured") and over a block allocated apart, same offsets.
+        let image_offsets = store().block_offsets(&offsets, size);
+        for (op, is_write) in [("read", false), ("write", true)] {
+            let p = pair(n, |measured, block| {
+                if measured {
+                    // SAFETY: single-threaded; no store operation while it lives.
+                    let image = unsafe { store().image() };
+                    through_copy(image, &mut buffer, &image_offsets, n, block, is_write)
+                } else {
+                    let apart = apart();
+                    // SAFETY: DISK_SIZE initialised bytes of a block nothing else
+                    // touches, the only reference to them while it lives.
+                    let image =
+                        unsafe { std::slice::from_raw_parts_mut(apart.base.as_ptr(), DISK_SIZE) };
+                    through_copy(image, &mut buffer, &offsets, n, block, is_write)
+                }
+            });
+            record(format!("placement-{op}-{name}"), n, p);
+        }
     }
     // The chunk-size sweep's 4 KiB requests, paired the same way: what the table
     // lookup costs as the table grows (a 256 MiB store of each chunk size).
     let size = 4096;
     let offsets = offsets(0x5EED ^ size as u64, 0, DISK_SIZE, size, size);
-    let n = (256 << 10) / size;
+    let n = per_round(size);
     let mut buffer = vec![0x3Cu8; size];
     for shift in SWEEP {
-        let s = filled(shift);
+        let disk = Disk::fixed(shift);
         for (op, is_write) in [("read", false), ("write", true)] {
-            let p = pair(n, |measured, block| {
-                if measured {
-                    through_store(&s, &mut buffer, &offsets, n, block, is_write)
-                } else {
-                    through_copy(&mut buffer, &offsets, n, block, is_write)
-                }
-            });
+            let p = against_copy(&disk, &mut buffer, &offsets, is_write);
             record(format!("chunk{}-{op}-4KiB", (1u32 << shift) >> 10), n, p);
         }
     }

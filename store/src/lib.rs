@@ -33,8 +33,12 @@
 //! chunks, 65 536 leaves and a 512 KiB directory; a flat table would be 256 MiB, and
 //! so would all the leaves. A dynamic store allocates only the directory at creation
 //! and a leaf with the first chunk under it (one 4 KiB leaf per 32 MiB of disk that
-//! holds data); leaves stay until the store is dropped. The last leaf and the last
-//! chunk are only as long as the disk needs.
+//! holds data); leaves stay until the store is dropped. A fixed store allocates all
+//! its leaves at creation as one block (8 bytes per chunk: 4 KiB per GiB of disk in
+//! 2 MiB chunks), so its data path finds a chunk with one load from that block
+//! instead of two (directory, then leaf); the directory points into the block, so
+//! everything else walks both kinds alike. The last leaf and the last chunk are only
+//! as long as the disk needs.
 //!
 //! # Concurrency contract
 //!
@@ -86,7 +90,7 @@ use ramdisk_core::ioctl::disk_ops::Usage;
 use ramdisk_core::request::{self, Range};
 use ramdisk_core::status;
 
-use reclaim::{Reclaim, RetireNode};
+use reclaim::{Reclaim, Retire, RetireNode, Token};
 
 /// Where a store's memory comes from: zero-filled blocks, freed by the same allocator.
 pub trait ChunkAlloc {
@@ -203,10 +207,10 @@ pub struct Trimmed {
     pub deferred: u64,
 }
 
-/// What became of one chunk a TRIM covered: bytes freed at once, or retired.
-enum Released {
-    Freed(u64),
-    Deferred(u64),
+/// A trimmer's retire node and the chunk bytes detached into it.
+struct Filling {
+    node: RetireNode,
+    bytes: u64,
 }
 
 type Leaf = AtomicPtr<u8>;
@@ -223,6 +227,10 @@ pub struct Store<A: ChunkAlloc> {
     /// The directory: `leaves` pointers to leaf arrays.
     directory: NonNull<AtomicPtr<Leaf>>,
     leaves: usize,
+    /// A fixed store's leaves, all in this one block of `chunks` entries (the
+    /// directory points into it): its data path finds a chunk with one load. Null for
+    /// a dynamic store (one block per leaf, allocated on demand).
+    flat: *mut Leaf,
     /// Fixed or dynamic.
     dynamic: bool,
     /// Chunk bytes a dynamic store may hold (the disk size for a fixed one).
@@ -266,16 +274,16 @@ fn to_usize(n: u64) -> Result<usize, StoreError> {
 /// Counts a request out of a dynamic store's [`Reclaim`] when dropped.
 struct Guard<'a, A: ChunkAlloc> {
     store: &'a Store<A>,
+    token: Token,
 }
 
 impl<A: ChunkAlloc> Drop for Guard<'_, A> {
     fn drop(&mut self) {
         let store = self.store;
-        store.reclaim.exit(&store.alloc, |block, len| {
+        store.reclaim.exit(self.token, &store.alloc, |block, len| {
             // SAFETY: `exit` hands out only retired chunks no request can hold any
-            // more (see `reclaim`); each was allocated with `len`.
-            unsafe { store.alloc.free(block, len) };
-            store.retired.fetch_sub(len as u64, Ordering::AcqRel);
+            // more (see `reclaim`), each once.
+            unsafe { store.free_retired(block, len) };
         });
     }
 }
@@ -289,7 +297,7 @@ impl<A: ChunkAlloc> Store<A> {
     /// [`StoreError::NoMemory`] / [`StoreError::Misaligned`] from the allocator;
     /// everything allocated so far is freed again.
     pub fn new(alloc: A, len: u64, chunk_shift: u32) -> Result<Self, StoreError> {
-        let store = Self::empty(alloc, len, chunk_shift, false, len)?;
+        let mut store = Self::empty(alloc, len, chunk_shift, false, len)?;
         store.populate()?;
         Ok(store)
     }
@@ -305,7 +313,11 @@ impl<A: ChunkAlloc> Store<A> {
         chunk_shift: u32,
         limit: u64,
     ) -> Result<Self, StoreError> {
-        Self::empty(alloc, len, chunk_shift, true, limit)
+        let mut store = Self::empty(alloc, len, chunk_shift, true, limit)?;
+        // The reclamation scheme's in-flight slots (a page); `Drop` frees them.
+        let slots = allocate(&store.alloc, reclaim::SLOT_BYTES)?;
+        store.reclaim.set_slots(slots);
+        Ok(store)
     }
 
     /// The store with its (zeroed) directory and nothing else.
@@ -333,6 +345,7 @@ impl<A: ChunkAlloc> Store<A> {
             chunks,
             directory,
             leaves,
+            flat: ptr::null_mut(),
             dynamic,
             limit,
             allocated: AtomicU64::new(0),
@@ -343,17 +356,21 @@ impl<A: ChunkAlloc> Store<A> {
         })
     }
 
-    /// Allocates every leaf and chunk of a fixed store and publishes them; on failure
-    /// the caller's `Drop` frees what was published.
-    fn populate(&self) -> Result<(), StoreError> {
+    /// Allocates the leaves (one block: [`Store::flat`]) and every chunk of a fixed
+    /// store and publishes them; on failure the caller's `Drop` frees what was
+    /// published.
+    fn populate(&mut self) -> Result<(), StoreError> {
+        let bytes = to_usize(self.chunks)?
+            .checked_mul(size_of::<Leaf>())
+            .ok_or(StoreError::InvalidSize)?;
+        let flat = allocate(&self.alloc, bytes)?.cast::<Leaf>();
+        self.flat = flat.as_ptr();
+        *self.leaf_bytes.get_mut() = bytes;
         for leaf_index in 0..self.leaves {
-            let leaf = self.new_leaf(leaf_index)?;
+            // SAFETY: `leaf_index * LEAF_ENTRIES < chunks`: inside the block.
+            let leaf = unsafe { flat.add(leaf_index * LEAF_ENTRIES) };
             self.directory_slot(leaf_index)
                 .store(leaf.as_ptr(), Ordering::Release);
-            self.leaf_bytes.fetch_add(
-                self.leaf_entries(leaf_index) * size_of::<Leaf>(),
-                Ordering::AcqRel,
-            );
             for entry in 0..self.leaf_entries(leaf_index) {
                 let chunk = (leaf_index * LEAF_ENTRIES + entry) as u64;
                 let len = self.chunk_len(chunk);
@@ -421,8 +438,9 @@ impl<A: ChunkAlloc> Store<A> {
         self.allocated.load(Ordering::Acquire).min(self.len)
     }
 
-    /// Bytes of chunks detached by a TRIM and not yet freed (0 whenever no request
-    /// is in flight, but for a handover left to the next request).
+    /// Bytes of chunks detached by a TRIM and not yet freed: 0 once the requests
+    /// that were in flight during the TRIM have left, but for a rare race that leaves
+    /// them to the next request (see [`reclaim`], costs and limits).
     #[must_use]
     pub fn pending_free_bytes(&self) -> u64 {
         self.retired.load(Ordering::Acquire)
@@ -519,24 +537,37 @@ impl<A: ChunkAlloc> Store<A> {
 
     /// Checks that `[offset, offset + length)` ends inside this store.
     const fn own(&self, offset: u64, length: u64) -> Result<(), StoreError> {
+        match self.end(offset, length) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The end of `[offset, offset + length)` when it lies inside this store.
+    #[inline]
+    const fn end(&self, offset: u64, length: u64) -> Result<u64, StoreError> {
         match offset.checked_add(length) {
-            Some(end) if end <= self.len => Ok(()),
+            Some(end) if end <= self.len => Ok(end),
             _ => Err(StoreError::OutOfRange),
         }
     }
 
-    /// `(chunk, offset in the chunk)` when `[offset, offset + length)` (inside the
-    /// store) lies in one chunk: the common case, copied without the piece loop.
-    /// `None` for an empty range (its offset may be the store's end, past every chunk).
-    fn one_chunk(&self, offset: u64, length: usize) -> Option<(u64, usize)> {
-        if length == 0 {
+    /// `(chunk, offset in the chunk)` when the non-empty range `[offset, end)` (inside
+    /// the store) lies in one chunk: the common case, copied without the piece loop.
+    /// `None` for an empty range (its offset may be the store's end, past every chunk)
+    /// and for one that crosses a chunk boundary.
+    #[inline]
+    const fn one_chunk(&self, offset: u64, end: u64) -> Option<(u64, usize)> {
+        let chunk = offset >> self.chunk_shift;
+        // `end <= self.len`, so a range whose first and last byte are in one chunk
+        // also ends inside that chunk's memory (the last chunk is `len - start` long).
+        if end <= offset || (end - 1) >> self.chunk_shift != chunk {
             return None;
         }
-        let chunk = offset >> self.chunk_shift;
         // Below the chunk size, which fits usize.
         #[expect(clippy::cast_possible_truncation, reason = "below the chunk size")]
         let within = (offset & ((1u64 << self.chunk_shift) - 1)) as usize;
-        (within.checked_add(length)? <= self.chunk_len(chunk)).then_some((chunk, within))
+        Some((chunk, within))
     }
 
     /// Calls `f(chunk, offset in the chunk, offset in the request, bytes)` for each
@@ -558,11 +589,43 @@ impl<A: ChunkAlloc> Store<A> {
     }
 
     /// Counts a request in (dynamic stores only: fixed ones never free a chunk).
+    #[inline]
     fn guard(&self) -> Option<Guard<'_, A>> {
-        self.dynamic.then(|| {
-            self.reclaim.enter();
-            Guard { store: self }
+        self.dynamic.then(|| Guard {
+            store: self,
+            token: self.reclaim.enter(),
         })
+    }
+
+    /// Frees a retired chunk and takes it off the pending bytes: the `free` of
+    /// [`Reclaim`]'s drains.
+    ///
+    /// # Safety
+    /// `block` is a chunk of this store, detached, allocated with `len`, that no
+    /// request can hold any more (what `reclaim` hands out) and that is freed once.
+    unsafe fn free_retired(&self, block: NonNull<u8>, len: usize) {
+        // SAFETY: the caller's contract.
+        unsafe { self.alloc.free(block, len) };
+        self.retired.fetch_sub(len as u64, Ordering::AcqRel);
+    }
+
+    /// The address of byte `offset` of a fixed store when the non-empty range
+    /// `[offset, end)` (inside the store) lies in one chunk.
+    #[inline]
+    fn fixed_at(&self, offset: u64, end: u64) -> Option<*mut u8> {
+        debug_assert!(!self.dynamic && !self.flat.is_null());
+        let (chunk, within) = self.one_chunk(offset, end)?;
+        // Below `chunks` (`one_chunk`: the range ends inside the store), a usize.
+        #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
+        let index = chunk as usize;
+        // SAFETY: a fixed store's `flat` holds `chunks` initialised atomics until it is
+        // dropped (`populate` succeeded, or there would be no store), and `index` is
+        // below that.
+        let slot = unsafe { atomic_at(self.flat, index) };
+        let base = NonNull::new(slot.load(Ordering::Acquire))?;
+        // SAFETY: `within + (end - offset) <= chunk_len` (`one_chunk`): inside the
+        // chunk's allocation, which a fixed store keeps until it is dropped.
+        Some(unsafe { base.as_ptr().add(within) })
     }
 
     /// Copies `range` of the disk to `dest`. Never allocates; holes read as zeros.
@@ -573,49 +636,64 @@ impl<A: ChunkAlloc> Store<A> {
     /// # Safety
     /// `dest` is valid for writes of `range.length()` bytes, is not part of this
     /// store's memory, and no reference to those bytes is used during the call.
+    #[inline]
     pub unsafe fn read(&self, range: Range, dest: *mut u8) -> Result<(), StoreError> {
-        self.own(range.offset(), range.length() as u64)?;
-        let _guard = self.guard();
-        if let Some((chunk, within)) = self.one_chunk(range.offset(), range.length()) {
-            let from = self.chunk_ptr(chunk);
-            if from.is_null() {
-                // SAFETY: `range.length()` bytes of the caller's buffer.
-                unsafe { ptr::write_bytes(dest, 0, range.length()) };
-            } else {
-                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
-                // chunk's allocation, which stays allocated while the guard is held.
-                let from = unsafe { from.add(within) };
-                // SAFETY: both sides valid for `length` bytes and disjoint (the caller's
-                // buffer is not store memory); raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, range.length()) };
-            }
-            return Ok(());
+        let (offset, length) = (range.offset(), range.length());
+        let end = self.end(offset, length as u64)?;
+        if self.dynamic {
+            // SAFETY: the caller's contract, passed on.
+            unsafe { self.read_dynamic(offset, end, dest) };
+        } else if let Some(from) = self.fixed_at(offset, end) {
+            // SAFETY: `from` has `length` bytes of one chunk (`fixed_at`), `dest` is
+            // the caller's buffer of `length` bytes, not store memory; raw copy, no
+            // reference.
+            unsafe { ptr::copy_nonoverlapping(from.cast_const(), dest, length) };
+        } else {
+            // SAFETY: the caller's contract, passed on; a fixed store frees no chunk
+            // before it is dropped, so no guard is needed.
+            unsafe { self.read_pieces(offset, length, dest) };
         }
-        self.for_each_piece(
-            range.offset(),
-            range.length() as u64,
-            |chunk, within, done, n| {
-                // `done + n <= range.length()`, a usize.
-                #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
-                let done = done as usize;
-                // SAFETY: `done + n <= range.length()`, so the target stays in the caller's
-                // buffer (the caller's contract).
-                let to = unsafe { dest.add(done) };
-                let from = self.chunk_ptr(chunk);
-                if from.is_null() {
-                    // SAFETY: as above: `n` bytes of the caller's buffer.
-                    unsafe { ptr::write_bytes(to, 0, n) };
-                } else {
-                    // SAFETY: `within + n <= chunk_len`, inside the chunk's allocation,
-                    // which stays allocated while the guard is held.
-                    let from = unsafe { from.add(within) };
-                    // SAFETY: both sides are valid for `n` bytes and do not overlap (the
-                    // caller's buffer is not store memory); raw copy, no reference.
-                    unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
-                }
-            },
-        );
         Ok(())
+    }
+
+    /// [`Store::read`] of a dynamic store: under the reclamation guard, one chunk or
+    /// piece by piece.
+    ///
+    /// # Safety
+    /// As for [`Store::read`]; `[offset, end)` is inside the store.
+    #[inline(never)]
+    unsafe fn read_dynamic(&self, offset: u64, end: u64, dest: *mut u8) {
+        let _guard = self.guard();
+        #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
+        let length = (end - offset) as usize;
+        let Some((chunk, within)) = self.one_chunk(offset, end) else {
+            // SAFETY: the caller's contract, passed on; the guard is held.
+            unsafe { self.read_pieces(offset, length, dest) };
+            return;
+        };
+        // SAFETY: `within + length <= chunk_len` (`one_chunk`), the guard is held,
+        // `dest` is the caller's buffer of `length` bytes.
+        unsafe { copy_out(self.chunk_ptr(chunk), within, dest, length) };
+    }
+
+    /// Copies `[offset, offset + length)` (inside the store) to `dest` piece by piece.
+    ///
+    /// # Safety
+    /// As for [`Store::read`], and a dynamic store's caller holds the guard.
+    #[inline(never)]
+    unsafe fn read_pieces(&self, offset: u64, length: usize, dest: *mut u8) {
+        self.for_each_piece(offset, length as u64, |chunk, within, done, n| {
+            // `done + n <= length`, a usize.
+            #[expect(clippy::cast_possible_truncation, reason = "below length")]
+            let done = done as usize;
+            // SAFETY: `done + n <= length`, so the target stays in the caller's buffer
+            // (the caller's contract).
+            let to = unsafe { dest.add(done) };
+            // SAFETY: `within + n <= chunk_len`; the chunk stays allocated while the
+            // guard is held (or for the life of a fixed store); `n` bytes of the
+            // caller's buffer at `to`.
+            unsafe { copy_out(self.chunk_ptr(chunk), within, to, n) };
+        });
     }
 
     /// Copies `range.length()` bytes from `src` onto `range` of the disk. A dynamic
@@ -630,51 +708,86 @@ impl<A: ChunkAlloc> Store<A> {
     /// # Safety
     /// `src` is valid for reads of `range.length()` bytes, is not part of this
     /// store's memory, and is not written during the call.
+    #[inline]
     pub unsafe fn write(&self, range: Range, src: *const u8) -> Result<(), StoreError> {
-        let (offset, length) = (range.offset(), range.length() as u64);
-        self.own(offset, length)?;
-        let _guard = self.guard();
-        if let Some((chunk, within)) = self.one_chunk(offset, range.length()) {
-            let mut to = self.chunk_ptr(chunk);
-            if to.is_null() && self.dynamic {
-                self.allocate_range(offset, length)?;
-                to = self.chunk_ptr(chunk);
-            }
-            if !to.is_null() {
-                // SAFETY: `within + length <= chunk_len` (`one_chunk`), inside the
-                // chunk, which stays allocated while the guard is held.
-                let to = unsafe { to.add(within) };
-                // SAFETY: both valid for `length` bytes, disjoint; raw copy, no reference.
-                unsafe { ptr::copy_nonoverlapping(src, to, range.length()) };
-            }
-            // (A null chunk: allocated above and detached since by an overlapping TRIM.)
-            return Ok(());
-        }
+        let (offset, length) = (range.offset(), range.length());
+        let end = self.end(offset, length as u64)?;
         if self.dynamic {
-            self.allocate_range(offset, length)?;
+            // SAFETY: the caller's contract, passed on.
+            return unsafe { self.write_dynamic(offset, end, src) };
         }
-        self.for_each_piece(offset, length, |chunk, within, done, n| {
-            let to = self.chunk_ptr(chunk);
-            if to.is_null() {
-                // Allocated above and detached since by an overlapping TRIM: the
-                // write counts as done before it.
-                return;
-            }
-            // `done + n <= range.length()`, a usize.
-            #[expect(clippy::cast_possible_truncation, reason = "below range.length()")]
-            let done = done as usize;
-            // SAFETY: `done + n <= range.length()`: inside the caller's buffer.
-            let from = unsafe { src.add(done) };
-            // SAFETY: `within + n <= chunk_len`, inside the chunk, which stays
-            // allocated while the guard is held.
-            let to = unsafe { to.add(within) };
-            // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
-            unsafe { ptr::copy_nonoverlapping(from, to, n) };
-        });
+        if let Some(to) = self.fixed_at(offset, end) {
+            // SAFETY: `to` has `length` bytes of one chunk (`fixed_at`), `src` the
+            // caller's `length` bytes, not store memory; raw copy, no reference.
+            unsafe { ptr::copy_nonoverlapping(src, to, length) };
+        } else {
+            // SAFETY: the caller's contract, passed on; a fixed store frees no chunk
+            // before it is dropped, so no guard is needed.
+            unsafe { self.write_pieces(offset, length, src) };
+        }
         Ok(())
     }
 
+    /// [`Store::write`] of a dynamic store: under the reclamation guard, every chunk
+    /// of the range allocated first, then one chunk or piece by piece.
+    ///
+    /// # Errors
+    /// As for [`Store::write`].
+    ///
+    /// # Safety
+    /// As for [`Store::write`]; `[offset, end)` is inside the store.
+    #[inline(never)]
+    unsafe fn write_dynamic(
+        &self,
+        offset: u64,
+        end: u64,
+        src: *const u8,
+    ) -> Result<(), StoreError> {
+        let _guard = self.guard();
+        #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
+        let length = (end - offset) as usize;
+        let Some((chunk, within)) = self.one_chunk(offset, end) else {
+            self.allocate_range(offset, end - offset)?;
+            // SAFETY: the caller's contract, passed on; the guard is held.
+            unsafe { self.write_pieces(offset, length, src) };
+            return Ok(());
+        };
+        let mut to = self.chunk_ptr(chunk);
+        if to.is_null() {
+            self.allocate_range(offset, end - offset)?;
+            to = self.chunk_ptr(chunk);
+        }
+        // SAFETY: `within + length <= chunk_len` (`one_chunk`), the guard is held,
+        // `src` is the caller's `length` bytes. (A null chunk: allocated above and
+        // detached since by an overlapping TRIM.)
+        unsafe { copy_in(to, within, src, length) };
+        Ok(())
+    }
+
+    /// Copies `length` bytes from `src` onto `[offset, offset + length)` (inside the
+    /// store) piece by piece; a chunk without memory is skipped (a dynamic store's
+    /// caller allocated it, and an overlapping TRIM detached it since: the write counts
+    /// as done before the TRIM).
+    ///
+    /// # Safety
+    /// As for [`Store::write`], and a dynamic store's caller holds the guard.
+    #[inline(never)]
+    unsafe fn write_pieces(&self, offset: u64, length: usize, src: *const u8) {
+        self.for_each_piece(offset, length as u64, |chunk, within, done, n| {
+            // `done + n <= length`, a usize.
+            #[expect(clippy::cast_possible_truncation, reason = "below length")]
+            let done = done as usize;
+            // SAFETY: `done + n <= length`: inside the caller's buffer.
+            let from = unsafe { src.add(done) };
+            // SAFETY: `within + n <= chunk_len`; the chunk stays allocated while the
+            // guard is held (or for the life of a fixed store); `n` bytes of the
+            // caller's buffer at `from`.
+            unsafe { copy_in(self.chunk_ptr(chunk), within, from, n) };
+        });
+    }
+
     /// Makes every chunk of `[offset, offset + length)` hold memory (dynamic only).
+    #[inline(never)]
     fn allocate_range(&self, offset: u64, length: u64) -> Result<(), StoreError> {
         if length == 0 {
             return Ok(());
@@ -816,26 +929,26 @@ impl<A: ChunkAlloc> Store<A> {
     pub fn trim(&self, extent: Extent) -> Result<Trimmed, StoreError> {
         let (offset, length) = (extent.offset(), extent.length());
         self.own(offset, length)?;
-        let _guard = self.guard();
+        let guard = self.guard();
+        let me = guard.as_ref().map(|g| g.token);
         let mut done = Trimmed::default();
-        let mut node = None;
+        let mut filling = None;
         self.for_each_piece(offset, length, |chunk, within, _, n| {
-            if self.dynamic && within == 0 && n == self.chunk_len(chunk) {
-                match self.release(chunk, &mut node) {
-                    Ok(Released::Freed(bytes)) => done.released += bytes,
-                    Ok(Released::Deferred(bytes)) => {
-                        done.released += bytes;
-                        done.deferred += bytes;
-                    }
-                    Err(()) => done.zeroed += self.zero(chunk, within, n),
-                }
-            } else {
-                done.zeroed += self.zero(chunk, within, n);
+            let whole = within == 0 && n == self.chunk_len(chunk);
+            // Only a dynamic store has a guard, and frees chunks.
+            if let (Some(me), true) = (me, whole)
+                && self.release(chunk, me, &mut filling, &mut done).is_ok()
+            {
+                return;
             }
+            done.zeroed += self.zero(chunk, within, n);
         });
-        if let Some(node) = node {
-            self.reclaim.put(&self.alloc, node);
+        if let (Some(me), Some(last)) = (me, filling)
+            && let Some(empty) = self.retire(me, last, &mut done)
+        {
+            self.reclaim.put(&self.alloc, empty);
         }
+        drop(guard);
         Ok(done)
     }
 
@@ -853,40 +966,102 @@ impl<A: ChunkAlloc> Store<A> {
         n as u64
     }
 
-    /// Detaches chunk `chunk` of a dynamic store and frees it (now, or through the
-    /// retire list). `Err` when no retire node could be had (the caller zeroes the
-    /// chunk instead).
-    fn release(&self, chunk: u64, node: &mut Option<RetireNode>) -> Result<Released, ()> {
+    /// Detaches chunk `chunk` of a dynamic store into the trimmer's retire node (`me`:
+    /// the trimmer's token), retiring the node first when it is full. `Err` when no
+    /// retire node could be had (the caller zeroes the chunk instead).
+    fn release(
+        &self,
+        chunk: u64,
+        me: Token,
+        filling: &mut Option<Filling>,
+        done: &mut Trimmed,
+    ) -> Result<(), ()> {
         let Some(slot) = self.chunk_slot(chunk) else {
-            return Ok(Released::Freed(0));
+            return Ok(());
         };
         if slot.load(Ordering::SeqCst).is_null() {
-            return Ok(Released::Freed(0));
+            return Ok(());
         }
-        // Room in a retire node first, in case other requests are in flight.
-        if node.as_mut().is_none_or(|n| n.slot().is_none()) {
-            if let Some(full) = node.take() {
-                self.reclaim.put(&self.alloc, full);
-            }
-            *node = Some(self.reclaim.node(&self.alloc).ok_or(())?);
+        // Room in a retire node first: the chunk waits there until the trimmer knows
+        // whether other requests are in flight.
+        if filling.as_mut().is_none_or(|f| f.node.room().is_none()) {
+            let emptied = filling.take().and_then(|full| self.retire(me, full, done));
+            let node = match emptied {
+                Some(node) => node,
+                None => self.reclaim.node(&self.alloc).ok_or(())?,
+            };
+            *filling = Some(Filling { node, bytes: 0 });
         }
-        let room = node.as_mut().and_then(RetireNode::slot).ok_or(())?;
+        let filling = filling.as_mut().ok_or(())?;
+        let room = filling.node.room().ok_or(())?;
         let Some(block) = NonNull::new(slot.swap(ptr::null_mut(), Ordering::SeqCst)) else {
-            return Ok(Released::Freed(0));
+            return Ok(());
         };
         let len = self.chunk_len(chunk);
         self.allocated.fetch_sub(len as u64, Ordering::AcqRel);
-        if self.reclaim.alone() {
-            // SAFETY: detached above, and no other request is in flight (`reclaim`:
-            // "freed at once"); allocated with `len`.
-            unsafe { self.alloc.free(block, len) };
-            Ok(Released::Freed(len as u64))
-        } else {
-            self.retired.fetch_add(len as u64, Ordering::AcqRel);
-            room.fill(block, len);
-            Ok(Released::Deferred(len as u64))
+        self.retired.fetch_add(len as u64, Ordering::AcqRel);
+        room.fill(block, len);
+        filling.bytes += len as u64;
+        done.released += len as u64;
+        Ok(())
+    }
+
+    /// Retires the chunks a trimmer (`me`) detached into `filling`: freed at once when
+    /// nothing else is in flight (the emptied node comes back), otherwise pushed onto
+    /// the retire stack (counted as deferred).
+    fn retire(&self, me: Token, filling: Filling, done: &mut Trimmed) -> Option<RetireNode> {
+        let Filling { node, bytes } = filling;
+        match self.reclaim.retire(me, node, |block, len| {
+            // SAFETY: `retire` hands out only the node's chunks, detached, once it
+            // found nothing else in flight (see `reclaim`), each once.
+            unsafe { self.free_retired(block, len) };
+        }) {
+            Retire::Freed(node) => Some(node),
+            Retire::Pushed => {
+                done.deferred += bytes;
+                None
+            }
         }
     }
+}
+
+/// Copies `n` bytes at `within` of the chunk memory `chunk` to `to`; a null `chunk`
+/// (a hole) reads as zeros.
+///
+/// # Safety
+/// `to` is valid for writes of `n` bytes and is not store memory; a non-null `chunk` is
+/// a chunk's memory with `within + n` inside it that stays allocated during the call.
+#[inline]
+const unsafe fn copy_out(chunk: *mut u8, within: usize, to: *mut u8, n: usize) {
+    if chunk.is_null() {
+        // SAFETY: `n` bytes of the caller's buffer.
+        unsafe { ptr::write_bytes(to, 0, n) };
+    } else {
+        // SAFETY: `within + n` is inside the chunk's allocation.
+        let from = unsafe { chunk.add(within) };
+        // SAFETY: both sides valid for `n` bytes and disjoint (the caller's buffer is
+        // not store memory); raw copy, no reference.
+        unsafe { ptr::copy_nonoverlapping(from.cast_const(), to, n) };
+    }
+}
+
+/// Copies `n` bytes from `from` to `within` of the chunk memory `chunk`; nothing for a
+/// null `chunk` (allocated for the write and detached since by an overlapping TRIM: the
+/// write counts as done before it).
+///
+/// # Safety
+/// `from` is valid for reads of `n` bytes and is not store memory; a non-null `chunk`
+/// is a chunk's memory with `within + n` inside it that stays allocated during the
+/// call.
+#[inline]
+const unsafe fn copy_in(chunk: *mut u8, within: usize, from: *const u8, n: usize) {
+    if chunk.is_null() {
+        return;
+    }
+    // SAFETY: `within + n` is inside the chunk's allocation.
+    let to = unsafe { chunk.add(within) };
+    // SAFETY: both valid for `n` bytes, disjoint; raw copy, no reference.
+    unsafe { ptr::copy_nonoverlapping(from, to, n) };
 }
 
 /// The atomic at `base[index]`.
@@ -894,8 +1069,9 @@ impl<A: ChunkAlloc> Store<A> {
 /// # Safety
 /// `base` points to at least `index + 1` initialised atomics that stay allocated for `'a`.
 const unsafe fn atomic_at<'a, T>(base: *mut AtomicPtr<T>, index: usize) -> &'a AtomicPtr<T> {
-    // In bounds by the caller's contract, so the wrapping offset never wraps.
-    let slot = base.wrapping_add(index);
+    // SAFETY: `base[index]` is inside one allocation (the caller's contract), so the
+    // offset stays in bounds (and the compiler may rely on the result not being null).
+    let slot = unsafe { base.add(index) };
     // SAFETY: the caller's contract: an initialised atomic, live for `'a`; atomics may
     // be shared, so a shared reference to one is sound.
     unsafe { &*slot }
@@ -914,14 +1090,14 @@ fn allocate<A: ChunkAlloc>(alloc: &A, len: usize) -> Result<NonNull<u8>, StoreEr
 
 impl<A: ChunkAlloc> Drop for Store<A> {
     fn drop(&mut self) {
-        let (alloc, retired) = (&self.alloc, &self.retired);
+        let (alloc, retired, reclaim) = (&self.alloc, &self.retired, &mut self.reclaim);
         let free = |block, len| {
             // SAFETY: a retired chunk nobody can hold; allocated with `len`.
             unsafe { alloc.free(block, len) };
             retired.fetch_sub(len as u64, Ordering::AcqRel);
         };
         // SAFETY: `&mut self`: no request is in flight or can start.
-        unsafe { self.reclaim.drain_all(alloc, free) };
+        unsafe { reclaim.drain_all(alloc, free) };
         for leaf_index in 0..self.leaves {
             let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
             let Some(leaf) = NonNull::new(leaf) else {
@@ -938,10 +1114,20 @@ impl<A: ChunkAlloc> Drop for Store<A> {
                     unsafe { self.alloc.free(block, self.chunk_len(chunk)) };
                 }
             }
-            // SAFETY: allocated with `entries` atomics; its chunks are freed.
+            if self.flat.is_null() {
+                // SAFETY: allocated with `entries` atomics; its chunks are freed.
+                unsafe {
+                    self.alloc
+                        .free(leaf.cast::<u8>(), entries * size_of::<Leaf>());
+                };
+            }
+        }
+        if let Some(flat) = NonNull::new(self.flat) {
+            // SAFETY: allocated in `populate` with `leaf_bytes` bytes (every leaf of
+            // the store, all freed above); nothing uses it any more.
             unsafe {
                 self.alloc
-                    .free(leaf.cast::<u8>(), entries * size_of::<Leaf>());
+                    .free(flat.cast::<u8>(), *self.leaf_bytes.get_mut());
             };
         }
         // SAFETY: allocated in `new` with `leaves` pointers; every leaf is freed.

@@ -304,12 +304,12 @@ fn bad_sizes() {
 
 #[test]
 fn allocation_failure_at_every_step_rolls_back() {
-    // Directory, leaf, 512 chunks, leaf, 3 chunks: 518 blocks.
+    // Directory, the one block of both leaves, 515 chunks: 517 blocks.
     let len = (LEAF_ENTRIES as u64 + 3) * 4096;
     let steps: Vec<usize> = if cfg!(miri) {
-        vec![0, 1, 2, 300, 513, 514, 517]
+        vec![0, 1, 2, 300, 514, 516]
     } else {
-        (0..518).collect()
+        (0..517).collect()
     };
     for n in steps {
         let a = HostAlloc::failing_from(n);
@@ -320,14 +320,19 @@ fn allocation_failure_at_every_step_rolls_back() {
         );
         assert_eq!(a.live(), 0, "leak after failing at {n}");
     }
-    let a = HostAlloc::failing_from(518);
+    let a = HostAlloc::failing_from(517);
     assert!(Store::new(&a, len, SHIFT).is_ok());
-    // A dynamic store needs only its directory.
-    let a = HostAlloc::failing_from(0);
-    assert_eq!(
-        Store::new_dynamic(&a, len, SHIFT, len).err(),
-        Some(StoreError::NoMemory)
-    );
+    // A dynamic store needs only its directory and its in-flight slots.
+    for n in [0, 1] {
+        let a = HostAlloc::failing_from(n);
+        assert_eq!(
+            Store::new_dynamic(&a, len, SHIFT, len).err(),
+            Some(StoreError::NoMemory)
+        );
+        assert_eq!(a.live(), 0, "leak after failing at {n}");
+    }
+    let a = HostAlloc::failing_from(2);
+    assert!(Store::new_dynamic(&a, len, SHIFT, len).is_ok());
 }
 
 #[test]
@@ -440,7 +445,7 @@ fn a_dynamic_store_allocates_on_first_write_only() {
     let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
     assert!(s.is_dynamic());
     assert_eq!((s.allocated_bytes(), s.peak_allocated_bytes()), (0, 0));
-    assert_eq!(a.live(), 1, "only the directory");
+    assert_eq!(a.live(), 2, "only the directory and the in-flight slots");
     assert_eq!(s.table_bytes(), 8);
     // Reads of holes: zeros, nothing allocated.
     assert_eq!(read(&s, 0, 4096).unwrap(), vec![0; 4096]);
@@ -448,10 +453,10 @@ fn a_dynamic_store_allocates_on_first_write_only() {
         read(&s, 0, usize::try_from(len).unwrap()).unwrap(),
         vec![0; 21504]
     );
-    assert_eq!(a.live(), 1);
+    assert_eq!(a.live(), 2);
     // One sector in chunk 2: a leaf and a chunk.
     write(&s, 2 * CHUNK + 512, &[7; 512]).unwrap();
-    assert_eq!(a.live(), 3);
+    assert_eq!(a.live(), 4);
     assert_eq!(s.allocated_bytes(), CHUNK);
     assert_eq!(s.table_bytes(), 8 + 6 * 8);
     let mut want = vec![0u8; usize::try_from(len).unwrap()];
@@ -459,7 +464,7 @@ fn a_dynamic_store_allocates_on_first_write_only() {
     assert_eq!(read(&s, 0, usize::try_from(len).unwrap()).unwrap(), want);
     // The same chunk again: nothing new.
     write(&s, 2 * CHUNK, &[8; 512]).unwrap();
-    assert_eq!(a.live(), 3);
+    assert_eq!(a.live(), 4);
     // Across chunks 3, 4 and the short 5: 4 KiB + 4 KiB + 1 KiB.
     write(&s, 3 * CHUNK + 3584, &pattern(512 + 4096 + 1024, 3)).unwrap();
     assert_eq!(s.allocated_bytes(), 3 * CHUNK + 1024);
@@ -530,9 +535,9 @@ fn low_memory_and_allocator_failure_fail_writes_without_changing_bytes() {
     // (zeroed), no byte of the disk changes. With a limit below the disk size the
     // failed chunk was reserved first (the peak shows it), with none it was not.
     for (limit, peak) in [(7 * CHUNK, 2 * CHUNK), (8 * CHUNK, CHUNK)] {
-        let a3 = HostAlloc::failing_from(3);
+        let a3 = HostAlloc::failing_from(4);
         let s3 = Store::new_dynamic(&a3, 8 * CHUNK, SHIFT, limit).unwrap();
-        // directory (0), leaf (1), chunk 2 (2) succeed; chunk 3 (3) fails.
+        // directory (0), slots (1), leaf (2), chunk 2 (3) succeed; chunk 3 (4) fails.
         assert_eq!(
             write(&s3, 2 * CHUNK + 3584, &[9; 1024]),
             Err(StoreError::Exhausted(Exhaustion::Allocator))
@@ -592,7 +597,11 @@ fn trim_frees_whole_chunks_and_zeroes_the_rest() {
     assert_eq!(s.allocated_bytes(), 0);
     assert_eq!(read(&s, 0, whole).unwrap(), vec![0; whole]);
     assert_eq!(s.peak_allocated_bytes(), len);
-    assert_eq!(a.live(), 2 + 1, "directory, leaf and the spare retire node");
+    assert_eq!(
+        a.live(),
+        3 + 1,
+        "directory, slots, leaf and the spare retire node"
+    );
     drop(s);
     assert_eq!(a.live(), 0);
 }
@@ -704,6 +713,51 @@ fn without_a_retire_node_trim_zeroes_instead() {
     assert_eq!(read(&s, 0, 4 * 4096).unwrap()[8192..], [1; 8192]);
 }
 
+#[test]
+fn more_requests_than_slots_count_in_overflow() {
+    let a = HostAlloc::default();
+    let s = Store::new_dynamic(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
+    write(&s, 0, &[1; 4 * 4096]).unwrap();
+    let live = a.live();
+    // Every slot taken, each by one request; then two more in the overflow count.
+    let held: Vec<_> = (0..reclaim::SLOTS).map(|_| s.guard().unwrap()).collect();
+    let mut slots: Vec<_> = held.iter().map(|g| g.token).collect();
+    slots.sort_by_key(|t| match t {
+        reclaim::Token::Slot(n) => *n,
+        reclaim::Token::Overflow => usize::MAX,
+    });
+    let all: Vec<_> = (0..reclaim::SLOTS).map(reclaim::Token::Slot).collect();
+    assert_eq!(slots, all, "one slot each");
+    let over: Vec<_> = (0..2).map(|_| s.guard().unwrap()).collect();
+    assert!(over.iter().all(|g| g.token == reclaim::Token::Overflow));
+    // A trimmer now is in the overflow count too, and not alone.
+    let done = trim(&s, 0, 2 * CHUNK);
+    assert_eq!((done.released, done.deferred), (2 * CHUNK, 2 * CHUNK));
+    assert_eq!(a.live(), live + 1, "the chunks wait in a retire node");
+    // A slot given back is taken again by the next request.
+    drop(held);
+    let again = s.guard().unwrap();
+    assert!(matches!(again.token, reclaim::Token::Slot(_)));
+    assert!(!s.reclaim.quiet(None));
+    assert!(!s.reclaim.quiet(Some(again.token)), "two overflow requests");
+    drop(again);
+    assert_eq!(a.live(), live + 1, "still two requests in flight");
+    let mut over = over;
+    over.pop();
+    assert!(s.reclaim.quiet(Some(reclaim::Token::Overflow)));
+    assert_eq!(a.live(), live + 1);
+    // The last one out frees the chunks and the node.
+    drop(over);
+    assert!(s.reclaim.quiet(None));
+    assert_eq!(a.live(), live - 2);
+    assert_eq!(
+        (s.allocated_bytes(), s.pending_free_bytes()),
+        (2 * CHUNK, 0)
+    );
+    drop(s);
+    assert_eq!(a.live(), 0);
+}
+
 /// Threads copy into disjoint sector ranges that share chunks, concurrently, with
 /// no lock; each then reads back exactly its own data. The dynamic store starts
 /// empty, so the threads race to allocate the same chunks.
@@ -773,11 +827,23 @@ fn check_sector(got: &[u8], last: Option<&[u8]>) -> bool {
 /// the test is free of data races; under Miri a chunk freed while in use fails it.
 /// Afterwards every byte of the store is accounted for and nothing leaks.
 #[test]
+fn readers_writers_and_trimmers_on_the_same_chunks() {
+    readers_writers_and_trimmers(reclaim::SLOTS);
+}
+
+/// The same with two in-flight slots for seven threads: most requests count in the
+/// overflow counter, and slots change hands all the time.
+#[test]
+fn readers_writers_and_trimmers_with_too_few_slots() {
+    readers_writers_and_trimmers(2);
+}
+
+/// [`readers_writers_and_trimmers_on_the_same_chunks`] with `slots` in-flight slots.
 #[expect(
     clippy::too_many_lines,
     reason = "one scenario: the threads, then the accounting"
 )]
-fn readers_writers_and_trimmers_on_the_same_chunks() {
+fn readers_writers_and_trimmers(slots: usize) {
     use std::sync::Barrier;
     use std::time::{Duration, Instant};
     let (chunks, min_rounds, min_deferred) = if cfg!(miri) {
@@ -790,7 +856,8 @@ fn readers_writers_and_trimmers_on_the_same_chunks() {
     // Sector roles by index modulo 8: 0-3 writers, 4-5 readers, 6 trimmer, 7 unused.
     let role = |sector: u64| sector % 8;
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, chunks * CHUNK, SHIFT, chunks * CHUNK).unwrap();
+    let mut s = Store::new_dynamic(&a, chunks * CHUNK, SHIFT, chunks * CHUNK).unwrap();
+    s.reclaim.limit_slots(slots);
     let initial = |sector: u64| pattern(512, byte(sector) ^ 0x5A);
     for sector in (0..total).filter(|&x| (4..6).contains(&role(x))) {
         write(&s, sector * 512, &initial(sector)).unwrap();
@@ -893,9 +960,9 @@ fn readers_writers_and_trimmers_on_the_same_chunks() {
     }
     assert_eq!(s.allocated_bytes(), held);
     assert!(s.peak_allocated_bytes() <= chunks * CHUNK);
-    // Directory, one leaf, the chunks, at most one spare retire node.
+    // Directory, slots, one leaf, the chunks, at most one spare retire node.
     assert!(
-        (2 + live_chunks..=3 + live_chunks).contains(&a.live()),
+        (3 + live_chunks..=4 + live_chunks).contains(&a.live()),
         "{}",
         a.live()
     );
