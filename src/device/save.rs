@@ -111,7 +111,7 @@ pub struct Held<'a> {
 /// new file held and recorded after.
 ///
 /// # Errors
-/// As [`save`].
+/// As [`save()`].
 pub fn save_image(
     letter: u8,
     store: &Store<PoolAlloc>,
