@@ -326,72 +326,13 @@ pub fn safe_stop<S: StopSystem>(
 }
 
 #[cfg(test)]
+pub(crate) mod fake;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A scripted system: each call is logged, lock/dismount/open answers come from
-    /// the script, in order.
-    #[derive(Default)]
-    struct Fake {
-        calls: Vec<String>,
-        open: Option<u32>,
-        locks: Vec<Result<(), u32>>,
-        dismount: Option<u32>,
-        not_running: bool,
-        stop_error: bool,
-        open_handles: u32,
-        /// What `DELETE_POINTS` answers (`None`: one point deleted).
-        delete: Option<Result<u32, u32>>,
-    }
-
-    impl StopSystem for Fake {
-        type Volume = u32;
-        fn open_volume(&mut self, path: &str) -> Result<u32, u32> {
-            self.calls.push(format!("open {path}"));
-            if let Some(code) = self.open {
-                return Err(code);
-            }
-            self.open_handles += 1;
-            Ok(7)
-        }
-        fn lock(&mut self, v: &u32) -> Result<(), u32> {
-            assert_eq!(*v, 7);
-            self.calls.push("lock".into());
-            if self.locks.is_empty() {
-                Ok(())
-            } else {
-                self.locks.remove(0)
-            }
-        }
-        fn dismount(&mut self, v: &u32) -> Result<(), u32> {
-            assert_eq!(*v, 7);
-            self.calls.push("dismount".into());
-            self.dismount.map_or(Ok(()), Err)
-        }
-        fn close_volume(&mut self, v: u32) {
-            assert_eq!(v, 7);
-            self.open_handles -= 1;
-            self.calls.push("close".into());
-        }
-        fn delete_mount_point(&mut self, letter: char) -> Result<u32, u32> {
-            self.calls.push(format!("delete {letter}:"));
-            self.delete.unwrap_or(Ok(1))
-        }
-        fn request_stop(&mut self) -> Result<bool, CtlError> {
-            self.calls.push("stop".into());
-            if self.stop_error {
-                return Err(CtlError::win32("cannot stop service RustRamDisk", 1052));
-            }
-            Ok(!self.not_running)
-        }
-        fn wait_stopped(&mut self) -> Result<(), CtlError> {
-            self.calls.push("wait".into());
-            Ok(())
-        }
-        fn sleep(&mut self, pause: Duration) {
-            self.calls.push(format!("sleep {}", pause.as_millis()));
-        }
-    }
+    use super::fake::Fake;
 
     const OPTS: StopOptions = StopOptions {
         force: false,

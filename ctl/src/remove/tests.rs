@@ -5,62 +5,7 @@ use ramdisk_core::disk::{DiskIdentity, DiskName};
 
 use super::*;
 use crate::error::EXIT_FAILED;
-
-/// A scripted system: every call logged, answers from the script.
-#[derive(Default)]
-struct Fake {
-    calls: Vec<String>,
-    disks: Vec<RamdiskDiskInfo>,
-    list_error: Option<u32>,
-    open: Option<u32>,
-    locks: Vec<Result<(), u32>>,
-    dismount: Option<u32>,
-    remove: Option<u32>,
-    open_handles: u32,
-}
-
-impl StopSystem for Fake {
-    type Volume = u32;
-    fn open_volume(&mut self, path: &str) -> Result<u32, u32> {
-        self.calls.push(format!("open {path}"));
-        if let Some(code) = self.open {
-            return Err(code);
-        }
-        self.open_handles += 1;
-        Ok(7)
-    }
-    fn lock(&mut self, _: &u32) -> Result<(), u32> {
-        self.calls.push("lock".into());
-        if self.locks.is_empty() {
-            Ok(())
-        } else {
-            self.locks.remove(0)
-        }
-    }
-    fn dismount(&mut self, _: &u32) -> Result<(), u32> {
-        self.calls.push("dismount".into());
-        self.dismount.map_or(Ok(()), Err)
-    }
-    fn close_volume(&mut self, _: u32) {
-        self.open_handles -= 1;
-        self.calls.push("close".into());
-    }
-    fn delete_mount_point(&mut self, letter: char) -> Result<u32, u32> {
-        self.calls.push(format!("delete {letter}:"));
-        Ok(1)
-    }
-    fn request_stop(&mut self) -> Result<bool, CtlError> {
-        self.calls.push("stop".into());
-        Ok(true)
-    }
-    fn wait_stopped(&mut self) -> Result<(), CtlError> {
-        self.calls.push("wait".into());
-        Ok(())
-    }
-    fn sleep(&mut self, _: Duration) {
-        self.calls.push("sleep".into());
-    }
-}
+use crate::stop::fake::Fake;
 
 impl RemoveSystem for Fake {
     fn list(&mut self) -> Result<Vec<RamdiskDiskInfo>, u32> {
