@@ -520,6 +520,18 @@ fn keep_ntfs(s: &mut Suite<'_>, sys: &Path) {
     );
 }
 
+/// A 16 MiB noise image in the case directory `name` with the `0x55AA` signature, its
+/// partition-table bytes (446..510) changed by `table`.
+fn signed_noise(w: &Wine, name: &str, seed: u64, table: impl FnOnce(&mut [u8])) -> Result<PathBuf> {
+    let img = dir(w, name)?.join("signed.img");
+    noise_image(&img, 16 * MIB, seed)?;
+    let mut data = fs::read(&img)?;
+    table(&mut data[446..510]);
+    data[510..512].copy_from_slice(&[0x55, 0xAA]);
+    fs::write(&img, data)?;
+    Ok(img)
+}
+
 fn keep_unknown(s: &mut Suite<'_>, sys: &Path) {
     s.case(
         "FileSystem=keep, random bytes without 0x55AA: served as unknown, partition type 0x00 (the creation line says so), saved back byte-identical",
@@ -533,26 +545,15 @@ fn keep_unknown(s: &mut Suite<'_>, sys: &Path) {
     s.case(
         "random bytes with 0x55AA and an empty partition table: served as unknown, partition type 0x00",
         |w| {
-            let d = dir(w, "keep-unknown-sig")?;
-            let img = d.join("sig.img");
-            noise_image(&img, 16 * MIB, 62)?;
-            let mut data = fs::read(&img)?;
-            data[446..510].fill(0);
-            data[510..512].copy_from_slice(&[0x55, 0xAA]);
-            fs::write(&img, data)?;
+            let img = signed_noise(w, "keep-unknown-sig", 62, |table| table.fill(0))?;
             served_as_is(w, sys, &img, "unknown", 0)
         },
     );
     s.case(
         "random bytes with 0x55AA and a non-empty partition table: refused as partitioned (STATUS_UNRECOGNIZED_VOLUME)",
         |w| {
-            let d = dir(w, "keep-unknown-mbr")?;
-            let img = d.join("mbr.img");
-            noise_image(&img, 16 * MIB, 63)?;
-            let mut data = fs::read(&img)?;
-            data[446 + 4] |= 1;
-            data[510..512].copy_from_slice(&[0x55, 0xAA]);
-            fs::write(&img, data)?;
+            // The first entry's type byte non-zero: a partition table.
+            let img = signed_noise(w, "keep-unknown-mbr", 63, |table| table[4] |= 1)?;
             start_driver(w, sys)?;
             let r = must_fail(w, &win_path(&img), 16 * MIB, &["--fs", "keep"], "STATUS_UNRECOGNIZED_VOLUME")?;
             stop(w)?;
