@@ -15,7 +15,8 @@
 //! * [`check_image`]: the three checks above at once, for a load.
 //! * [`absent`]: what a failed open of the image means — only
 //!   `STATUS_OBJECT_NAME_NOT_FOUND` with the directory present and no `<file>.new`
-//!   is a new image; [`Progress`]: the load's 10 % log steps.
+//!   is a new image; [`leftover_new`]: a `<file>.new` next to an image that opened
+//!   (an interrupted save, logged); [`Progress`]: the load's 10 % log steps.
 
 use core::fmt;
 
@@ -23,8 +24,9 @@ use crate::config::file_system_name;
 use crate::fat::{BootSector, FatType, FileSystem};
 use crate::geometry::{BYTES_PER_SECTOR, PARTITION_IFS, VolumeKind, volume_partition_type};
 use crate::status::{
-    STATUS_END_OF_FILE, STATUS_INVALID_BUFFER_SIZE, STATUS_OBJECT_NAME_COLLISION,
-    STATUS_OBJECT_NAME_NOT_FOUND, STATUS_UNRECOGNIZED_VOLUME, STATUS_WRONG_VOLUME,
+    STATUS_ACCESS_DENIED, STATUS_END_OF_FILE, STATUS_INVALID_BUFFER_SIZE,
+    STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SHARING_VIOLATION,
+    STATUS_SUCCESS, STATUS_UNRECOGNIZED_VOLUME, STATUS_WRONG_VOLUME,
 };
 
 /// What the first sector of an image holds.
@@ -258,6 +260,21 @@ pub fn absent(
     } else {
         Absent::Interrupted
     }
+}
+
+/// Whether `<file>.new` is there next to an image that opened (`probe`: the status of
+/// opening it).
+///
+/// Such a file is a leftover of an interrupted save: the load serves `<file>`, the last
+/// complete save, and logs it; the next save overwrites it. Only a status that shows a
+/// file exists counts — success, or a refusal for sharing or access — so a failure to
+/// ask (no pool) logs nothing.
+#[must_use]
+pub const fn leftover_new(probe: i32) -> bool {
+    matches!(
+        probe,
+        STATUS_SUCCESS | STATUS_SHARING_VIOLATION | STATUS_ACCESS_DENIED
+    )
 }
 
 /// Images from this size on log their load every 10 %.

@@ -247,6 +247,12 @@ pub fn open(config: &Config, path: &ImagePath) -> Result<Source, LoadError> {
     .map_err(|e| fail(letter, path, ImageFailure::Check(e)))?;
     let file_id = file.file_id().map_err(read)?;
     let last_write = file.last_write_time().map_err(read)?;
+    if image::leftover_new(probe_new(path)) {
+        log!(
+            disk: letter,
+            "ImageFile {path}: {path}.new exists too, left by an interrupted save: serving {path} (the last complete save); the next save overwrites {path}.new"
+        );
+    }
     Ok(Source::Existing(Opened {
         file,
         check,

@@ -31,6 +31,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
         "writes and reads the > 4 GiB file in an exFAT image (FUSE, on a loop device)",
     ),
     (
+        "ntfs-3g",
+        "mkntfs makes the NTFS image the e2e serves as it is (FileSystem=keep)",
+    ),
+    (
         "qemu-system-x86",
         "boots Debian's kernel (TCG) for the kernel judge of our FAT images; taken from \
          <codename>-backports when the machine's qemu-utils is (the release's own build conflicts with it)",

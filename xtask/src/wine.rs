@@ -290,56 +290,74 @@ impl Wine {
         fs::create_dir_all(&log_dir)?;
         Self::ensure_prefix(&prefix, &log_dir)?;
         // A server left over from an interrupted run would not carry our settings.
+        Self::server_up(&prefix)?;
+        let session_log = log_dir.join("session.log");
+        let wine = Self {
+            prefix,
+            log_dir,
+            session_log,
+            bin: bin.to_path_buf(),
+            seq: Cell::new(0),
+            timeout: Duration::from_mins(5),
+            cwd: None,
+        };
+        wine.boot(fs::File::create(&wine.session_log)?)?;
+        // A service left behind by an interrupted run.
+        let _ = wine.wine(&["sc", "stop", SERVICE]);
+        let _ = wine.wine(&["sc", "delete", SERVICE]);
+        Ok(wine)
+    }
+
+    /// Ends any server of `prefix` and starts a persistent one (`wineserver -p`).
+    fn server_up(prefix: &Path) -> Result<()> {
         let _ = Self::wait(
-            Self::base_command(&prefix, "wineserver")
-                .arg("-k")
-                .spawn()?,
+            Self::base_command(prefix, "wineserver").arg("-k").spawn()?,
             Duration::from_secs(30),
             "wineserver -k",
         );
         let _ = Self::wait(
-            Self::base_command(&prefix, "wineserver")
-                .arg("-w")
-                .spawn()?,
+            Self::base_command(prefix, "wineserver").arg("-w").spawn()?,
             Duration::from_mins(1),
             "wineserver -w",
         );
         let code = Self::wait(
-            Self::base_command(&prefix, "wineserver")
-                .arg("-p")
-                .spawn()?,
+            Self::base_command(prefix, "wineserver").arg("-p").spawn()?,
             Duration::from_secs(30),
             "wineserver -p",
         )?;
         if code != 0 {
             bail!("wineserver -p failed ({code})");
         }
-        let session_log = log_dir.join("session.log");
-        let wine = Self {
-            prefix,
-            log_dir,
-            session_log: session_log.clone(),
-            bin: bin.to_path_buf(),
-            seq: Cell::new(0),
-            timeout: Duration::from_mins(5),
-            cwd: None,
-        };
-        let mut c = Self::base_command(&wine.prefix, "wine");
+        Ok(())
+    }
+
+    /// `wine wineboot` with its output (and so every driver line) into `log`.
+    fn boot(&self, log: fs::File) -> Result<()> {
+        let mut c = Self::base_command(&self.prefix, "wine");
         c.arg("wineboot")
             .env("WINEDEBUG", "fixme-all,warn+debugstr");
-        let log = fs::File::create(&session_log)?;
         c.stdout(log.try_clone()?).stderr(log);
         let code = Self::wait(c.spawn()?, Duration::from_mins(2), "wine wineboot")?;
         if code != 0 {
             bail!(
                 "wine wineboot failed ({code}); see {}",
-                session_log.display()
+                self.session_log.display()
             );
         }
-        // A service left behind by an interrupted run.
-        let _ = wine.wine(&["sc", "stop", SERVICE]);
-        let _ = wine.wine(&["sc", "delete", SERVICE]);
-        Ok(wine)
+        Ok(())
+    }
+
+    /// Restarts the session's Wine server and `wineboot` (the session log goes on, so
+    /// marks stay valid): what recovers a session whose driver host was killed —
+    /// services.exe still reports that service running, and the dead process's
+    /// symbolic links stay in the server's namespace.
+    pub fn restart(&self) -> Result<()> {
+        Self::server_up(&self.prefix)?;
+        self.boot(
+            fs::OpenOptions::new()
+                .append(true)
+                .open(&self.session_log)?,
+        )
     }
 
     /// Logs the command line and points its output at this run's files.
@@ -381,10 +399,19 @@ impl Wine {
 
     /// `ramdisk-e2e.exe <args>` started in the background; [`Background::finish`] waits.
     pub fn spawn_e2e(&self, args: &[&str]) -> Result<Background> {
+        self.spawn_exe("ramdisk-e2e", args)
+    }
+
+    /// `ramdiskctl.exe <args>` started in the background; [`Background::finish`] waits.
+    pub fn spawn_ctl(&self, args: &[&str]) -> Result<Background> {
+        self.spawn_exe("ramdiskctl", args)
+    }
+
+    fn spawn_exe(&self, exe: &str, args: &[&str]) -> Result<Background> {
         let mut c = Self::base_command(&self.prefix, "wine");
-        c.arg(self.bin.join("ramdisk-e2e.exe")).args(args);
-        let shown = format!("ramdisk-e2e {} (background)", args.join(" "));
-        let label = format!("ramdisk-e2e-{}", args.first().copied().unwrap_or(""));
+        c.arg(self.bin.join(format!("{exe}.exe"))).args(args);
+        let shown = format!("{exe} {} (background)", args.join(" "));
+        let label = format!("{exe}-{}", args.first().copied().unwrap_or(""));
         let (out, err) = self.prepare(&mut c, &shown, &label)?;
         let child = c.spawn().with_context(|| format!("cannot start {shown}"))?;
         Ok(Background {

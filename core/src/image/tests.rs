@@ -363,6 +363,28 @@ fn only_a_missing_file_in_a_present_directory_is_new() {
 }
 
 #[test]
+fn a_leftover_new_is_one_that_exists() {
+    use crate::status::{
+        STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_NOT_FOUND,
+        STATUS_OBJECT_PATH_NOT_FOUND, STATUS_SHARING_VIOLATION, STATUS_SUCCESS,
+    };
+    for there in [
+        STATUS_SUCCESS,
+        STATUS_SHARING_VIOLATION,
+        STATUS_ACCESS_DENIED,
+    ] {
+        assert!(leftover_new(there), "{there:#x}");
+    }
+    for not in [
+        STATUS_OBJECT_NAME_NOT_FOUND,
+        STATUS_OBJECT_PATH_NOT_FOUND,
+        STATUS_INSUFFICIENT_RESOURCES,
+    ] {
+        assert!(!leftover_new(not), "{not:#x}");
+    }
+}
+
+#[test]
 fn progress_in_tenths() {
     let mut quiet = Progress::new(PROGRESS_MIN_BYTES - 1);
     assert_eq!(quiet.advance(PROGRESS_MIN_BYTES), None);

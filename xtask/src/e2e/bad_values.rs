@@ -168,8 +168,37 @@ pub(super) fn start_must_fail(
     bin_path: &str,
     extra: &[(&str, &str, &str)],
 ) -> Result<Vec<String>> {
+    start_must_fail_as(w, bin_path, None, extra)
+}
+
+/// [`start_must_fail`] with the service's `Start` value set to `start` first (`None`:
+/// demand, as `sc create` made it).
+pub(super) fn start_must_fail_as(
+    w: &Wine,
+    bin_path: &str,
+    start: Option<u32>,
+    extra: &[(&str, &str, &str)],
+) -> Result<Vec<String>> {
     cleanup(w);
     w.create_kernel_service(SERVICE, bin_path)?;
+    if let Some(start) = start {
+        let key = PARAMS
+            .strip_suffix(r"\Parameters")
+            .ok_or_else(|| anyhow!("{PARAMS} is not a Parameters key"))?;
+        w.wine(&[
+            "reg",
+            "add",
+            key,
+            "/v",
+            "Start",
+            "/t",
+            "REG_DWORD",
+            "/d",
+            &start.to_string(),
+            "/f",
+        ])?
+        .check()?;
+    }
     base_params(w)?;
     for (n, k, d) in extra {
         reg_add(w, n, k, d)?;

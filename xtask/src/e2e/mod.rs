@@ -25,6 +25,10 @@
 //!   memory limit, `ramdiskctl trim`, the low-pool condition);
 //! - `exfat.rs`: exFAT disks through the driver, judged by the exFAT judges, and the
 //!   registry values whose range depends on `FileSystem`.
+//! - `persist.rs`: image files (loading, saving, `SaveOn=stop`, bad images);
+//! - `persist_faults.rs`: image files when things go wrong (winedevice.exe killed
+//!   mid-save, an image shrinking while it loads, odd paths and boot sectors) and the
+//!   load and save throughput.
 //!
 //! `runner.rs` holds the cases, the `--case` filter and the tally. Every run keeps its
 //! logs in `target/wine/logs/<timestamp>-test/`.
@@ -37,6 +41,7 @@ mod lifecycle;
 mod many;
 mod matrix;
 mod persist;
+mod persist_faults;
 mod runner;
 mod selftest;
 mod volume;
@@ -324,6 +329,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(selftest::cases(env));
     cases.extend(dynamic::cases(env));
     cases.extend(persist::cases(env));
+    cases.extend(persist_faults::cases(env));
     cases
 }
 
@@ -432,6 +438,9 @@ fn heading(s: Scenario, env: &Env) -> String {
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
         Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
         Scenario::Persist => "image files (ImageFile, ReadOnly; loading)".into(),
+        Scenario::PersistFaults => {
+            "image files when things go wrong (a killed save, odd images), throughput".into()
+        }
     }
 }
 
@@ -465,6 +474,7 @@ mod tests {
                 Scenario::Selftest => "selftest/",
                 Scenario::Dynamic => "dynamic/",
                 Scenario::Persist => "persist/",
+                Scenario::PersistFaults => "persist-faults/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

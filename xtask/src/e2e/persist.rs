@@ -35,7 +35,7 @@ use super::{
 };
 use crate::wine::{Out, SERVICE, Wine, win_path};
 
-const MIB: u64 = 1 << 20;
+pub(super) const MIB: u64 = 1 << 20;
 /// `IOCTL_DISK_IS_WRITABLE`.
 const IOCTL_DISK_IS_WRITABLE: u32 = 0x0007_0024;
 /// What Wine's `RtlNtStatusToDosError` gives for `STATUS_MEDIA_WRITE_PROTECTED`:
@@ -94,7 +94,7 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
 }
 
 /// A scratch directory of the case, emptied.
-fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
+pub(super) fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
     let d = w.log_dir.join("persist").join(name);
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d)?;
@@ -103,7 +103,13 @@ fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
 
 /// A FAT image of `size` bytes (`mkfs.fat`, `-F fat` when given) holding a small
 /// tree of files copied in with `mcopy`; the files' host copies are under `tree`.
-fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -> Result<()> {
+pub(super) fn make_image(
+    w: &Wine,
+    img: &Path,
+    size: u64,
+    fat: Option<&str>,
+    tree: &Path,
+) -> Result<()> {
     let f = fs::File::create(img)?;
     f.set_len(size)?;
     drop(f);
@@ -142,7 +148,7 @@ fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -
 }
 
 /// The driver with disk 0 (8 MiB on Q:) and the control device.
-fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
+pub(super) fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
     cleanup(w);
     install(w, sys, &Config::new(8 * MIB, 'Q'))?;
     ctl_ok(w, &["start", "--no-broadcast"])?;
@@ -150,7 +156,7 @@ fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
 }
 
 /// `ramdiskctl create --image` with `extra` arguments; its output.
-fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
+pub(super) fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
     let size = size.to_string();
     let mut args = vec![
         "--json",
@@ -166,7 +172,7 @@ fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
 }
 
 /// The letters `ramdiskctl list` shows.
-fn letters(w: &Wine) -> Result<Vec<String>> {
+pub(super) fn letters(w: &Wine) -> Result<Vec<String>> {
     let j = json(&ctl_ok(w, &["--json", "list"])?)?;
     Ok(j["disks"]
         .as_array()
@@ -203,13 +209,13 @@ fn same_as_image(w: &Wine, dev: &str, out: &Path, img: &Path, tree: &Path) -> Re
 }
 
 /// Removes `letter` (no crash since `mark`).
-fn remove(w: &Wine, letter: &str, mark: u64) -> Result<()> {
+pub(super) fn remove(w: &Wine, letter: &str, mark: u64) -> Result<()> {
     ctl_ok(w, &["remove", letter, "--no-broadcast"])?;
     no_crash(w, mark)
 }
 
 /// Stops the service: pool balance 0.
-fn stop(w: &Wine) -> Result<String> {
+pub(super) fn stop(w: &Wine) -> Result<String> {
     let mark = w.log_mark();
     let out = w.wine(&["sc", "stop", SERVICE])?;
     let _ = w.wine(&["sc", "delete", SERVICE]);
@@ -329,7 +335,13 @@ fn dynamic_sparse(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// One creation that must fail: `status` in the driver's line, which names the file.
-fn must_fail(w: &Wine, img: &str, size: u64, extra: &[&str], status: &str) -> Result<String> {
+pub(super) fn must_fail(
+    w: &Wine,
+    img: &str,
+    size: u64,
+    extra: &[&str],
+    status: &str,
+) -> Result<String> {
     let mark = w.log_mark();
     let before = letters(w)?;
     let out = create(w, img, size, extra)?;
@@ -572,7 +584,7 @@ fn throughput(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// SHA-256 of a host file (`sha256sum`).
-fn sha256(w: &Wine, file: &Path) -> Result<String> {
+pub(super) fn sha256(w: &Wine, file: &Path) -> Result<String> {
     let out = w.host("sha256sum", &[&file.display().to_string()])?;
     ensure!(out.ok(), "sha256sum: {}", out.text());
     out.stdout
@@ -583,14 +595,14 @@ fn sha256(w: &Wine, file: &Path) -> Result<String> {
 }
 
 /// `ramdiskctl --json save` with `args`: the JSON, after checking it succeeded.
-fn save_ok(w: &Wine, args: &[&str]) -> Result<serde_json::Value> {
+pub(super) fn save_ok(w: &Wine, args: &[&str]) -> Result<serde_json::Value> {
     let mut all = vec!["--json", "save"];
     all.extend_from_slice(args);
     json(&w.ctl(&all)?.check()?)
 }
 
 /// The `saved … MB/s` figure of the driver's save line since `mark`.
-fn save_line(w: &Wine, mark: u64) -> Result<String> {
+pub(super) fn save_line(w: &Wine, mark: u64) -> Result<String> {
     w.driver_lines(mark)
         .into_iter()
         .find(|l| l.contains("saved ") && l.contains("MB/s"))
