@@ -986,6 +986,11 @@ fn create_runtime(
         letter
     } else {
         let mut unavailable: LetterSet = config::remembered_letters(req.persist.as_ref());
+        // Never the image's own letter: the disk would hold its image (and an unmapped
+        // letter is refused below as what it is, a path that does not exist).
+        if let Some(l) = path.as_deref().and_then(ImagePath::drive_letter) {
+            unavailable.insert(l);
+        }
         for l in b'D'..=b'Z' {
             if drive_letter_taken(l) {
                 unavailable.insert(l);

@@ -358,8 +358,21 @@ fn unmapped_letter(s: &mut Suite<'_>, sys: &Path) {
                 &["--letter", "R"],
                 "STATUS_OBJECT_PATH_NOT_FOUND",
             )?;
+            // Without --letter the driver picks one (from Z: down, Z: is Wine's): never
+            // the image's own Y:, so the failure is the missing path, on another letter.
+            let picked = must_fail(
+                w,
+                r"Y:\img.raw",
+                8 * MIB,
+                &[],
+                "STATUS_OBJECT_PATH_NOT_FOUND",
+            )?;
+            ensure!(
+                picked.starts_with("ramdisk[") && !picked.starts_with("ramdisk[Y:]"),
+                "not a line of a disk on another letter than the image's Y:: {picked}"
+            );
             stop(w)?;
-            Ok(r)
+            Ok(format!("{r}; without --letter: {picked}"))
         },
     );
 }
