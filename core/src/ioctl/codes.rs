@@ -223,8 +223,9 @@ pub const IOCTL_RAMDISK_TEST_FORGET: u32 =
 pub const IOCTL_RAMDISK_TEST_PEND: u32 =
     ctl_code(FILE_DEVICE_DISK, 0xBF1, METHOD_BUFFERED, FILE_ANY_ACCESS);
 /// Test only (`fault-injection` build), answered only by the control device
-/// (`FILE_DEVICE_UNKNOWN`, 0x22): plays the I/O manager's part of a system shutdown
-/// (`IoShutdownSystem`), which Wine never does — an `IRP_MJ_SHUTDOWN` built with
+/// (`FILE_DEVICE_UNKNOWN`, 0x22): a system shutdown's `IRP_MJ_SHUTDOWN`s.
+///
+/// It plays the I/O manager's part (`IoShutdownSystem`), which Wine never does — an `IRP_MJ_SHUTDOWN` built with
 /// `IoBuildSynchronousFsdRequest` to every device registered with
 /// `IoRegisterShutdownNotification`, one after the other, each waited for. The reply
 /// is a [`crate::wire::control::RamdiskTestShutdownReply`].

@@ -25,9 +25,10 @@ use core::fmt;
 use crate::config::SaveOn;
 use crate::status::{self, STATUS_SUCCESS};
 
-/// Whether a disk registers for `IRP_MJ_SHUTDOWN`: `SaveOn=shutdown` only (`never`
-/// and `stop` disks are never sent one by the I/O manager; a file system's own
-/// shutdown request to them is answered at once).
+/// Whether a disk registers for `IRP_MJ_SHUTDOWN`: `SaveOn=shutdown` only.
+///
+/// `never` and `stop` disks are never sent one by the I/O manager; a file system's
+/// own shutdown request to them is answered at once.
 #[must_use]
 pub const fn registers(save_on: SaveOn) -> bool {
     matches!(save_on, SaveOn::Shutdown)
