@@ -39,6 +39,7 @@ mod matrix;
 mod persist;
 mod runner;
 mod selftest;
+mod shutdown;
 mod volume;
 
 pub use runner::Filter;
@@ -324,6 +325,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(selftest::cases(env));
     cases.extend(dynamic::cases(env));
     cases.extend(persist::cases(env));
+    cases.extend(shutdown::cases(env));
     cases
 }
 
@@ -345,10 +347,12 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         sys: sys.to_path_buf(),
         fault_sys: None,
     };
-    let wants_faults = filter
-        .select(all_cases(&probe))?
-        .iter()
-        .any(|c| matches!(c.scenario, Scenario::Faults | Scenario::Volume));
+    let wants_faults = filter.select(all_cases(&probe))?.iter().any(|c| {
+        matches!(
+            c.scenario,
+            Scenario::Faults | Scenario::Volume | Scenario::Shutdown
+        )
+    });
     // The test-only driver with `FaultInject` support, in its own directory.
     let fault_sys = if wants_faults {
         Some(crate::cross::build_driver(
@@ -432,6 +436,10 @@ fn heading(s: Scenario, env: &Env) -> String {
         Scenario::Selftest => "ramdiskctl selftest under Wine".into(),
         Scenario::Dynamic => "dynamic disks (Allocation=dynamic)".into(),
         Scenario::Persist => "image files (ImageFile, ReadOnly; loading)".into(),
+        Scenario::Shutdown => format!(
+            "SaveOn=shutdown through the shutdown double ({})",
+            env.fault_sys.as_deref().map_or_else(String::new, win_path)
+        ),
     }
 }
 
@@ -465,6 +473,7 @@ mod tests {
                 Scenario::Selftest => "selftest/",
                 Scenario::Dynamic => "dynamic/",
                 Scenario::Persist => "persist/",
+                Scenario::Shutdown => "shutdown/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

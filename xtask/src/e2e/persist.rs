@@ -1,5 +1,6 @@
-//! Disks that load an image file and save it (issue 16; saving at shutdown is not
-//! built, and Wine never sends `IRP_MJ_SHUTDOWN`).
+//! Disks that load an image file and save it (issue 16; saving at shutdown is
+//! `shutdown.rs`'s, through the fault-injection build's shutdown double: Wine never
+//! sends `IRP_MJ_SHUTDOWN`).
 //!
 //! - `persist/create-image`: a FAT16 image made on Linux with `mkfs.fat` + `mcopy` (a
 //!   tree of files) is served by `ramdiskctl create --image`: the whole disk dumps
@@ -94,7 +95,7 @@ pub fn cases(env: &Env) -> Vec<Case<'_>> {
 }
 
 /// A scratch directory of the case, emptied.
-fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
+pub(super) fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
     let d = w.log_dir.join("persist").join(name);
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d)?;
@@ -103,7 +104,13 @@ fn dir(w: &Wine, name: &str) -> Result<std::path::PathBuf> {
 
 /// A FAT image of `size` bytes (`mkfs.fat`, `-F fat` when given) holding a small
 /// tree of files copied in with `mcopy`; the files' host copies are under `tree`.
-fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -> Result<()> {
+pub(super) fn make_image(
+    w: &Wine,
+    img: &Path,
+    size: u64,
+    fat: Option<&str>,
+    tree: &Path,
+) -> Result<()> {
     let f = fs::File::create(img)?;
     f.set_len(size)?;
     drop(f);
@@ -142,7 +149,7 @@ fn make_image(w: &Wine, img: &Path, size: u64, fat: Option<&str>, tree: &Path) -
 }
 
 /// The driver with disk 0 (8 MiB on Q:) and the control device.
-fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
+pub(super) fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
     cleanup(w);
     install(w, sys, &Config::new(8 * MIB, 'Q'))?;
     ctl_ok(w, &["start", "--no-broadcast"])?;
@@ -150,7 +157,7 @@ fn start_driver(w: &Wine, sys: &Path) -> Result<()> {
 }
 
 /// `ramdiskctl create --image` with `extra` arguments; its output.
-fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
+pub(super) fn create(w: &Wine, img: &str, size: u64, extra: &[&str]) -> Result<Out> {
     let size = size.to_string();
     let mut args = vec![
         "--json",
@@ -203,13 +210,13 @@ fn same_as_image(w: &Wine, dev: &str, out: &Path, img: &Path, tree: &Path) -> Re
 }
 
 /// Removes `letter` (no crash since `mark`).
-fn remove(w: &Wine, letter: &str, mark: u64) -> Result<()> {
+pub(super) fn remove(w: &Wine, letter: &str, mark: u64) -> Result<()> {
     ctl_ok(w, &["remove", letter, "--no-broadcast"])?;
     no_crash(w, mark)
 }
 
 /// Stops the service: pool balance 0.
-fn stop(w: &Wine) -> Result<String> {
+pub(super) fn stop(w: &Wine) -> Result<String> {
     let mark = w.log_mark();
     let out = w.wine(&["sc", "stop", SERVICE])?;
     let _ = w.wine(&["sc", "delete", SERVICE]);
@@ -572,7 +579,7 @@ fn throughput(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// SHA-256 of a host file (`sha256sum`).
-fn sha256(w: &Wine, file: &Path) -> Result<String> {
+pub(super) fn sha256(w: &Wine, file: &Path) -> Result<String> {
     let out = w.host("sha256sum", &[&file.display().to_string()])?;
     ensure!(out.ok(), "sha256sum: {}", out.text());
     out.stdout
@@ -590,7 +597,7 @@ fn save_ok(w: &Wine, args: &[&str]) -> Result<serde_json::Value> {
 }
 
 /// The `saved … MB/s` figure of the driver's save line since `mark`.
-fn save_line(w: &Wine, mark: u64) -> Result<String> {
+pub(super) fn save_line(w: &Wine, mark: u64) -> Result<String> {
     w.driver_lines(mark)
         .into_iter()
         .find(|l| l.contains("saved ") && l.contains("MB/s"))
@@ -700,7 +707,7 @@ fn save(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// `img` with one more file (`new.txt`, `noise(seed, 12_345)`), as `out`.
-fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
+pub(super) fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
     fs::copy(img, out)?;
     let file = out.with_extension("txt");
     fs::write(&file, noise(seed, 12_345))?;
@@ -804,14 +811,14 @@ fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// A mount made for a case, undone (lazily) on drop.
-struct Mounted<'w> {
+pub(super) struct Mounted<'w> {
     w: &'w Wine,
     at: std::path::PathBuf,
 }
 
 impl<'w> Mounted<'w> {
     /// `mount` with `args`, then `at` (created first).
-    fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
+    pub(super) fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
         fs::create_dir_all(at)?;
         let shown = at.display().to_string();
         let mut all = args.to_vec();
@@ -922,7 +929,7 @@ fn save_fails(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// Bytes the host allocated for `file` (`stat -c '%b*%B'`).
-fn allocated(w: &Wine, file: &Path) -> Result<u64> {
+pub(super) fn allocated(w: &Wine, file: &Path) -> Result<u64> {
     let out = w.host("stat", &["-c", "%b %B", &file.display().to_string()])?;
     ensure!(out.ok(), "stat: {}", out.text());
     let mut it = out.stdout.split_whitespace().map(str::parse::<u64>);

@@ -35,6 +35,8 @@ pub enum Scenario {
     Dynamic,
     /// `persist.rs`.
     Persist,
+    /// `shutdown.rs`.
+    Shutdown,
 }
 
 impl Scenario {
@@ -51,6 +53,7 @@ impl Scenario {
             Self::Selftest => "selftest",
             Self::Dynamic => "dynamic",
             Self::Persist => "persistence",
+            Self::Shutdown => "shutdown",
         }
     }
 }
