@@ -16,7 +16,7 @@
 //! Wine's `IoRegisterShutdownNotification` is a no-op and it never sends
 //! `IRP_MJ_SHUTDOWN`. So the wrappers here call the real functions *and* keep the
 //! registered devices in a fixed table (each with an object reference, as Windows'
-//! own shutdown queue holds one), and [`send_shutdown`] does what `IoShutdownSystem`
+//! own shutdown queue holds one), and `send_shutdown` does what `IoShutdownSystem`
 //! does with that queue: for each registered device an `IRP_MJ_SHUTDOWN` built by
 //! `IoBuildSynchronousFsdRequest` (real in Wine), `IofCallDriver`, a wait when it
 //! answers `STATUS_PENDING`. It sends only to what was registered, so a device that
