@@ -5,7 +5,8 @@
 //! then every `Parameters\Disks\<NAME>`), the control device and its worker; any
 //! failure removes everything made so far (all or nothing). Every completed step owns
 //! its undo (a guard that deletes the device, the link, frees the memory). The worker
-//! serves CREATE/REMOVE/LIST/QUERY/SAVE ([`serve`]); it alone touches the disk table after
+//! serves CREATE/REMOVE/LIST/QUERY/SAVE and the disks' pended `IRP_MJ_SHUTDOWN`s
+//! ([`serve`]); it alone touches the disk table after
 //! `DriverEntry` (the table is behind a [`TryLock`] that is never contended). Every
 //! disk ends the same way ([`destroy`]): its mount points deleted while it still
 //! answers, its rundown closed and drained, its link, device and memory released.
@@ -16,7 +17,7 @@ use core::fmt::{self, Write as _};
 use ramdisk_core::{
     config::{
         Config, ConfigError, FormatProblem, ImagePath, MemoryPlan, PathProblem, Problem, SaveOn,
-        ValueName, boot::BootError, check_start_type, explain_format_error, plan_memory, supported,
+        ValueName, boot::BootError, check_start_type, explain_format_error, plan_memory,
     },
     control::{
         self, ControlError, CreateRequest, DiskReport, MAX_DISKS, RamdiskDiskInfo, Request, Select,
@@ -40,10 +41,11 @@ use crate::{
         disk::Content,
         image::{self, ImageFailure, PathBox, Source},
         save::{self as saving, SaveFailure},
+        shutdown::save_at_shutdown,
     },
     kernel::{
-        DeviceObject, DriverObject, eventlog, irp::PendingIrp, low_pool, pool, registry::Key,
-        symlink::drive_letter_taken, sync::TryLock, sysinfo, time, worker::Worker,
+        DeviceId, DeviceObject, DriverObject, Major, eventlog, irp::PendingIrp, low_pool, pool,
+        registry::Key, symlink::drive_letter_taken, sync::TryLock, sysinfo, time, worker::Worker,
     },
 };
 
@@ -166,6 +168,8 @@ pub enum LoadError {
     },
     /// The registration thread could not be started.
     Thread(NTSTATUS),
+    /// `IoRegisterShutdownNotification` failed (`SaveOn=shutdown`).
+    ShutdownNotification(NTSTATUS),
     /// The fault-injection build's `MountManagerDevice` value is wrong.
     #[cfg_attr(
         not(feature = "fault-injection"),
@@ -218,6 +222,7 @@ impl LoadError {
             | Self::CreateDevice(status)
             | Self::Dacl(status)
             | Self::Thread(status)
+            | Self::ShutdownNotification(status)
             | Self::ControlLink(status)
             | Self::Worker(status)
             | Self::LetterTaken { status, .. } => status,
@@ -255,6 +260,7 @@ impl LoadError {
             | Self::CreateDevice(_)
             | Self::Dacl(_)
             | Self::Thread(_)
+            | Self::ShutdownNotification(_)
             | Self::Internal(_)
             | Self::TooManyDisks
             | Self::ControlLink(_)
@@ -330,6 +336,12 @@ impl fmt::Display for LoadError {
             Self::Thread(status) => write!(
                 f,
                 "cannot start the registration thread: {:#010x} ({})",
+                status.cast_unsigned(),
+                status::name(status)
+            ),
+            Self::ShutdownNotification(status) => write!(
+                f,
+                "SaveOn=shutdown: IoRegisterShutdownNotification failed: {:#010x} ({})",
                 status.cast_unsigned(),
                 status::name(status)
             ),
@@ -463,6 +475,13 @@ fn load(driver: DriverObject, service_key: &[u16]) -> Result<(), config::Failure
         let _ = STATE.try_with(teardown);
         return Err((None, LoadError::Worker(status)));
     }
+    // The fault-injection build's shutdown double: a thread of its own (a shutdown
+    // it plays waits for the worker).
+    if let Err(status) = crate::fault::start_shutdown_double() {
+        WORKER.stop();
+        let _ = STATE.try_with(teardown);
+        return Err((None, LoadError::Worker(status)));
+    }
     Ok(())
 }
 
@@ -517,9 +536,6 @@ fn create_disk(
     path: Option<PathBox>,
 ) -> Result<usize, LoadError> {
     let driver = st.driver.ok_or(LoadError::Internal("no driver object"))?;
-    // What is not built yet (saving at shutdown) is refused, not ignored: serving the disk
-    // without it would lose what the user meant to keep.
-    supported(&config.persist).map_err(LoadError::Config)?;
     if let Some(start) = st.start {
         check_start_type(start, &config.persist).map_err(LoadError::Config)?;
     }
@@ -689,6 +705,8 @@ fn log_created(
 /// the mount manager), then its rundown is closed and drained, then its own link, the
 /// device and its memory go, in that order.
 fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
+    // No shutdown request may reach a device on its way out.
+    Disk::unregister_shutdown(&device);
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         disk.unregister();
     }
@@ -795,10 +813,11 @@ fn teardown(st: &mut State) {
     }
 }
 
-/// `DriverUnload`'s body: the worker first (after the request it is serving), then
-/// every disk and the control device, then any device the table missed; then the
-/// leak check line.
+/// `DriverUnload`'s body: the worker first (after the request it is serving; the
+/// fault-injection build's shutdown double before it), then every disk and the
+/// control device, then any device the table missed; then the leak check line.
 pub fn unload(driver: DriverObject) {
+    crate::fault::stop_shutdown_double();
     WORKER.stop();
     if STATE.try_with(teardown).is_none() {
         log!(error: "unload: the driver's state is busy; its devices are left to the chain walk");
@@ -816,9 +835,32 @@ pub fn unload(driver: DriverObject) {
     }
 }
 
-/// Queues a pended control request for the worker.
+/// Queues a pended control request for the worker (or completes it with the
+/// worker's refusal).
 pub fn submit(irp: PendingIrp) {
-    WORKER.submit(irp);
+    if let Err((irp, status)) = WORKER.submit(irp) {
+        irp.complete(status, 0);
+    }
+}
+
+/// Queues a disk's pended `IRP_MJ_SHUTDOWN` for the worker; if it cannot be queued,
+/// the disk is not saved (logged) and the IRP completes with success all the same.
+pub fn submit_shutdown(irp: PendingIrp) {
+    if let Err((irp, status)) = WORKER.submit(irp) {
+        log!(
+            error: "IRP_MJ_SHUTDOWN cannot be queued for the worker ({}): that disk is not saved at this shutdown",
+            status::name(status)
+        );
+        irp.complete(ramdisk_core::save::shutdown::IRP_STATUS, 0);
+    }
+}
+
+/// The shutdown save of the disk whose device `target` is (none: it is gone).
+fn shutdown(st: &State, target: DeviceId) {
+    match st.disks().find(|(_, device, _)| device.id() == target) {
+        Some((_, _, disk)) => save_at_shutdown(disk),
+        None => log!("IRP_MJ_SHUTDOWN for a device that is no longer a disk: nothing to save"),
+    }
 }
 
 /// An unknown request.
@@ -827,8 +869,18 @@ const INVALID: Reply = Reply {
     information: 0,
 };
 
-/// The worker's body for one control request: answers it and completes the IRP.
+/// The worker's body for one request: a disk's `IRP_MJ_SHUTDOWN` (the disk saved, the
+/// IRP completed with success whatever happened), or a control request (answered
+/// and completed).
 fn serve(mut irp: PendingIrp) {
+    if irp.major() == Major::Shutdown {
+        let target = irp.target();
+        if STATE.try_with(|st| shutdown(st, target)).is_none() {
+            log!(error: "IRP_MJ_SHUTDOWN: the driver's state is busy; nothing saved");
+        }
+        irp.complete(ramdisk_core::save::shutdown::IRP_STATUS, 0);
+        return;
+    }
     let reply = irp.ioctl().map_or(INVALID, |io| {
         Request::from_code(io.code).map_or(INVALID, |request| {
             answer(request, io.buffer, io.input_len, io.output_len)

@@ -22,6 +22,12 @@
 //! ([`ramdisk_core::ioctl::codes::IOCTL_RAMDISK_TEST_FORGET`] and `_TEST_PEND`) that
 //! exercise the kernel wrappers the e2e cannot reach otherwise: an `Irp` dropped
 //! without completing, and an IRP pended and completed from a system thread.
+//! And one on the control device, `IOCTL_RAMDISK_TEST_SHUTDOWN`: the I/O manager's
+//! part of a system shutdown, which Wine never plays (`crate::kernel::shutdown`'s
+//! double sends `IRP_MJ_SHUTDOWN` to every registered device). It is pended and run
+//! on a thread of its own (started with the control worker, stopped before it): the
+//! shutdown handlers it calls pend their IRPs for the control worker, whose volume
+//! open needs Wine's one IRP thread free to dispatch the disk's `IRP_MJ_CREATE`.
 //! Without the feature every check is a constant and compiles away.
 
 use ramdisk_core::ioctl::Reply;
@@ -42,7 +48,53 @@ mod enabled {
     };
     use ramdisk_core::status::{self, STATUS_BUFFER_OVERFLOW, STATUS_SUCCESS};
 
-    use crate::kernel::{Completion, DeviceObject, Irp, thread};
+    use crate::kernel::{Completion, DeviceObject, Irp, irp::PendingIrp, thread, worker::Worker};
+
+    /// The thread that plays the I/O manager's shutdown (`IOCTL_RAMDISK_TEST_SHUTDOWN`).
+    static SHUTDOWN_DOUBLE: Worker = Worker::new(play_shutdown);
+
+    pub fn start_shutdown_double() -> Result<(), wdk_sys::NTSTATUS> {
+        SHUTDOWN_DOUBLE.start()
+    }
+
+    pub fn stop_shutdown_double() {
+        SHUTDOWN_DOUBLE.stop();
+    }
+
+    pub fn intercept_control(mut irp: Irp) -> Result<Completion, Irp> {
+        if irp.ioctl().map(|io| io.code) != Some(ioctl::codes::IOCTL_RAMDISK_TEST_SHUTDOWN) {
+            return Err(irp);
+        }
+        let (pending, completion) = irp.pend();
+        if let Err((irp, status)) = SHUTDOWN_DOUBLE.submit(pending) {
+            irp.complete(status, 0);
+        }
+        Ok(completion)
+    }
+
+    /// `IoShutdownSystem`'s part: `IRP_MJ_SHUTDOWN` to every registered device; the
+    /// reply counts them and lists their statuses.
+    fn play_shutdown(mut irp: PendingIrp) {
+        let mut statuses = [0; ramdisk_core::control::MAX_DISKS];
+        let sent = crate::kernel::shutdown::send_shutdown(&mut statuses);
+        let statuses = statuses.get(..sent).unwrap_or(&[]);
+        log!(
+            "test shutdown: IRP_MJ_SHUTDOWN sent to {sent} registered device(s), statuses {:?}",
+            statuses
+        );
+        let reply = irp.ioctl().map_or(
+            Reply {
+                status: status::STATUS_INVALID_DEVICE_REQUEST,
+                information: 0,
+            },
+            |io| {
+                let len = io.output_len.min(io.buffer.len());
+                let out = io.buffer.get_mut(..len).unwrap_or(&mut []);
+                ramdisk_core::control::test_shutdown_reply(statuses, out)
+            },
+        );
+        irp.complete(reply.status, reply.information);
+    }
 
     /// `FaultInject` = 6: the device-name overflow reply is 2 bytes.
     const SHORT_DEVICE_NAME_OVERFLOW: u32 = 6;
@@ -296,6 +348,59 @@ pub fn intercept_ioctl(irp: Irp) -> Result<Completion, Irp> {
     return enabled::intercept_ioctl(irp);
     #[cfg(not(feature = "fault-injection"))]
     Err(irp)
+}
+
+/// Serves the control device's test IOCTL (`IOCTL_RAMDISK_TEST_SHUTDOWN`, fault-injection
+/// build only); gives every other IRP back.
+///
+/// # Errors
+/// The IRP, untouched, when it is not that IOCTL (always, without the feature).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn intercept_control(irp: Irp) -> Result<Completion, Irp> {
+    #[cfg(feature = "fault-injection")]
+    return enabled::intercept_control(irp);
+    #[cfg(not(feature = "fault-injection"))]
+    Err(irp)
+}
+
+/// Starts the shutdown double's thread (fault-injection build only; with the control
+/// worker).
+///
+/// # Errors
+/// The status of `PsCreateSystemThread`.
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        clippy::unnecessary_wraps,
+        reason = "const and infallible only without the feature"
+    )
+)]
+pub fn start_shutdown_double() -> Result<(), wdk_sys::NTSTATUS> {
+    #[cfg(feature = "fault-injection")]
+    return enabled::start_shutdown_double();
+    #[cfg(not(feature = "fault-injection"))]
+    Ok(())
+}
+
+/// Stops the shutdown double's thread and waits for it (before the control worker
+/// stops: a shutdown it plays waits for the worker).
+#[cfg_attr(
+    not(feature = "fault-injection"),
+    expect(
+        clippy::missing_const_for_fn,
+        reason = "const only without the feature"
+    )
+)]
+pub fn stop_shutdown_double() {
+    #[cfg(feature = "fault-injection")]
+    enabled::stop_shutdown_double();
 }
 
 /// Sends the mount manager's queries to the new disk `device` without a file object

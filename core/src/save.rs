@@ -400,5 +400,7 @@ pub fn plan(
     })
 }
 
+pub mod shutdown;
+
 #[cfg(test)]
 mod tests;

@@ -315,12 +315,13 @@ pub struct DiskOptions {
     /// `ImageFile`: the image file the disk loads and saves (X:\dir\disk.img or an NT
     /// path, at most 1024 characters, not on a ramdisk). The driver loads it before the
     /// disk appears (a missing file in an existing directory: a fresh disk);
-    /// `ramdiskctl save` and --save-on stop write it back (--save-on shutdown is not
-    /// built yet: refused with `STATUS_NOT_SUPPORTED`).
+    /// `ramdiskctl save` and --save-on stop or shutdown write it back.
     #[arg(long, value_name = "FILE")]
     pub image: Option<String>,
     /// `SaveOn`: when the image is written back besides `ramdiskctl save` (needs
-    /// --image; shutdown is never sent under Wine).
+    /// --image): never; stop (`sc stop`, `ramdiskctl remove`); shutdown (as stop, and at
+    /// a restart or full shutdown, not at Fast Startup's "Shut down"; Wine never sends
+    /// the shutdown request).
     #[arg(long, value_parser = ["never", "stop", "shutdown"])]
     pub save_on: Option<String>,
     /// `ReadOnly`=1: the disk refuses writes (needs --image; rules out --save-on stop

@@ -10,7 +10,9 @@
 //!
 //! The five control IOCTLs (CREATE, REMOVE, LIST, QUERY, SAVE) are pended and
 //! finished on the driver's worker thread (`kernel::worker`, served by
-//! `crate::driver::serve`); every other code is `STATUS_INVALID_DEVICE_REQUEST`.
+//! `crate::driver::serve`); the fault-injection build also answers
+//! `IOCTL_RAMDISK_TEST_SHUTDOWN` (`crate::fault`); every other code is
+//! `STATUS_INVALID_DEVICE_REQUEST`.
 
 use ramdisk_core::{
     control::{CONTROL_DEVICE_NAME_UTF16, CONTROL_LINK_NAME_UTF16, FILE_DEVICE_UNKNOWN, Request},
@@ -77,7 +79,7 @@ impl Control {
     }
 
     /// Serves one IRP (the control device keeps no state of its own to consult).
-    pub fn dispatch(mut irp: Irp) -> Completion {
+    pub fn dispatch(irp: Irp) -> Completion {
         let major = irp.major();
         if matches!(major, Major::Close | Major::Cleanup) {
             return irp.complete(STATUS_SUCCESS, 0);
@@ -86,8 +88,12 @@ impl Control {
             return irp.complete(STATUS_OBJECT_PATH_NOT_FOUND, 0);
         }
         match major {
-            Major::Create => irp.complete(STATUS_SUCCESS, 0),
+            Major::Create | Major::Shutdown => irp.complete(STATUS_SUCCESS, 0),
             Major::DeviceControl => {
+                let mut irp = match crate::fault::intercept_control(irp) {
+                    Ok(done) => return done,
+                    Err(irp) => irp,
+                };
                 if irp
                     .ioctl()
                     .and_then(|io| Request::from_code(io.code))

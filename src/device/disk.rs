@@ -14,6 +14,7 @@ use ramdisk_core::{
     },
     mountmgr::MountManagerName,
     request,
+    save::shutdown,
     security::{self, DISK_DACL},
     status::{STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS},
     volume::Layout,
@@ -29,7 +30,7 @@ use crate::{
     driver::LoadError,
     kernel::{
         Completion, DeviceObject, DriveLink, DriverObject, Irp, Major, NewDevice, PoolAlloc,
-        security::DescriptorBuffer, sync::TryLock, thread,
+        security::DescriptorBuffer, shutdown as kernel_shutdown, sync::TryLock, thread,
     },
     mountmgr::{self, Ownership, RegisterError},
 };
@@ -54,6 +55,11 @@ pub struct Disk {
     /// The image file (its path, the handle held for the disk's lifetime, what a
     /// save compares), when `ImageFile` is set.
     image: Option<TryLock<ImageState>>,
+    /// Registered with `IoRegisterShutdownNotification` (`SaveOn=shutdown`), until the
+    /// teardown unregisters it.
+    shutdown_registered: AtomicBool,
+    /// A shutdown save ran (or runs): later `IRP_MJ_SHUTDOWN`s complete at once.
+    shutdown_begun: AtomicBool,
 }
 
 /// What a new disk holds.
@@ -175,16 +181,50 @@ impl Disk {
             opens: AtomicU32::new(0),
             boot,
             image,
+            shutdown_registered: AtomicBool::new(false),
+            shutdown_begun: AtomicBool::new(false),
         }));
+        // Registered once published (the I/O manager sends to a device object that
+        // can serve the IRP), before the volume is announced.
+        if shutdown::registers(config.persist.save_on) {
+            match kernel_shutdown::register(&device) {
+                Ok(()) => {
+                    if let Some(DeviceKind::Disk(disk)) = device.kind() {
+                        disk.shutdown_registered.store(true, Ordering::Release);
+                    }
+                    log!(disk: letter, "SaveOn=shutdown: registered for IRP_MJ_SHUTDOWN");
+                }
+                Err(status) => {
+                    device.close().delete();
+                    return Err(LoadError::ShutdownNotification(status));
+                }
+            }
+        }
         match Self::announce(&device) {
             Ok(()) => Ok(device),
             Err(e) => {
+                Self::unregister_shutdown(&device);
                 // The mount manager may have opened the device during the arrival:
                 // the rundown drains whatever it still has in flight.
                 device.close().delete();
                 Err(e)
             }
         }
+    }
+
+    /// `IoUnregisterShutdownNotification` for `device`, if its disk registered (the
+    /// first step of every disk's end: teardown and rollback alike).
+    pub fn unregister_shutdown(device: &DeviceObject) {
+        if let Some(DeviceKind::Disk(disk)) = device.kind()
+            && disk.shutdown_registered.swap(false, Ordering::AcqRel)
+        {
+            kernel_shutdown::unregister(device);
+        }
+    }
+
+    /// Marks the disk's shutdown save as begun; whether it was already.
+    pub fn shutdown_begun(&self) -> bool {
+        self.shutdown_begun.swap(true, Ordering::AcqRel)
     }
 
     /// After publication: the fault-injection build's NULL-file-object self-queries,
@@ -305,8 +345,24 @@ impl Disk {
             }
             // CLEANUP, FLUSH: nothing to do for memory.
             Major::Cleanup | Major::FlushBuffers => irp.complete(STATUS_SUCCESS, 0),
+            Major::Shutdown => self.shutdown(irp),
             Major::Other(_) => irp.complete(ramdisk_core::status::STATUS_INVALID_DEVICE_REQUEST, 0),
         }
+    }
+
+    /// `IRP_MJ_SHUTDOWN`: a registered disk's first one is pended for the control
+    /// worker, which saves the image ([`super::shutdown::save_at_shutdown`]) and
+    /// completes it; any other (a file system's own shutdown request to its target
+    /// device, a repeat) completes at once: memory caches nothing.
+    fn shutdown(&self, irp: Irp) -> Completion {
+        if !self.shutdown_registered.load(Ordering::Acquire)
+            || self.shutdown_begun.load(Ordering::Acquire)
+        {
+            return irp.complete(shutdown::IRP_STATUS, 0);
+        }
+        let (pending, completion) = irp.pend();
+        crate::driver::submit_shutdown(pending);
+        completion
     }
 
     /// READ/WRITE: core validates the 64-bit offset, the length and the caller's

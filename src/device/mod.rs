@@ -11,6 +11,7 @@ pub mod disk;
 pub mod double;
 pub mod image;
 pub mod save;
+pub mod shutdown;
 
 use ramdisk_core::status::{STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS};
 
@@ -36,7 +37,7 @@ pub enum DeviceKind {
 
 /// Serves one IRP for a device of kind `kind` (`None`: not published yet, or being
 /// removed: every request fails with `STATUS_NO_SUCH_DEVICE`, but CLOSE and CLEANUP
-/// succeed, as they must).
+/// succeed, as they must, and so does SHUTDOWN, which never fails a shutdown).
 pub fn route(kind: Option<&DeviceKind>, irp: Irp) -> Completion {
     match kind {
         Some(DeviceKind::Disk(disk)) => disk.dispatch(irp),
@@ -45,6 +46,7 @@ pub fn route(kind: Option<&DeviceKind>, irp: Irp) -> Completion {
         Some(DeviceKind::MountManagerDouble(double)) => double.dispatch(irp),
         None => match irp.major() {
             Major::Close | Major::Cleanup => irp.complete(STATUS_SUCCESS, 0),
+            Major::Shutdown => irp.complete(ramdisk_core::save::shutdown::IRP_STATUS, 0),
             _ => irp.complete(STATUS_NO_SUCH_DEVICE, 0),
         },
     }

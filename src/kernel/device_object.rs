@@ -192,6 +192,16 @@ impl DeviceObject {
         unsafe { &*ext }
     }
 
+    /// The device's address, to match a pended IRP's target ([`super::irp::PendingIrp::target`]).
+    pub fn id(&self) -> super::irp::DeviceId {
+        super::irp::DeviceId(self.raw.as_ptr().addr())
+    }
+
+    /// The pointer the kernel takes (shutdown registration).
+    pub(super) const fn as_raw(&self) -> *mut DEVICE_OBJECT {
+        self.raw.as_ptr()
+    }
+
     /// Whether a file system is mounted on the device (`Vpb->Flags & VPB_MOUNTED`;
     /// a device without a VPB never is).
     pub fn is_mounted(&self) -> bool {

@@ -6,7 +6,10 @@
 //! our own disk) that works on Windows and across processes under Wine, where
 //! `IoGetDeviceObjectPointer` hands out a fake device object. Wine checks an IOCTL's
 //! required-access bits against the handle even for a kernel handle, so the access
-//! asked for at open must cover the IOCTLs sent on it.
+//! asked for at open must cover the IOCTLs sent on it. The same handle to a disk's
+//! own volume (its device name: on Windows the open reaches the mounted file system
+//! through the VPB) carries the shutdown save's `FSCTL_LOCK_VOLUME` and
+//! `FSCTL_DISMOUNT_VOLUME` (`ZwFsControlFile`).
 
 use core::ptr;
 
@@ -14,7 +17,7 @@ use wdk_sys::{
     FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_SHARE_READ, FILE_SHARE_WRITE,
     FILE_SYNCHRONOUS_IO_NONALERT, FILE_WRITE_DATA, HANDLE, IO_STATUS_BLOCK, NTSTATUS,
     STATUS_PENDING, SYNCHRONIZE,
-    ntddk::{ZwClose, ZwDeviceIoControlFile, ZwOpenFile, ZwWaitForSingleObject},
+    ntddk::{ZwClose, ZwDeviceIoControlFile, ZwFsControlFile, ZwOpenFile, ZwWaitForSingleObject},
 };
 
 pub use host::{HostFile, HostOpen};
@@ -32,7 +35,8 @@ pub enum Access {
     )]
     Query,
     /// `FILE_READ_DATA | FILE_WRITE_DATA`: IOCTLs that need read and write access
-    /// (`VOLUME_ARRIVAL_NOTIFICATION`, `CREATE_POINT`, `DELETE_POINTS`, `LINK_CREATED`).
+    /// (`VOLUME_ARRIVAL_NOTIFICATION`, `CREATE_POINT`, `DELETE_POINTS`, `LINK_CREATED`),
+    /// and a volume's lock and dismount (a volume opened for direct access).
     ReadWrite,
 }
 
@@ -136,6 +140,14 @@ impl DeviceFile {
     }
 }
 
+impl DeviceFile {
+    /// `ZwFsControlFile(code)` without buffers (`FSCTL_LOCK_VOLUME`,
+    /// `FSCTL_DISMOUNT_VOLUME` on a volume): the final status.
+    pub fn fs_control(&self, code: u32) -> NTSTATUS {
+        fs_control(self.0, code, &[], &mut []).0
+    }
+}
+
 impl Drop for DeviceFile {
     fn drop(&mut self) {
         // SAFETY: our kernel handle, closed once.
@@ -154,6 +166,45 @@ fn settle(handle: HANDLE, status: NTSTATUS, iosb: &IO_STATUS_BLOCK) -> NTSTATUS 
     let _ = unsafe { ZwWaitForSingleObject(handle, 0, ptr::null_mut()) };
     // SAFETY: the request completed, so the I/O manager wrote the status.
     unsafe { iosb.__bindgen_anon_1.Status }
+}
+
+/// `ZwFsControlFile(handle, code)` with `input`, receiving into `output`: the final
+/// status and the bytes returned (never more than `output.len()`).
+fn fs_control(handle: HANDLE, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
+    let in_ptr = if input.is_empty() {
+        ptr::null_mut()
+    } else {
+        input.as_ptr().cast_mut().cast::<core::ffi::c_void>()
+    };
+    let out_ptr = if output.is_empty() {
+        ptr::null_mut()
+    } else {
+        output.as_mut_ptr().cast::<core::ffi::c_void>()
+    };
+    let mut iosb = io_status_block();
+    // SAFETY: the caller's open handle; the buffers are live for the call (synchronous
+    // I/O, or `settle` waits before they go) and `input` is only read.
+    let status = unsafe {
+        ZwFsControlFile(
+            handle,
+            ptr::null_mut(),
+            None,
+            ptr::null_mut(),
+            &raw mut iosb,
+            code,
+            in_ptr,
+            u32::try_from(input.len()).unwrap_or(u32::MAX),
+            out_ptr,
+            u32::try_from(output.len()).unwrap_or(u32::MAX),
+        )
+    };
+    let status = settle(handle, status, &iosb);
+    (
+        status,
+        usize::try_from(iosb.Information)
+            .unwrap_or(0)
+            .min(output.len()),
+    )
 }
 
 mod host;

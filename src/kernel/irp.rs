@@ -19,8 +19,8 @@ use wdk_sys::{
     _MODE::KernelMode,
     DEVICE_OBJECT, FILE_OBJECT, IO_NO_INCREMENT, IO_STACK_LOCATION, IRP, IRP_MJ_CLEANUP,
     IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_READ,
-    IRP_MJ_WRITE, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL, NTSTATUS,
-    SL_PENDING_RETURNED,
+    IRP_MJ_SHUTDOWN, IRP_MJ_WRITE, MDL, MDL_MAPPED_TO_SYSTEM_VA, MDL_SOURCE_IS_NONPAGED_POOL,
+    NTSTATUS, SL_PENDING_RETURNED,
     ntddk::{IofCompleteRequest, MmMapLockedPagesSpecifyCache},
 };
 
@@ -29,7 +29,7 @@ const METHOD_BUFFERED: u32 = 0;
 
 /// The major functions the driver serves; every other one is
 /// `STATUS_INVALID_DEVICE_REQUEST` (the I/O manager's default).
-pub const SERVED: [u32; 7] = [
+pub const SERVED: [u32; 8] = [
     IRP_MJ_CREATE,
     IRP_MJ_CLOSE,
     IRP_MJ_CLEANUP,
@@ -37,6 +37,7 @@ pub const SERVED: [u32; 7] = [
     IRP_MJ_WRITE,
     IRP_MJ_DEVICE_CONTROL,
     IRP_MJ_FLUSH_BUFFERS,
+    IRP_MJ_SHUTDOWN,
 ];
 
 /// What an IRP asks for.
@@ -56,6 +57,10 @@ pub enum Major {
     DeviceControl,
     /// `IRP_MJ_FLUSH_BUFFERS`.
     FlushBuffers,
+    /// `IRP_MJ_SHUTDOWN` (sent to devices registered with
+    /// `IoRegisterShutdownNotification`, and by a file system to its target device
+    /// when it shuts down).
+    Shutdown,
     /// Anything else (never routed to us: only [`SERVED`] are installed).
     Other(u8),
 }
@@ -175,18 +180,8 @@ impl Irp {
 
     /// The major function.
     pub fn major(&self) -> Major {
-        // SAFETY: the current stack location of a valid IRP is valid.
-        let major = unsafe { (*self.stack()).MajorFunction };
-        match u32::from(major) {
-            IRP_MJ_CREATE => Major::Create,
-            IRP_MJ_CLOSE => Major::Close,
-            IRP_MJ_CLEANUP => Major::Cleanup,
-            IRP_MJ_READ => Major::Read,
-            IRP_MJ_WRITE => Major::Write,
-            IRP_MJ_DEVICE_CONTROL => Major::DeviceControl,
-            IRP_MJ_FLUSH_BUFFERS => Major::FlushBuffers,
-            _ => Major::Other(major),
-        }
+        // SAFETY: we own a valid IRP.
+        unsafe { major_of(self.raw) }
     }
 
     /// `(ByteOffset, Length)` of a read or write (`None` for any other IRP).
@@ -348,14 +343,27 @@ pub struct PendingIrp {
 unsafe impl Send for PendingIrp {}
 
 impl PendingIrp {
+    /// The major function of the pended IRP.
+    pub fn major(&self) -> Major {
+        // SAFETY: we own the pended IRP; its current stack location is still ours.
+        unsafe { major_of(self.raw) }
+    }
+
+    /// The device the IRP was sent to (`IO_STACK_LOCATION.DeviceObject`, which
+    /// `IoCallDriver` sets), to find the disk a pended `IRP_MJ_SHUTDOWN` is for.
+    pub fn target(&self) -> DeviceId {
+        // SAFETY: we own the pended IRP; its current stack location is still ours.
+        let stack = unsafe { current_stack(self.raw) };
+        // SAFETY: a valid stack location of our IRP; one pointer read.
+        DeviceId(unsafe { (*stack).DeviceObject }.addr())
+    }
+
     /// The parameters and buffer of the pended device-control IRP (`None` for any
     /// other IRP).
     pub fn ioctl(&mut self) -> Option<Ioctl<'_>> {
         // SAFETY: we own the pended IRP; its current stack location is still ours.
         let stack = unsafe { current_stack(self.raw) };
-        // SAFETY: a valid stack location of our IRP.
-        let major = unsafe { (*stack).MajorFunction };
-        if u32::from(major) != IRP_MJ_DEVICE_CONTROL {
+        if self.major() != Major::DeviceControl {
             return None;
         }
         // SAFETY: a device-control IRP we own; the buffer borrows `self`, so it ends
@@ -394,6 +402,33 @@ impl Drop for PendingIrp {
         );
         // SAFETY: the IRP was never completed (complete forgets `self`).
         unsafe { complete_raw(self.raw, status::STATUS_INTERNAL_ERROR, 0) };
+    }
+}
+
+/// A device object's address: compared, never dereferenced (which disk a pended IRP
+/// is for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceId(pub(super) usize);
+
+/// The major function of the current stack location.
+///
+/// # Safety
+/// `irp` is a valid IRP the caller owns.
+unsafe fn major_of(irp: NonNull<IRP>) -> Major {
+    // SAFETY: the caller's contract.
+    let stack = unsafe { current_stack(irp) };
+    // SAFETY: the current stack location of a valid IRP is valid.
+    let major = unsafe { (*stack).MajorFunction };
+    match u32::from(major) {
+        IRP_MJ_CREATE => Major::Create,
+        IRP_MJ_CLOSE => Major::Close,
+        IRP_MJ_CLEANUP => Major::Cleanup,
+        IRP_MJ_READ => Major::Read,
+        IRP_MJ_WRITE => Major::Write,
+        IRP_MJ_DEVICE_CONTROL => Major::DeviceControl,
+        IRP_MJ_FLUSH_BUFFERS => Major::FlushBuffers,
+        IRP_MJ_SHUTDOWN => Major::Shutdown,
+        _ => Major::Other(major),
     }
 }
 

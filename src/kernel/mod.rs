@@ -29,6 +29,8 @@
 //!   `ramdisk-core`'s wire struct (`registry.rs`).
 //! - `DRIVER_OBJECT`: `MajorFunction[]`, `DriverUnload`, `DeviceObject`.
 //! - `KEY_VALUE_PARTIAL_INFORMATION`: `Type`, `DataLength`, `Data` (offset 12).
+//! - `IO_STACK_LOCATION.DeviceObject` (set by `IoCallDriver`: which disk a pended
+//!   `IRP_MJ_SHUTDOWN` is for, compared only).
 //! - `IO_STACK_LOCATION.FileObject`; `IO_STATUS_BLOCK`: `Status` (anonymous union →
 //!   `__bindgen_anon_1`), `Information`.
 //! - `SECURITY_DESCRIPTOR` (absolute form): `Control`.
@@ -57,6 +59,7 @@ pub mod registry;
 pub mod security;
 #[cfg(feature = "fault-injection")]
 mod self_ioctl;
+pub mod shutdown;
 pub mod symlink;
 pub mod sync;
 pub mod sysinfo;
@@ -67,6 +70,6 @@ pub mod worker;
 
 pub use device_object::{DeviceObject, NewDevice};
 pub use driver_object::DriverObject;
-pub use irp::{Completion, Irp, Major};
+pub use irp::{Completion, DeviceId, Irp, Major};
 pub use pool::PoolAlloc;
 pub use symlink::DriveLink;

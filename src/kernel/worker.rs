@@ -68,12 +68,15 @@ impl Worker {
     }
 
     /// Queues a pended request (its dispatch routine returns `STATUS_PENDING`), or
-    /// completes it at once: `STATUS_DEVICE_BUSY` when the queue is full,
-    /// `STATUS_DELETE_PENDING` while the driver unloads.
-    pub fn submit(&self, irp: PendingIrp) {
+    /// gives it back with the status to complete it with:
+    /// `STATUS_DEVICE_BUSY` when the queue is full, `STATUS_DELETE_PENDING` while the
+    /// driver unloads.
+    ///
+    /// # Errors
+    /// The request, not queued, and that status.
+    pub fn submit(&self, irp: PendingIrp) -> Result<(), (PendingIrp, NTSTATUS)> {
         if self.stopping.load(Ordering::Acquire) {
-            irp.complete(STATUS_DELETE_PENDING, 0);
-            return;
+            return Err((irp, STATUS_DELETE_PENDING));
         }
         let raw = irp.into_raw();
         let queued = self.queue.iter().any(|slot| {
@@ -87,10 +90,10 @@ impl Worker {
         });
         if queued {
             self.wake.set();
+            Ok(())
         } else {
             // SAFETY: `raw` came from `into_raw` above and went into no slot.
-            let irp = unsafe { PendingIrp::from_raw(raw) };
-            irp.complete(STATUS_DEVICE_BUSY, 0);
+            Err((unsafe { PendingIrp::from_raw(raw) }, STATUS_DEVICE_BUSY))
         }
     }
 

@@ -8,7 +8,7 @@ use super::persist::PathProblem;
 use super::value::{REG_DWORD, REG_QWORD, Text, ValueName, reg_type_name, type_accepted};
 use crate::status::{
     STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER,
-    STATUS_NOT_SUPPORTED, STATUS_OBJECT_TYPE_MISMATCH,
+    STATUS_OBJECT_TYPE_MISMATCH,
 };
 
 /// Why a present registry value was rejected.
@@ -86,9 +86,6 @@ pub enum Problem {
     SaveOnReadOnly,
     /// `ImageFile` on a driver that starts at boot (`Start=0`).
     ImageAtBootStart,
-    /// A valid persistence setting this driver build cannot carry out yet
-    /// ([`super::persist::supported`]).
-    NotSupportedYet,
     /// `MemoryLimit` below [`super::MIN_MEMORY_LIMIT`].
     LimitTooSmall {
         /// The limit found.
@@ -151,7 +148,6 @@ impl ConfigError {
             | Problem::NeedsImageFile
             | Problem::SaveOnReadOnly
             | Problem::ImageAtBootStart => STATUS_INVALID_PARAMETER,
-            Problem::NotSupportedYet => STATUS_NOT_SUPPORTED,
             Problem::LimitAboveMemory { .. } | Problem::MoreThanMemoryShare { .. } => {
                 STATUS_INSUFFICIENT_RESOURCES
             }
@@ -245,8 +241,7 @@ impl fmt::Display for ConfigError {
             | Problem::BadImagePath(_)
             | Problem::NeedsImageFile
             | Problem::SaveOnReadOnly
-            | Problem::ImageAtBootStart
-            | Problem::NotSupportedYet => self.fmt_persist(f),
+            | Problem::ImageAtBootStart => self.fmt_persist(f),
             Problem::LimitTooSmall { value } => write!(
                 f,
                 "{name}: {value} bytes is less than the {} a dynamic disk needs for the metadata it formats at load",
@@ -291,10 +286,6 @@ impl ConfigError {
             Problem::ImageAtBootStart => write!(
                 f,
                 "{name}: the service starts at boot (Start=0), before any file system is mounted; use Start=2 (auto) for a disk with an image file"
-            ),
-            Problem::NotSupportedYet => write!(
-                f,
-                "{name}: is valid, but this driver build cannot save at shutdown yet (SaveOn=stop saves at DriverUnload and ramdiskctl remove)"
             ),
             _ => Ok(()),
         }

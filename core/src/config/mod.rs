@@ -31,7 +31,7 @@ pub use error::{ConfigError, Problem};
 pub use memory::{check_memory, fixed_disk_limit};
 pub use persist::{
     ImagePath, MAX_IMAGE_FILE_DATA, MAX_IMAGE_PATH_CHARS, PathProblem, Persistence,
-    SERVICE_BOOT_START, SaveOn, check_start_type, image_file, image_file_into, supported,
+    SERVICE_BOOT_START, SaveOn, check_start_type, image_file, image_file_into,
 };
 pub use value::{
     REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_EXPAND_SZ, REG_MULTI_SZ, REG_QWORD, REG_SZ,

@@ -10,8 +10,8 @@
 //!   `/ * ? " < > |`, control characters, or a `:` except the drive's. A path on a
 //!   ramdisk device (`\Device\Ramdisk…`) or on the disk's own drive letter is refused
 //!   here; one on another disk's letter is for the driver to refuse (it knows the
-//!   letters). Loading and saving (on request, `SaveOn=stop`) are built;
-//!   `SaveOn=shutdown` is not yet, so it is refused ([`supported`]).
+//!   letters). Loading and saving (on request, `SaveOn=stop`, `SaveOn=shutdown`) are
+//!   built.
 //! * `SaveOn` and `FileSystem=keep` need an `ImageFile`; `ReadOnly=1` needs one and
 //!   rules out `SaveOn` other than `never`.
 //! * A disk whose service starts at boot (`Start=0`) cannot use an `ImageFile`: no
@@ -472,34 +472,13 @@ pub const fn check_start_type(start: u32, persist: &Persistence) -> Result<(), C
     Ok(())
 }
 
-/// What this driver build carries out: loading an image (`ImageFile`, `ReadOnly`,
-/// `FileSystem=keep`), saving it on request and at stop (`SaveOn=stop`: `DriverUnload`
-/// and REMOVE).
-///
-/// Saving at shutdown (`IRP_MJ_SHUTDOWN`) is not built yet, so `SaveOn=shutdown` is
-/// refused (`STATUS_NOT_SUPPORTED`, naming `SaveOn`) rather than served by a disk that
-/// would silently lose what the user meant it to save.
-///
-/// # Errors
-/// [`Problem::NotSupportedYet`], naming `SaveOn`.
-pub const fn supported(persist: &Persistence) -> Result<(), ConfigError> {
-    if matches!(persist.save_on, SaveOn::Shutdown) {
-        return Err(ConfigError {
-            value: ValueName::SaveOn,
-            problem: Problem::NotSupportedYet,
-        });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::{Config, ConfigBuilder, REG_DWORD, REG_QWORD, REG_SZ, RawValue, parse};
     use crate::fat::FileSystem;
     use crate::status::{
-        STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_NOT_SUPPORTED,
-        STATUS_OBJECT_TYPE_MISMATCH,
+        STATUS_INVALID_BUFFER_SIZE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH,
     };
     use proptest::prelude::*;
     use std::string::{String, ToString};
@@ -909,7 +888,7 @@ mod tests {
     }
 
     #[test]
-    fn start_type_and_support() {
+    fn start_type() {
         let image = Persistence {
             image: true,
             ..Persistence::default()
@@ -927,34 +906,6 @@ mod tests {
             assert_eq!(check_start_type(start, &image), Ok(()));
         }
         assert_eq!(check_start_type(0, &Persistence::default()), Ok(()));
-        assert_eq!(supported(&Persistence::default()), Ok(()));
-        // Loading is built: an image alone (read-only too) is supported.
-        assert_eq!(supported(&image), Ok(()));
-        let read_only = Persistence {
-            read_only: true,
-            ..image
-        };
-        assert_eq!(supported(&read_only), Ok(()));
-        // Saving at stop is built; at shutdown not yet.
-        let stop = Persistence {
-            save_on: SaveOn::Stop,
-            ..image
-        };
-        assert_eq!(supported(&stop), Ok(()));
-        let e = supported(&Persistence {
-            save_on: SaveOn::Shutdown,
-            ..image
-        })
-        .unwrap_err();
-        assert_eq!(
-            (e.value, e.status(), e.to_string()),
-            (
-                ValueName::SaveOn,
-                STATUS_NOT_SUPPORTED,
-                "SaveOn: is valid, but this driver build cannot save at shutdown yet (SaveOn=stop saves at DriverUnload and ramdiskctl remove)"
-                    .into()
-            )
-        );
     }
 
     #[test]

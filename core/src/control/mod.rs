@@ -91,6 +91,7 @@ pub const CONTROL_LINK_NAME_UTF16: [u16; 26] = ascii_utf16(CONTROL_LINK_NAME);
 
 /// How many disks the driver holds at once (boot-time and runtime together).
 pub const MAX_DISKS: usize = 16;
+const _: () = assert!(crate::wire::control::TEST_SHUTDOWN_DEVICES == MAX_DISKS);
 
 /// `size_of::<T>()` as a `Size` field: every structure here is a few hundred bytes.
 #[expect(

@@ -29,7 +29,7 @@ use crate::status::{STATUS_BUFFER_TOO_SMALL, STATUS_SUCCESS};
 use crate::wire::control::{
     RAMDISK_SAVE_FLAGS, RAMDISK_SAVE_LOCKED, RAMDISK_SAVE_NO_LOCK, RAMDISK_SAVE_TARGET,
     RAMDISK_SAVE_VERSION, RAMDISK_SAVED_FLAGS, RAMDISK_SAVED_LOCKED, RAMDISK_SAVED_SPARSE,
-    RAMDISK_SAVED_TARGET, RamdiskSaveInput, RamdiskSaveResult,
+    RAMDISK_SAVED_TARGET, RamdiskSaveInput, RamdiskSaveResult, RamdiskTestShutdownReply,
 };
 use crate::wire::{U32, U64};
 
@@ -243,13 +243,36 @@ pub fn encode_save_result(o: &SaveOutcome) -> RamdiskSaveResult {
 /// Writes a SAVE result into `out`.
 #[must_use]
 pub fn save_reply(result: &RamdiskSaveResult, out: &mut [u8]) -> Reply {
-    out.get_mut(..SAVE_MIN_OUTPUT).map_or(
+    reply_bytes(result.as_bytes(), out)
+}
+
+/// The fault-injection build's `IOCTL_RAMDISK_TEST_SHUTDOWN` reply into `out`.
+///
+/// The devices sent to (`statuses.len()`, at most
+/// [`TEST_SHUTDOWN_DEVICES`](crate::wire::control::TEST_SHUTDOWN_DEVICES)) and each
+/// one's final status.
+#[must_use]
+pub fn test_shutdown_reply(statuses: &[i32], out: &mut [u8]) -> Reply {
+    let mut reply = RamdiskTestShutdownReply::new_zeroed();
+    let mut sent = 0u32;
+    for (slot, &status) in reply.status.iter_mut().zip(statuses) {
+        *slot = U32::new(status.cast_unsigned());
+        sent += 1;
+    }
+    reply.sent = U32::new(sent);
+    reply_bytes(reply.as_bytes(), out)
+}
+
+/// `bytes` into the start of `out`, or `STATUS_BUFFER_TOO_SMALL` without room for all
+/// of them.
+fn reply_bytes(bytes: &[u8], out: &mut [u8]) -> Reply {
+    out.get_mut(..bytes.len()).map_or(
         Reply {
             status: STATUS_BUFFER_TOO_SMALL,
             information: 0,
         },
         |dest| {
-            dest.copy_from_slice(result.as_bytes());
+            dest.copy_from_slice(bytes);
             Reply {
                 status: STATUS_SUCCESS,
                 information: dest.len(),

@@ -222,6 +222,15 @@ pub const IOCTL_RAMDISK_TEST_FORGET: u32 =
 /// success from a system thread it waits for.
 pub const IOCTL_RAMDISK_TEST_PEND: u32 =
     ctl_code(FILE_DEVICE_DISK, 0xBF1, METHOD_BUFFERED, FILE_ANY_ACCESS);
+/// Test only (`fault-injection` build), answered only by the control device
+/// (`FILE_DEVICE_UNKNOWN`, 0x22): a system shutdown's `IRP_MJ_SHUTDOWN`s.
+///
+/// It plays the I/O manager's part (`IoShutdownSystem`), which Wine never does — an `IRP_MJ_SHUTDOWN` built with
+/// `IoBuildSynchronousFsdRequest` to every device registered with
+/// `IoRegisterShutdownNotification`, one after the other, each waited for. The reply
+/// is a [`crate::wire::control::RamdiskTestShutdownReply`].
+pub const IOCTL_RAMDISK_TEST_SHUTDOWN: u32 =
+    ctl_code(0x0000_0022, 0xBF2, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 #[cfg(test)]
 mod tests {
@@ -280,6 +289,7 @@ mod tests {
         assert_eq!(IOCTL_STORAGE_MANAGE_DATA_SET_ATTRIBUTES, 0x002D_9404);
         assert_eq!(IOCTL_RAMDISK_QUERY_USAGE, 0x0007_2800);
         assert_eq!(IOCTL_RAMDISK_TEST_PEND, 0x0007_2FC4);
+        assert_eq!(IOCTL_RAMDISK_TEST_SHUTDOWN, 0x0022_2FC8);
         for (code, header) in table {
             assert_eq!(code, header, "{code:#010x}");
             assert_eq!(method(code), METHOD_BUFFERED);

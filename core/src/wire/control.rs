@@ -279,3 +279,19 @@ pub const RAMDISK_SAVED_SPARSE: u32 = 0x02;
 pub const RAMDISK_SAVED_TARGET: u32 = 0x04;
 /// Every `RAMDISK_SAVED_*` flag.
 pub const RAMDISK_SAVED_FLAGS: u32 = 0x07;
+
+/// The most devices an `IOCTL_RAMDISK_TEST_SHUTDOWN` reply reports (the driver's disk
+/// limit).
+pub const TEST_SHUTDOWN_DEVICES: usize = 16;
+
+wire! {
+    /// The fault-injection build's `IOCTL_RAMDISK_TEST_SHUTDOWN` reply: how many
+    /// registered devices were sent an `IRP_MJ_SHUTDOWN`, and each one's final status
+    /// in the order they were sent (the rest zero).
+    pub struct RamdiskTestShutdownReply [68] {
+        /// `Sent`: the registered devices the request went to.
+        pub sent: U32 = 0,
+        /// `Status[16]`: each IRP's final `IoStatus.Status`.
+        pub status: [U32; TEST_SHUTDOWN_DEVICES] = 4,
+    }
+}

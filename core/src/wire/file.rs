@@ -75,6 +75,12 @@ pub const FILE_RENAME_INFORMATION_EX_CLASS: u32 = 65;
 /// `FSCTL_SET_SPARSE`: `CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 49, METHOD_BUFFERED,
 /// FILE_SPECIAL_ACCESS)` (absent from mingw-w64's headers).
 pub const FSCTL_SET_SPARSE: u32 = (9 << 16) | (49 << 2);
+/// `FSCTL_LOCK_VOLUME`: `CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 6, METHOD_BUFFERED,
+/// FILE_ANY_ACCESS)`.
+pub const FSCTL_LOCK_VOLUME: u32 = (9 << 16) | (6 << 2);
+/// `FSCTL_DISMOUNT_VOLUME`: `CTL_CODE(FILE_DEVICE_FILE_SYSTEM, 8, METHOD_BUFFERED,
+/// FILE_ANY_ACCESS)`.
+pub const FSCTL_DISMOUNT_VOLUME: u32 = (9 << 16) | (8 << 2);
 
 #[cfg(test)]
 mod tests {
@@ -83,5 +89,8 @@ mod tests {
     #[test]
     fn codes() {
         assert_eq!(FSCTL_SET_SPARSE, 0x0009_00C4);
+        // winioctl.h's values.
+        assert_eq!(FSCTL_LOCK_VOLUME, 0x0009_0018);
+        assert_eq!(FSCTL_DISMOUNT_VOLUME, 0x0009_0020);
     }
 }

@@ -24,9 +24,7 @@ fn refused(code: u32) -> CtlError {
         1816 => format!("the driver holds {MAX_DISKS} disks, as many as it can"),
         1450 | 8 | 14 => "not enough memory for the disk".to_string(),
         87 => "the driver refused a setting (see the debugger output)".to_string(),
-        50 => {
-            "this driver build does not save image files yet (--save-on stop/shutdown)".to_string()
-        }
+        50 => "this driver build does not support a setting asked for".to_string(),
         24 | 1306 => "ramdiskctl and the driver disagree about the control request's layout \
                       (version)"
             .to_string(),

@@ -30,12 +30,12 @@ use wdk_sys::{
     FILE_WRITE_ATTRIBUTES, FILE_WRITE_DATA, HANDLE, LARGE_INTEGER, NTSTATUS,
     STATUS_BUFFER_OVERFLOW, STATUS_SUCCESS, SYNCHRONIZE,
     ntddk::{
-        ZwClose, ZwCreateFile, ZwFlushBuffersFile, ZwFsControlFile, ZwQueryInformationFile,
+        ZwClose, ZwCreateFile, ZwFlushBuffersFile, ZwQueryInformationFile,
         ZwQueryVolumeInformationFile, ZwReadFile, ZwSetInformationFile, ZwWriteFile,
     },
 };
 
-use super::{io_status_block, settle};
+use super::{fs_control, io_status_block, settle};
 use crate::kernel::unicode::{UnicodeString, object_attributes};
 
 /// How a host file is opened.
@@ -351,40 +351,7 @@ impl HostFile {
     /// `ZwFsControlFile(code)` with `input`, receiving into `output`: the final status
     /// and the bytes returned (never more than `output.len()`).
     pub fn fs_control(&self, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
-        let in_ptr = if input.is_empty() {
-            ptr::null_mut()
-        } else {
-            input.as_ptr().cast_mut().cast::<c_void>()
-        };
-        let out_ptr = if output.is_empty() {
-            ptr::null_mut()
-        } else {
-            output.as_mut_ptr().cast::<c_void>()
-        };
-        let mut iosb = io_status_block();
-        // SAFETY: our handle; the buffers are live for the call (synchronous I/O) and
-        // `input` is only read.
-        let status = unsafe {
-            ZwFsControlFile(
-                self.0,
-                ptr::null_mut(),
-                None,
-                ptr::null_mut(),
-                &raw mut iosb,
-                code,
-                in_ptr,
-                ulong(input.len()),
-                out_ptr,
-                ulong(output.len()),
-            )
-        };
-        let status = settle(self.0, status, &iosb);
-        (
-            status,
-            usize::try_from(iosb.Information)
-                .unwrap_or(0)
-                .min(output.len()),
-        )
+        fs_control(self.0, code, input, output)
     }
 
     /// `FileFsAttributeInformation`'s `FileSystemAttributes` of the file's volume

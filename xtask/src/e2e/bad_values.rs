@@ -116,15 +116,6 @@ const BAD: &[Bad] = &[
         names: &["MemoryLimit"],
     },
     Bad {
-        id: "saveon-shutdown-not-yet-served",
-        what: "SaveOn shutdown with a valid ImageFile (saving at shutdown is not built yet: STATUS_NOT_SUPPORTED)",
-        values: &[
-            ("ImageFile", "REG_SZ", r"C:\ramdisk-image.img"),
-            ("SaveOn", "REG_SZ", "shutdown"),
-        ],
-        names: &["SaveOn: is valid, but this driver build cannot save at shutdown yet"],
-    },
-    Bad {
         id: "imagefile-relative",
         what: "ImageFile \"disk.img\" (not an absolute path)",
         values: &[("ImageFile", "REG_SZ", "disk.img")],

@@ -44,6 +44,7 @@ mod persist;
 mod persist_faults;
 mod runner;
 mod selftest;
+mod shutdown;
 mod volume;
 
 pub use runner::Filter;
@@ -330,6 +331,7 @@ fn all_cases(env: &Env) -> Vec<Case<'_>> {
     cases.extend(dynamic::cases(env));
     cases.extend(persist::cases(env));
     cases.extend(persist_faults::cases(env));
+    cases.extend(shutdown::cases(env));
     cases
 }
 
@@ -351,10 +353,12 @@ pub fn run_suite(sys: &Path, filter: &Filter) -> Result<()> {
         sys: sys.to_path_buf(),
         fault_sys: None,
     };
-    let wants_faults = filter
-        .select(all_cases(&probe))?
-        .iter()
-        .any(|c| matches!(c.scenario, Scenario::Faults | Scenario::Volume));
+    let wants_faults = filter.select(all_cases(&probe))?.iter().any(|c| {
+        matches!(
+            c.scenario,
+            Scenario::Faults | Scenario::Volume | Scenario::Shutdown
+        )
+    });
     // The test-only driver with `FaultInject` support, in its own directory.
     let fault_sys = if wants_faults {
         Some(crate::cross::build_driver(
@@ -441,6 +445,10 @@ fn heading(s: Scenario, env: &Env) -> String {
         Scenario::PersistFaults => {
             "image files when things go wrong (a killed save, odd images), throughput".into()
         }
+        Scenario::Shutdown => format!(
+            "SaveOn=shutdown through the shutdown double ({})",
+            env.fault_sys.as_deref().map_or_else(String::new, win_path)
+        ),
     }
 }
 
@@ -475,6 +483,7 @@ mod tests {
                 Scenario::Dynamic => "dynamic/",
                 Scenario::Persist => "persist/",
                 Scenario::PersistFaults => "persist-faults/",
+                Scenario::Shutdown => "shutdown/",
             };
             assert!(c.id.starts_with(prefix), "{}", c.id);
             assert!(

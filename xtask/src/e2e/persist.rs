@@ -1,5 +1,6 @@
-//! Disks that load an image file and save it (issue 16; saving at shutdown is not
-//! built, and Wine never sends `IRP_MJ_SHUTDOWN`).
+//! Disks that load an image file and save it (issue 16; saving at shutdown is
+//! `shutdown.rs`'s, through the fault-injection build's shutdown double: Wine never
+//! sends `IRP_MJ_SHUTDOWN`).
 //!
 //! - `persist/create-image`: a FAT16 image made on Linux with `mkfs.fat` + `mcopy` (a
 //!   tree of files) is served by `ramdiskctl create --image`: the whole disk dumps
@@ -712,7 +713,7 @@ fn save(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// `img` with one more file (`new.txt`, `noise(seed, 12_345)`), as `out`.
-fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
+pub(super) fn changed_copy(w: &Wine, img: &Path, out: &Path, seed: u64) -> Result<()> {
     fs::copy(img, out)?;
     let file = out.with_extension("txt");
     fs::write(&file, noise(seed, 12_345))?;
@@ -816,14 +817,14 @@ fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// A mount made for a case, undone (lazily) on drop.
-struct Mounted<'w> {
+pub(super) struct Mounted<'w> {
     w: &'w Wine,
     at: std::path::PathBuf,
 }
 
 impl<'w> Mounted<'w> {
     /// `mount` with `args`, then `at` (created first).
-    fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
+    pub(super) fn new(w: &'w Wine, args: &[&str], at: &Path) -> Result<Self> {
         fs::create_dir_all(at)?;
         let shown = at.display().to_string();
         let mut all = args.to_vec();
@@ -934,7 +935,7 @@ fn save_fails(s: &mut Suite<'_>, sys: &Path) {
 }
 
 /// Bytes the host allocated for `file` (`stat -c '%b*%B'`).
-fn allocated(w: &Wine, file: &Path) -> Result<u64> {
+pub(super) fn allocated(w: &Wine, file: &Path) -> Result<u64> {
     let out = w.host("stat", &["-c", "%b %B", &file.display().to_string()])?;
     ensure!(out.ok(), "stat: {}", out.text());
     let mut it = out.stdout.split_whitespace().map(str::parse::<u64>);

@@ -37,6 +37,8 @@ pub enum Scenario {
     Persist,
     /// `persist_faults.rs`.
     PersistFaults,
+    /// `shutdown.rs`.
+    Shutdown,
 }
 
 impl Scenario {
@@ -54,6 +56,7 @@ impl Scenario {
             Self::Dynamic => "dynamic",
             Self::Persist => "persistence",
             Self::PersistFaults => "persistence faults",
+            Self::Shutdown => "shutdown",
         }
     }
 }

@@ -493,3 +493,26 @@ proptest! {
         prop_assert_eq!(read_save_result(encode_save_result(&o).as_bytes()), Ok(o));
     }
 }
+
+#[test]
+fn the_test_shutdown_reply_counts_and_lists_the_statuses() {
+    let mut out = [0xAAu8; 80];
+    let reply = test_shutdown_reply(&[0, STATUS_INVALID_PARAMETER], &mut out);
+    assert_eq!((reply.status, reply.information), (STATUS_SUCCESS, 68));
+    assert_eq!(&out[0..4], &2u32.to_le_bytes());
+    assert_eq!(&out[4..8], &0u32.to_le_bytes());
+    assert_eq!(&out[8..12], &0xC000_000Du32.to_le_bytes());
+    assert!(
+        out[12..68].iter().all(|&b| b == 0),
+        "unused statuses are zero"
+    );
+    assert_eq!(out[68], 0xAA, "nothing written past the reply");
+    assert_eq!(
+        test_shutdown_reply(&[], &mut [0u8; 67]).status,
+        STATUS_BUFFER_TOO_SMALL
+    );
+    // More statuses than the reply holds: only the first 16 count.
+    let many = [0i32; 20];
+    let _ = test_shutdown_reply(&many, &mut out);
+    assert_eq!(&out[0..4], &16u32.to_le_bytes());
+}

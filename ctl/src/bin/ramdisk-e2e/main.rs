@@ -22,7 +22,8 @@
 //! - `cycles N DEVICE` (`service.rs`): N start/stop cycles through the service
 //!   control manager, the device present after each start and gone after each stop;
 //! - `ioctl DEVICE CODE [--out N]`: one `DeviceIoControl`, printing
-//!   `error=<Win32 error> bytes=<n>` (for the fault-injection build's test IOCTLs);
+//!   `error=<Win32 error> bytes=<n> out=<the reply's bytes in hex>` (for the
+//!   fault-injection build's test IOCTLs);
 //! - `thin DEVICE [--granularity N]` (`thin.rs`): the TRIM and thin-provisioning
 //!   properties of a dynamic disk (with its chunk size) or a fixed one (without);
 //! - `pattern DEVICE write|check OFFSET LEN SEED` (`thin.rs`): one write of a
@@ -359,8 +360,13 @@ fn one_ioctl(path: &str, code: u32, out: usize) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (r, _) = tally::ioctl(&dev, code, &[], out);
-    println!("error={} bytes={}", r.error.unwrap_or(0), r.bytes);
+    let (r, reply) = tally::ioctl(&dev, code, &[], out);
+    let hex: String = reply
+        .iter()
+        .take(r.bytes)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    println!("error={} bytes={} out={hex}", r.error.unwrap_or(0), r.bytes);
     ExitCode::SUCCESS
 }
 
