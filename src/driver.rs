@@ -710,11 +710,14 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
     if let Some(DeviceKind::Disk(disk)) = device.kind() {
         disk.unregister();
     }
+    // Before the close: whether a file system still sits on the volume (the save's
+    // line says what that means for the image).
+    let mounted = device.is_mounted();
     let closed = device.close();
     match closed.take() {
         Some(DeviceKind::Disk(disk)) => {
             let (letter, bytes) = (disk.letter(), disk.state().info.disk_size);
-            save_at_stop(&disk);
+            save_at_stop(&disk, mounted);
             let (link, store) = disk.into_parts();
             drop(link);
             closed.delete();
@@ -739,9 +742,12 @@ fn destroy(driver: Option<DriverObject>, device: DeviceObject) {
 
 /// A disk with `SaveOn=stop` or `shutdown` saves its image as it goes (at
 /// `DriverUnload` and REMOVE); a failure is logged, and the previous image stays.
+/// `mounted`: a file system was still mounted on the volume (`ramdiskctl remove` and
+/// `stop` lock and dismount it first, so then nothing can change the disk during the
+/// save; a file system still mounted may hold unflushed data and go on writing).
 // A frame of its own: no frame above a page.
 #[inline(never)]
-fn save_at_stop(disk: &Disk) {
+fn save_at_stop(disk: &Disk, mounted: bool) {
     let letter = disk.letter();
     let Some(image) = disk.image() else {
         return;
@@ -751,7 +757,17 @@ fn save_at_stop(disk: &Disk) {
             log!(disk: letter, "closing ImageFile {} (SaveOn=never: not saved)", &*state.path);
             return;
         }
-        log!(disk: letter, "SaveOn={}: saving {} as the disk goes", state.save_on.name(), &*state.path);
+        log!(
+            disk: letter,
+            "SaveOn={}: saving {} as the disk goes: {}",
+            state.save_on.name(),
+            &*state.path,
+            if mounted {
+                "a file system is still mounted (not locked: what it has not flushed is not in the image)"
+            } else {
+                "no file system mounted (nothing changes the disk during the save)"
+            }
+        );
         // The failure's line is logged by the save.
         let _ = saving::save_image(letter, disk.store(), state, false);
     });

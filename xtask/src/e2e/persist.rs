@@ -765,8 +765,9 @@ fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
             stop(w)?;
             let lines = w.driver_lines(mark);
             ensure!(
-                lines.iter().any(|l| l.contains("SaveOn=stop: saving")),
-                "no SaveOn=stop line: {lines:?}"
+                lines.iter().any(|l| l.contains("SaveOn=stop: saving")
+                    && l.contains("as the disk goes: no file system mounted (nothing changes the disk during the save)")),
+                "no SaveOn=stop line saying no file system is mounted (none is under Wine): {lines:?}"
             );
             ensure!(
                 fs::read(&img)? == fs::read(&changed)?,
