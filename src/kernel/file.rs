@@ -11,12 +11,13 @@
 //! through the VPB) carries the shutdown save's `FSCTL_LOCK_VOLUME` and
 //! `FSCTL_DISMOUNT_VOLUME` (`ZwFsControlFile`).
 
-use core::ptr;
+use core::{ffi::c_void, ptr};
 
 use wdk_sys::{
     FILE_READ_ATTRIBUTES, FILE_READ_DATA, FILE_SHARE_READ, FILE_SHARE_WRITE,
     FILE_SYNCHRONOUS_IO_NONALERT, FILE_WRITE_DATA, HANDLE, IO_STATUS_BLOCK, NTSTATUS,
-    STATUS_PENDING, SYNCHRONIZE,
+    PIO_APC_ROUTINE, PIO_STATUS_BLOCK, PVOID, STATUS_INVALID_PARAMETER, STATUS_PENDING,
+    STATUS_SUCCESS, SYNCHRONIZE, ULONG,
     ntddk::{ZwClose, ZwDeviceIoControlFile, ZwFsControlFile, ZwOpenFile, ZwWaitForSingleObject},
 };
 
@@ -81,62 +82,13 @@ impl DeviceFile {
                 FILE_SYNCHRONOUS_IO_NONALERT,
             )
         };
-        if status == wdk_sys::STATUS_SUCCESS {
-            Ok(Self(handle))
-        } else {
-            Err(status)
-        }
+        opened(status, handle).map(Self)
     }
 
     /// Sends `code` (`METHOD_BUFFERED`) with `input`, receiving into `output`; returns
     /// the final status and `Information` (never more than `output.len()`).
     pub fn ioctl(&self, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
-        let (Ok(in_len), Ok(out_len)) = (u32::try_from(input.len()), u32::try_from(output.len()))
-        else {
-            return (wdk_sys::STATUS_INVALID_PARAMETER, 0);
-        };
-        let in_ptr = if input.is_empty() {
-            ptr::null_mut()
-        } else {
-            input.as_ptr().cast_mut().cast()
-        };
-        let out_ptr = if output.is_empty() {
-            ptr::null_mut()
-        } else {
-            output.as_mut_ptr().cast()
-        };
-        let mut iosb = io_status_block();
-        // SAFETY: our handle; the buffers are live for the call (synchronous I/O: the
-        // call returns after completion, or we wait below before they go away); the I/O
-        // manager only reads `input` (METHOD_BUFFERED copies it into its own buffer).
-        let mut status = unsafe {
-            ZwDeviceIoControlFile(
-                self.0,
-                ptr::null_mut(),
-                None,
-                ptr::null_mut(),
-                &raw mut iosb,
-                code,
-                in_ptr,
-                in_len,
-                out_ptr,
-                out_len,
-            )
-        };
-        if status == STATUS_PENDING {
-            // A synchronous handle should not pend; if it does, wait for the I/O to end
-            // before the buffers and the status block go out of scope.
-            // SAFETY: our handle; no timeout.
-            let _ = unsafe { ZwWaitForSingleObject(self.0, 0, ptr::null_mut()) };
-            // SAFETY: the request completed, so the I/O manager wrote the status.
-            status = unsafe { iosb.__bindgen_anon_1.Status };
-        }
-        (
-            status,
-            usize::try_from(iosb.Information)
-                .unwrap_or(0)
-                .min(output.len()),
-        )
+        control(self.0, Control::Device(code), input, output)
     }
 }
 
@@ -144,7 +96,7 @@ impl DeviceFile {
     /// `ZwFsControlFile(code)` without buffers (`FSCTL_LOCK_VOLUME`,
     /// `FSCTL_DISMOUNT_VOLUME` on a volume): the final status.
     pub fn fs_control(&self, code: u32) -> NTSTATUS {
-        fs_control(self.0, code, &[], &mut []).0
+        control(self.0, Control::FileSystem(code), &[], &mut []).0
     }
 }
 
@@ -168,24 +120,68 @@ fn settle(handle: HANDLE, status: NTSTATUS, iosb: &IO_STATUS_BLOCK) -> NTSTATUS 
     unsafe { iosb.__bindgen_anon_1.Status }
 }
 
-/// `ZwFsControlFile(handle, code)` with `input`, receiving into `output`: the final
-/// status and the bytes returned (never more than `output.len()`).
-fn fs_control(handle: HANDLE, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
+/// The handle a successful open returned, or the open's status.
+const fn opened(status: NTSTATUS, handle: HANDLE) -> Result<HANDLE, NTSTATUS> {
+    if status == STATUS_SUCCESS {
+        Ok(handle)
+    } else {
+        Err(status)
+    }
+}
+
+/// `ZwDeviceIoControlFile`'s and `ZwFsControlFile`'s common signature.
+type ControlCall = unsafe extern "C" fn(
+    HANDLE,
+    HANDLE,
+    PIO_APC_ROUTINE,
+    PVOID,
+    PIO_STATUS_BLOCK,
+    ULONG,
+    PVOID,
+    ULONG,
+    PVOID,
+    ULONG,
+) -> NTSTATUS;
+
+/// Which control call carries a code.
+#[derive(Clone, Copy)]
+enum Control {
+    /// `ZwDeviceIoControlFile` (an IOCTL).
+    Device(u32),
+    /// `ZwFsControlFile` (an FSCTL).
+    FileSystem(u32),
+}
+
+/// A control request on `handle` with `input`, receiving into `output`: the final
+/// status and the bytes returned (never more than `output.len()`);
+/// `STATUS_INVALID_PARAMETER` for a buffer longer than a `ULONG` says.
+fn control(handle: HANDLE, request: Control, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
+    let (Ok(in_len), Ok(out_len)) = (u32::try_from(input.len()), u32::try_from(output.len()))
+    else {
+        return (STATUS_INVALID_PARAMETER, 0);
+    };
     let in_ptr = if input.is_empty() {
         ptr::null_mut()
     } else {
-        input.as_ptr().cast_mut().cast::<core::ffi::c_void>()
+        input.as_ptr().cast_mut().cast::<c_void>()
     };
     let out_ptr = if output.is_empty() {
         ptr::null_mut()
     } else {
-        output.as_mut_ptr().cast::<core::ffi::c_void>()
+        output.as_mut_ptr().cast::<c_void>()
     };
     let mut iosb = io_status_block();
+    // The two calls take the same arguments (Microsoft's pages for both; wdk-sys
+    // declares both from the same header, so the coercions below type-check).
+    let (call, code) = match request {
+        Control::Device(code) => (ZwDeviceIoControlFile as ControlCall, code),
+        Control::FileSystem(code) => (ZwFsControlFile as ControlCall, code),
+    };
     // SAFETY: the caller's open handle; the buffers are live for the call (synchronous
-    // I/O, or `settle` waits before they go) and `input` is only read.
+    // I/O: the call returns after completion, or `settle` waits before they go away);
+    // `input` is only read (METHOD_BUFFERED copies it into the I/O manager's buffer).
     let status = unsafe {
-        ZwFsControlFile(
+        call(
             handle,
             ptr::null_mut(),
             None,
@@ -193,9 +189,9 @@ fn fs_control(handle: HANDLE, code: u32, input: &[u8], output: &mut [u8]) -> (NT
             &raw mut iosb,
             code,
             in_ptr,
-            u32::try_from(input.len()).unwrap_or(u32::MAX),
+            in_len,
             out_ptr,
-            u32::try_from(output.len()).unwrap_or(u32::MAX),
+            out_len,
         )
     };
     let status = settle(handle, status, &iosb);

@@ -35,7 +35,7 @@ use wdk_sys::{
     },
 };
 
-use super::{fs_control, io_status_block, settle};
+use super::{Control, control, io_status_block, opened, settle};
 use crate::kernel::unicode::{UnicodeString, object_attributes};
 
 /// How a host file is opened.
@@ -154,11 +154,7 @@ impl HostFile {
                 0,
             )
         };
-        if status == STATUS_SUCCESS {
-            Ok(Self(handle))
-        } else {
-            Err(status)
-        }
+        opened(status, handle).map(Self)
     }
 
     /// Reads up to `buffer.len()` bytes at `offset`; the bytes read (fewer at the end
@@ -351,7 +347,7 @@ impl HostFile {
     /// `ZwFsControlFile(code)` with `input`, receiving into `output`: the final status
     /// and the bytes returned (never more than `output.len()`).
     pub fn fs_control(&self, code: u32, input: &[u8], output: &mut [u8]) -> (NTSTATUS, usize) {
-        fs_control(self.0, code, input, output)
+        control(self.0, Control::FileSystem(code), input, output)
     }
 
     /// `FileFsAttributeInformation`'s `FileSystemAttributes` of the file's volume
