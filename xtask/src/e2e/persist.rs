@@ -817,6 +817,45 @@ fn save_on_stop(s: &mut Suite<'_>, sys: &Path) {
     );
 }
 
+/// An 8 MiB `mkfs.fat` image alone in a tmpfs that has room for 1 MiB more than the
+/// (sparse) image holds, so a save of its changed copy (~3.2 MiB of data, with holes
+/// or without) cannot fit; the tmpfs goes on drop.
+pub(super) struct FullImage<'w> {
+    /// The image, in the tmpfs.
+    pub(super) img: std::path::PathBuf,
+    /// A changed copy of it (`changed_copy` with the given seed), outside the tmpfs.
+    pub(super) changed: std::path::PathBuf,
+    _tmpfs: Mounted<'w>,
+}
+
+impl<'w> FullImage<'w> {
+    /// Makes it under the case directory `name`.
+    pub(super) fn new(w: &'w Wine, name: &str, seed: u64) -> Result<Self> {
+        let d = dir(w, name)?;
+        let full = d.join("full");
+        let tmpfs = Mounted::new(w, &["-t", "tmpfs", "-o", "size=10m", "tmpfs"], &full)?;
+        let img = full.join("disk.img");
+        make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
+        let changed = d.join("changed.img");
+        changed_copy(w, &img, &changed, seed)?;
+        let room = (allocated(w, &img)? + MIB) / 1024;
+        let out = w.host(
+            "mount",
+            &[
+                "-o",
+                &format!("remount,size={room}k"),
+                &full.display().to_string(),
+            ],
+        )?;
+        ensure!(out.ok(), "remount the tmpfs: {}", out.text());
+        Ok(Self {
+            img,
+            changed,
+            _tmpfs: tmpfs,
+        })
+    }
+}
+
 /// A mount made for a case, undone (lazily) on drop.
 pub(super) struct Mounted<'w> {
     w: &'w Wine,
@@ -911,22 +950,8 @@ fn save_fails(s: &mut Suite<'_>, sys: &Path) {
     s.case(
         "a save into a full tmpfs (1 MiB free) fails (disk full), the image's SHA-256 unchanged, no .new left",
         |w| {
-            let d = dir(w, "save-full")?;
-            let full = d.join("full");
-            let _tmpfs = Mounted::new(w, &["-t", "tmpfs", "-o", "size=10m", "tmpfs"], &full)?;
-            let img = full.join("disk.img");
-            make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
-            let changed = d.join("changed.img");
-            changed_copy(w, &img, &changed, 14)?;
-            // Room for 1 MiB more than the (sparse) image holds: the save's ~3.2 MiB of
-            // data cannot fit, with holes or without.
-            let room = (allocated(w, &img)? + MIB) / 1024;
-            let out = w.host(
-                "mount",
-                &["-o", &format!("remount,size={room}k"), &full.display().to_string()],
-            )?;
-            ensure!(out.ok(), "remount the tmpfs: {}", out.text());
-            save_must_fail(w, &img, &changed, 8 * MIB, "STATUS_DISK_FULL")
+            let full = FullImage::new(w, "save-full", 14)?;
+            save_must_fail(w, &full.img, &full.changed, 8 * MIB, "STATUS_DISK_FULL")
         },
     );
     s.case(

@@ -32,8 +32,8 @@ use super::{
     Config, Env, cleanup, ctl_ok,
     dynamic::noise,
     persist::{
-        Mounted, allocated, changed_copy, create, dir, make_image, remove, save_line, sha256,
-        start_driver, stop,
+        FullImage, changed_copy, create, dir, make_image, remove, save_line, sha256, start_driver,
+        stop,
     },
     runner::{Case, Scenario, Suite},
 };
@@ -279,25 +279,13 @@ fn save_fails(s: &mut Suite<'_>, fault_sys: &Path) {
     s.case(
         "SaveOn=shutdown into a full tmpfs: the failure is logged, the shutdown IRP still succeeds, the image's SHA-256 unchanged, no .new left; sc stop: pool balance 0",
         |w| {
-            let d = dir(w, "shutdown-full")?;
-            let full = d.join("full");
-            let _tmpfs = Mounted::new(w, &["-t", "tmpfs", "-o", "size=10m", "tmpfs"], &full)?;
-            let img = full.join("disk.img");
-            make_image(w, &img, 8 * MIB, None, &d.join("tree"))?;
-            let changed = d.join("changed.img");
-            changed_copy(w, &img, &changed, 25)?;
-            // Room for 1 MiB more than the (sparse) image holds: the save's data cannot fit.
-            let room = (allocated(w, &img)? + MIB) / 1024;
-            let out = w.host(
-                "mount",
-                &["-o", &format!("remount,size={room}k"), &full.display().to_string()],
-            )?;
-            ensure!(out.ok(), "remount the tmpfs: {}", out.text());
+            let full = FullImage::new(w, "shutdown-full", 25)?;
+            let (img, changed) = (&full.img, &full.changed);
             start_driver(w, fault_sys)?;
-            let before = sha256(w, &img)?;
+            let before = sha256(w, img)?;
             let mark = w.log_mark();
-            create(w, &win_path(&img), 8 * MIB, &["--letter", "R", "--save-on", "shutdown"])?.check()?;
-            ctl_ok(w, &["load", &win_path(&changed), r"\\.\R:"])?;
+            create(w, &win_path(img), 8 * MIB, &["--letter", "R", "--save-on", "shutdown"])?.check()?;
+            ctl_ok(w, &["load", &win_path(changed), r"\\.\R:"])?;
             let sent = test_shutdown(w)?;
             ensure!(
                 sent.statuses == [0],
@@ -313,10 +301,13 @@ fn save_fails(s: &mut Suite<'_>, fault_sys: &Path) {
                 disk_lines(w, mark, 'R', "IRP_MJ_SHUTDOWN: the save failed (STATUS_DISK_FULL)").len() == 1,
                 "no \"IRP_MJ_SHUTDOWN: the save failed\" line"
             );
-            ensure!(sha256(w, &img)? == before, "the image's SHA-256 changed");
-            ensure!(!full.join("disk.img.new").exists(), "disk.img.new is left behind");
+            ensure!(sha256(w, img)? == before, "the image's SHA-256 changed");
+            ensure!(
+                !img.with_file_name("disk.img.new").exists(),
+                "disk.img.new is left behind"
+            );
             remove(w, "R:", mark)?;
-            ensure!(sha256(w, &img)? == before, "the image changed at the remove");
+            ensure!(sha256(w, img)? == before, "the image changed at the remove");
             stop(w)?;
             Ok(failed[0]
                 .split_once("left as it was: ")
