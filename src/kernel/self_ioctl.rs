@@ -8,18 +8,48 @@ use wdk_sys::{
     _EVENT_TYPE::NotificationEvent,
     _KWAIT_REASON::Executive,
     _MODE::KernelMode,
-    DEVICE_OBJECT, IO_STATUS_BLOCK, KEVENT, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES,
+    DEVICE_OBJECT, IO_STATUS_BLOCK, IRP, KEVENT, NTSTATUS, STATUS_INSUFFICIENT_RESOURCES,
     STATUS_PENDING,
     ntddk::{
         IoBuildDeviceIoControlRequest, IofCallDriver, KeInitializeEvent, KeWaitForSingleObject,
     },
 };
 
-/// Sends `code` with no input and `output` to `device`; returns status and `Information`.
+/// Hands `irp` to `device`'s driver and, if it pends, waits for it: the final status.
+///
+/// # Safety
+/// `irp` is a fresh IRP for `device` built by an `IoBuild…Request` with `event` (an
+/// initialised notification event) and `iosb`, both live until this returns; the
+/// caller runs at `PASSIVE_LEVEL`.
 #[allow(
     clippy::cast_possible_truncation,
     reason = "KernelMode is 0; KPROCESSOR_MODE's Rust type differs between header sets"
 )]
+pub(super) unsafe fn call_and_wait(
+    device: *mut DEVICE_OBJECT,
+    irp: *mut IRP,
+    event: *mut KEVENT,
+    iosb: *const IO_STATUS_BLOCK,
+) -> NTSTATUS {
+    // SAFETY: the caller's contract: a fresh IRP for `device`, handed to its driver
+    // (us) once.
+    let status = unsafe { IofCallDriver(device, irp) };
+    if status != STATUS_PENDING {
+        return status;
+    }
+    // SAFETY: waiting at PASSIVE_LEVEL, without a timeout, on the caller's event, which
+    // the I/O manager signals when the IRP completes.
+    let _ = unsafe {
+        KeWaitForSingleObject(event.cast(), Executive, KernelMode as _, 0, ptr::null_mut())
+    };
+    // SAFETY: the request completed: the I/O manager wrote the caller's status block,
+    // live until this returns, and writes it no more.
+    let iosb = unsafe { &*iosb };
+    // SAFETY: the status, the union member a completed request holds.
+    unsafe { iosb.__bindgen_anon_1.Status }
+}
+
+/// Sends `code` with no input and `output` to `device`; returns status and `Information`.
 pub fn send(device: *mut DEVICE_OBJECT, code: u32, output: &mut [u8]) -> (NTSTATUS, usize) {
     let Ok(out_len) = u32::try_from(output.len()) else {
         return (wdk_sys::STATUS_INVALID_PARAMETER, 0);
@@ -53,23 +83,9 @@ pub fn send(device: *mut DEVICE_OBJECT, code: u32, output: &mut [u8]) -> (NTSTAT
     if irp.is_null() {
         return (STATUS_INSUFFICIENT_RESOURCES, 0);
     }
-    // SAFETY: a fresh IRP for `device`, handed to its driver (us) once.
-    let mut status = unsafe { IofCallDriver(device, irp) };
-    if status == STATUS_PENDING {
-        // SAFETY: waiting at PASSIVE_LEVEL, without a timeout, on our local event,
-        // which the I/O manager signals when the IRP completes.
-        let _ = unsafe {
-            KeWaitForSingleObject(
-                (&raw mut event).cast(),
-                Executive,
-                KernelMode as _,
-                0,
-                ptr::null_mut(),
-            )
-        };
-        // SAFETY: the request completed: the I/O manager wrote the status block.
-        status = unsafe { iosb.__bindgen_anon_1.Status };
-    }
+    // SAFETY: `irp` was just built for `device` with `event` and `iosb`, locals of this
+    // frame that outlive the wait.
+    let status = unsafe { call_and_wait(device, irp, &raw mut event, &raw const iosb) };
     (
         status,
         usize::try_from(iosb.Information)

@@ -74,17 +74,16 @@ mod double {
     use ramdisk_core::{control::MAX_DISKS, status::STATUS_QUOTA_EXCEEDED};
     use wdk_sys::{
         _EVENT_TYPE::NotificationEvent,
-        _KWAIT_REASON::Executive,
-        _MODE::KernelMode,
         DEVICE_OBJECT, IO_STATUS_BLOCK, IRP_MJ_SHUTDOWN, KEVENT, NTSTATUS,
-        STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING,
+        STATUS_INSUFFICIENT_RESOURCES,
         ntddk::{
-            IoBuildSynchronousFsdRequest, IofCallDriver, KeInitializeEvent, KeWaitForSingleObject,
-            ObfDereferenceObject, ObfReferenceObject,
+            IoBuildSynchronousFsdRequest, KeInitializeEvent, ObfDereferenceObject,
+            ObfReferenceObject,
         },
     };
 
     use super::DeviceObject;
+    use crate::kernel::self_ioctl::call_and_wait;
 
     /// The registered devices (each holding one object reference), in registration
     /// order, behind a spin flag (held for a few pointer moves only).
@@ -185,10 +184,6 @@ mod double {
 
     /// One `IRP_MJ_SHUTDOWN` to `device`, as `IoShutdownSystem` builds it: no buffer,
     /// no offset, waited for.
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "KernelMode is 0; KPROCESSOR_MODE's Rust type differs between header sets"
-    )]
     fn send_one(device: *mut DEVICE_OBJECT) -> NTSTATUS {
         // SAFETY: KEVENT and IO_STATUS_BLOCK are plain data; the event is initialised below.
         let mut event: KEVENT = unsafe { core::mem::zeroed() };
@@ -212,23 +207,8 @@ mod double {
         if irp.is_null() {
             return STATUS_INSUFFICIENT_RESOURCES;
         }
-        // SAFETY: a fresh IRP for `device`, handed to its driver (us) once.
-        let status = unsafe { IofCallDriver(device, irp) };
-        if status != STATUS_PENDING {
-            return status;
-        }
-        // SAFETY: waiting at PASSIVE_LEVEL, without a timeout, on our local event,
-        // which the I/O manager signals when the IRP completes.
-        let _ = unsafe {
-            KeWaitForSingleObject(
-                (&raw mut event).cast(),
-                Executive,
-                KernelMode as _,
-                0,
-                ptr::null_mut(),
-            )
-        };
-        // SAFETY: the request completed: the I/O manager wrote the status block.
-        unsafe { iosb.__bindgen_anon_1.Status }
+        // SAFETY: `irp` was just built for `device` with `event` and `iosb`, locals of
+        // this frame that outlive the wait; PASSIVE_LEVEL (a driver thread).
+        unsafe { call_and_wait(device, irp, &raw mut event, &raw const iosb) }
     }
 }
