@@ -29,7 +29,7 @@ use super::{
 use crate::{
     driver::LoadError,
     kernel::{
-        Completion, DeviceObject, DriveLink, DriverObject, Irp, Major, NewDevice, PoolAlloc,
+        Completion, DeviceObject, DriveLink, DriverObject, Held, Irp, Major, NewDevice, PoolAlloc,
         security::DescriptorBuffer, shutdown as kernel_shutdown, sync::TryLock, thread,
     },
     mountmgr::{self, Ownership, RegisterError},
@@ -327,11 +327,12 @@ impl Disk {
         (self.link, self.store)
     }
 
-    /// Serves one IRP.
-    pub fn dispatch(&self, irp: Irp) -> Completion {
+    /// Serves one IRP, entered with the rundown reference `held` (a dynamic store
+    /// counts the IRP's store requests by it).
+    pub fn dispatch(&self, irp: Irp, held: Held<'_>) -> Completion {
         match irp.major() {
-            Major::Read | Major::Write => self.read_write(irp),
-            Major::DeviceControl => self.device_control(irp),
+            Major::Read | Major::Write => self.read_write(irp, held),
+            Major::DeviceControl => self.device_control(irp, held),
             Major::Create => {
                 self.opens.fetch_add(1, Ordering::AcqRel);
                 irp.complete(STATUS_SUCCESS, 0)
@@ -367,7 +368,7 @@ impl Disk {
 
     /// READ/WRITE: core validates the 64-bit offset, the length and the caller's
     /// buffer; one store call copies, no lock.
-    fn read_write(&self, irp: Irp) -> Completion {
+    fn read_write(&self, irp: Irp, held: Held<'_>) -> Completion {
         let Some((offset, length)) = irp.read_write() else {
             return irp.complete(ramdisk_core::status::STATUS_INVALID_DEVICE_REQUEST, 0);
         };
@@ -388,11 +389,11 @@ impl Disk {
             .map_or(Err(STATUS_INSUFFICIENT_RESOURCES), |mut buffer| {
                 request::check_buffer(&range, buffer.len(), buffer.is_chained())?;
                 if is_write {
-                    let written = buffer.write_to(&self.store, range);
+                    let written = buffer.write_to(&self.store, held, range);
                     self.note_write(written);
                     written
                 } else {
-                    buffer.read_from(&self.store, range)
+                    buffer.read_from(&self.store, held, range)
                 }
                 .map_err(StoreError::status)
             });
@@ -428,7 +429,7 @@ impl Disk {
 
     /// `DEVICE_CONTROL`: core answers from its table into the IRP's own buffer; TRIM
     /// and the usage query reach the store through [`DiskOps`].
-    fn device_control(&self, irp: Irp) -> Completion {
+    fn device_control(&self, irp: Irp, held: Held<'_>) -> Completion {
         let mut irp = match crate::fault::intercept_ioctl(irp) {
             Ok(done) => return done,
             Err(irp) => irp,
@@ -442,7 +443,7 @@ impl Disk {
                     io.input_len,
                     io.output_len,
                     &self.state,
-                    self,
+                    &Ops { disk: self, held },
                 ),
             ),
             None => (
@@ -461,16 +462,23 @@ impl Disk {
     }
 }
 
+/// A disk serving one IOCTL, entered with `held`.
+struct Ops<'a> {
+    disk: &'a Disk,
+    held: Held<'a>,
+}
+
 /// TRIM and the usage query of core's [`disk_ops::answer_disk`], on the store.
-impl DiskOps for Disk {
+impl DiskOps for Ops<'_> {
     fn trim(&self, extent: Extent) -> Result<(), i32> {
-        self.store
-            .trim(extent)
+        self.disk
+            .store
+            .trim_held(self.held, extent)
             .map(|_| ())
             .map_err(StoreError::status)
     }
 
     fn usage(&self) -> Usage {
-        self.store.usage()
+        self.disk.store.usage()
     }
 }

@@ -15,7 +15,7 @@ pub mod shutdown;
 
 use ramdisk_core::status::{STATUS_NO_SUCH_DEVICE, STATUS_SUCCESS};
 
-use crate::kernel::{Completion, Irp, Major};
+use crate::kernel::{Completion, Held, Irp, Major};
 
 pub use control::Control;
 pub use disk::Disk;
@@ -35,15 +35,16 @@ pub enum DeviceKind {
     MountManagerDouble(double::Double),
 }
 
-/// Serves one IRP for a device of kind `kind` (`None`: not published yet, or being
-/// removed: every request fails with `STATUS_NO_SUCH_DEVICE`, but CLOSE and CLEANUP
-/// succeed, as they must, and so does SHUTDOWN, which never fails a shutdown).
-pub fn route(kind: Option<&DeviceKind>, irp: Irp) -> Completion {
+/// Serves one IRP for a device of kind `kind`, entered with the rundown reference
+/// `held` (`None`: not published yet, or being removed: every request fails with
+/// `STATUS_NO_SUCH_DEVICE`, but CLOSE and CLEANUP succeed, as they must, and so does
+/// SHUTDOWN, which never fails a shutdown).
+pub fn route(kind: Option<(&DeviceKind, Held<'_>)>, irp: Irp) -> Completion {
     match kind {
-        Some(DeviceKind::Disk(disk)) => disk.dispatch(irp),
-        Some(DeviceKind::Control(_)) => Control::dispatch(irp),
+        Some((DeviceKind::Disk(disk), held)) => disk.dispatch(irp, held),
+        Some((DeviceKind::Control(_), _)) => Control::dispatch(irp),
         #[cfg(feature = "fault-injection")]
-        Some(DeviceKind::MountManagerDouble(double)) => double.dispatch(irp),
+        Some((DeviceKind::MountManagerDouble(double), _)) => double.dispatch(irp),
         None => match irp.major() {
             Major::Close | Major::Cleanup => irp.complete(STATUS_SUCCESS, 0),
             Major::Shutdown => irp.complete(ramdisk_core::save::shutdown::IRP_STATUS, 0),

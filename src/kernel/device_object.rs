@@ -56,6 +56,10 @@ const _: () = assert!(core::mem::size_of::<Extension>() <= 4096);
 /// A rundown reference on a device: while it lives, the device's body stays.
 pub type Entered<'a> = Guard<'a, Event>;
 
+/// The proof of an [`Entered`] reference that the device's code passes on (a dynamic
+/// disk's store counts the request by it).
+pub use ramdisk_store::rundown::Held;
+
 /// A created, not yet published device, deleted on drop.
 pub struct NewDevice {
     raw: NonNull<DEVICE_OBJECT>,
@@ -139,8 +143,18 @@ impl NewDevice {
         let slot = unsafe { &raw mut (*ext).body };
         // SAFETY: `slot` is valid for writes; writing the body in place, before publication.
         unsafe { slot.write(MaybeUninit::new(body)) };
-        // SAFETY: the extension's `state` word is valid for the device's lifetime.
-        let state = unsafe { &(*ext).state };
+        // SAFETY: the extension lives as long as the device object; its rundown never
+        // moves.
+        let ext_ref = unsafe { &*ext };
+        // SAFETY: just written (initialised); nothing else reads it before publication.
+        if let DeviceKind::Disk(disk) = unsafe { ext_ref.body.assume_init_ref() } {
+            // A dynamic disk's store counts the IRPs in flight by this rundown's
+            // references (every IRP holds one while it uses the body).
+            // SAFETY: the rundown is in the extension, valid until `IoDeleteDevice`;
+            // `Closed::take` detaches the store before the device can be deleted.
+            unsafe { disk.store().attach(&ext_ref.rundown) };
+        }
+        let state = &ext_ref.state;
         state.store(PUBLISHED, Ordering::Release);
         // SAFETY: our device object; clearing the flag last makes it usable.
         unsafe { (*raw.as_ptr()).Flags &= !DO_DEVICE_INITIALIZING };
@@ -290,7 +304,12 @@ impl Closed {
         // every reader holds a reference (`enter`).
         let body = unsafe { slot.read() };
         // SAFETY: written (initialised) at publication.
-        Some(unsafe { body.assume_init() })
+        let body = unsafe { body.assume_init() };
+        if let DeviceKind::Disk(disk) = &body {
+            // The store may outlive the extension (and its rundown) from here on.
+            disk.store().detach();
+        }
+        Some(body)
     }
 
     /// `IoDeleteDevice` (a body not taken back is taken and dropped first).

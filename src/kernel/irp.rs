@@ -13,7 +13,7 @@ use ramdisk_core::{
     request::{Range, mdl_mapping_priority},
     status,
 };
-use ramdisk_store::{ChunkAlloc, Store, StoreError};
+use ramdisk_store::{ChunkAlloc, Store, StoreError, rundown::Held};
 use wdk_sys::{
     _MEMORY_CACHING_TYPE::MmCached,
     _MODE::KernelMode,
@@ -123,7 +123,8 @@ impl IoBuffer<'_> {
         self.chained
     }
 
-    /// Copies `range` of `store` into the start of the buffer.
+    /// Copies `range` of `store` into the start of the buffer (`held`: the IRP's
+    /// reference on its device, by which a dynamic store counts the request).
     ///
     /// # Errors
     /// [`StoreError::OutOfRange`] when the range is longer than the buffer or ends
@@ -131,6 +132,7 @@ impl IoBuffer<'_> {
     pub fn read_from<A: ChunkAlloc>(
         &mut self,
         store: &Store<A>,
+        held: Held<'_>,
         range: Range,
     ) -> Result<(), StoreError> {
         if range.length() > self.len {
@@ -139,16 +141,18 @@ impl IoBuffer<'_> {
         // SAFETY: the buffer maps `self.len >= range.length()` bytes of the caller's
         // locked pages, which are not store memory and stay mapped until the IRP
         // completes (it cannot while `self` borrows it).
-        unsafe { store.read(range, self.ptr.as_ptr()) }
+        unsafe { store.read_held(held, range, self.ptr.as_ptr()) }
     }
 
-    /// Copies the start of the buffer onto `range` of `store`.
+    /// Copies the start of the buffer onto `range` of `store` (`held`: as for
+    /// [`IoBuffer::read_from`]).
     ///
     /// # Errors
     /// As [`IoBuffer::read_from`], and what [`Store::write`] reports.
     pub fn write_to<A: ChunkAlloc>(
         &self,
         store: &Store<A>,
+        held: Held<'_>,
         range: Range,
     ) -> Result<(), StoreError> {
         if range.length() > self.len {
@@ -156,7 +160,7 @@ impl IoBuffer<'_> {
         }
         // SAFETY: as in `read_from`; the I/O manager does not write a write
         // request's buffer while the driver owns the IRP.
-        unsafe { store.write(range, self.ptr.as_ptr().cast_const()) }
+        unsafe { store.write_held(held, range, self.ptr.as_ptr().cast_const()) }
     }
 }
 
@@ -518,7 +522,7 @@ pub unsafe extern "C" fn dispatch(device: *mut DEVICE_OBJECT, irp: *mut IRP) -> 
     // dispatches to it.
     match unsafe { super::device_object::enter(device) } {
         Some((entered, kind)) => {
-            let completion = crate::device::route(Some(kind), irp);
+            let completion = crate::device::route(Some((kind, entered.held())), irp);
             // The reference goes after the IRP completed (or was queued): the body was
             // used until here.
             drop(entered);

@@ -68,7 +68,7 @@ pub mod time;
 pub mod unicode;
 pub mod worker;
 
-pub use device_object::{DeviceObject, NewDevice};
+pub use device_object::{DeviceObject, Held, NewDevice};
 pub use driver_object::DriverObject;
 pub use irp::{Completion, DeviceId, Irp, Major};
 pub use pool::PoolAlloc;

@@ -29,16 +29,17 @@
 //!
 //! Two levels, so that the table never becomes the problem: a *directory* of
 //! pointers to *leaves*, each leaf [`LEAF_ENTRIES`] chunk pointers (one 4 KiB page).
-//! For the largest FAT32 disk (2 TiB − 512 B) in 64 KiB chunks that is 33 554 432
-//! chunks, 65 536 leaves and a 512 KiB directory; a flat table would be 256 MiB, and
-//! so would all the leaves. A dynamic store allocates only the directory at creation
-//! and a leaf with the first chunk under it (one 4 KiB leaf per 32 MiB of disk that
-//! holds data); leaves stay until the store is dropped. A fixed store allocates all
-//! its leaves at creation as one block (8 bytes per chunk: 4 KiB per GiB of disk in
-//! 2 MiB chunks), so its data path finds a chunk with one load from that block
-//! instead of two (directory, then leaf); the directory points into the block, so
-//! everything else walks both kinds alike. The last leaf and the last chunk are only
-//! as long as the disk needs.
+//! For the largest FAT32 disk (2 TiB − 512 B) in 2 MiB chunks that is 1 048 576
+//! chunks, 2048 leaves and a 16 KiB directory; a flat table would be 8 MiB, and so
+//! would all the leaves. A fixed store allocates all its leaves at creation as one
+//! block (8 bytes per chunk: 4 KiB per GiB of disk), so its data path finds a chunk
+//! with one load from that block instead of two (directory, then leaf); the directory
+//! points into the block, so everything else walks both kinds alike. A dynamic store
+//! does the same when that block is at most [`FLAT_TABLE_BYTES`] (disks up to
+//! 128 GiB); a larger one allocates only the directory at creation and a leaf with
+//! the first chunk under it (one 4 KiB leaf per GiB of disk that holds data); leaves
+//! stay until the store is dropped. The last leaf and the last chunk are only as long
+//! as the disk needs.
 //!
 //! # Concurrency contract
 //!
@@ -91,6 +92,7 @@ use ramdisk_core::request::{self, Range};
 use ramdisk_core::status;
 
 use reclaim::{Reclaim, Retire, RetireNode, Token};
+use rundown::{Held, Rundown};
 
 /// Where a store's memory comes from: zero-filled blocks, freed by the same allocator.
 pub trait ChunkAlloc {
@@ -120,10 +122,18 @@ pub const MIN_ALIGN: usize = 16;
 /// Chunk pointers per leaf: 512 × 8 bytes, one 4 KiB page.
 pub const LEAF_ENTRIES: usize = 512;
 
-/// `log2` of the chunk size of the driver's dynamic disks: 64 KiB, the granularity
-/// of their allocation and of what TRIM gives back. See the README's *Memory*
-/// section for the benchmark behind the choice.
-pub const DYNAMIC_CHUNK_SHIFT: u32 = 16;
+/// `log2` of the chunk size of the driver's dynamic disks: 2 MiB, as for fixed disks.
+///
+/// The granularity of their allocation and of what TRIM gives back. See the README's
+/// *Memory* section for the benchmark behind the choice.
+pub const DYNAMIC_CHUNK_SHIFT: u32 = 21;
+
+/// The largest table a dynamic store allocates whole at creation: 512 KiB.
+///
+/// One pointer per chunk (disks up to 128 GiB in 2 MiB chunks), so its data path
+/// finds a chunk with one load, as a fixed store's does. A larger disk's table has two
+/// levels (a directory, and leaves allocated with the first write under them).
+pub const FLAT_TABLE_BYTES: usize = 512 << 10;
 
 /// `log2` of the chunk size of the driver's fixed disks: 2 MiB.
 ///
@@ -227,9 +237,10 @@ pub struct Store<A: ChunkAlloc> {
     /// The directory: `leaves` pointers to leaf arrays.
     directory: NonNull<AtomicPtr<Leaf>>,
     leaves: usize,
-    /// A fixed store's leaves, all in this one block of `chunks` entries (the
-    /// directory points into it): its data path finds a chunk with one load. Null for
-    /// a dynamic store (one block per leaf, allocated on demand).
+    /// The leaves of a fixed store and of a dynamic one whose table is at most
+    /// [`FLAT_TABLE_BYTES`], all in this one block of `chunks` entries (the directory
+    /// points into it): the data path finds a chunk with one load. Null for a larger
+    /// dynamic store (one block per leaf, allocated on demand).
     flat: *mut Leaf,
     /// Fixed or dynamic.
     dynamic: bool,
@@ -303,21 +314,49 @@ impl<A: ChunkAlloc> Store<A> {
     }
 
     /// A dynamic store of `len` bytes in chunks of `1 << chunk_shift` bytes that
-    /// holds at most `limit` bytes of chunks: only the directory is allocated now.
+    /// holds at most `limit` bytes of chunks: only the table is allocated now — all of
+    /// it, as one block, when that is at most [`FLAT_TABLE_BYTES`], else only the
+    /// directory (leaves follow the first writes under them).
     ///
     /// # Errors
-    /// As [`Store::new`] (for the directory).
+    /// As [`Store::new`] (for the table).
     pub fn new_dynamic(
         alloc: A,
         len: u64,
         chunk_shift: u32,
         limit: u64,
     ) -> Result<Self, StoreError> {
+        Self::dynamic_with(alloc, len, chunk_shift, limit, FLAT_TABLE_BYTES)
+    }
+
+    /// [`Store::new_dynamic`] with a flat table up to `flat_max` bytes.
+    fn dynamic_with(
+        alloc: A,
+        len: u64,
+        chunk_shift: u32,
+        limit: u64,
+        flat_max: usize,
+    ) -> Result<Self, StoreError> {
         let mut store = Self::empty(alloc, len, chunk_shift, true, limit)?;
         // The reclamation scheme's in-flight slots (a page); `Drop` frees them.
         let slots = allocate(&store.alloc, reclaim::SLOT_BYTES)?;
         store.reclaim.set_slots(slots);
+        if store.flat_bytes().is_ok_and(|bytes| bytes <= flat_max) {
+            store.flatten()?;
+        }
         Ok(store)
+    }
+
+    /// A dynamic store whose table has two levels whatever its size (tests of the
+    /// leaves).
+    #[cfg(test)]
+    pub(crate) fn new_dynamic_two_level(
+        alloc: A,
+        len: u64,
+        chunk_shift: u32,
+        limit: u64,
+    ) -> Result<Self, StoreError> {
+        Self::dynamic_with(alloc, len, chunk_shift, limit, 0)
     }
 
     /// The store with its (zeroed) directory and nothing else.
@@ -356,13 +395,17 @@ impl<A: ChunkAlloc> Store<A> {
         })
     }
 
-    /// Allocates the leaves (one block: [`Store::flat`]) and every chunk of a fixed
-    /// store and publishes them; on failure the caller's `Drop` frees what was
-    /// published.
-    fn populate(&mut self) -> Result<(), StoreError> {
-        let bytes = to_usize(self.chunks)?
+    /// Bytes of a flat table: one pointer per chunk.
+    fn flat_bytes(&self) -> Result<usize, StoreError> {
+        to_usize(self.chunks)?
             .checked_mul(size_of::<Leaf>())
-            .ok_or(StoreError::InvalidSize)?;
+            .ok_or(StoreError::InvalidSize)
+    }
+
+    /// Allocates every leaf as one zeroed block ([`Store::flat`]) and points the
+    /// directory into it; `Drop` frees it.
+    fn flatten(&mut self) -> Result<NonNull<Leaf>, StoreError> {
+        let bytes = self.flat_bytes()?;
         let flat = allocate(&self.alloc, bytes)?.cast::<Leaf>();
         self.flat = flat.as_ptr();
         *self.leaf_bytes.get_mut() = bytes;
@@ -371,6 +414,18 @@ impl<A: ChunkAlloc> Store<A> {
             let leaf = unsafe { flat.add(leaf_index * LEAF_ENTRIES) };
             self.directory_slot(leaf_index)
                 .store(leaf.as_ptr(), Ordering::Release);
+        }
+        Ok(flat)
+    }
+
+    /// Allocates the leaves (one block: [`Store::flat`]) and every chunk of a fixed
+    /// store and publishes them; on failure the caller's `Drop` frees what was
+    /// published.
+    fn populate(&mut self) -> Result<(), StoreError> {
+        let flat = self.flatten()?;
+        for leaf_index in 0..self.leaves {
+            // SAFETY: `leaf_index * LEAF_ENTRIES < chunks`: inside the block.
+            let leaf = unsafe { flat.add(leaf_index * LEAF_ENTRIES) };
             for entry in 0..self.leaf_entries(leaf_index) {
                 let chunk = (leaf_index * LEAF_ENTRIES + entry) as u64;
                 let len = self.chunk_len(chunk);
@@ -517,7 +572,16 @@ impl<A: ChunkAlloc> Store<A> {
 
     /// The table slot of chunk `chunk` (< `self.chunks`), `None` while its leaf does
     /// not exist.
+    #[inline]
     fn chunk_slot(&self, chunk: u64) -> Option<&AtomicPtr<u8>> {
+        if !self.flat.is_null() {
+            // Below `chunks`, a usize (the flat block has that many entries).
+            #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
+            let index = chunk as usize;
+            // SAFETY: `flat` holds `chunks` initialised atomics until the store is
+            // dropped (`flatten`), and `index < chunks`.
+            return Some(unsafe { atomic_at(self.flat, index) });
+        }
         let (leaf_index, entry) = Self::split(chunk);
         let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
         if leaf.is_null() {
@@ -588,13 +652,38 @@ impl<A: ChunkAlloc> Store<A> {
         }
     }
 
-    /// Counts a request in (dynamic stores only: fixed ones never free a chunk).
+    /// Counts a request in (dynamic stores only: fixed ones never free a chunk): by
+    /// the caller's reference on the attached rundown if `held` is one, else by a
+    /// slot of its own.
     #[inline]
-    fn guard(&self) -> Option<Guard<'_, A>> {
+    fn guard(&self, held: Option<Held<'_>>) -> Option<Guard<'_, A>> {
         self.dynamic.then(|| Guard {
             store: self,
-            token: self.reclaim.enter(),
+            token: held
+                .and_then(|held| self.reclaim.held(held))
+                .unwrap_or_else(|| self.reclaim.enter()),
         })
+    }
+
+    /// Lets the requests that hold a reference on `rundown` (the disk device's: every
+    /// IRP holds one while it runs) skip the store's own count: from now on a
+    /// reference on it counts as a request in flight, and [`Store::read_held`],
+    /// [`Store::write_held`] and [`Store::trim_held`] with a [`Held`] of it claim no
+    /// slot. Calls without one (or with another rundown's) still claim a slot, so they
+    /// stay correct. A fixed store ignores it (it frees no chunk while it lives).
+    ///
+    /// # Safety
+    /// `rundown` stays valid (not moved, not freed) until [`Store::detach`] or the
+    /// store's drop.
+    pub unsafe fn attach(&self, rundown: &Rundown) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.reclaim.attach(rundown) };
+    }
+
+    /// Undoes [`Store::attach`] (before the rundown goes; nothing may hold a reference
+    /// on it through this store then).
+    pub fn detach(&self) {
+        self.reclaim.detach();
     }
 
     /// Frees a retired chunk and takes it off the pending bytes: the `free` of
@@ -638,11 +727,45 @@ impl<A: ChunkAlloc> Store<A> {
     /// store's memory, and no reference to those bytes is used during the call.
     #[inline]
     pub unsafe fn read(&self, range: Range, dest: *mut u8) -> Result<(), StoreError> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.read_via(None, range, dest) }
+    }
+
+    /// [`Store::read`] by a request that holds `held` (counted by it if it is a
+    /// reference on the rundown the store is attached to: [`Store::attach`]).
+    ///
+    /// # Errors
+    /// As for [`Store::read`].
+    ///
+    /// # Safety
+    /// As for [`Store::read`].
+    #[inline]
+    pub unsafe fn read_held(
+        &self,
+        held: Held<'_>,
+        range: Range,
+        dest: *mut u8,
+    ) -> Result<(), StoreError> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.read_via(Some(held), range, dest) }
+    }
+
+    /// [`Store::read`], counted by `held` where it can be.
+    ///
+    /// # Safety
+    /// As for [`Store::read`].
+    #[inline]
+    unsafe fn read_via(
+        &self,
+        held: Option<Held<'_>>,
+        range: Range,
+        dest: *mut u8,
+    ) -> Result<(), StoreError> {
         let (offset, length) = (range.offset(), range.length());
         let end = self.end(offset, length as u64)?;
         if self.dynamic {
             // SAFETY: the caller's contract, passed on.
-            unsafe { self.read_dynamic(offset, end, dest) };
+            unsafe { self.read_dynamic(held, offset, end, dest) };
         } else if let Some(from) = self.fixed_at(offset, end) {
             // SAFETY: `from` has `length` bytes of one chunk (`fixed_at`), `dest` is
             // the caller's buffer of `length` bytes, not store memory; raw copy, no
@@ -662,8 +785,8 @@ impl<A: ChunkAlloc> Store<A> {
     /// # Safety
     /// As for [`Store::read`]; `[offset, end)` is inside the store.
     #[inline(never)]
-    unsafe fn read_dynamic(&self, offset: u64, end: u64, dest: *mut u8) {
-        let _guard = self.guard();
+    unsafe fn read_dynamic(&self, held: Option<Held<'_>>, offset: u64, end: u64, dest: *mut u8) {
+        let _guard = self.guard(held);
         #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
         let length = (end - offset) as usize;
         let Some((chunk, within)) = self.one_chunk(offset, end) else {
@@ -710,11 +833,45 @@ impl<A: ChunkAlloc> Store<A> {
     /// store's memory, and is not written during the call.
     #[inline]
     pub unsafe fn write(&self, range: Range, src: *const u8) -> Result<(), StoreError> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.write_via(None, range, src) }
+    }
+
+    /// [`Store::write`] by a request that holds `held` (counted by it if it is a
+    /// reference on the rundown the store is attached to: [`Store::attach`]).
+    ///
+    /// # Errors
+    /// As for [`Store::write`].
+    ///
+    /// # Safety
+    /// As for [`Store::write`].
+    #[inline]
+    pub unsafe fn write_held(
+        &self,
+        held: Held<'_>,
+        range: Range,
+        src: *const u8,
+    ) -> Result<(), StoreError> {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.write_via(Some(held), range, src) }
+    }
+
+    /// [`Store::write`], counted by `held` where it can be.
+    ///
+    /// # Safety
+    /// As for [`Store::write`].
+    #[inline]
+    unsafe fn write_via(
+        &self,
+        held: Option<Held<'_>>,
+        range: Range,
+        src: *const u8,
+    ) -> Result<(), StoreError> {
         let (offset, length) = (range.offset(), range.length());
         let end = self.end(offset, length as u64)?;
         if self.dynamic {
             // SAFETY: the caller's contract, passed on.
-            return unsafe { self.write_dynamic(offset, end, src) };
+            return unsafe { self.write_dynamic(held, offset, end, src) };
         }
         if let Some(to) = self.fixed_at(offset, end) {
             // SAFETY: `to` has `length` bytes of one chunk (`fixed_at`), `src` the
@@ -739,11 +896,12 @@ impl<A: ChunkAlloc> Store<A> {
     #[inline(never)]
     unsafe fn write_dynamic(
         &self,
+        held: Option<Held<'_>>,
         offset: u64,
         end: u64,
         src: *const u8,
     ) -> Result<(), StoreError> {
-        let _guard = self.guard();
+        let _guard = self.guard(held);
         #[expect(clippy::cast_possible_truncation, reason = "a Range's length, a usize")]
         let length = (end - offset) as usize;
         let Some((chunk, within)) = self.one_chunk(offset, end) else {
@@ -927,9 +1085,23 @@ impl<A: ChunkAlloc> Store<A> {
     /// [`StoreError::OutOfRange`] when `extent` ends past [`Store::len`] (nothing is
     /// trimmed).
     pub fn trim(&self, extent: Extent) -> Result<Trimmed, StoreError> {
+        self.trim_via(None, extent)
+    }
+
+    /// [`Store::trim`] by a request that holds `held` (counted by it if it is a
+    /// reference on the rundown the store is attached to: [`Store::attach`]).
+    ///
+    /// # Errors
+    /// As for [`Store::trim`].
+    pub fn trim_held(&self, held: Held<'_>, extent: Extent) -> Result<Trimmed, StoreError> {
+        self.trim_via(Some(held), extent)
+    }
+
+    /// [`Store::trim`], counted by `held` where it can be.
+    fn trim_via(&self, held: Option<Held<'_>>, extent: Extent) -> Result<Trimmed, StoreError> {
         let (offset, length) = (extent.offset(), extent.length());
         self.own(offset, length)?;
-        let guard = self.guard();
+        let guard = self.guard(held);
         let me = guard.as_ref().map(|g| g.token);
         let mut done = Trimmed::default();
         let mut filling = None;

@@ -8,8 +8,14 @@
 //!
 //! # The scheme: in-flight slots and a retire list
 //!
-//! * Every read, write and trim of a dynamic store runs inside a `Reclaim::enter`
-//!   guard that holds one **slot**: one of [`SLOTS`] words, each on a cache line of
+//! * A request that holds a reference on the **rundown the store is attached to**
+//!   ([`crate::Store::attach`]: the disk device's, on which every IRP holds one while
+//!   it runs) is counted by that reference and claims nothing more: the driver's
+//!   reads, writes and TRIMs pass its proof ([`Held`]) and pay no locked instruction
+//!   of their own. Their check on the way out is one load of the retire stack's head
+//!   (below), made while the reference is still held.
+//! * Every other read, write and trim of a dynamic store runs inside a
+//!   `Reclaim::enter` guard that holds one **slot**: one of [`SLOTS`] words, each on a cache line of
 //!   its own in a block the store allocates with its directory. A request claims a
 //!   free slot with a `SeqCst` compare-exchange (0 → 1), starting at a slot picked
 //!   from the address of its own stack (so concurrent requests on different threads
@@ -25,24 +31,28 @@
 //!   correct outcome).
 //! * The trimmer collects detached chunks in a *retire node* of its own (a 4 KiB
 //!   block of `(pointer, length)` pairs). When the node is full, and when the trim
-//!   ends, it checks the slots: if every other slot is free and no other request is
-//!   counted in `overflow` ("quiet"), it frees the node's chunks at once; otherwise
-//!   it pushes the node onto a lock-free stack.
+//!   ends, it checks the slots: if every other slot is free, no other request is
+//!   counted in `overflow` and the attached rundown holds no reference but the
+//!   trimmer's own ("quiet"), it frees the node's chunks at once; otherwise it pushes
+//!   the node onto a lock-free stack.
 //! * A request leaving its guard that finds the stack non-empty (a `SeqCst` load
-//!   after it gave its slot back) *drains*: it takes the whole stack (a swap of its
-//!   head to null) and, if the slots are then quiet, frees it; otherwise it pushes
-//!   the chain back, and tries once more if the slots turned quiet meanwhile.
+//!   after it gave its slot back, or before it gives its rundown reference back)
+//!   *drains*: it takes the whole stack (a swap of its head to null) and, if the
+//!   store is then quiet but for itself, frees it; otherwise it pushes the chain
+//!   back, and tries once more if the store turned quiet meanwhile.
 //!
 //! # Why a freed chunk is never in use (the argument)
 //!
-//! The claims and `overflow` RMWs, the slot checks, the table-slot loads and swaps of
-//! a dynamic store and every operation on the stack head are `SeqCst`, so they are
+//! The claims and `overflow` RMWs, the rundown's acquiring compare-exchange
+//! ([`Rundown::acquire`]), the slot and rundown checks, the table-slot loads and swaps
+//! of a dynamic store and every operation on the stack head are `SeqCst`, so they are
 //! totally ordered (call the order *S*), and *S* agrees with program order and with
 //! each location's modification order (a `SeqCst` load that follows a `SeqCst`
 //! modification of the same location in *S* reads it or a later one).
 //!
 //! Let request X hold chunk P: it loaded P from its table slot after claiming its
-//! slot (or counting itself in `overflow`), so `X.claim <S X.load(P)`, and the load
+//! slot (or counting itself in `overflow`, or acquiring its rundown reference), so
+//! `X.claim <S X.load(P)`, and the load
 //! read a value earlier than the trimmer's swap, so `X.load(P) <S swap(P)`. P is freed
 //! only by a thread F (the trimmer itself, or a drainer that took a chain holding P,
 //! which was pushed after `swap(P)`, so `swap(P) <S push <S take`) after F checked the
@@ -58,6 +68,17 @@
 //!   included, if F is one), so F frees only if X's decrement is in it, and since
 //!   every modification of `overflow` is an RMW, F's load reads from the release
 //!   sequence X's decrement heads: X's accesses happen before the free.
+//! * **X held a reference on the attached rundown.** The same argument on the
+//!   rundown's word: every change to it is an RMW (acquire, release, close), F's
+//!   load reads X's acquire or a later value, and F frees only if the count it reads
+//!   is F's own (1 when F itself holds a reference, else 0). Every reference counted
+//!   before X's acquire in the word's modification order but not given back must then
+//!   be F's, so X's `Release` decrement is in what F read, and X's accesses happen
+//!   before the free. (F must not give its own reference back before its check: it
+//!   drains while it still holds it, and counts it as its own.) The store is attached
+//!   before its device is published (a `Release` store an IRP reads with `Acquire`
+//!   before it can use the store) and detached only after the rundown drained, so a
+//!   holder's proof and F's check see the same rundown.
 //! * A request that claims its slot after F's check, or after `swap(P)` in *S*, loads
 //!   P's table slot after the swap and sees null or a newer chunk, never P.
 //!
@@ -70,9 +91,12 @@
 //!
 //! # Costs and limits
 //!
-//! Per request: one `SeqCst` compare-exchange on a line no other thread is likely to
-//! touch, a `Release` store and a load of the stack head (measured by the benchmark
-//! against `copy_from_slice`; fixed stores skip the guard, they never free). A slot
+//! Per request counted by the attached rundown: a comparison of two pointers and a
+//! load of the stack head; the reference itself is the IRP's, which fixed disks pay
+//! too (the benchmark's `rundown-` rows measure it). Per request counted by a slot:
+//! one `SeqCst` compare-exchange on a line no other thread is likely to touch, a
+//! `Release` store and a load of the stack head (fixed stores skip the guard, they
+//! never free). Both are measured by the benchmark against `copy_from_slice`. A slot
 //! check reads [`SLOTS`] lines, so a trim checks once per retire node (up to 255
 //! chunks), not per chunk; a drain checks once per attempt. A retired chunk waits for
 //! the first drain that finds the slots quiet: under uninterrupted overlapping load
@@ -95,6 +119,7 @@ use core::sync::atomic::{
 };
 
 use crate::ChunkAlloc;
+use crate::rundown::{Held, Rundown};
 
 /// Bytes of one retire node: a page.
 pub const NODE_BYTES: usize = 4096;
@@ -150,6 +175,9 @@ pub(crate) struct Reclaim {
     overflow: AtomicUsize,
     head: AtomicPtr<Node>,
     spare: AtomicPtr<Node>,
+    /// The device rundown whose references count as requests in flight
+    /// ([`Reclaim::attach`]); null when none is attached.
+    external: AtomicPtr<Rundown>,
 }
 
 // SAFETY: atomics, and a pointer to a block of atomics the store owns and frees only
@@ -165,6 +193,8 @@ pub(crate) enum Token {
     Slot(usize),
     /// Counted in `overflow`.
     Overflow,
+    /// Counted by a reference on the attached rundown (the caller's [`Held`]).
+    Held,
 }
 
 /// What [`Reclaim::retire`] did with a node.
@@ -203,7 +233,39 @@ impl Reclaim {
             overflow: AtomicUsize::new(0),
             head: AtomicPtr::new(ptr::null_mut()),
             spare: AtomicPtr::new(ptr::null_mut()),
+            external: AtomicPtr::new(ptr::null_mut()),
         }
+    }
+
+    /// Counts the references on `rundown` as requests in flight from now on, so that
+    /// a request holding one ([`Reclaim::held`]) needs no slot.
+    ///
+    /// # Safety
+    /// `rundown` stays valid until [`Reclaim::detach`] or the drop of the store.
+    pub(crate) unsafe fn attach(&self, rundown: &Rundown) {
+        self.external
+            .store(ptr::from_ref(rundown).cast_mut(), SeqCst);
+    }
+
+    /// Stops counting the attached rundown's references (no request may hold one
+    /// through this store any more: the caller's rundown is drained).
+    pub(crate) fn detach(&self) {
+        self.external.store(ptr::null_mut(), SeqCst);
+    }
+
+    /// The attached rundown, if any.
+    fn external(&self) -> Option<&Rundown> {
+        let raw = self.external.load(SeqCst);
+        // SAFETY: non-null only between `attach` and `detach`, while the rundown is
+        // valid (`attach`'s contract).
+        unsafe { raw.as_ref() }
+    }
+
+    /// [`Token::Held`] when `held` is a reference on the attached rundown: the request
+    /// is counted already, and claims nothing.
+    #[inline]
+    pub(crate) fn held(&self, held: Held<'_>) -> Option<Token> {
+        ptr::eq(self.external.load(Relaxed), held.rundown()).then_some(Token::Held)
     }
 
     /// Gives the scheme its slots: a zeroed block of [`SLOT_BYTES`] from the store's
@@ -262,6 +324,11 @@ impl Reclaim {
         if self.overflow.load(SeqCst) != own {
             return false;
         }
+        if let Some(rundown) = self.external()
+            && rundown.held_seqcst() != u32::from(me == Some(Token::Held))
+        {
+            return false;
+        }
         (0..SLOTS).all(|n| {
             Some(Token::Slot(n)) == me || self.slot(n).is_none_or(|s| s.load(SeqCst) == FREE)
         })
@@ -276,32 +343,42 @@ impl Reclaim {
         alloc: &A,
         free: impl FnMut(NonNull<u8>, usize),
     ) {
-        match token {
+        // A held reference is given back by its holder, after this: the drain runs
+        // with it held (and counted as the drainer's own).
+        let me = match token {
             Token::Slot(n) => {
                 if let Some(slot) = self.slot(n) {
                     slot.store(FREE, Release);
                 }
+                None
             }
             Token::Overflow => {
                 self.overflow.fetch_sub(1, SeqCst);
+                None
             }
-        }
+            Token::Held => Some(Token::Held),
+        };
         if !self.head.load(SeqCst).is_null() {
-            self.drain(alloc, free);
+            self.drain(me, alloc, free);
         }
     }
 
-    /// Takes the retire stack and frees it if nothing is in flight, else pushes it
-    /// back (and tries again if the slots turned quiet meanwhile). The caller holds
-    /// no token.
+    /// Takes the retire stack and frees it if nothing but the caller (`me`: `None`,
+    /// or [`Token::Held`]) is in flight, else pushes it back (and tries again if the
+    /// requests in flight left meanwhile).
     #[inline(never)]
-    fn drain<A: ChunkAlloc>(&self, alloc: &A, mut free: impl FnMut(NonNull<u8>, usize)) {
+    fn drain<A: ChunkAlloc>(
+        &self,
+        me: Option<Token>,
+        alloc: &A,
+        mut free: impl FnMut(NonNull<u8>, usize),
+    ) {
         for _ in 0..MAX_HANDOVERS {
             let taken = self.head.swap(ptr::null_mut(), SeqCst);
             if taken.is_null() {
                 return;
             }
-            if self.quiet(None) {
+            if self.quiet(me) {
                 // SAFETY: the chain was taken before the check that found nothing in
                 // flight (module docs, the argument).
                 unsafe { Self::free_chain(alloc, taken, &mut free) };
@@ -310,7 +387,7 @@ impl Reclaim {
             // SAFETY: the chain is ours (taken above) and every node in it came
             // from `push_chain`.
             unsafe { self.push_chain(taken) };
-            if !self.quiet(None) {
+            if !self.quiet(me) {
                 // Whoever is in flight drains when it leaves.
                 return;
             }

@@ -20,6 +20,14 @@
 //!
 //! The tests (`tests.rs`, also under Miri) free a heap block once the rundown is
 //! drained while other threads keep trying to use it.
+//!
+//! A dynamic disk's store also counts on its device's rundown: a reference is a
+//! request in flight that may hold one of the store's chunks, so a chunk a TRIM
+//! detached may be freed once the count (less the freer's own reference) was seen at
+//! zero ([`crate::Store::attach`], [`crate::reclaim`] has the argument). That is why
+//! `acquire` is a `SeqCst` compare-exchange: the freer's `SeqCst` load of the count
+//! must be ordered after every acquire whose holder loaded a chunk pointer before the
+//! TRIM's swap. (On x86 the instruction is the same `lock cmpxchg` either way.)
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -41,6 +49,33 @@ pub trait Wake {
 pub struct Guard<'a, W: Wake> {
     rundown: &'a Rundown,
     wake: &'a W,
+}
+
+/// Proof that the holder has a reference on a rundown for `'a`.
+///
+/// Borrowed from a [`Guard`]: what a store attached to that rundown takes instead of
+/// counting the request itself ([`crate::Store::read_held`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Held<'a> {
+    rundown: &'a Rundown,
+}
+
+impl<'a> Held<'a> {
+    /// The rundown the reference is on.
+    #[must_use]
+    pub const fn rundown(self) -> &'a Rundown {
+        self.rundown
+    }
+}
+
+impl<W: Wake> Guard<'_, W> {
+    /// The proof of this reference, for as long as the guard is borrowed.
+    #[must_use]
+    pub const fn held(&self) -> Held<'_> {
+        Held {
+            rundown: self.rundown,
+        }
+    }
 }
 
 impl<W: Wake> Drop for Guard<'_, W> {
@@ -68,7 +103,7 @@ impl Rundown {
             }
             match self
                 .0
-                .compare_exchange_weak(seen, seen + 1, Ordering::Acquire, Ordering::Relaxed)
+                .compare_exchange_weak(seen, seen + 1, Ordering::SeqCst, Ordering::Relaxed)
             {
                 Ok(_) => return true,
                 Err(now) => seen = now,
@@ -91,8 +126,12 @@ impl Rundown {
 
     /// Gives a reference back (one taken by [`Rundown::acquire`]); `true` when it was
     /// the last one of a closed rundown, so the closer must be woken.
+    ///
+    /// Crate-private: a release without its acquire would let a store attached to this
+    /// rundown free a chunk another holder is still copying ([`crate::reclaim`]), so
+    /// outside this crate references are given back only by dropping a [`Guard`].
     #[must_use = "the closer must be woken when this returns true"]
-    pub fn release(&self) -> bool {
+    pub(crate) fn release(&self) -> bool {
         let before = self.0.fetch_sub(1, Ordering::AcqRel);
         before == CLOSED | 1
     }
@@ -120,6 +159,11 @@ impl Rundown {
     /// The references held now (a snapshot, for log lines and tests).
     pub fn held(&self) -> u32 {
         self.0.load(Ordering::Relaxed) & !CLOSED
+    }
+
+    /// The references held, read `SeqCst` (the reclamation's check).
+    pub(crate) fn held_seqcst(&self) -> u32 {
+        self.0.load(Ordering::SeqCst) & !CLOSED
     }
 }
 

@@ -113,6 +113,61 @@ fn trim(store: &HostStore<'_>, offset: u64, length: u64) -> Trimmed {
     store.trim(extent(offset, length)).unwrap()
 }
 
+/// A rundown nobody closes in these tests: nothing to wake.
+struct NoWake;
+
+impl rundown::Wake for NoWake {
+    fn wake(&self) {
+        unreachable!("the tests' rundowns are never closed");
+    }
+}
+
+/// [`read`] by a request that holds a reference on `via` (as the driver's IRPs hold
+/// one on their device's rundown), or counted by the store itself for `None`.
+fn read_via(
+    store: &HostStore<'_>,
+    via: Option<&Rundown>,
+    offset: u64,
+    length: usize,
+) -> Result<Vec<u8>, StoreError> {
+    let Some(rundown) = via else {
+        return read(store, offset, length);
+    };
+    let guard = rundown.enter(&NoWake).unwrap();
+    let mut out = vec![0xEEu8; length];
+    let range = range(offset, length, store.len());
+    // SAFETY: `out` is `length` bytes of our own.
+    unsafe { store.read_held(guard.held(), range, out.as_mut_ptr()) }?;
+    Ok(out)
+}
+
+/// [`write`] by a request that holds a reference on `via` ([`read_via`]).
+fn write_via(
+    store: &HostStore<'_>,
+    via: Option<&Rundown>,
+    offset: u64,
+    data: &[u8],
+) -> Result<(), StoreError> {
+    let Some(rundown) = via else {
+        return write(store, offset, data);
+    };
+    let guard = rundown.enter(&NoWake).unwrap();
+    let range = range(offset, data.len(), store.len());
+    // SAFETY: `data` is `data.len()` bytes of our own.
+    unsafe { store.write_held(guard.held(), range, data.as_ptr()) }
+}
+
+/// [`trim`] by a request that holds a reference on `via` ([`read_via`]).
+fn trim_via(store: &HostStore<'_>, via: Option<&Rundown>, offset: u64, length: u64) -> Trimmed {
+    let Some(rundown) = via else {
+        return trim(store, offset, length);
+    };
+    let guard = rundown.enter(&NoWake).unwrap();
+    store
+        .trim_held(guard.held(), extent(offset, length))
+        .unwrap()
+}
+
 /// A non-zero pattern with period 256 (built by copies, which Miri runs fast).
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
     let mut out = vec![0u8; len];
@@ -171,7 +226,7 @@ fn two_level_table_spans_leaves() {
     let len = (LEAF_ENTRIES as u64 + 3) * 4096;
     for dynamic in [false, true] {
         let s = if dynamic {
-            Store::new_dynamic(&a, len, SHIFT, len).unwrap()
+            Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap()
         } else {
             Store::new(&a, len, SHIFT).unwrap()
         };
@@ -192,12 +247,49 @@ fn two_level_table_spans_leaves() {
     assert_eq!(a.live(), 0);
 }
 
+/// A dynamic store whose table fits [`FLAT_TABLE_BYTES`] allocates it whole at
+/// creation (directory, slots and the flat block; no chunk), finds chunks in it, and
+/// frees it at drop; one chunk more and the table has two levels (the directory only,
+/// leaves on demand).
+#[test]
+fn a_small_dynamic_store_has_a_flat_table() {
+    let a = HostAlloc::default();
+    let entries = FLAT_TABLE_BYTES / 8;
+    let len = entries as u64 * CHUNK;
+    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    assert!(!s.flat.is_null());
+    assert_eq!(a.live(), 3, "directory, slots, the flat table");
+    let directory = (entries / LEAF_ENTRIES * 8) as u64;
+    assert_eq!(s.table_bytes(), directory + FLAT_TABLE_BYTES as u64);
+    write(&s, len - 4096, &[5; 4096]).unwrap();
+    write(&s, (LEAF_ENTRIES as u64 - 1) * CHUNK + 512, &[6; 4096]).unwrap();
+    assert_eq!(a.live(), 6, "three chunks, no leaf");
+    assert_eq!(s.table_bytes(), directory + FLAT_TABLE_BYTES as u64);
+    assert_eq!(read(&s, len - 4096, 4096).unwrap(), vec![5; 4096]);
+    assert_eq!(
+        read(&s, LEAF_ENTRIES as u64 * CHUNK, 512).unwrap(),
+        vec![6; 512]
+    );
+    assert_eq!(trim(&s, 0, len).released, 3 * CHUNK);
+    assert_eq!(read(&s, len - 4096, 4096).unwrap(), vec![0; 4096]);
+    drop(s);
+    assert_eq!(a.live(), 0);
+
+    let s = Store::new_dynamic(&a, len + 512, SHIFT, len + 512).unwrap();
+    assert!(s.flat.is_null());
+    assert_eq!(a.live(), 2, "directory and slots");
+    write(&s, len, &[7; 512]).unwrap();
+    assert_eq!(a.live(), 4, "a leaf and a chunk");
+    drop(s);
+    assert_eq!(a.live(), 0);
+}
+
 #[test]
 fn ranges_for_a_larger_disk_are_rejected_and_copy_nothing() {
     let a = HostAlloc::default();
     for dynamic in [false, true] {
         let s = if dynamic {
-            Store::new_dynamic(&a, 8192, SHIFT, 8192).unwrap()
+            Store::new_dynamic_two_level(&a, 8192, SHIFT, 8192).unwrap()
         } else {
             Store::new(&a, 8192, SHIFT).unwrap()
         };
@@ -266,7 +358,7 @@ fn bad_sizes() {
     for dynamic in [false, true] {
         let new = |len, shift| {
             if dynamic {
-                Store::new_dynamic(&a, len, shift, len)
+                Store::new_dynamic_two_level(&a, len, shift, len)
             } else {
                 Store::new(&a, len, shift)
             }
@@ -326,13 +418,13 @@ fn allocation_failure_at_every_step_rolls_back() {
     for n in [0, 1] {
         let a = HostAlloc::failing_from(n);
         assert_eq!(
-            Store::new_dynamic(&a, len, SHIFT, len).err(),
+            Store::new_dynamic_two_level(&a, len, SHIFT, len).err(),
             Some(StoreError::NoMemory)
         );
         assert_eq!(a.live(), 0, "leak after failing at {n}");
     }
     let a = HostAlloc::failing_from(2);
-    assert!(Store::new_dynamic(&a, len, SHIFT, len).is_ok());
+    assert!(Store::new_dynamic_two_level(&a, len, SHIFT, len).is_ok());
 }
 
 #[test]
@@ -354,7 +446,7 @@ fn the_formatter_writes_into_the_store() {
     let len = 1 << 20;
     for dynamic in [false, true] {
         let s = if dynamic {
-            Store::new_dynamic(&a, len, SHIFT, len).unwrap()
+            Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap()
         } else {
             Store::new(&a, len, SHIFT).unwrap()
         };
@@ -380,11 +472,66 @@ fn the_formatter_writes_into_the_store() {
     }
 }
 
+/// Whatever a dynamic disk formats at load fits in the smallest `MemoryLimit` core
+/// accepts, in the driver's chunks: FAT12/16/32 and exFAT (automatic and small
+/// clusters, 512- and 4096-byte sectors) from 2 MiB to FAT32's ceiling, each into a
+/// dynamic store of that size limited to `MIN_MEMORY_LIMIT`. (Host only: Miri would
+/// spend minutes zeroing 2 MiB chunks.)
+#[test]
+#[cfg_attr(miri, ignore = "zeroes many 2 MiB chunks")]
+fn formatting_fits_the_smallest_memory_limit_in_the_drivers_chunks() {
+    use ramdisk_core::config::MIN_MEMORY_LIMIT;
+    use ramdisk_core::exfat;
+    use ramdisk_core::fat::FileSystem;
+    let a = HostAlloc::default();
+    let mut formatted = 0;
+    let mut most = 0;
+    for size in [2 << 20, 64 << 20, 4 << 30, 64 << 30, 2_199_023_255_040u64] {
+        for fs in [
+            FileSystem::Fat12,
+            FileSystem::Fat16,
+            FileSystem::Fat32,
+            FileSystem::Exfat,
+        ] {
+            for (sector, spc) in [(512, 0), (512, 1), (512, 8), (4096, 0), (4096, 1)] {
+                let mut options = FormatOptions::new(size);
+                options.file_system = fs;
+                options.bytes_per_sector = sector;
+                options.sectors_per_cluster = spc;
+                let s =
+                    Store::new_dynamic(&a, size, DYNAMIC_CHUNK_SHIFT, MIN_MEMORY_LIMIT).unwrap();
+                let mut w = StoreWriter::new(&s);
+                let done = if fs == FileSystem::Exfat {
+                    let Ok(layout) = exfat::plan(&options) else {
+                        continue;
+                    };
+                    exfat::format(&layout, &mut w, Zeroed::Yes)
+                } else {
+                    let Ok(layout) = fat::plan(&options) else {
+                        continue;
+                    };
+                    fat::format(&layout, &mut w, Zeroed::Yes)
+                };
+                assert_eq!(
+                    (done, w.error()),
+                    (Ok(()), None),
+                    "{size} bytes, {fs:?}, {sector}-byte sectors, {spc} per cluster"
+                );
+                most = most.max(s.allocated_bytes());
+                formatted += 1;
+            }
+        }
+    }
+    std::println!("{formatted} layouts formatted, at most {most} bytes of chunks");
+    assert!(formatted >= 30, "only {formatted} layouts planned");
+    assert_eq!(a.live(), 0);
+}
+
 #[test]
 fn a_format_that_cannot_allocate_says_why() {
     let a = HostAlloc::default();
     let len = 40 << 20;
-    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let s = Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap();
     let mut options = FormatOptions::new(len);
     options.file_system = ramdisk_core::fat::FileSystem::Fat32;
     let layout = fat::plan(&options).unwrap();
@@ -413,7 +560,7 @@ fn an_exfat_volume_formats_into_a_dynamic_store_chunk_by_chunk() {
     use ramdisk_core::exfat;
     let a = HostAlloc::default();
     let len = 1 << 20;
-    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let s = Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap();
     let mut options = FormatOptions::new(len);
     options.file_system = ramdisk_core::fat::FileSystem::Exfat;
     let layout = exfat::plan(&options).unwrap();
@@ -442,7 +589,7 @@ fn a_dynamic_store_allocates_on_first_write_only() {
     let a = HostAlloc::default();
     // 5 chunks and 1 KiB: the last chunk is 1 KiB.
     let len = 5 * CHUNK + 1024;
-    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let s = Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap();
     assert!(s.is_dynamic());
     assert_eq!((s.allocated_bytes(), s.peak_allocated_bytes()), (0, 0));
     assert_eq!(a.live(), 2, "only the directory and the in-flight slots");
@@ -483,7 +630,7 @@ fn a_dynamic_store_allocates_on_first_write_only() {
 #[test]
 fn the_limit_fails_a_write_before_any_byte_or_chunk() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 16 * CHUNK, SHIFT, 3 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 16 * CHUNK, SHIFT, 3 * CHUNK).unwrap();
     write(&s, 0, &[1; 4096]).unwrap();
     write(&s, 5 * CHUNK, &[2; 4096]).unwrap();
     let live = a.live();
@@ -518,7 +665,7 @@ fn the_limit_fails_a_write_before_any_byte_or_chunk() {
 #[test]
 fn low_memory_and_allocator_failure_fail_writes_without_changing_bytes() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 8 * CHUNK, SHIFT, 8 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 8 * CHUNK, SHIFT, 8 * CHUNK).unwrap();
     write(&s, 0, &[1; 8192]).unwrap();
     a.low.store(true, Ordering::Relaxed);
     assert_eq!(
@@ -536,7 +683,7 @@ fn low_memory_and_allocator_failure_fail_writes_without_changing_bytes() {
     // failed chunk was reserved first (the peak shows it), with none it was not.
     for (limit, peak) in [(7 * CHUNK, 2 * CHUNK), (8 * CHUNK, CHUNK)] {
         let a3 = HostAlloc::failing_from(4);
-        let s3 = Store::new_dynamic(&a3, 8 * CHUNK, SHIFT, limit).unwrap();
+        let s3 = Store::new_dynamic_two_level(&a3, 8 * CHUNK, SHIFT, limit).unwrap();
         // directory (0), slots (1), leaf (2), chunk 2 (3) succeed; chunk 3 (4) fails.
         assert_eq!(
             write(&s3, 2 * CHUNK + 3584, &[9; 1024]),
@@ -559,7 +706,7 @@ fn trim_frees_whole_chunks_and_zeroes_the_rest() {
     let a = HostAlloc::default();
     // 6 chunks and a 2 KiB tail chunk.
     let len = 6 * CHUNK + 2048;
-    let s = Store::new_dynamic(&a, len, SHIFT, len).unwrap();
+    let s = Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap();
     let whole = usize::try_from(len).unwrap();
     write(&s, 0, &pattern(whole, 5)).unwrap();
     assert_eq!(s.allocated_bytes(), len);
@@ -609,10 +756,10 @@ fn trim_frees_whole_chunks_and_zeroes_the_rest() {
 #[test]
 fn chunks_trimmed_while_a_request_is_in_flight_wait_for_it() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 8 * CHUNK, SHIFT, 8 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 8 * CHUNK, SHIFT, 8 * CHUNK).unwrap();
     write(&s, 0, &vec![1; 8 * 4096]).unwrap();
     let live = a.live();
-    let other = s.guard().unwrap();
+    let other = s.guard(None).unwrap();
     let done = trim(&s, 0, 3 * CHUNK);
     assert_eq!((done.released, done.deferred), (3 * CHUNK, 3 * CHUNK));
     // Detached (reads see zeros) but not freed: one retire node more.
@@ -634,16 +781,82 @@ fn chunks_trimmed_while_a_request_is_in_flight_wait_for_it() {
     assert_eq!(read(&s, 3 * CHUNK, 4096).unwrap(), vec![1; 4096]);
 }
 
+/// With the store attached to a rundown, a reference on it is a request in flight:
+/// a TRIM by the only holder frees at once; with a second holder (an IRP doing
+/// anything) the chunks wait, and the next request to leave the store after that
+/// holder is gone frees them. A request holding a reference on another rundown is
+/// counted by a slot instead, and the slots still count.
+#[test]
+fn references_on_the_attached_rundown_count_as_requests_in_flight() {
+    let a = HostAlloc::default();
+    let (rundown, other) = (Rundown::new(), Rundown::new());
+    let s = Store::new_dynamic_two_level(&a, 8 * CHUNK, SHIFT, 8 * CHUNK).unwrap();
+    // SAFETY: both rundowns outlive the store (declared before it).
+    unsafe { s.attach(&rundown) };
+    write(&s, 0, &vec![1; 8 * 4096]).unwrap();
+    let live = a.live();
+    let done = trim_via(&s, Some(&rundown), 0, CHUNK);
+    assert_eq!((done.released, done.deferred), (CHUNK, 0), "only holder");
+    assert_eq!(
+        a.live(),
+        live,
+        "the chunk freed, its retire node kept as the spare"
+    );
+
+    let irp = rundown.enter(&NoWake).unwrap();
+    let done = trim_via(&s, Some(&rundown), CHUNK, 2 * CHUNK);
+    assert_eq!((done.released, done.deferred), (2 * CHUNK, 2 * CHUNK));
+    assert_eq!(s.pending_free_bytes(), 2 * CHUNK);
+    // Still held: a request leaving the store meanwhile frees nothing.
+    assert_eq!(read_via(&s, Some(&rundown), 0, 512).unwrap(), vec![0; 512]);
+    assert_eq!(read(&s, 3 * CHUNK, 512).unwrap(), vec![1; 512]);
+    assert_eq!(s.pending_free_bytes(), 2 * CHUNK);
+    // Giving the reference back frees nothing by itself (the holder never entered
+    // the store); the next request out does, by either path.
+    drop(irp);
+    assert_eq!(s.pending_free_bytes(), 2 * CHUNK);
+    read_via(&s, Some(&rundown), 3 * CHUNK, 512).unwrap();
+    assert_eq!(s.pending_free_bytes(), 0);
+    assert_eq!(a.live(), live - 3);
+
+    // Another rundown's reference is no proof here: the request takes a slot.
+    let stranger = other.enter(&NoWake).unwrap();
+    let g = s.guard(Some(stranger.held())).unwrap();
+    assert!(matches!(g.token, reclaim::Token::Slot(_)));
+    let done = trim_via(&s, Some(&rundown), 3 * CHUNK, CHUNK);
+    assert_eq!(done.deferred, CHUNK, "a slot in use holds the free back");
+    drop(g);
+    assert_eq!(
+        s.pending_free_bytes(),
+        0,
+        "the slot holder drained on its way out"
+    );
+    drop(stranger);
+
+    // Detached, references count for nothing and held requests take slots.
+    s.detach();
+    let irp = rundown.enter(&NoWake).unwrap();
+    let done = trim(&s, 4 * CHUNK, CHUNK);
+    assert_eq!(done.deferred, 0);
+    assert!(matches!(
+        s.guard(Some(irp.held())).unwrap().token,
+        reclaim::Token::Slot(_)
+    ));
+    drop(irp);
+    drop(s);
+    assert_eq!(a.live(), 0);
+}
+
 #[test]
 fn more_chunks_than_a_retire_node_holds() {
     let a = HostAlloc::default();
     let chunks = 300u64;
-    let s = Store::new_dynamic(&a, chunks * CHUNK, SHIFT, chunks * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, chunks * CHUNK, SHIFT, chunks * CHUNK).unwrap();
     for c in 0..chunks {
         write(&s, c * CHUNK, &[1; 512]).unwrap();
     }
     let live = a.live();
-    let other = s.guard().unwrap();
+    let other = s.guard(None).unwrap();
     assert_eq!(trim(&s, 0, chunks * CHUNK).released, chunks * CHUNK);
     assert_eq!(a.live(), live + 2, "two retire nodes");
     drop(other);
@@ -658,11 +871,11 @@ fn more_chunks_than_a_retire_node_holds() {
 #[test]
 fn a_pushed_back_chain_is_freed_by_the_last_one_out() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
     write(&s, 0, &[1; 4 * 4096]).unwrap();
     let live = a.live();
-    let first = s.guard().unwrap();
-    let second = s.guard().unwrap();
+    let first = s.guard(None).unwrap();
+    let second = s.guard(None).unwrap();
     trim(&s, 0, 2 * CHUNK);
     // The trimmer took the chain on its way out, saw others in flight, pushed it back.
     assert_eq!(a.live(), live + 1);
@@ -677,11 +890,11 @@ fn a_pushed_back_chain_is_freed_by_the_last_one_out() {
 fn dropping_the_store_frees_what_is_still_retired() {
     let a = HostAlloc::default();
     {
-        let s = Store::new_dynamic(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
+        let s = Store::new_dynamic_two_level(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
         write(&s, 0, &[1; 4 * 4096]).unwrap();
         // A request that never ends (as if its thread died): retired chunks stay
         // until the store goes.
-        core::mem::forget(s.guard());
+        core::mem::forget(s.guard(None));
         trim(&s, 0, 4 * CHUNK);
         assert_eq!(
             (s.allocated_bytes(), s.pending_free_bytes()),
@@ -694,7 +907,7 @@ fn dropping_the_store_frees_what_is_still_retired() {
 #[test]
 fn without_a_retire_node_trim_zeroes_instead() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
     write(&s, 0, &[1; 4 * 4096]).unwrap();
     let live = a.live();
     a.fail.store(true, Ordering::Relaxed);
@@ -716,19 +929,21 @@ fn without_a_retire_node_trim_zeroes_instead() {
 #[test]
 fn more_requests_than_slots_count_in_overflow() {
     let a = HostAlloc::default();
-    let s = Store::new_dynamic(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
+    let s = Store::new_dynamic_two_level(&a, 4 * CHUNK, SHIFT, 4 * CHUNK).unwrap();
     write(&s, 0, &[1; 4 * 4096]).unwrap();
     let live = a.live();
     // Every slot taken, each by one request; then two more in the overflow count.
-    let held: Vec<_> = (0..reclaim::SLOTS).map(|_| s.guard().unwrap()).collect();
+    let held: Vec<_> = (0..reclaim::SLOTS)
+        .map(|_| s.guard(None).unwrap())
+        .collect();
     let mut slots: Vec<_> = held.iter().map(|g| g.token).collect();
     slots.sort_by_key(|t| match t {
         reclaim::Token::Slot(n) => *n,
-        reclaim::Token::Overflow => usize::MAX,
+        reclaim::Token::Overflow | reclaim::Token::Held => usize::MAX,
     });
     let all: Vec<_> = (0..reclaim::SLOTS).map(reclaim::Token::Slot).collect();
     assert_eq!(slots, all, "one slot each");
-    let over: Vec<_> = (0..2).map(|_| s.guard().unwrap()).collect();
+    let over: Vec<_> = (0..2).map(|_| s.guard(None).unwrap()).collect();
     assert!(over.iter().all(|g| g.token == reclaim::Token::Overflow));
     // A trimmer now is in the overflow count too, and not alone.
     let done = trim(&s, 0, 2 * CHUNK);
@@ -736,7 +951,7 @@ fn more_requests_than_slots_count_in_overflow() {
     assert_eq!(a.live(), live + 1, "the chunks wait in a retire node");
     // A slot given back is taken again by the next request.
     drop(held);
-    let again = s.guard().unwrap();
+    let again = s.guard(None).unwrap();
     assert!(matches!(again.token, reclaim::Token::Slot(_)));
     assert!(!s.reclaim.quiet(None));
     assert!(!s.reclaim.quiet(Some(again.token)), "two overflow requests");
@@ -770,7 +985,7 @@ fn threads_on_disjoint_ranges_of_shared_chunks() {
         // Two 4 KiB chunks; thread t owns sectors t, t+4, t+8, t+12 (interleaved, so
         // every chunk is shared by all threads).
         let s = if dynamic {
-            Store::new_dynamic(&a, 8192, SHIFT, 8192).unwrap()
+            Store::new_dynamic_two_level(&a, 8192, SHIFT, 8192).unwrap()
         } else {
             Store::new(&a, 8192, SHIFT).unwrap()
         };
@@ -828,22 +1043,41 @@ fn check_sector(got: &[u8], last: Option<&[u8]>) -> bool {
 /// Afterwards every byte of the store is accounted for and nothing leaks.
 #[test]
 fn readers_writers_and_trimmers_on_the_same_chunks() {
-    readers_writers_and_trimmers(reclaim::SLOTS);
+    readers_writers_and_trimmers(reclaim::SLOTS, false, false);
+}
+
+/// The same on a store with a flat table (a dynamic disk of up to 128 GiB), every
+/// request counted by a slot.
+#[test]
+fn readers_writers_and_trimmers_on_a_flat_table() {
+    readers_writers_and_trimmers(reclaim::SLOTS, false, true);
 }
 
 /// The same with two in-flight slots for seven threads: most requests count in the
 /// overflow counter, and slots change hands all the time.
 #[test]
 fn readers_writers_and_trimmers_with_too_few_slots() {
-    readers_writers_and_trimmers(2);
+    readers_writers_and_trimmers(2, false, false);
 }
 
-/// [`readers_writers_and_trimmers_on_the_same_chunks`] with `slots` in-flight slots.
+/// The same with the store attached to a rundown and a flat table, as the driver's
+/// dynamic disks up to 128 GiB are:
+/// every thread alternates between requests counted by a reference on it (no slot,
+/// as an IRP) and requests the store counts itself (as a save on the control
+/// device's worker), so frees wait for both kinds.
+#[test]
+fn readers_writers_and_trimmers_holding_rundown_references() {
+    readers_writers_and_trimmers(reclaim::SLOTS, true, true);
+}
+
+/// [`readers_writers_and_trimmers_on_the_same_chunks`] with `slots` in-flight slots,
+/// (`held`) half of every thread's requests holding a reference on the rundown the
+/// store is attached to instead, and (`flat`) the table in one block.
 #[expect(
     clippy::too_many_lines,
     reason = "one scenario: the threads, then the accounting"
 )]
-fn readers_writers_and_trimmers(slots: usize) {
+fn readers_writers_and_trimmers(slots: usize, held: bool, flat: bool) {
     use std::sync::Barrier;
     use std::time::{Duration, Instant};
     let (chunks, min_rounds, min_deferred) = if cfg!(miri) {
@@ -856,8 +1090,21 @@ fn readers_writers_and_trimmers(slots: usize) {
     // Sector roles by index modulo 8: 0-3 writers, 4-5 readers, 6 trimmer, 7 unused.
     let role = |sector: u64| sector % 8;
     let a = HostAlloc::default();
-    let mut s = Store::new_dynamic(&a, chunks * CHUNK, SHIFT, chunks * CHUNK).unwrap();
+    let rundown = Rundown::new();
+    let len = chunks * CHUNK;
+    let mut s = if flat {
+        Store::new_dynamic(&a, len, SHIFT, len).unwrap()
+    } else {
+        Store::new_dynamic_two_level(&a, len, SHIFT, len).unwrap()
+    };
+    assert_eq!(!s.flat.is_null(), flat);
     s.reclaim.limit_slots(slots);
+    if held {
+        // SAFETY: `rundown` outlives the store (declared before it).
+        unsafe { s.attach(&rundown) };
+    }
+    // The rundown to hold a reference on for a request, on alternate rounds.
+    let via = |even: bool| (held && even).then_some(&rundown);
     let initial = |sector: u64| pattern(512, byte(sector) ^ 0x5A);
     for sector in (0..total).filter(|&x| (4..6).contains(&role(x))) {
         write(&s, sector * 512, &initial(sector)).unwrap();
@@ -868,7 +1115,7 @@ fn readers_writers_and_trimmers(slots: usize) {
     let mut counts = (0u64, 0u64);
     std::thread::scope(|scope| {
         for w in 0..4u64 {
-            let (s, stop, start) = (&s, &stop, &start);
+            let (s, stop, start, via) = (&s, &stop, &start, &via);
             scope.spawn(move || {
                 let mine: Vec<u64> = (0..total).filter(|&x| role(x) == w).collect();
                 let mut last: Vec<Option<Vec<u8>>> = vec![None; mine.len()];
@@ -877,10 +1124,12 @@ fn readers_writers_and_trimmers(slots: usize) {
                 while !stop.load(Ordering::Relaxed) {
                     let i = usize::try_from(round).unwrap() % mine.len();
                     let data = pattern(512, byte(round) ^ byte(w << 4));
-                    write(s, mine[i] * 512, &data).unwrap();
+                    let by = via((w + round).is_multiple_of(2));
+                    write_via(s, by, mine[i] * 512, &data).unwrap();
                     last[i] = Some(data);
                     let j = usize::try_from(round * 7 + w).unwrap() % mine.len();
-                    let got = read(s, mine[j] * 512, 512).unwrap();
+                    let got =
+                        read_via(s, via(round.is_multiple_of(2)), mine[j] * 512, 512).unwrap();
                     assert!(
                         check_sector(&got, last[j].as_deref()),
                         "writer {w} sector {}",
@@ -894,7 +1143,7 @@ fn readers_writers_and_trimmers(slots: usize) {
             });
         }
         for r in 4..6u64 {
-            let (s, stop, start) = (&s, &stop, &start);
+            let (s, stop, start, via) = (&s, &stop, &start, &via);
             scope.spawn(move || {
                 let mine: Vec<u64> = (0..total).filter(|&x| role(x) == r).collect();
                 let mut trimmed = vec![false; mine.len()];
@@ -902,7 +1151,8 @@ fn readers_writers_and_trimmers(slots: usize) {
                 let mut round = 0usize;
                 while !stop.load(Ordering::Relaxed) {
                     let i = round % mine.len();
-                    let got = read(s, mine[i] * 512, 512).unwrap();
+                    let by = via((round + usize::from(r == 5)).is_multiple_of(2));
+                    let got = read_via(s, by, mine[i] * 512, 512).unwrap();
                     let want = initial(mine[i]);
                     let last = (!trimmed[i]).then_some(&want[..]);
                     assert!(check_sector(&got, last), "reader {r} sector {}", mine[i]);
@@ -912,7 +1162,7 @@ fn readers_writers_and_trimmers(slots: usize) {
             });
         }
         {
-            let (s, stop, start, counts) = (&s, &stop, &start, &mut counts);
+            let (s, stop, start, counts, via) = (&s, &stop, &start, &mut counts, &via);
             scope.spawn(move || {
                 let mine: Vec<u64> = (0..total).filter(|&x| role(x) == 6).collect();
                 start.wait();
@@ -924,13 +1174,15 @@ fn readers_writers_and_trimmers(slots: usize) {
                     if round.is_multiple_of(3) {
                         let chunk = round / 3 % chunks;
                         counts.0 += 1;
-                        counts.1 += u64::from(trim(s, chunk * CHUNK, CHUNK).deferred > 0);
+                        let t = trim_via(s, via(round.is_multiple_of(2)), chunk * CHUNK, CHUNK);
+                        counts.1 += u64::from(t.deferred > 0);
                     } else {
                         let sector = mine[usize::try_from(round).unwrap() % mine.len()];
-                        write(s, sector * 512, &[0xC3; 512]).unwrap();
-                        let t = trim(s, sector * 512, 512);
+                        let by = via(round.is_multiple_of(2));
+                        write_via(s, by, sector * 512, &[0xC3; 512]).unwrap();
+                        let t = trim_via(s, by, sector * 512, 512);
                         assert_eq!(t.released, 0);
-                        assert_eq!(read(s, sector * 512, 512).unwrap(), vec![0; 512]);
+                        assert_eq!(read_via(s, by, sector * 512, 512).unwrap(), vec![0; 512]);
                     }
                     round += 1;
                 }
@@ -1025,6 +1277,7 @@ proptest! {
     #[test]
     fn agrees_with_a_vec_model(
         dynamic in any::<bool>(),
+        flat in any::<bool>(),
         extra_sectors in 0u64..8,
         chunks in 1u64..6,
         limit_chunks in 1u64..8,
@@ -1033,11 +1286,12 @@ proptest! {
         let a = HostAlloc::default();
         let len = chunks * CHUNK + extra_sectors * 512;
         let limit = limit_chunks * CHUNK;
-        let s = if dynamic {
-            Store::new_dynamic(&a, len, SHIFT, limit).unwrap()
-        } else {
-            Store::new(&a, len, SHIFT).unwrap()
+        let s = match (dynamic, flat) {
+            (true, true) => Store::new_dynamic(&a, len, SHIFT, limit).unwrap(),
+            (true, false) => Store::new_dynamic_two_level(&a, len, SHIFT, limit).unwrap(),
+            (false, _) => Store::new(&a, len, SHIFT).unwrap(),
         };
+        prop_assert_eq!(!s.flat.is_null(), !dynamic || flat);
         let mut model = vec![0u8; usize::try_from(len).unwrap()];
         let mut allocated = vec![!dynamic; usize::try_from(len.div_ceil(CHUNK)).unwrap()];
         let chunks_of = |o: u64, n: u64| (o / CHUNK)..if n == 0 { 0 } else { (o + n).div_ceil(CHUNK) };

@@ -20,10 +20,14 @@ use super::memory::{check_memory, fixed_disk_limit};
 use super::value::Text;
 use super::{Config, ConfigError, Problem, ValueName};
 
-/// The smallest `MemoryLimit`: 1 MiB. Formatting writes at most 7 sectors, in at
-/// most three chunks (boot region, second FAT, root directory); 1 MiB holds them
-/// for chunks up to 256 KiB.
-pub const MIN_MEMORY_LIMIT: u64 = 1 << 20;
+/// The smallest `MemoryLimit`: 8 MiB, four of the driver's 2 MiB chunks.
+///
+/// Formatting writes a few sectors into at most four chunks (FAT12/16/32: the boot region with
+/// the first FAT's start, the second FAT, the root directory; exFAT: the boot regions
+/// with the FAT, the bitmap, an up-case table that may straddle two chunks, the root
+/// directory); a store test formats every kind of volume into a dynamic store this
+/// small.
+pub const MIN_MEMORY_LIMIT: u64 = 8 << 20;
 
 /// The `Allocation` value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -236,7 +240,7 @@ mod tests {
         assert_eq!(e.status(), STATUS_INVALID_PARAMETER);
         assert_eq!(
             e.to_string(),
-            "MemoryLimit: 1048575 bytes is less than the 1048576 a dynamic disk needs for the metadata it formats at load"
+            "MemoryLimit: 8388607 bytes is less than the 8388608 a dynamic disk needs for the metadata it formats at load"
         );
         assert_eq!(
             b.finish(0).memory_limit,

@@ -108,7 +108,7 @@ const BAD: &[Bad] = &[
     },
     Bad {
         id: "memorylimit-4096",
-        what: "MemoryLimit 4096 (below 1 MiB)",
+        what: "MemoryLimit 4096 (below 8 MiB)",
         values: &[
             ("Allocation", "REG_SZ", "dynamic"),
             ("MemoryLimit", "REG_DWORD", "4096"),

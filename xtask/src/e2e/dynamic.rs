@@ -43,7 +43,11 @@ const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 /// The driver's chunk (`ramdisk_store::DYNAMIC_CHUNK_SHIFT`).
-const CHUNK: u64 = 64 * KIB;
+const CHUNK: u64 = 2 * MIB;
+/// The memory-limit case's `MemoryLimit`: four chunks (the metadata takes one).
+const LIMIT: u64 = 4 * CHUNK;
+/// Where the memory-limit case writes: past the metadata, in chunks of their own.
+const LIMIT_AT: u64 = 16 * MIB;
 /// The Win32 error Windows' `RtlNtStatusToDosError` gives for
 /// `STATUS_DISK_RESOURCES_EXHAUSTED` (0xC0000461): `ERROR_DISK_RESOURCES_EXHAUSTED`.
 const ERROR_DISK_RESOURCES_EXHAUSTED: u32 = 314;
@@ -354,16 +358,18 @@ fn memory_limit(s: &mut Suite<'_>, sys: &Path) {
     s.case(
         "at its MemoryLimit a write fails with STATUS_DISK_RESOURCES_EXHAUSTED and changes nothing",
         |w| {
-            start_dynamic(w, sys, &cfg, Some(MIB), &[])?;
+            start_dynamic(w, sys, &cfg, Some(LIMIT), &[])?;
             let j = info(w, &dev)?;
-            ensure!(j["memory_limit_bytes"] == MIB, "limit {}", j["memory_limit_bytes"]);
+            ensure!(j["memory_limit_bytes"] == LIMIT, "limit {}", j["memory_limit_bytes"]);
             let base = allocated(w, &dev)?;
-            // One new chunk per write, from 8 MiB on: the limit leaves room for this many.
-            let room = (MIB - base) / CHUNK;
+            // One new chunk per write, from LIMIT_AT on: the limit leaves room for this
+            // many.
+            let room = (LIMIT - base) / CHUNK;
+            ensure!(room > 0, "the metadata alone holds {base} bytes");
             for k in 0..room {
-                write_ok(w, &dev, 8 * MIB + k * CHUNK, CHUNK, k + 1)?;
+                write_ok(w, &dev, LIMIT_AT + k * CHUNK, CHUNK, k + 1)?;
             }
-            let at = 8 * MIB + room * CHUNK;
+            let at = LIMIT_AT + room * CHUNK;
             let (error, _) = pattern(w, &dev, "write", at, CHUNK, 99)?;
             ensure!(
                 error == ERROR_DISK_RESOURCES_EXHAUSTED,
@@ -373,17 +379,17 @@ fn memory_limit(s: &mut Suite<'_>, sys: &Path) {
             let (error, _) = pattern(w, &dev, "write", at - CHUNK / 2, CHUNK, 98)?;
             ensure!(error == ERROR_DISK_RESOURCES_EXHAUSTED, "straddling write: error {error}");
             for k in 0..room {
-                reads_back(w, &dev, 8 * MIB + k * CHUNK, CHUNK, k + 1)?;
+                reads_back(w, &dev, LIMIT_AT + k * CHUNK, CHUNK, k + 1)?;
             }
             reads_back(w, &dev, at, CHUNK, 0)?;
-            ensure!(allocated(w, &dev)? == MIB, "not exactly at the limit");
+            ensure!(allocated(w, &dev)? == LIMIT, "not exactly at the limit");
             let logged = w
                 .driver_lines(mark)
                 .into_iter()
                 .find(|l| l.contains("STATUS_DISK_RESOURCES_EXHAUSTED"))
                 .context("no log line about the exhausted writes")?;
             // TRIM makes room again.
-            ctl_ok(w, &["trim", &dev, "--offset", &(8 * MIB).to_string(), "--length", &CHUNK.to_string()])?;
+            ctl_ok(w, &["trim", &dev, "--offset", &LIMIT_AT.to_string(), "--length", &CHUNK.to_string()])?;
             write_ok(w, &dev, at, CHUNK, 99)?;
             reads_back(w, &dev, at, CHUNK, 99)?;
             ensure!(
@@ -471,6 +477,8 @@ fn trim_free_clusters(s: &mut Suite<'_>, sys: &Path) {
 }
 
 fn fixed_trim(s: &mut Suite<'_>, sys: &Path) {
+    // A fixed disk has no allocation unit to speak of: 64 KiB pieces.
+    const PIECE: u64 = 64 * KIB;
     let dev = device('Q');
     let mark = s.wine.log_mark();
     s.case(
@@ -484,7 +492,7 @@ fn fixed_trim(s: &mut Suite<'_>, sys: &Path) {
                 j["allocation"] == "fixed" && j["allocated_bytes"] == 8 * MIB,
                 "{j}"
             );
-            write_ok(w, &dev, MIB, 4 * CHUNK, 5)?;
+            write_ok(w, &dev, MIB, 4 * PIECE, 5)?;
             let t = json(&ctl_ok(
                 w,
                 &[
@@ -492,18 +500,18 @@ fn fixed_trim(s: &mut Suite<'_>, sys: &Path) {
                     "trim",
                     &dev,
                     "--offset",
-                    &(MIB + CHUNK).to_string(),
+                    &(MIB + PIECE).to_string(),
                     "--length",
-                    &CHUNK.to_string(),
+                    &PIECE.to_string(),
                 ],
             )?)?;
             ensure!(
                 t["allocation"] == "fixed" && t["allocated_after"] == 8 * MIB,
                 "{t}"
             );
-            reads_back(w, &dev, MIB + CHUNK, CHUNK, 0)?;
-            let (e, same) = pattern(w, &dev, "check", MIB, CHUNK, 5)?;
-            ensure!(e == 0 && same, "the chunk before the trimmed one changed");
+            reads_back(w, &dev, MIB + PIECE, PIECE, 0)?;
+            let (e, same) = pattern(w, &dev, "check", MIB, PIECE, 5)?;
+            ensure!(e == 0 && same, "the piece before the trimmed one changed");
             let out = w.e2e(&["thin", &dev])?;
             ensure!(out.ok(), "{}", out.text());
             Ok(out

@@ -323,7 +323,8 @@ fn dynamic_sparse(s: &mut Suite<'_>, sys: &Path) {
             let allocated = info["allocated_bytes"]
                 .as_u64()
                 .context("no allocated_bytes")?;
-            // The files (~3.2 MiB) and the FATs' used sectors, each in 64 KiB chunks.
+            // The files (~3.2 MiB, consecutive clusters) and the FATs' used sectors, in
+            // 2 MiB chunks.
             ensure!(
                 allocated <= 8 * MIB,
                 "{allocated} bytes allocated for ~3.2 MiB of data: {info}"
