@@ -35,9 +35,11 @@
 //! buffers, and differently from run to run (the *placement* rows: `copy_from_slice`
 //! over the fixed store's block against a block allocated apart,
 //! printed and reported). Over the same bytes that difference is gone and only the
-//! store's own work remains: `request::check`, the range check, the table lookup (two
-//! dependent loads for a dynamic store's table, one for a fixed store's), for a dynamic
-//! store the reclamation guard, and splitting at chunk boundaries. What this does
+//! store's own work remains: `request::check`, the range check, the table lookup (one
+//! load from a flat table: a fixed store's, and a dynamic one's up to 128 GiB), for a
+//! dynamic store the in-flight check (the request is counted by the IRP's rundown
+//! reference, [`IRP`], held outside the timed loop as the IRP holds it outside the
+//! store), and splitting at chunk boundaries. What this does
 //! **not** measure: how the pool places a real disk's chunks (each chunk is its own
 //! pool block in the driver; here they are neighbours in one block), the TLB cost that
 //! scattering them would add, and the IRP plumbing around the copy.
@@ -61,7 +63,8 @@
 //! and, when `CRITERION_HOME` is set (as `cargo xtask bench` does), to
 //! `$CRITERION_HOME/datapath-paired.json` (ids `read-4KiB`, `dynamic-read-4KiB`
 //! against `copy_from_slice`; `guard-read-4KiB`, the dynamic store against a fixed one
-//! in the same chunk size over the same block; `hole-read-4KiB` against `write_bytes`;
+//! in the same chunk size over the same block; `rundown-read-4KiB`, a fixed store with
+//! a rundown reference taken per request against one held throughout; `hole-read-4KiB` against `write_bytes`;
 //! `placement-read-4KiB`, the same copy over two blocks; `chunk64-read-4KiB`, ...).
 //! The memory a freshly formatted dynamic disk holds goes to
 //! `$CRITERION_HOME/dynamic-memory.json`.
@@ -81,7 +84,34 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ramdisk_core::fat::{self, FileSystem, FormatOptions, Zeroed};
 use ramdisk_core::request;
 use ramdisk_core::status::STATUS_SUCCESS;
+use ramdisk_store::rundown::{Guard, Held, Rundown, Wake};
 use ramdisk_store::{ChunkAlloc, DYNAMIC_CHUNK_SHIFT, FIXED_CHUNK_SHIFT, Store};
+
+/// The device rundown of the benchmark's disks: the driver's IRPs each hold a
+/// reference on their disk's while they run, and a dynamic store attached to it counts
+/// them as its requests in flight ([`Store::attach`]). Every store request here holds
+/// one ([`irp`]), taken outside the timed loops, as the IRP takes it outside the store
+/// (its own cost: the `rundown-` rows).
+static IRP: Rundown = Rundown::new();
+
+/// Nothing to wake: the benchmark never closes [`IRP`].
+struct NoWake;
+
+impl Wake for NoWake {
+    fn wake(&self) {}
+}
+
+/// A reference on [`IRP`], as an IRP holds one on its device.
+fn irp() -> Guard<'static, NoWake> {
+    IRP.enter(&NoWake)
+        .expect("the benchmark's rundown is never closed")
+}
+
+/// Attaches a dynamic store to [`IRP`].
+fn attach<A: ChunkAlloc>(store: &Store<A>) {
+    // SAFETY: `IRP` is a static: valid (and in place) for as long as any store.
+    unsafe { store.attach(&IRP) };
+}
 
 /// Disk size: 256 MiB.
 const DISK_SIZE: usize = 256 << 20;
@@ -223,6 +253,7 @@ impl Disk {
         let alloc = arena(&block, DYNAMIC_CHUNK_SHIFT);
         let store =
             Store::new_dynamic(alloc, size, DYNAMIC_CHUNK_SHIFT, size).expect("dynamic store");
+        attach(&store);
         let disk = Self::locate(store, &block, DYNAMIC_CHUNK_SHIFT);
         assert_eq!(disk.store.allocated_bytes(), size);
         disk
@@ -237,7 +268,14 @@ impl Disk {
         let mut sector = [0u8; 512];
         for c in 0..chunks {
             sector[..8].copy_from_slice(&(MAGIC | c as u64).to_le_bytes());
-            let done = store_transfer(&store, sector.as_mut_ptr(), as_i64(c * chunk), 512, true);
+            let done = store_transfer(
+                &store,
+                irp().held(),
+                sector.as_mut_ptr(),
+                as_i64(c * chunk),
+                512,
+                true,
+            );
             assert_eq!(done, (STATUS_SUCCESS, 512));
         }
         let mut at = vec![usize::MAX; chunks];
@@ -324,8 +362,8 @@ fn dynamic_store() -> &'static Disk {
 }
 
 /// A fixed store in the dynamic store's chunks over the dynamic store's very block
-/// (same contents): the guard comparison's baseline (same table, no reclamation
-/// guard, same memory).
+/// (same contents): the guard comparison's baseline (same chunks, no reclamation,
+/// same memory).
 fn fixed_dynamic_chunks() -> &'static Disk {
     static DISK: OnceLock<Disk> = OnceLock::new();
     DISK.get_or_init(|| Disk::fixed_in(&dynamic_store().block, DYNAMIC_CHUNK_SHIFT))
@@ -335,13 +373,15 @@ fn fixed_dynamic_chunks() -> &'static Disk {
 fn empty_store() -> &'static Store<BenchAlloc> {
     static STORE: OnceLock<Store<BenchAlloc>> = OnceLock::new();
     STORE.get_or_init(|| {
-        Store::new_dynamic(
+        let store = Store::new_dynamic(
             BenchAlloc,
             DISK_SIZE as u64,
             DYNAMIC_CHUNK_SHIFT,
             DISK_SIZE as u64,
         )
-        .expect("store")
+        .expect("store");
+        attach(&store);
+        store
     })
 }
 
@@ -350,7 +390,14 @@ fn fill<A: ChunkAlloc>(s: &Store<A>) {
     let mut page = vec![0u8; 1 << 20];
     for (i, at) in (0..DISK_SIZE).step_by(page.len()).enumerate() {
         page.fill(i.to_le_bytes()[0] | 1);
-        store_transfer(s, page.as_mut_ptr(), as_i64(at), as_u32(page.len()), true);
+        store_transfer(
+            s,
+            irp().held(),
+            page.as_mut_ptr(),
+            as_i64(at),
+            as_u32(page.len()),
+            true,
+        );
     }
 }
 
@@ -374,6 +421,7 @@ fn apart() -> &'static Block {
 #[inline(never)]
 fn store_transfer<A: ChunkAlloc>(
     store: &Store<A>,
+    held: Held<'_>,
     buffer: *mut u8,
     offset: i64,
     length: u32,
@@ -385,10 +433,10 @@ fn store_transfer<A: ChunkAlloc>(
     };
     let result = if is_write {
         // SAFETY: every caller passes a buffer of at least `length` bytes of its own.
-        unsafe { store.write(range, buffer.cast_const()) }
+        unsafe { store.write_held(held, range, buffer.cast_const()) }
     } else {
         // SAFETY: as above.
-        unsafe { store.read(range, buffer) }
+        unsafe { store.read_held(held, range, buffer) }
     };
     match result {
         Ok(()) => (STATUS_SUCCESS, range.length()),
@@ -437,7 +485,14 @@ fn self_check(disk: &Disk) {
     let mut out = vec![0xEEu8; 4096];
     let mut back = vec![0u8; 4096];
     assert_eq!(
-        store_transfer(&disk.store, out.as_mut_ptr(), 8192, 4096, true),
+        store_transfer(
+            &disk.store,
+            irp().held(),
+            out.as_mut_ptr(),
+            8192,
+            4096,
+            true
+        ),
         (STATUS_SUCCESS, 4096)
     );
     {
@@ -453,11 +508,25 @@ fn self_check(disk: &Disk) {
         plain_copy(image, &mut out, disk.block_offset(4096, 4096), true);
         plain_copy(image, &mut out, disk.block_offset(8192 - 512, 4096), false);
     }
-    store_transfer(&disk.store, back.as_mut_ptr(), 8192 - 512, 4096, false);
+    store_transfer(
+        &disk.store,
+        irp().held(),
+        back.as_mut_ptr(),
+        8192 - 512,
+        4096,
+        false,
+    );
     assert_eq!(out, back);
     for (offset, length) in [(-512, 512), (1, 512), (0, 1), (as_i64(DISK_SIZE), 512)] {
         assert_eq!(
-            store_transfer(&disk.store, out.as_mut_ptr(), offset, length, false),
+            store_transfer(
+                &disk.store,
+                irp().held(),
+                out.as_mut_ptr(),
+                offset,
+                length,
+                false
+            ),
             (ramdisk_core::status::STATUS_INVALID_PARAMETER, 0)
         );
     }
@@ -480,11 +549,13 @@ fn datapath(c: &mut Criterion) {
                     let mut i = 0;
                     let length = as_u32(size);
                     let buffer = buffer.as_mut_ptr();
+                    let irp = irp();
                     b.iter(|| {
                         let offset = as_i64(offsets[i % OFFSETS]);
                         i += 1;
                         black_box(store_transfer(
                             &disk.store,
+                            irp.held(),
                             buffer,
                             offset,
                             length,
@@ -514,6 +585,7 @@ fn datapath(c: &mut Criterion) {
 fn worker(buffer: &mut [u8], offsets: &[usize], iters: u64, is_write: bool) {
     let length = as_u32(buffer.len());
     let buffer = buffer.as_mut_ptr();
+    let irp = irp();
     let mut i = 0;
     for _ in 0..iters {
         for _ in 0..SCALING_BATCH {
@@ -521,6 +593,7 @@ fn worker(buffer: &mut [u8], offsets: &[usize], iters: u64, is_write: bool) {
             i += 1;
             black_box(store_transfer(
                 &store().store,
+                irp.held(),
                 buffer,
                 offset,
                 length,
@@ -582,11 +655,13 @@ fn chunk_sizes(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(BenchmarkId::new("read-1MiB", kib), |b| {
             let mut i = 0;
+            let irp = irp();
             b.iter(|| {
                 let offset = as_i64(offsets[i % OFFSETS]);
                 i += 1;
                 black_box(store_transfer(
                     &disk.store,
+                    irp.held(),
                     buffer.as_mut_ptr(),
                     offset,
                     as_u32(size),
@@ -704,8 +779,11 @@ fn pair(n: usize, mut side: impl FnMut(bool, usize) -> Duration) -> Paired {
     }
 }
 
-/// `n` requests through `store` from offset block `block`: their time.
-fn through_store<A: ChunkAlloc>(
+/// `n` requests through `store` from offset block `block`: their time. Each holds a
+/// reference on [`IRP`]: one taken before the timing (`EACH` false), or, with `EACH`,
+/// one taken and given back around every request, as every IRP does (what the
+/// reference costs per request).
+fn through_store<A: ChunkAlloc, const EACH: bool>(
     store: &Store<A>,
     buffer: &mut [u8],
     offsets: &[usize],
@@ -714,11 +792,15 @@ fn through_store<A: ChunkAlloc>(
     is_write: bool,
 ) -> Duration {
     let length = as_u32(buffer.len());
+    let throughout = irp();
     let start = Instant::now();
     for j in 0..n {
         let offset = as_i64(offsets[(block * n + j) % OFFSETS]);
+        let each = EACH.then(irp);
+        let held = each.as_ref().map_or_else(|| throughout.held(), Guard::held);
         black_box(store_transfer(
             store,
+            held,
             buffer.as_mut_ptr(),
             offset,
             length,
@@ -764,7 +846,7 @@ fn against_copy(disk: &Disk, buffer: &mut [u8], offsets: &[usize], is_write: boo
     let image_offsets = disk.block_offsets(offsets, size);
     pair(n, |measured, block| {
         if measured {
-            through_store(&disk.store, buffer, offsets, n, block, is_write)
+            through_store::<_, false>(&disk.store, buffer, offsets, n, block, is_write)
         } else {
             // SAFETY: single-threaded, and the slice is dropped before the next store
             // operation: the only reference to the block's bytes while it lives.
@@ -788,7 +870,8 @@ const fn per_round(size: usize) -> usize {
 }
 
 /// The paired measurements (see the module docs): fixed and dynamic store against
-/// `copy_from_slice` over the same memory, the guard, hole reads against
+/// `copy_from_slice` over the same memory, what the dynamic store adds, the rundown
+/// reference, hole reads against
 /// `write_bytes`, and the same copy over two different blocks (placement).
 fn paired(_: &mut Criterion) {
     if !selected("datapath-paired") {
@@ -820,7 +903,8 @@ fn paired(_: &mut Criterion) {
                 record(format!("{prefix}{op}-{name}"), n, p);
             }
         }
-        // What the dynamic store's reclamation guard costs: dynamic against fixed,
+        // What the dynamic store adds (its in-flight check, the hole check): dynamic
+        // against fixed,
         // both fully allocated, in the same chunk size and the same block, the same
         // offsets.
         for (op, is_write) in [("read", false), ("write", true)] {
@@ -830,13 +914,27 @@ fn paired(_: &mut Criterion) {
                 } else {
                     fixed_dynamic_chunks()
                 };
-                through_store(&disk.store, &mut buffer, &offsets, n, block, is_write)
+                through_store::<_, false>(&disk.store, &mut buffer, &offsets, n, block, is_write)
             });
             record(format!("guard-{op}-{name}"), n, p);
         }
+        // What the IRP's rundown reference (the in-flight count of both kinds of
+        // disk, outside the store) adds: a fixed store with a reference taken per
+        // request against the same with one held throughout.
+        for (op, is_write) in [("read", false), ("write", true)] {
+            let fixed = &store().store;
+            let p = pair(n, |measured, block| {
+                if measured {
+                    through_store::<_, true>(fixed, &mut buffer, &offsets, n, block, is_write)
+                } else {
+                    through_store::<_, false>(fixed, &mut buffer, &offsets, n, block, is_write)
+                }
+            });
+            record(format!("rundown-{op}-{name}"), n, p);
+        }
         let p = pair(n, |measured, block| {
             if measured {
-                through_store(empty_store(), &mut buffer, &offsets, n, block, false)
+                through_store::<_, false>(empty_store(), &mut buffer, &offsets, n, block, false)
             } else {
                 through_write_bytes(&mut buffer, n)
             }
@@ -908,10 +1006,20 @@ fn first_touch(c: &mut Criterion) {
                     batch * CHUNK,
                 )
                 .expect("store");
+                attach(&s);
+                let irp = irp();
                 let start = Instant::now();
                 for chunk in 0..batch {
                     let offset = as_i64(usize::try_from(chunk * CHUNK).expect("fits"));
-                    black_box(store_transfer(&s, buffer.as_mut_ptr(), offset, 4096, true));
+                    let held = irp.held();
+                    black_box(store_transfer(
+                        &s,
+                        held,
+                        buffer.as_mut_ptr(),
+                        offset,
+                        4096,
+                        true,
+                    ));
                 }
                 total += start.elapsed();
                 assert_eq!(s.allocated_bytes(), batch * CHUNK);
