@@ -307,7 +307,8 @@ impl Closed {
         let body = unsafe { body.assume_init() };
         if let DeviceKind::Disk(disk) = &body {
             // The store may outlive the extension (and its rundown) from here on.
-            disk.store().detach();
+            // SAFETY: the rundown is drained (`Closed`): no IRP holds a reference on it.
+            unsafe { disk.store().detach() };
         }
         Some(body)
     }

@@ -680,10 +680,15 @@ impl<A: ChunkAlloc> Store<A> {
         unsafe { self.reclaim.attach(rundown) };
     }
 
-    /// Undoes [`Store::attach`] (before the rundown goes; nothing may hold a reference
-    /// on it through this store then).
-    pub fn detach(&self) {
-        self.reclaim.detach();
+    /// Undoes [`Store::attach`] (before the rundown goes).
+    ///
+    /// # Safety
+    /// No request counted by the attached rundown is inside this store (its rundown is
+    /// drained, or no proof of it is in use here): from now on its references count for
+    /// nothing, so such a request could otherwise have its chunk freed under it.
+    pub unsafe fn detach(&self) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.reclaim.detach() };
     }
 
     /// Frees a retired chunk and takes it off the pending bytes: the `free` of

@@ -247,9 +247,11 @@ impl Reclaim {
             .store(ptr::from_ref(rundown).cast_mut(), SeqCst);
     }
 
-    /// Stops counting the attached rundown's references (no request may hold one
-    /// through this store any more: the caller's rundown is drained).
-    pub(crate) fn detach(&self) {
+    /// Stops counting the attached rundown's references.
+    ///
+    /// # Safety
+    /// No request counted by them ([`Token::Held`]) is in flight.
+    pub(crate) unsafe fn detach(&self) {
         self.external.store(ptr::null_mut(), SeqCst);
     }
 
