@@ -574,13 +574,8 @@ impl<A: ChunkAlloc> Store<A> {
     /// not exist.
     #[inline]
     fn chunk_slot(&self, chunk: u64) -> Option<&AtomicPtr<u8>> {
-        if !self.flat.is_null() {
-            // Below `chunks`, a usize (the flat block has that many entries).
-            #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
-            let index = chunk as usize;
-            // SAFETY: `flat` holds `chunks` initialised atomics until the store is
-            // dropped (`flatten`), and `index < chunks`.
-            return Some(unsafe { atomic_at(self.flat, index) });
+        if let Some(slot) = self.flat_slot(chunk) {
+            return Some(slot);
         }
         let (leaf_index, entry) = Self::split(chunk);
         let leaf = self.directory_slot(leaf_index).load(Ordering::Acquire);
@@ -590,6 +585,21 @@ impl<A: ChunkAlloc> Store<A> {
         // SAFETY: a published leaf holds `leaf_entries(leaf_index)` initialised atomics
         // until the store is dropped, and `entry` is below that for `chunk < chunks`.
         Some(unsafe { atomic_at(leaf, entry) })
+    }
+
+    /// The slot of chunk `chunk` (< `self.chunks`) in the flat table, `None` for a
+    /// store without one (a dynamic store above [`FLAT_TABLE_BYTES`]).
+    #[inline]
+    const fn flat_slot(&self, chunk: u64) -> Option<&AtomicPtr<u8>> {
+        if self.flat.is_null() {
+            return None;
+        }
+        // Below `chunks`, a usize (the flat block has that many entries).
+        #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
+        let index = chunk as usize;
+        // SAFETY: a non-null `flat` holds `chunks` initialised atomics until the store is
+        // dropped (`flatten`), and `index < chunks`.
+        Some(unsafe { atomic_at(self.flat, index) })
     }
 
     /// The memory of chunk `chunk`, null if it has none. `SeqCst` (a plain load on
@@ -708,15 +718,9 @@ impl<A: ChunkAlloc> Store<A> {
     #[inline]
     fn fixed_at(&self, offset: u64, end: u64) -> Option<*mut u8> {
         debug_assert!(!self.dynamic && !self.flat.is_null());
+        // `chunk < chunks`: `one_chunk` found the range ending inside the store.
         let (chunk, within) = self.one_chunk(offset, end)?;
-        // Below `chunks` (`one_chunk`: the range ends inside the store), a usize.
-        #[expect(clippy::cast_possible_truncation, reason = "below self.chunks")]
-        let index = chunk as usize;
-        // SAFETY: a fixed store's `flat` holds `chunks` initialised atomics until it is
-        // dropped (`populate` succeeded, or there would be no store), and `index` is
-        // below that.
-        let slot = unsafe { atomic_at(self.flat, index) };
-        let base = NonNull::new(slot.load(Ordering::Acquire))?;
+        let base = NonNull::new(self.flat_slot(chunk)?.load(Ordering::Acquire))?;
         // SAFETY: `within + (end - offset) <= chunk_len` (`one_chunk`): inside the
         // chunk's allocation, which a fixed store keeps until it is dropped.
         Some(unsafe { base.as_ptr().add(within) })
