@@ -44,6 +44,18 @@
 //! pool block in the driver; here they are neighbours in one block), the TLB cost that
 //! scattering them would add, and the IRP plumbing around the copy.
 //!
+//! # The floor of a chunked store
+//!
+//! A store that keeps a disk in separately allocated chunks (the pool cannot give a
+//! large disk one block, and a dynamic disk has to find out whether a chunk exists)
+//! cannot start a request's copy before the load that finds its chunk: the copy's
+//! address depends on it. The `lookup-` rows measure that load alone: the baseline's
+//! own `copy_from_slice`, at the place in the block found through one load from a
+//! host-allocated table of chunk places with as many entries as the store's table
+//! ([`through_lookup`]), paired against the plain baseline. The `over-lookup-` rows
+//! pair the store against that copy: the store's work beyond what any chunked store
+//! has to do.
+//!
 //! Offsets are a fixed pseudo-random sequence, aligned to 4 KiB (512 bytes for
 //! 512-byte requests), identical for both sides. Every store is written once before
 //! measuring, so every page is committed. `cargo xtask bench` turns the results into
@@ -63,7 +75,9 @@
 //! and, when `CRITERION_HOME` is set (as `cargo xtask bench` does), to
 //! `$CRITERION_HOME/datapath-paired.json` (ids `read-4KiB`, `dynamic-read-4KiB`
 //! against `copy_from_slice`; `guard-read-4KiB`, the dynamic store against a fixed one
-//! in the same chunk size over the same block; `rundown-read-4KiB`, a fixed store with
+//! in the same chunk size over the same block; `lookup-read-4KiB` and
+//! `dynamic-lookup-read-4KiB`, the floor, and `over-lookup-read-4KiB`,
+//! `dynamic-over-lookup-read-4KiB`, each store against it; `rundown-read-4KiB`, a fixed store with
 //! a rundown reference taken per request against one held throughout; `hole-read-4KiB` against `write_bytes`;
 //! `placement-read-4KiB`, the same copy over two blocks; `chunk64-read-4KiB`, ...).
 //! The memory a freshly formatted dynamic disk holds goes to
@@ -827,6 +841,38 @@ fn through_copy(
     start.elapsed()
 }
 
+/// `n` `copy_from_slice`s over `image` from offset block `block`, each at the place
+/// in the block found through one load from `disk`'s table of chunk places
+/// ([`Disk::at`]: as many entries as the store's own table, host-allocated like it):
+/// the floor of any store that keeps a disk in separately allocated chunks, whose
+/// copy cannot start before the load that finds the chunk. Its requests are not split
+/// (the chunks lie in disk order in the block), so the floor is what the table load
+/// costs and nothing else.
+fn through_lookup(
+    disk: &Disk,
+    image: &mut [u8],
+    buffer: &mut [u8],
+    offsets: &[usize],
+    n: usize,
+    block: usize,
+    is_write: bool,
+) -> Duration {
+    let (shift, mask) = (disk.chunk.trailing_zeros(), disk.chunk - 1);
+    let table = &disk.at;
+    let start = Instant::now();
+    for j in 0..n {
+        let offset = offsets[(block * n + j) % OFFSETS];
+        plain_copy(
+            image,
+            buffer,
+            table[offset >> shift] + (offset & mask),
+            is_write,
+        );
+        black_box(&buffer);
+    }
+    start.elapsed()
+}
+
 /// `n` `write_bytes(buffer, 0, len)`: what a read of a hole has to do at least.
 fn through_write_bytes(buffer: &mut [u8], n: usize) -> Duration {
     let start = Instant::now();
@@ -856,6 +902,40 @@ fn against_copy(disk: &Disk, buffer: &mut [u8], offsets: &[usize], is_write: boo
     })
 }
 
+/// The floor rows of `disk`: the copy through its table of chunk places against
+/// `copy_from_slice` over the same bytes (`lookup-`), and its store against the copy
+/// through the table (`over-lookup-`: the store's own work beyond the floor).
+fn against_lookup(
+    disk: &Disk,
+    buffer: &mut [u8],
+    offsets: &[usize],
+    is_write: bool,
+) -> (Paired, Paired) {
+    let size = buffer.len();
+    let n = per_round(size);
+    let image_offsets = disk.block_offsets(offsets, size);
+    let floor = pair(n, |through_table, block| {
+        // SAFETY: single-threaded, and the slice is dropped before the next store
+        // operation: the only reference to the block's bytes while it lives.
+        let image = unsafe { disk.image() };
+        if through_table {
+            through_lookup(disk, image, buffer, offsets, n, block, is_write)
+        } else {
+            through_copy(image, buffer, &image_offsets, n, block, is_write)
+        }
+    });
+    let over = pair(n, |measured, block| {
+        if measured {
+            through_store::<_, false>(&disk.store, buffer, offsets, n, block, is_write)
+        } else {
+            // SAFETY: as above.
+            let image = unsafe { disk.image() };
+            through_lookup(disk, image, buffer, offsets, n, block, is_write)
+        }
+    });
+    (floor, over)
+}
+
 /// Requests per side and round: about 256 KiB (at least 4 requests), long enough to
 /// time.
 const fn per_round(size: usize) -> usize {
@@ -870,7 +950,8 @@ const fn per_round(size: usize) -> usize {
 }
 
 /// The paired measurements (see the module docs): fixed and dynamic store against
-/// `copy_from_slice` over the same memory, what the dynamic store adds, the rundown
+/// `copy_from_slice` over the same memory, the floor of a chunked store and each store
+/// against it, what the dynamic store adds, the rundown
 /// reference, hole reads against
 /// `write_bytes`, and the same copy over two different blocks (placement).
 fn paired(_: &mut Criterion) {
@@ -901,6 +982,12 @@ fn paired(_: &mut Criterion) {
             for (op, is_write) in [("read", false), ("write", true)] {
                 let p = against_copy(disk, &mut buffer, &offsets, is_write);
                 record(format!("{prefix}{op}-{name}"), n, p);
+            }
+            // The floor of a chunked store, and each store against it.
+            for (op, is_write) in [("read", false), ("write", true)] {
+                let (floor, over) = against_lookup(disk, &mut buffer, &offsets, is_write);
+                record(format!("{prefix}lookup-{op}-{name}"), n, floor);
+                record(format!("{prefix}over-lookup-{op}-{name}"), n, over);
             }
         }
         // What the dynamic store adds (its in-flight check, the hole check): dynamic
